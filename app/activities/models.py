@@ -1,0 +1,66 @@
+"""Status updates: the append-only record of an activity's status per reporting period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Status(StrEnum):
+    """The programme legend, in its own order. Labels live in the translation catalogue."""
+
+    completed = "completed"
+    ongoing = "ongoing"
+    on_schedule = "on_schedule"
+    delayed = "delayed"
+    not_started = "not_started"
+    in_consultation = "in_consultation"
+    not_applicable = "not_applicable"
+
+
+STATUS_ORDER: tuple[Status, ...] = tuple(Status)
+
+
+class UpdateSource(StrEnum):
+    entered = "entered"
+    imported = "imported"
+    derived = "derived"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StatusUpdateBase(SQLModel):
+    status: Status = Field(sa_column=Column(String(30), nullable=False))
+    explanation: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class StatusUpdate(StatusUpdateBase, table=True):
+    """One row per change. Rows are never updated or deleted (database triggers refuse it);
+    the current state of an activity in a period is its row with the highest version."""
+
+    __tablename__ = "status_update"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "period_id", "version"),
+        Index("ix_status_update_period_activity", "period_id", "activity_id", "version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("activity.id", ondelete="RESTRICT"), nullable=False)
+    )
+    period_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("reporting_period.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    version: int
+    source: UpdateSource = Field(sa_column=Column(String(20), nullable=False))
+    author: str = Field(default="", max_length=200)
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

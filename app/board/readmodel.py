@@ -1,0 +1,466 @@
+"""The read-model: what the board, the activity list, the API and (later) every export read.
+
+Each function runs a fixed, small number of queries whatever the number of activities, and
+returns plain dataclasses. The current state of an activity in a period is its StatusUpdate
+with the highest version (status updates are append-only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from app.activities.models import STATUS_ORDER, Status, StatusUpdate, UpdateSource
+from app.errors import NotFound
+from app.programmes.models import (
+    ActionLine,
+    Activity,
+    ActivityOrganisation,
+    Organisation,
+    Programme,
+    ReportingPeriod,
+    Result,
+    Theme,
+)
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    id: int
+    name: str
+    reference_date: date
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    id: int
+    slug: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class OrganisationRef:
+    code: str
+    name: str
+    role: str
+
+
+@dataclass
+class ActivityRow:
+    id: int
+    action_line_number: int
+    action_line_title: str
+    theme_id: int
+    theme_title: str
+    result_number: int
+    result_title: str
+    label: str | None
+    title: str
+    status: Status | None
+    explanation: str
+    version: int | None
+    source: UpdateSource | None
+    updated_at: datetime | None
+    organisations: list[OrganisationRef] = field(default_factory=list)
+
+    @property
+    def lead(self) -> OrganisationRef | None:
+        return next((org for org in self.organisations if org.role == "lead"), None)
+
+
+@dataclass(frozen=True)
+class ActivityFilters:
+    statuses: tuple[Status, ...] = ()
+    action_line: int | None = None
+    organisation: str | None = None
+    query: str = ""
+    result: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.statuses or self.action_line or self.organisation or self.query or self.result
+        )
+
+
+@dataclass
+class StatusCounts:
+    counts: dict[Status | None, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def ordered(self) -> list[tuple[Status | None, int]]:
+        keys: list[Status | None] = [*STATUS_ORDER, None]
+        return [(key, self.counts.get(key, 0)) for key in keys if self.counts.get(key, 0)]
+
+
+@dataclass
+class ActionLineSummary:
+    number: int
+    title: str
+    counts: StatusCounts
+
+
+@dataclass
+class Board:
+    programme: ProgrammeRow
+    period: PeriodRow | None
+    action_lines: list[ActionLineSummary]
+    totals: StatusCounts
+
+
+def get_programme(session: Session, slug: str) -> ProgrammeRow:
+    row = session.execute(
+        select(Programme.id, Programme.slug, Programme.name, Programme.description).where(
+            Programme.slug == slug
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Programme {slug!r} does not exist")
+    return ProgrammeRow(*row)
+
+
+def list_programmes(session: Session) -> list[ProgrammeRow]:
+    rows = session.execute(
+        select(Programme.id, Programme.slug, Programme.name, Programme.description).order_by(
+            Programme.name
+        )
+    )
+    return [ProgrammeRow(*row) for row in rows]
+
+
+def list_periods(session: Session, programme_id: int) -> list[PeriodRow]:
+    rows = session.execute(
+        select(ReportingPeriod.id, ReportingPeriod.name, ReportingPeriod.reference_date)
+        .where(ReportingPeriod.programme_id == programme_id)
+        .order_by(ReportingPeriod.reference_date.desc(), ReportingPeriod.id.desc())
+    )
+    return [PeriodRow(*row) for row in rows]
+
+
+def choose_period(periods: list[PeriodRow], period_id: int | None) -> PeriodRow | None:
+    """The requested period, or the most recent one."""
+    if period_id is not None:
+        for period in periods:
+            if period.id == period_id:
+                return period
+        raise NotFound(f"Reporting period {period_id} does not exist in this programme")
+    return periods[0] if periods else None
+
+
+def _latest_update_join(period_id: int | None):  # type: ignore[no-untyped-def]
+    """Outer-join condition selecting an activity's latest status update in the period."""
+    latest = aliased(StatusUpdate)
+    newest_version = (
+        select(func.max(latest.version))
+        .where(latest.activity_id == Activity.id, latest.period_id == period_id)
+        .correlate(Activity)
+        .scalar_subquery()
+    )
+    return and_(
+        StatusUpdate.activity_id == Activity.id,
+        StatusUpdate.period_id == period_id,
+        StatusUpdate.version == newest_version,
+    )
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def _search_condition(session: Session, query: str, period_id: int | None) -> ColumnElement[bool]:
+    """Full-text match on the activity title or on an explanation in the period."""
+    words = _TOKEN.findall(query)
+    if not words:
+        return literal_column("1") == literal_column("1")
+    if session.get_bind().dialect.name == "sqlite":
+        # Each word as a quoted prefix term: user input never reaches FTS5 syntax.
+        match = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+        in_title = Activity.id.in_(
+            select(literal_column("rowid"))
+            .select_from(text("activity_fts"))
+            .where(text("activity_fts MATCH :title_match"))
+        )
+        in_explanation = Activity.id.in_(
+            select(StatusUpdate.activity_id).where(
+                StatusUpdate.period_id == period_id,
+                StatusUpdate.id.in_(
+                    select(literal_column("rowid"))
+                    .select_from(text("status_update_fts"))
+                    .where(text("status_update_fts MATCH :explanation_match"))
+                ),
+            )
+        )
+        return or_(in_title, in_explanation).params(title_match=match, explanation_match=match)
+    terms = " & ".join(word + ":*" for word in words)
+    ts_query = func.to_tsquery("dutch", terms)
+    in_title = func.to_tsvector("dutch", Activity.title).op("@@")(ts_query)
+    in_explanation = Activity.id.in_(
+        select(StatusUpdate.activity_id).where(
+            StatusUpdate.period_id == period_id,
+            func.to_tsvector("dutch", StatusUpdate.explanation).op("@@")(ts_query),
+        )
+    )
+    return or_(in_title, in_explanation)
+
+
+def _filtered_activity_ids(
+    session: Session, programme_id: int, period_id: int | None, filters: ActivityFilters
+) -> Select:  # type: ignore[type-arg]
+    statement = (
+        select(Activity.id)
+        .join(Result, Result.id == Activity.result_id)
+        .join(Theme, Theme.id == Result.theme_id)
+        .join(ActionLine, ActionLine.id == Theme.action_line_id)
+        .outerjoin(StatusUpdate, _latest_update_join(period_id))
+        .where(Result.programme_id == programme_id)
+    )
+    if filters.statuses:
+        statement = statement.where(StatusUpdate.status.in_([s.value for s in filters.statuses]))
+    if filters.action_line is not None:
+        statement = statement.where(ActionLine.number == filters.action_line)
+    if filters.result is not None:
+        statement = statement.where(Result.number == filters.result)
+    if filters.organisation:
+        statement = statement.where(
+            Activity.id.in_(
+                select(ActivityOrganisation.activity_id)
+                .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
+                .where(Organisation.code == filters.organisation)
+            )
+        )
+    if filters.query.strip():
+        statement = statement.where(_search_condition(session, filters.query, period_id))
+    return statement
+
+
+def _activity_select(period_id: int | None) -> Select:  # type: ignore[type-arg]
+    """Activities with their place in the structure and their current status, in order."""
+    return (
+        select(
+            Activity.id,
+            ActionLine.number,
+            ActionLine.title,
+            Theme.id,
+            Theme.title,
+            Result.number,
+            Result.title,
+            Activity.label,
+            Activity.title,
+            StatusUpdate.status,
+            StatusUpdate.explanation,
+            StatusUpdate.version,
+            StatusUpdate.source,
+            StatusUpdate.created_at,
+        )
+        .join(Result, Result.id == Activity.result_id)
+        .join(Theme, Theme.id == Result.theme_id)
+        .join(ActionLine, ActionLine.id == Theme.action_line_id)
+        .outerjoin(StatusUpdate, _latest_update_join(period_id))
+        .order_by(ActionLine.position, Theme.position, Result.position, Activity.position)
+    )
+
+
+def _activity_row(record) -> ActivityRow:  # type: ignore[no-untyped-def]
+    return ActivityRow(
+        id=record[0],
+        action_line_number=record[1],
+        action_line_title=record[2],
+        theme_id=record[3],
+        theme_title=record[4],
+        result_number=record[5],
+        result_title=record[6],
+        label=record[7],
+        title=record[8],
+        status=Status(record[9]) if record[9] else None,
+        explanation=record[10] or "",
+        version=record[11],
+        source=UpdateSource(record[12]) if record[12] else None,
+        updated_at=record[13],
+    )
+
+
+@dataclass
+class ActivityPage:
+    rows: list[ActivityRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def list_activities(
+    session: Session,
+    programme_id: int,
+    period_id: int | None,
+    filters: ActivityFilters = ActivityFilters(),
+    *,
+    page: int = 1,
+    page_size: int | None = None,
+) -> ActivityPage:
+    """Activities in programme order with their current status: three queries."""
+    matching = _filtered_activity_ids(session, programme_id, period_id, filters)
+    if page_size is None:
+        total = None
+    else:
+        total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+
+    statement = _activity_select(period_id).where(Activity.id.in_(matching))
+    if page_size is not None:
+        statement = statement.limit(page_size).offset((max(page, 1) - 1) * page_size)
+    rows: list[ActivityRow] = []
+    by_id: dict[int, ActivityRow] = {}
+    for record in session.execute(statement):
+        row = _activity_row(record)
+        rows.append(row)
+        by_id[row.id] = row
+    _attach_organisations(session, by_id)
+    return ActivityPage(
+        rows=rows,
+        total=len(rows) if total is None else total,
+        page=page,
+        page_size=page_size or max(len(rows), 1),
+    )
+
+
+def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> None:
+    if not by_id:
+        return
+    links = session.execute(
+        select(
+            ActivityOrganisation.activity_id,
+            Organisation.code,
+            Organisation.name,
+            ActivityOrganisation.role,
+        )
+        .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
+        .where(ActivityOrganisation.activity_id.in_(list(by_id)))
+        # Lead first, then alphabetical.
+        .order_by(ActivityOrganisation.role.desc(), Organisation.code)
+    )
+    for activity_id, code, name, role in links:
+        by_id[activity_id].organisations.append(OrganisationRef(code, name, role))
+
+
+def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -> Board:
+    """Per action line, the number of activities in each status: one aggregate query."""
+    lines = session.execute(
+        select(ActionLine.number, ActionLine.title)
+        .where(ActionLine.programme_id == programme.id)
+        .order_by(ActionLine.position)
+    ).all()
+    counts: dict[int, StatusCounts] = {number: StatusCounts() for number, _ in lines}
+    totals = StatusCounts()
+    period_id = period.id if period else None
+    aggregate = session.execute(
+        select(ActionLine.number, StatusUpdate.status, func.count(Activity.id))
+        .select_from(Activity)
+        .join(Result, Result.id == Activity.result_id)
+        .join(Theme, Theme.id == Result.theme_id)
+        .join(ActionLine, ActionLine.id == Theme.action_line_id)
+        .outerjoin(StatusUpdate, _latest_update_join(period_id))
+        .where(Result.programme_id == programme.id)
+        .group_by(ActionLine.number, StatusUpdate.status)
+    )
+    for number, status, count in aggregate:
+        key = Status(status) if status else None
+        counts[number].counts[key] = count
+        totals.counts[key] = totals.counts.get(key, 0) + count
+    return Board(
+        programme=programme,
+        period=period,
+        action_lines=[ActionLineSummary(number, title, counts[number]) for number, title in lines],
+        totals=totals,
+    )
+
+
+def list_organisations(session: Session, programme_id: int) -> list[tuple[str, str]]:
+    """Organisations involved in the programme, for the filter."""
+    rows = session.execute(
+        select(Organisation.code, Organisation.name)
+        .where(
+            Organisation.id.in_(
+                select(ActivityOrganisation.organisation_id)
+                .join(Activity, Activity.id == ActivityOrganisation.activity_id)
+                .join(Result, Result.id == Activity.result_id)
+                .where(Result.programme_id == programme_id)
+            )
+        )
+        .order_by(Organisation.name)
+    )
+    return [(code, name) for code, name in rows]
+
+
+@dataclass
+class ThemeGroup:
+    id: int
+    title: str
+    results: dict[int, tuple[str, list[ActivityRow]]]
+
+
+def group_by_theme(rows: list[ActivityRow]) -> list[ThemeGroup]:
+    """Rows (already in programme order) as theme → result → activities, for drill-down."""
+    groups: dict[int, ThemeGroup] = {}
+    for row in rows:
+        group = groups.setdefault(row.theme_id, ThemeGroup(row.theme_id, row.theme_title, {}))
+        group.results.setdefault(row.result_number, (row.result_title, []))[1].append(row)
+    return list(groups.values())
+
+
+@dataclass
+class HistoryEntry:
+    period: PeriodRow
+    updates: list[StatusUpdate]
+
+
+@dataclass
+class ActivityDetail:
+    row: ActivityRow
+    programme: ProgrammeRow
+    history: list[HistoryEntry]
+
+
+def activity_detail(session: Session, activity_id: int) -> ActivityDetail:
+    """One activity with its full history across periods, newest first."""
+    programme_row = session.execute(
+        select(Programme.id, Programme.slug, Programme.name, Programme.description)
+        .join(Result, Result.programme_id == Programme.id)
+        .join(Activity, Activity.result_id == Result.id)
+        .where(Activity.id == activity_id)
+    ).first()
+    if programme_row is None:
+        raise NotFound(f"Activity {activity_id} does not exist")
+    programme = ProgrammeRow(*programme_row)
+    periods = list_periods(session, programme.id)
+    current = periods[0] if periods else None
+    updates = session.scalars(
+        select(StatusUpdate)
+        .where(StatusUpdate.activity_id == activity_id)
+        .order_by(StatusUpdate.period_id, StatusUpdate.version.desc())
+    ).all()
+    by_period: dict[int, list[StatusUpdate]] = defaultdict(list)
+    for update in updates:
+        by_period[update.period_id].append(update)
+    history = [
+        HistoryEntry(period, by_period[period.id]) for period in periods if period.id in by_period
+    ]
+    row = _single_activity(session, activity_id, current.id if current else None)
+    return ActivityDetail(row=row, programme=programme, history=history)
+
+
+def _single_activity(session: Session, activity_id: int, period_id: int | None) -> ActivityRow:
+    record = session.execute(_activity_select(period_id).where(Activity.id == activity_id)).one()
+    row = _activity_row(record)
+    _attach_organisations(session, {row.id: row})
+    return row

@@ -1,0 +1,49 @@
+"""Settings, read from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "development-only-secret-change-me"
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.development
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'voortgang.db'}"
+    secret_key: str = DEFAULT_SECRET
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_locale: str = "nl"
+    # Rows per page on the activity list; the real programme fits on one page.
+    page_size: int = 250
+    # Echo SQL statements (debugging).
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _normalise_database_url(self) -> Settings:
+        # Accept the libpq-style URL that PostgreSQL tooling hands out and use psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if self.database_url.startswith(prefix):
+                self.database_url = "postgresql+psycopg://" + self.database_url[len(prefix) :]
+        return self
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    return Settings()
