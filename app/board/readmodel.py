@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from app.activities.models import STATUS_ORDER, Status, StatusUpdate, UpdateSource
 from app.errors import NotFound
+from app.i18n import gettext
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -125,7 +126,7 @@ def get_programme(session: Session, slug: str) -> ProgrammeRow:
         )
     ).first()
     if row is None:
-        raise NotFound(f"Programme {slug!r} does not exist")
+        raise NotFound(gettext("Programme %(slug)s does not exist") % {"slug": slug})
     return ProgrammeRow(*row)
 
 
@@ -153,7 +154,9 @@ def choose_period(periods: list[PeriodRow], period_id: int | None) -> PeriodRow 
         for period in periods:
             if period.id == period_id:
                 return period
-        raise NotFound(f"Reporting period {period_id} does not exist in this programme")
+        raise NotFound(
+            gettext("Reporting period %(id)s does not exist in this programme") % {"id": period_id}
+        )
     return periods[0] if periods else None
 
 
@@ -353,13 +356,18 @@ def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> No
         by_id[activity_id].organisations.append(OrganisationRef(code, name, role))
 
 
+def list_action_lines(session: Session, programme_id: int) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(ActionLine.number, ActionLine.title)
+        .where(ActionLine.programme_id == programme_id)
+        .order_by(ActionLine.position)
+    )
+    return [(number, title) for number, title in rows]
+
+
 def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -> Board:
     """Per action line, the number of activities in each status: one aggregate query."""
-    lines = session.execute(
-        select(ActionLine.number, ActionLine.title)
-        .where(ActionLine.programme_id == programme.id)
-        .order_by(ActionLine.position)
-    ).all()
+    lines = list_action_lines(session, programme.id)
     counts: dict[int, StatusCounts] = {number: StatusCounts() for number, _ in lines}
     totals = StatusCounts()
     period_id = period.id if period else None
@@ -440,7 +448,7 @@ def activity_detail(session: Session, activity_id: int) -> ActivityDetail:
         .where(Activity.id == activity_id)
     ).first()
     if programme_row is None:
-        raise NotFound(f"Activity {activity_id} does not exist")
+        raise NotFound(gettext("Activity %(id)s does not exist") % {"id": activity_id})
     programme = ProgrammeRow(*programme_row)
     periods = list_periods(session, programme.id)
     current = periods[0] if periods else None

@@ -1,0 +1,195 @@
+"""The status board (read-only): programme overview, drill-down, filtered list, activity."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.activities.models import Status
+from app.activities.presentation import STATUS_STYLES
+from app.board import readmodel
+from app.deps import SessionDep, SettingsDep
+from app.errors import InvalidInput, NotFound
+from app.i18n import LANGUAGES, gettext
+from app.web import render
+
+router = APIRouter()
+
+
+def _optional_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(
+            gettext("%(field)s must be a whole number, not %(value)s")
+            % {"field": name, "value": repr(raw)}
+        ) from None
+
+
+def parse_filters(request: Request) -> readmodel.ActivityFilters:
+    """Filters from the query string, as the form sends them (empty values mean 'all')."""
+    statuses: list[Status] = []
+    for raw in request.query_params.getlist("status"):
+        if not raw:
+            continue
+        try:
+            statuses.append(Status(raw))
+        except ValueError:
+            raise InvalidInput(
+                gettext("Unknown status %(value)s") % {"value": repr(raw)}
+            ) from None
+    return readmodel.ActivityFilters(
+        statuses=tuple(statuses),
+        action_line=_optional_int(request, "action_line"),
+        organisation=request.query_params.get("organisation", "").strip() or None,
+        query=request.query_params.get("q", "").strip()[:200],
+        result=_optional_int(request, "result"),
+    )
+
+
+def _period_context(session, programme, request):  # type: ignore[no-untyped-def]
+    periods = readmodel.list_periods(session, programme.id)
+    period = readmodel.choose_period(periods, _optional_int(request, "period"))
+    return periods, period
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request, session: SessionDep) -> Response:
+    programmes = readmodel.list_programmes(session)
+    if len(programmes) == 1:
+        return RedirectResponse(
+            request.url_for("programme_board", slug=programmes[0].slug), status_code=302
+        )
+    return render(request, "board/home.html", {"programmes": programmes})
+
+
+@router.get("/programmes/{slug}", include_in_schema=False, name="programme_board")
+def programme_board(request: Request, session: SessionDep, slug: str) -> Response:
+    programme = readmodel.get_programme(session, slug)
+    periods, period = _period_context(session, programme, request)
+    board = readmodel.board(session, programme, period)
+    return render(
+        request, "board/board.html", {"board": board, "periods": periods, "period": period}
+    )
+
+
+@router.get(
+    "/programmes/{slug}/action-lines/{number}", include_in_schema=False, name="action_line"
+)
+def action_line(request: Request, session: SessionDep, slug: str, number: int) -> Response:
+    programme = readmodel.get_programme(session, slug)
+    periods, period = _period_context(session, programme, request)
+    page = readmodel.list_activities(
+        session,
+        programme.id,
+        period.id if period else None,
+        readmodel.ActivityFilters(action_line=number),
+    )
+    if not page.rows:
+        raise NotFound(
+            gettext("Action line %(number)s does not exist") % {"number": number}
+        )
+    return render(
+        request,
+        "board/action_line.html",
+        {
+            "programme": programme,
+            "periods": periods,
+            "period": period,
+            "line": page.rows[0],
+            "themes": readmodel.group_by_theme(page.rows),
+        },
+    )
+
+
+@router.get("/programmes/{slug}/results/{number}", include_in_schema=False, name="result")
+def result(request: Request, session: SessionDep, slug: str, number: int) -> Response:
+    programme = readmodel.get_programme(session, slug)
+    periods, period = _period_context(session, programme, request)
+    page = readmodel.list_activities(
+        session,
+        programme.id,
+        period.id if period else None,
+        readmodel.ActivityFilters(result=number),
+    )
+    if not page.rows:
+        raise NotFound(gettext("Result %(number)s does not exist") % {"number": number})
+    return render(
+        request,
+        "board/result.html",
+        {"programme": programme, "periods": periods, "period": period, "rows": page.rows},
+    )
+
+
+@router.get("/programmes/{slug}/activities", include_in_schema=False, name="activity_list")
+def activity_list(
+    request: Request, session: SessionDep, settings: SettingsDep, slug: str
+) -> Response:
+    programme = readmodel.get_programme(session, slug)
+    periods, period = _period_context(session, programme, request)
+    filters = parse_filters(request)
+    page_number = max(_optional_int(request, "page") or 1, 1)
+    page = readmodel.list_activities(
+        session,
+        programme.id,
+        period.id if period else None,
+        filters,
+        page=page_number,
+        page_size=settings.page_size,
+    )
+    action_lines = readmodel.list_action_lines(session, programme.id)
+    query_without_page = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    return render(
+        request,
+        "board/activities.html",
+        {
+            "programme": programme,
+            "periods": periods,
+            "period": period,
+            "filters": filters,
+            "page": page,
+            "action_lines": action_lines,
+            "organisations": readmodel.list_organisations(session, programme.id),
+            "page_query": urlencode(query_without_page),
+        },
+        block="results",
+    )
+
+
+@router.get("/activities/{activity_id}", include_in_schema=False, name="activity")
+def activity(request: Request, session: SessionDep, activity_id: int) -> Response:
+    detail = readmodel.activity_detail(session, activity_id)
+    return render(request, "board/activity.html", {"detail": detail})
+
+
+@router.get("/language/{language}", include_in_schema=False, name="set_language")
+def set_language(request: Request, language: str, next: str = "/") -> Response:
+    if language not in LANGUAGES:
+        raise NotFound(gettext("Unknown language"))
+    # Only local paths: never redirect to another site.
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        "lang", language, max_age=365 * 24 * 3600, httponly=True, samesite="lax"
+    )
+    return response
+
+
+@router.get("/assets/status.css", include_in_schema=False, name="status_css")
+def status_css() -> Response:
+    """Status colours as CSS, generated from the one place they are defined."""
+    rules = [
+        f".status--{status.value} .status__symbol, .status__symbol.status--{status.value} "
+        f"{{ background: {style.colour}; color: {style.ink}; }}"
+        for status, style in STATUS_STYLES.items()
+    ]
+    return Response(
+        "\n".join(rules) + "\n",
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
