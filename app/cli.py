@@ -21,13 +21,11 @@ cli.add_typer(db_cli, name="db")
 DEFAULT_SEED = PROJECT_ROOT / "seed" / "samen-tegen-mensenhandel.yaml"
 
 
-def alembic_config(database_url: str | None = None):  # type: ignore[no-untyped-def]
+def alembic_config():  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    if database_url:
-        config.attributes["database_url"] = database_url
     return config
 
 
@@ -87,8 +85,11 @@ def seed(
         Path, typer.Argument(help="Seed file (YAML, see seed/README.md)", show_default=True)
     ] = DEFAULT_SEED,
 ) -> None:
-    """Load a programme from a seed file. Running it twice changes nothing; a bad file is
-    refused with the places that are wrong, and the database is left as it was."""
+    """Load a programme from a seed file.
+
+    Running it twice changes nothing; a bad file is refused with the places that are wrong,
+    and the database is left as it was.
+    """
     from app.db import engine_for, session_scope
     from app.seeding.service import SeedError, load_seed_file
 

@@ -23,6 +23,19 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 
+# Full-text search objects that migrations create by hand, per database, and autogenerate
+# must leave alone: SQLite FTS5 tables (and their shadow tables), PostgreSQL GIN indexes.
+SEARCH_TABLE_PREFIXES = ("activity_fts", "status_update_fts")
+SEARCH_INDEXES = ("ix_activity_title_fts", "ix_status_update_explanation_fts")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic filter: compare everything but the hand-made search objects."""
+    if type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIXES):
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEXES)
+
+
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -33,9 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def language_and_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        language = negotiate_language(
-            request.query_params.get("lang"), request.cookies.get("lang")
-        )
+        language = negotiate_language(request.query_params.get("lang"), request.cookies.get("lang"))
         set_language(language)
         request.state.language = language
         response: Response = await call_next(request)

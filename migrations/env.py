@@ -6,15 +6,7 @@ from alembic import context
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
-from app.db import make_engine, metadata
-
-# Tables Alembic must not manage through autogenerate: full-text search shadow tables that
-# migrations create by hand (SQLite FTS5).
-SEARCH_TABLE_PREFIXES = ("activity_fts", "status_update_fts")
-
-
-def include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
-    return not (type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIXES))
+from app.db import include_name, make_engine, metadata
 
 
 def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]

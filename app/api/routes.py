@@ -94,7 +94,8 @@ def activities(
                 label=row.label,
                 title=row.title,
                 status=StatusOut(
-                    code=row.status, label=status_label(row.status),
+                    code=row.status,
+                    label=status_label(row.status),
                     symbol=status_symbol(row.status),
                 )
                 if row.status

@@ -190,7 +190,7 @@ def _search_condition(session: Session, query: str, period_id: int | None) -> Co
         in_title = Activity.id.in_(
             select(literal_column("rowid"))
             .select_from(text("activity_fts"))
-            .where(text("activity_fts MATCH :title_match"))
+            .where(text("activity_fts MATCH :title_match").bindparams(title_match=match))
         )
         in_explanation = Activity.id.in_(
             select(StatusUpdate.activity_id).where(
@@ -198,11 +198,15 @@ def _search_condition(session: Session, query: str, period_id: int | None) -> Co
                 StatusUpdate.id.in_(
                     select(literal_column("rowid"))
                     .select_from(text("status_update_fts"))
-                    .where(text("status_update_fts MATCH :explanation_match"))
+                    .where(
+                        text("status_update_fts MATCH :explanation_match").bindparams(
+                            explanation_match=match
+                        )
+                    )
                 ),
             )
         )
-        return or_(in_title, in_explanation).params(title_match=match, explanation_match=match)
+        return or_(in_title, in_explanation)
     terms = " & ".join(word + ":*" for word in words)
     ts_query = func.to_tsquery("dutch", terms)
     in_title = func.to_tsvector("dutch", Activity.title).op("@@")(ts_query)

@@ -40,9 +40,7 @@ def parse_filters(request: Request) -> readmodel.ActivityFilters:
         try:
             statuses.append(Status(raw))
         except ValueError:
-            raise InvalidInput(
-                gettext("Unknown status %(value)s") % {"value": repr(raw)}
-            ) from None
+            raise InvalidInput(gettext("Unknown status %(value)s") % {"value": repr(raw)}) from None
     return readmodel.ActivityFilters(
         statuses=tuple(statuses),
         action_line=_optional_int(request, "action_line"),
@@ -78,9 +76,7 @@ def programme_board(request: Request, session: SessionDep, slug: str) -> Respons
     )
 
 
-@router.get(
-    "/programmes/{slug}/action-lines/{number}", include_in_schema=False, name="action_line"
-)
+@router.get("/programmes/{slug}/action-lines/{number}", include_in_schema=False, name="action_line")
 def action_line(request: Request, session: SessionDep, slug: str, number: int) -> Response:
     programme = readmodel.get_programme(session, slug)
     periods, period = _period_context(session, programme, request)
@@ -91,9 +87,7 @@ def action_line(request: Request, session: SessionDep, slug: str, number: int) -
         readmodel.ActivityFilters(action_line=number),
     )
     if not page.rows:
-        raise NotFound(
-            gettext("Action line %(number)s does not exist") % {"number": number}
-        )
+        raise NotFound(gettext("Action line %(number)s does not exist") % {"number": number})
     return render(
         request,
         "board/action_line.html",
@@ -174,9 +168,7 @@ def set_language(request: Request, language: str, next: str = "/") -> Response:
     # Only local paths: never redirect to another site.
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        "lang", language, max_age=365 * 24 * 3600, httponly=True, samesite="lax"
-    )
+    response.set_cookie("lang", language, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
     return response
 
 

@@ -1,0 +1,76 @@
+"""Migrations: up, down, up again; and the models never drift from the migrations."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import Session
+
+from app.activities.models import StatusUpdate
+from app.board import readmodel
+from app.cli import run_alembic
+from app.db import include_name, make_engine, metadata
+from app.programmes.models import Activity
+from tests.factories import create_programme
+
+APP_TABLES = set(metadata.tables)
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade(databases) -> None:  # type: ignore[no-untyped-def]
+    url = databases.new("empty")
+    run_alembic("upgrade", "head", database_url=url)
+    assert _tables(url) >= APP_TABLES
+    run_alembic("downgrade", "base", database_url=url)
+    assert not (APP_TABLES & _tables(url))
+    # Nothing left behind: no search tables or triggers block a second upgrade.
+    run_alembic("upgrade", "head", database_url=url)
+    assert _tables(url) >= APP_TABLES
+
+
+def test_models_and_migrations_do_not_drift(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": include_name}
+            )
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_status_updates_cannot_be_changed_or_deleted(session: Session) -> None:
+    create_programme(session, action_lines=1, results_per_line=1, activities_per_result=1)
+    for statement in (
+        "UPDATE status_update SET explanation = 'rewritten'",
+        "DELETE FROM status_update",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"):
+            session.execute(text(statement))
+        session.rollback()
+    assert session.scalars(select(StatusUpdate)).one().explanation.startswith("Toelichting")
+
+
+def test_search_index_follows_activity_titles(session: Session) -> None:
+    create_programme(session, action_lines=1, results_per_line=1, activities_per_result=2)
+    activity = session.scalars(select(Activity).where(Activity.label == "1")).one()
+    activity.title = "Zeldzaamwoord training"
+    session.commit()
+    programme = readmodel.get_programme(session, "test-programme")
+    period = readmodel.list_periods(session, programme.id)[0]
+    found = readmodel.list_activities(
+        session, programme.id, period.id, readmodel.ActivityFilters(query="zeldzaamwoord")
+    )
+    assert [row.id for row in found.rows] == [activity.id]
