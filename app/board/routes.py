@@ -150,6 +150,7 @@ def activity_list(
             "action_lines": action_lines,
             "organisations": readmodel.list_organisations(session, programme.id),
             "page_query": urlencode(query_without_page),
+            "list_url": request.url_for("activity_list", slug=programme.slug).path,
         },
         block="results",
     )
