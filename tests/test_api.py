@@ -1,0 +1,82 @@
+"""JSON API v1: the board's read-model with the board's filters, documented by OpenAPI."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi.testclient import TestClient
+
+from tests.test_board import SLUG, _seed_statuses
+
+
+def test_programmes_lists_programme_and_periods(seeded_client: TestClient) -> None:
+    body = seeded_client.get("/api/v1/programmes").json()
+    assert [p["slug"] for p in body] == [SLUG]
+    assert body[0]["periods"][0]["name"] == "Voortgangsrapportage 2021"
+
+
+def test_activities_have_the_documented_fields(seeded_client: TestClient) -> None:
+    body = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities").json()
+    assert body["total"] == len(body["activities"]) == 128
+    first = body["activities"][0]
+    assert first["action_line"] == {"number": 1, "title": "Doorontwikkeling basis aanpak mensenhandel"}
+    assert first["theme"] == "Signalering"
+    assert first["result"] == {"number": 1, "title": "Verbeterde signalering bij professionals"}
+    assert first["label"] == "1"
+    assert first["title"] == "Training politiemedewerkers"
+    assert first["status"]["code"] in {"completed", "ongoing", "on_schedule", "delayed",
+                                       "not_started", "in_consultation", "not_applicable"}
+    assert first["status"]["label"] and first["status"]["symbol"]
+    assert first["explanation"].startswith("Alle eerstelijns politiemedewerkers")
+    assert first["source"] == "derived"
+    assert first["organisations"][0]["role"] == "lead"
+    assert first["period"]["name"] == "Voortgangsrapportage 2021"
+
+
+def test_activity_filters_match_the_board(seeded_client: TestClient) -> None:
+    expected = _seed_statuses()
+    body = seeded_client.get(
+        f"/api/v1/programmes/{SLUG}/activities",
+        params=[("status", "delayed"), ("status", "completed"), ("action_line", "1")],
+    ).json()
+    assert Counter(a["status"]["code"] for a in body["activities"]) == Counter(
+        {s: n for s, n in expected[1].items() if s in ("delayed", "completed")}
+    )
+    assert {a["action_line"]["number"] for a in body["activities"]} == {1}
+
+    by_org = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"organisation": "IND"}).json()
+    assert by_org["total"] > 0
+    assert all(any(o["code"] == "IND" for o in a["organisations"]) for a in by_org["activities"])
+
+    search = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"q": "webcrawler"}).json()
+    assert [a["title"] for a in search["activities"]] == ["Webcrawler"]
+
+
+def test_bad_parameters_are_422_with_the_place(seeded_client: TestClient) -> None:
+    response = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"status": "nope"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "status", 0]
+    assert seeded_client.get("/api/v1/programmes/unknown/activities").status_code == 404
+    missing_period = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"period": 999})
+    assert missing_period.status_code == 404
+    assert "999" in missing_period.json()["detail"]
+
+
+def test_language_of_labels_follows_the_request(seeded_client: TestClient) -> None:
+    dutch = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"status": "completed"})
+    english = seeded_client.get(
+        f"/api/v1/programmes/{SLUG}/activities", params={"status": "completed", "lang": "en"}
+    )
+    assert dutch.json()["activities"][0]["status"]["label"] == "Voltooid"
+    assert english.json()["activities"][0]["status"]["label"] == "Completed"
+
+
+def test_openapi_documents_the_read_endpoints(seeded_client: TestClient) -> None:
+    schema = seeded_client.get("/api/openapi.json").json()
+    assert "/api/v1/programmes" in schema["paths"]
+    activities = schema["paths"]["/api/v1/programmes/{programme}/activities"]["get"]
+    names = {p["name"] for p in activities["parameters"]}
+    assert {"status", "action_line", "organisation", "period", "q"} <= names
+    assert "ActivityOut" in schema["components"]["schemas"]
+    # Only the API is in the schema; HTML pages are not.
+    assert all(path.startswith("/api/") for path in schema["paths"])
