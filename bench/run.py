@@ -1,0 +1,490 @@
+"""Benchmark the board and the activity list against a minimal page and Datasette.
+
+    .venv/bin/python bench/run.py [--regenerate] [--scale 100] [--duration 5] [--check]
+
+Generates the databases in bench/work/ when missing, then for each target starts one server
+process (one uvicorn worker) in a subprocess, waits until it answers, checks each page, warms up
+and measures it with wrk twice: one connection (`-t1 -c1`: p50 latency, no queueing) and eight
+connections (`-t2 -c8`: throughput and p99 under load). Writes bench/results/latest.json and
+bench/results/latest.md. Every server is stopped at the end, also on error or Ctrl-C.
+See bench/README.md for what the figures mean and the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / "work"
+RESULTS = BENCH / "results"
+VENV_BIN = ROOT / ".venv" / "bin"
+REAL_SLUG = "samen-tegen-mensenhandel"
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+
+sys.path.insert(0, str(BENCH))
+from generate import bench_slug, generate  # noqa: E402
+
+# --- Running processes -----------------------------------------------------------------------
+
+_servers: list[subprocess.Popen] = []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server we started (its own process group), politely first."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    if process in _servers:
+        _servers.remove(process)
+
+
+def stop_all() -> None:
+    for process in list(_servers):
+        stop(process)
+
+
+def _on_signal(signum, _frame):  # type: ignore[no-untyped-def]
+    stop_all()
+    raise SystemExit(128 + signum)
+
+
+def fetch(url: str, timeout: float = 30) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@contextlib.contextmanager
+def server(name: str, command: list[str], env: dict[str, str], probe: str, timeout: float = 60):
+    """Start `command` (which must listen on the port in `probe`), yield once it answers."""
+    log_path = WORK / "logs" / f"{name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        _servers.append(process)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}; see {log_path}:\n"
+                        + log_path.read_text(errors="replace")[-2000:]
+                    )
+                with contextlib.suppress(OSError):
+                    fetch(probe, timeout=5)
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not answer within {timeout:.0f}s")
+                time.sleep(0.2)
+            yield process
+        finally:
+            stop(process)
+
+
+# --- wrk -------------------------------------------------------------------------------------
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(value: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if not match:
+        raise ValueError(f"unexpected wrk duration {value!r}")
+    return float(match[1]) * _UNITS[match[2]]
+
+
+@dataclass
+class WrkResult:
+    threads: int
+    connections: int
+    seconds: float
+    requests: int
+    requests_per_second: float
+    p50_ms: float
+    p75_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    non_2xx: int = 0
+    socket_errors: dict[str, int] = field(default_factory=dict)
+
+
+def parse_wrk(output: str, threads: int, connections: int, seconds: float) -> WrkResult:
+    percentiles = {
+        int(p): _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M)
+    }
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    count = re.search(r"^\s+(\d+) requests in", output, re.M)
+    latency_max = re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", output, re.M)
+    if not (rps and count and len(percentiles) == 4):
+        raise RuntimeError(f"cannot parse wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return WrkResult(
+        threads=threads,
+        connections=connections,
+        seconds=seconds,
+        requests=int(count[1]),
+        requests_per_second=float(rps[1]),
+        p50_ms=percentiles[50],
+        p75_ms=percentiles[75],
+        p90_ms=percentiles[90],
+        p99_ms=percentiles[99],
+        max_ms=_ms(latency_max[1]) if latency_max else 0.0,
+        non_2xx=int(non_2xx[1]) if non_2xx else 0,
+        socket_errors=(
+            dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True))
+            if errors
+            else {}
+        ),
+    )
+
+
+def run_wrk(url: str, threads: int, connections: int, seconds: int) -> WrkResult:
+    command = [
+        WRK,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        url,
+    ]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 30, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
+    return parse_wrk(completed.stdout, threads, connections, seconds)
+
+
+# --- Targets ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Endpoint:
+    name: str
+    size: str
+    path: str
+    expect: str  # a string the page must contain (checked before measuring)
+
+
+@dataclass
+class Measurement:
+    target: str
+    endpoint: str
+    size: str
+    url: str
+    status: int
+    bytes: int
+    one_connection: WrkResult
+    eight_connections: WrkResult
+
+
+def app_endpoints(scale: int) -> list[Endpoint]:
+    endpoints = []
+    for slug, size in ((REAL_SLUG, "real"), (bench_slug(scale), f"{scale}x")):
+        base = f"/programmes/{slug}"
+        endpoints += [
+            Endpoint("board", size, base, "board-totals"),
+            Endpoint("full list", size, f"{base}/activities", 'id="results"'),
+            Endpoint(
+                "filtered list",
+                size,
+                f"{base}/activities?status=delayed&action_line=2",
+                'id="results"',
+            ),
+            Endpoint("search", size, f"{base}/activities?q=training", 'id="results"'),
+        ]
+    return endpoints
+
+
+def measure(
+    target: str, port: int, endpoints: list[Endpoint], seconds: float, warmup: float
+) -> list[Measurement]:
+    measurements = []
+    for endpoint in endpoints:
+        url = f"http://127.0.0.1:{port}{endpoint.path}"
+        status, body = fetch(url)
+        if status != 200 or endpoint.expect.encode() not in body:
+            raise RuntimeError(
+                f"{target} {endpoint.name} ({endpoint.size}): {url} answered {status}, "
+                f"{len(body)} bytes, without {endpoint.expect!r}:\n{body[:500]!r}"
+            )
+        run_wrk(url, 1, 1, warmup)
+        one = run_wrk(url, 1, 1, seconds)
+        eight = run_wrk(url, 2, 8, seconds)
+        for result in (one, eight):
+            if result.non_2xx or any(result.socket_errors.values()):
+                raise RuntimeError(f"{target} {endpoint.name}: errors under load: {result}")
+        print(
+            f"  {target:10} {endpoint.name:14} {endpoint.size:5} "
+            f"{eight.requests_per_second:8.1f} req/s  p50 {one.p50_ms:7.2f} ms  "
+            f"p99 {eight.p99_ms:8.2f} ms  ({len(body) / 1024:.0f} KB)",
+            flush=True,
+        )
+        measurements.append(
+            Measurement(target, endpoint.name, endpoint.size, url, status, len(body), one, eight)
+        )
+    return measurements
+
+
+# --- Report ----------------------------------------------------------------------------------
+
+
+def _find(measurements: list[Measurement], target: str, endpoint: str, size: str) -> Measurement:
+    for m in measurements:
+        if (m.target, m.endpoint, m.size) == (target, endpoint, size):
+            return m
+    raise KeyError((target, endpoint, size))
+
+
+def evaluate(measurements: list[Measurement], scale: int) -> tuple[dict, list[dict]]:
+    full = _find(measurements, "app", "full list", "real")
+    minimal = _find(measurements, "minimal", "minimal page", "real")
+    datasette = _find(measurements, "datasette", "table page", "real")
+    rps = full.eight_connections.requests_per_second
+    ratios = {
+        "full_list_vs_minimal_page": round(rps / minimal.eight_connections.requests_per_second, 3),
+        "full_list_vs_datasette": round(rps / datasette.eight_connections.requests_per_second, 3),
+    }
+    targets = [
+        {
+            "id": "a",
+            "target": "real full list req/s ≥ minimal page req/s",
+            "measured": f"{rps:.0f} vs {minimal.eight_connections.requests_per_second:.0f} "
+            f"req/s (×{ratios['full_list_vs_minimal_page']:.2f})",
+            "pass": ratios["full_list_vs_minimal_page"] >= 1,
+        },
+        {
+            "id": "b",
+            "target": "real full list req/s ≥ 5 × Datasette table page req/s",
+            "measured": f"{rps:.0f} vs {datasette.eight_connections.requests_per_second:.0f} "
+            f"req/s (×{ratios['full_list_vs_datasette']:.2f})",
+            "pass": ratios["full_list_vs_datasette"] >= 5,
+        },
+    ]
+    for m in measurements:
+        if m.target == "app" and m.size == "real":
+            targets.append(
+                {
+                    "id": "c",
+                    "target": f"real {m.endpoint}: p50 < 10 ms (1 connection)",
+                    "measured": f"{m.one_connection.p50_ms:.2f} ms",
+                    "pass": m.one_connection.p50_ms < 10,
+                }
+            )
+    for name in ("board", "filtered list"):
+        m = _find(measurements, "app", name, f"{scale}x")
+        targets.append(
+            {
+                "id": "d",
+                "target": f"{scale}× {name}: p99 < 100 ms (8 connections)",
+                "measured": f"{m.eight_connections.p99_ms:.2f} ms",
+                "pass": m.eight_connections.p99_ms < 100,
+            }
+        )
+    return ratios, targets
+
+
+def environment() -> dict:
+    def _out(command: list[str]) -> str:
+        try:
+            return subprocess.run(
+                command, capture_output=True, text=True, timeout=10, cwd=ROOT
+            ).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": _out(["git", "rev-parse", "--short", "HEAD"]),
+        "git_dirty": bool(_out(["git", "status", "--porcelain", "--", "app", "templates"])),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "wrk": _out([WRK, "--version"]).splitlines()[0] if _out([WRK, "--version"]) else "",
+    }
+
+
+def write_report(report: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    env = report["environment"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"{env['date']} · commit {env['git_commit']}{' (app/templates modified)' if env['git_dirty'] else ''}"
+        f" · Python {env['python']} · SQLite {env['sqlite']} · {env['cpus']} CPUs · "
+        f"{report['settings']['seconds']:g} s per run",
+        "",
+        "One server process (one uvicorn worker) per target. req/s and p99 with 8 connections "
+        "(`wrk -t2 -c8`); p50 with one connection (`wrk -t1 -c1`).",
+        "",
+        "| target | endpoint | size | req/s | p50 ms | p99 ms | req/s (1 conn) | p99 ms (1 conn) | page KB |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in report["measurements"]:
+        one, eight = m["one_connection"], m["eight_connections"]
+        lines.append(
+            f"| {m['target']} | {m['endpoint']} | {m['size']} | "
+            f"{eight['requests_per_second']:.0f} | {one['p50_ms']:.2f} | {eight['p99_ms']:.2f} | "
+            f"{one['requests_per_second']:.0f} | {one['p99_ms']:.2f} | {m['bytes'] / 1024:.0f} |"
+        )
+    lines += ["", "## Ratios", ""]
+    for name, value in report["ratios"].items():
+        lines.append(f"- {name.replace('_', ' ')}: ×{value:.2f}")
+    lines += ["", "## Targets", "", "| | target | measured | result |", "|---|---|---|---|"]
+    for t in report["targets"]:
+        lines.append(
+            f"| {t['id']} | {t['target']} | {t['measured']} | {'pass' if t['pass'] else '**FAIL**'} |"
+        )
+    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
+
+
+# --- Main ------------------------------------------------------------------------------------
+
+
+def ensure_databases(scale: int, regenerate: bool) -> tuple[Path, Path, dict]:
+    bench_db, real_db = WORK / "bench.db", WORK / "real.db"
+    meta_path = Path(f"{bench_db}.meta.json")
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
+    if regenerate or not bench_db.exists() or not meta or meta.get("scale") != scale:
+        print(f"Generating {bench_db} (scale {scale}) ...", flush=True)
+        meta = generate(bench_db, scale)
+        print(f"  {meta['counts']} in {meta['seconds']} s", flush=True)
+    if regenerate or not real_db.exists() or not Path(f"{real_db}.meta.json").exists():
+        print(f"Generating {real_db} (the real programme only, for Datasette) ...", flush=True)
+        generate(real_db, with_bench=False)
+    return bench_db, real_db, meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--regenerate", action="store_true", help="Rebuild the databases")
+    parser.add_argument("--scale", type=int, default=100, help="Size of the big programme")
+    parser.add_argument("--duration", type=int, default=5, help="Seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=1, help="Seconds of warm-up per page")
+    parser.add_argument(
+        "--check", action="store_true", help="Exit with status 1 when a target fails"
+    )
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.warmup < 1:
+        parser.error("wrk takes whole seconds: --duration and --warmup must be at least 1")
+    if not Path(WRK).exists():
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    for tool in ("uvicorn", "datasette"):
+        if not (VENV_BIN / tool).exists():
+            print(f"{VENV_BIN / tool} is missing: pip install -e '.[bench]'", file=sys.stderr)
+            return 2
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    started = time.monotonic()
+    try:
+        bench_db, real_db, meta = ensure_databases(args.scale, args.regenerate)
+        database_url = f"sqlite:///{bench_db}"
+        common = ["--host", "127.0.0.1", "--workers", "1", "--no-access-log"]
+        common += ["--log-level", "warning"]
+        measurements: list[Measurement] = []
+
+        port = free_port()
+        command = [str(VENV_BIN / "uvicorn"), "app.main:create_app", "--factory"]
+        command += ["--port", str(port), *common]
+        print("Voortgang (app.main)", flush=True)
+        with server("app", command, {"DATABASE_URL": database_url}, f"http://127.0.0.1:{port}/"):
+            measurements += measure(
+                "app", port, app_endpoints(args.scale), args.duration, args.warmup
+            )
+
+        port = free_port()
+        command = [str(VENV_BIN / "uvicorn"), "baseline_app:create_app", "--factory"]
+        command += ["--app-dir", str(BENCH), "--port", str(port), *common]
+        print("Minimal page (bench/baseline_app.py)", flush=True)
+        minimal = [Endpoint("minimal page", "real", f"/minimal/{REAL_SLUG}", "<table>")]
+        with server(
+            "minimal", command, {"DATABASE_URL": database_url}, f"http://127.0.0.1:{port}/"
+        ):
+            measurements += measure("minimal", port, minimal, args.duration, args.warmup)
+
+        port = free_port()
+        command = [str(VENV_BIN / "datasette"), "serve", str(real_db), "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--setting", "num_sql_threads", "1"]
+        command += ["--setting", "default_page_size", "250"]
+        print("Datasette table page", flush=True)
+        table = [Endpoint("table page", "real", f"/{real_db.stem}/activity", "<table")]
+        with server("datasette", command, {}, f"http://127.0.0.1:{port}/-/versions.json"):
+            measurements += measure("datasette", port, table, args.duration, args.warmup)
+    finally:
+        stop_all()
+
+    ratios, targets = evaluate(measurements, args.scale)
+    report = {
+        "environment": environment(),
+        "settings": {
+            "seconds": args.duration,
+            "warmup_seconds": args.warmup,
+            "scale": args.scale,
+            "one_connection": "wrk -t1 -c1 --latency",
+            "eight_connections": "wrk -t2 -c8 --latency",
+            "workers": 1,
+        },
+        "database": meta,
+        "measurements": [asdict(m) for m in measurements],
+        "ratios": ratios,
+        "targets": targets,
+        "elapsed_seconds": round(time.monotonic() - started, 1),
+    }
+    write_report(report)
+    print()
+    print((RESULTS / "latest.md").read_text())
+    failed = [t for t in targets if not t["pass"]]
+    return 1 if failed and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

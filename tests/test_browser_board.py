@@ -1,0 +1,129 @@
+"""The board in a real browser: htmx filtering, keyboard use, and an axe-core scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from app.config import Settings
+from tests.browser import WCAG_21_AA, LiveServer, launch_browser
+from tests.test_board import SLUG
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:  # type: ignore[type-arg]
+    yield from launch_browser()
+
+
+@pytest.fixture
+def server(seeded_settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(seeded_settings) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="nl-NL")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+
+    def on_console(message) -> None:  # type: ignore[no-untyped-def]
+        # A 404 page reports its own status as a failed load; anything else is an error.
+        if message.type == "error" and message.location.get("url") != page.url:
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def test_filter_updates_the_list_in_place_and_the_url(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.url}/programmes/{SLUG}/activities")
+    page.wait_for_function("() => window.htmx !== undefined")
+    total = page.locator("tbody tr").count()
+    assert total == 128
+    # Mark the document: a full page load would lose this.
+    page.evaluate("document.body.dataset.marker = 'same-page'")
+    page.get_by_label("In uitvoering maar met vertraging").check()
+    page.wait_for_function("() => document.querySelectorAll('tbody tr').length < 128")
+    statuses = page.locator("tbody tr .status").all_inner_texts()
+    assert statuses and all("In uitvoering maar met vertraging" in s for s in statuses)
+    assert page.evaluate("document.body.dataset.marker") == "same-page"
+    assert parse_qs(urlparse(page.url).query)["status"] == ["delayed"]
+
+    page.get_by_label("Zoeken in titels en toelichtingen").fill("covid")
+    page.wait_for_url("**q=covid**")
+    count_text = page.locator("#result-count").inner_text()
+    assert "gevonden" in count_text
+    assert page.evaluate("document.body.dataset.marker") == "same-page"
+
+    # The URL is shareable: loading it fresh shows the same list.
+    rows_now = page.locator("tbody tr").count()
+    page.goto(page.url)
+    assert page.locator("tbody tr").count() == rows_now
+    assert page.get_by_label("In uitvoering maar met vertraging").is_checked()
+
+
+def test_filters_work_without_javascript(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server.url}/programmes/{SLUG}/activities")
+    page.get_by_label("Actielijn").select_option("4")
+    page.get_by_role("button", name="Filters toepassen").click()
+    page.wait_for_url("**action_line=4**")
+    assert page.locator("tbody tr").count() == 7
+    context.close()
+
+
+def test_keyboard_user_reaches_the_content_and_the_filters(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.url}/programmes/{SLUG}/activities")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text() == "Naar de inhoud"
+    page.keyboard.press("Enter")
+    assert urlparse(page.url).fragment == "main"
+    # Tab onwards from the main landmark into the search field, type, and submit with Enter.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "filter-q":
+            break
+    assert page.evaluate("document.activeElement.id") == "filter-q"
+    page.keyboard.type("webcrawler")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=webcrawler**")
+    page.wait_for_function("() => document.querySelectorAll('tbody tr').length === 1")
+
+
+def test_language_switch_in_the_browser(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.url}/programmes/{SLUG}")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_text("Completed", exact=False).first.is_visible()
+
+
+PAGES = [
+    f"/programmes/{SLUG}",
+    f"/programmes/{SLUG}/activities",
+    f"/programmes/{SLUG}/activities?status=delayed&q=covid",
+    f"/programmes/{SLUG}/action-lines/3",
+    f"/programmes/{SLUG}/results/25",
+    "/activities/1",
+    "/activities/999999",
+]
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_pass_axe_wcag21_aa(page, server, path: str, language: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.url}{path}{'&' if '?' in path else '?'}lang={language}")
+    results = Axe().run(page, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()

@@ -1,0 +1,52 @@
+"""The `voortgang` command as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from app.cli import DEFAULT_SEED
+
+VOORTGANG = [sys.executable, "-m", "app.cli"]
+
+
+def run(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([*VOORTGANG, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_help_on_every_command(database_url: str) -> None:
+    for args in ([], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["seed"], ["serve"]):
+        result = run(*args, "--help", database_url=database_url)
+        assert result.returncode == 0, result.stderr
+        assert "Usage" in result.stdout
+
+
+def test_upgrade_then_seed_twice(databases) -> None:  # type: ignore[no-untyped-def]
+    url = databases.new("empty")
+    assert "No schema yet" in run("db", "current", database_url=url).stdout
+    assert run("db", "upgrade", database_url=url).returncode == 0
+    first = run("seed", database_url=url)
+    assert first.returncode == 0, first.stderr
+    assert "128 activities" in first.stdout
+    second = run("seed", database_url=url)
+    assert second.returncode == 0
+    assert "nothing changed" in second.stdout
+
+
+def test_bad_seed_file_exits_non_zero_with_the_place(database_url: str, tmp_path: Path) -> None:
+    data = yaml.safe_load(DEFAULT_SEED.read_text(encoding="utf-8"))
+    data["action_lines"][0]["themes"][0]["results"][0]["activities"][0]["status"] = "klaar"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run("seed", str(bad), database_url=database_url)
+    assert result.returncode == 1
+    assert "result 1 → activity '1' → status: unknown status 'klaar'" in result.stderr
+    assert "nothing was loaded" in result.stderr
+    missing = run("seed", str(tmp_path / "absent.yaml"), database_url=database_url)
+    assert missing.returncode == 1
+    assert "cannot be read" in missing.stderr
