@@ -74,9 +74,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
             rows = connection.execute(QUERY, {"slug": slug}).mappings().all()
         if not rows:
             return HTMLResponse("Not found", status_code=404)
-        html = template.render(
-            programme=rows[0]["programme"], period=rows[0]["period"], rows=rows
-        )
+        html = template.render(programme=rows[0]["programme"], period=rows[0]["period"], rows=rows)
         return HTMLResponse(html)
 
     return app

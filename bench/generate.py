@@ -21,6 +21,7 @@ Everything is deterministic (fixed random seed). At N=100: ~3,400 results, ~12,8
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -63,6 +64,16 @@ EARLIER_STATUSES = [
 ]
 
 
+def fingerprint() -> str:
+    """Changes when the schema, the seed or this generator does: the database is then stale."""
+    digest = hashlib.sha256()
+    files = sorted((ROOT / "migrations").rglob("*.py")) + [DEFAULT_SEED, Path(__file__)]
+    for file in files:
+        digest.update(file.relative_to(ROOT).as_posix().encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def bench_slug(scale: int) -> str:
     return f"bench-{scale}x"
 
@@ -99,45 +110,32 @@ def build_bench_programme(session: Session, scale: int) -> dict[str, int]:
 
     # The real structure, in programme order.
     lines = session.execute(
-        select(line_t.c.id, line_t.c.number, line_t.c.title, line_t.c.position)
-        .where(line_t.c.programme_id == real_id)
-        .order_by(line_t.c.position)
+        select(line_t).where(line_t.c.programme_id == real_id).order_by(line_t.c.position)
     ).all()
+    # Whole rows (every column), so columns added later are copied too.
     themes_by_line: dict[int, list] = {}
     for row in session.execute(
-        select(theme_t.c.id, theme_t.c.action_line_id, theme_t.c.title, theme_t.c.position)
+        select(theme_t)
         .where(theme_t.c.action_line_id.in_([line.id for line in lines]))
         .order_by(theme_t.c.position)
     ):
         themes_by_line.setdefault(row.action_line_id, []).append(row)
     results_by_theme: dict[int, list] = {}
     for row in session.execute(
-        select(result_t.c.id, result_t.c.theme_id, result_t.c.number, result_t.c.title)
-        .where(result_t.c.programme_id == real_id)
-        .order_by(result_t.c.position)
+        select(result_t).where(result_t.c.programme_id == real_id).order_by(result_t.c.position)
     ):
         results_by_theme.setdefault(row.theme_id, []).append(row)
     real_result_ids = [r.id for rs in results_by_theme.values() for r in rs]
     activities_by_result: dict[int, list] = {}
     for row in session.execute(
-        select(
-            activity_t.c.id,
-            activity_t.c.result_id,
-            activity_t.c.label,
-            activity_t.c.title,
-            activity_t.c.position,
-        )
+        select(activity_t)
         .where(activity_t.c.result_id.in_(real_result_ids))
         .order_by(activity_t.c.position)
     ):
         activities_by_result.setdefault(row.result_id, []).append(row)
     real_activity_ids = [a.id for acts in activities_by_result.values() for a in acts]
     links_by_activity: dict[int, list] = {}
-    for row in session.execute(
-        select(link_t.c.activity_id, link_t.c.organisation_id, link_t.c.role).where(
-            link_t.c.activity_id.in_(real_activity_ids)
-        )
-    ):
+    for row in session.execute(select(link_t).where(link_t.c.activity_id.in_(real_activity_ids))):
         links_by_activity.setdefault(row.activity_id, []).append(row)
     current = {
         row.activity_id: row
@@ -186,20 +184,13 @@ def build_bench_programme(session: Session, scale: int) -> dict[str, int]:
     result_id = _next_id(session, result_t)
     activity_id = _next_id(session, activity_t)
     for line in lines:
-        line_rows.append(
-            {
-                "id": line_id,
-                "programme_id": programme_id,
-                "number": line.number,
-                "title": line.title,
-                "position": line.position,
-            }
-        )
+        line_rows.append({**line._mapping, "id": line_id, "programme_id": programme_id})
         real_themes = themes_by_line.get(line.id, [])
         for copy in range(scale):
             for index, theme in enumerate(real_themes):
                 theme_rows.append(
                     {
+                        **theme._mapping,
                         "id": theme_id,
                         "action_line_id": line_id,
                         "title": theme.title if copy == 0 else f"{theme.title} ({copy + 1})",
@@ -210,32 +201,20 @@ def build_bench_programme(session: Session, scale: int) -> dict[str, int]:
                     number = copy * max_result_number + result.number
                     result_rows.append(
                         {
+                            **result._mapping,
                             "id": result_id,
                             "programme_id": programme_id,
                             "theme_id": theme_id,
                             "number": number,
-                            "title": result.title,
                             "position": number,
                         }
                     )
                     for activity in activities_by_result.get(result.id, []):
                         activity_rows.append(
-                            {
-                                "id": activity_id,
-                                "result_id": result_id,
-                                "label": activity.label,
-                                "title": activity.title,
-                                "position": activity.position,
-                            }
+                            {**activity._mapping, "id": activity_id, "result_id": result_id}
                         )
                         for link in links_by_activity.get(activity.id, []):
-                            link_rows.append(
-                                {
-                                    "activity_id": activity_id,
-                                    "organisation_id": link.organisation_id,
-                                    "role": link.role,
-                                }
-                            )
+                            link_rows.append({**link._mapping, "activity_id": activity_id})
                         copies.append((activity_id, activity.id, len(copies)))
                         activity_id += 1
                     result_id += 1
@@ -321,6 +300,7 @@ def generate(path: Path, scale: int = 100, *, with_bench: bool = True) -> dict:
     finally:
         engine.dispose()
     meta = {
+        "fingerprint": fingerprint(),
         "scale": scale if with_bench else 0,
         "bench_slug": bench_slug(scale) if with_bench else None,
         "counts": counts,

@@ -40,7 +40,7 @@ REAL_SLUG = "samen-tegen-mensenhandel"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 sys.path.insert(0, str(BENCH))
-from generate import bench_slug, generate  # noqa: E402
+from generate import bench_slug, fingerprint, generate  # noqa: E402
 
 # --- Running processes -----------------------------------------------------------------------
 
@@ -122,6 +122,7 @@ def server(name: str, command: list[str], env: dict[str, str], probe: str, timeo
 
 # --- wrk -------------------------------------------------------------------------------------
 
+_SOCKET_ERRORS = ("connect", "read", "write", "timeout")
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -174,9 +175,7 @@ def parse_wrk(output: str, threads: int, connections: int, seconds: float) -> Wr
         max_ms=_ms(latency_max[1]) if latency_max else 0.0,
         non_2xx=int(non_2xx[1]) if non_2xx else 0,
         socket_errors=(
-            dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True))
-            if errors
-            else {}
+            dict(zip(_SOCKET_ERRORS, map(int, errors.groups()), strict=True)) if errors else {}
         ),
     )
 
@@ -354,17 +353,19 @@ def write_report(report: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     env = report["environment"]
+    dirty = " (app/templates modified)" if env["git_dirty"] else ""
     lines = [
         "# Benchmark results",
         "",
-        f"{env['date']} · commit {env['git_commit']}{' (app/templates modified)' if env['git_dirty'] else ''}"
+        f"{env['date']} · commit {env['git_commit']}{dirty}"
         f" · Python {env['python']} · SQLite {env['sqlite']} · {env['cpus']} CPUs · "
         f"{report['settings']['seconds']:g} s per run",
         "",
         "One server process (one uvicorn worker) per target. req/s and p99 with 8 connections "
         "(`wrk -t2 -c8`); p50 with one connection (`wrk -t1 -c1`).",
         "",
-        "| target | endpoint | size | req/s | p50 ms | p99 ms | req/s (1 conn) | p99 ms (1 conn) | page KB |",
+        "| target | endpoint | size | req/s | p50 ms | p99 ms "
+        "| req/s (1 conn) | p99 ms (1 conn) | page KB |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in report["measurements"]:
@@ -379,26 +380,39 @@ def write_report(report: dict) -> None:
         lines.append(f"- {name.replace('_', ' ')}: ×{value:.2f}")
     lines += ["", "## Targets", "", "| | target | measured | result |", "|---|---|---|---|"]
     for t in report["targets"]:
-        lines.append(
-            f"| {t['id']} | {t['target']} | {t['measured']} | {'pass' if t['pass'] else '**FAIL**'} |"
-        )
+        verdict = "pass" if t["pass"] else "**FAIL**"
+        lines.append(f"| {t['id']} | {t['target']} | {t['measured']} | {verdict} |")
     (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
 
 
 # --- Main ------------------------------------------------------------------------------------
 
 
+def _stale(db: Path, scale: int) -> str | None:
+    """Why `db` must be (re)built, or None when it is up to date."""
+    meta_path = Path(f"{db}.meta.json")
+    if not db.exists() or not meta_path.exists():
+        return "missing"
+    meta = json.loads(meta_path.read_text())
+    if meta.get("fingerprint") != fingerprint():
+        return "migrations, seed or generator changed"
+    if meta.get("scale") != scale:
+        return f"scale {meta.get('scale')} instead of {scale}"
+    return None
+
+
 def ensure_databases(scale: int, regenerate: bool) -> tuple[Path, Path, dict]:
     bench_db, real_db = WORK / "bench.db", WORK / "real.db"
-    meta_path = Path(f"{bench_db}.meta.json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
-    if regenerate or not bench_db.exists() or not meta or meta.get("scale") != scale:
-        print(f"Generating {bench_db} (scale {scale}) ...", flush=True)
+    reason = "--regenerate" if regenerate else _stale(bench_db, scale)
+    if reason:
+        print(f"Generating {bench_db} (scale {scale}; {reason}) ...", flush=True)
         meta = generate(bench_db, scale)
         print(f"  {meta['counts']} in {meta['seconds']} s", flush=True)
-    if regenerate or not real_db.exists() or not Path(f"{real_db}.meta.json").exists():
-        print(f"Generating {real_db} (the real programme only, for Datasette) ...", flush=True)
+    reason = "--regenerate" if regenerate else _stale(real_db, 0)
+    if reason:
+        print(f"Generating {real_db} (real programme only, for Datasette; {reason}) ...")
         generate(real_db, with_bench=False)
+    meta = json.loads(Path(f"{bench_db}.meta.json").read_text())
     return bench_db, real_db, meta
 
 

@@ -19,13 +19,23 @@ def test_activities_have_the_documented_fields(seeded_client: TestClient) -> Non
     body = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities").json()
     assert body["total"] == len(body["activities"]) == 128
     first = body["activities"][0]
-    assert first["action_line"] == {"number": 1, "title": "Doorontwikkeling basis aanpak mensenhandel"}
+    assert first["action_line"] == {
+        "number": 1,
+        "title": "Doorontwikkeling basis aanpak mensenhandel",
+    }
     assert first["theme"] == "Signalering"
     assert first["result"] == {"number": 1, "title": "Verbeterde signalering bij professionals"}
     assert first["label"] == "1"
     assert first["title"] == "Training politiemedewerkers"
-    assert first["status"]["code"] in {"completed", "ongoing", "on_schedule", "delayed",
-                                       "not_started", "in_consultation", "not_applicable"}
+    assert first["status"]["code"] in {
+        "completed",
+        "ongoing",
+        "on_schedule",
+        "delayed",
+        "not_started",
+        "in_consultation",
+        "not_applicable",
+    }
     assert first["status"]["label"] and first["status"]["symbol"]
     assert first["explanation"].startswith("Alle eerstelijns politiemedewerkers")
     assert first["source"] == "derived"
@@ -44,11 +54,15 @@ def test_activity_filters_match_the_board(seeded_client: TestClient) -> None:
     )
     assert {a["action_line"]["number"] for a in body["activities"]} == {1}
 
-    by_org = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"organisation": "IND"}).json()
+    by_org = seeded_client.get(
+        f"/api/v1/programmes/{SLUG}/activities", params={"organisation": "IND"}
+    ).json()
     assert by_org["total"] > 0
     assert all(any(o["code"] == "IND" for o in a["organisations"]) for a in by_org["activities"])
 
-    search = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"q": "webcrawler"}).json()
+    search = seeded_client.get(
+        f"/api/v1/programmes/{SLUG}/activities", params={"q": "webcrawler"}
+    ).json()
     assert [a["title"] for a in search["activities"]] == ["Webcrawler"]
 
 
@@ -57,13 +71,17 @@ def test_bad_parameters_are_422_with_the_place(seeded_client: TestClient) -> Non
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "status", 0]
     assert seeded_client.get("/api/v1/programmes/unknown/activities").status_code == 404
-    missing_period = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"period": 999})
+    missing_period = seeded_client.get(
+        f"/api/v1/programmes/{SLUG}/activities", params={"period": 999}
+    )
     assert missing_period.status_code == 404
     assert "999" in missing_period.json()["detail"]
 
 
 def test_language_of_labels_follows_the_request(seeded_client: TestClient) -> None:
-    dutch = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities", params={"status": "completed"})
+    dutch = seeded_client.get(
+        f"/api/v1/programmes/{SLUG}/activities", params={"status": "completed"}
+    )
     english = seeded_client.get(
         f"/api/v1/programmes/{SLUG}/activities", params={"status": "completed", "lang": "en"}
     )

@@ -49,7 +49,9 @@ def _shown_counts(section) -> dict[str, int]:  # type: ignore[no-untyped-def]
         badge = item.select_one(".status")
         if badge is None:
             continue
-        status = next(c.removeprefix("status--") for c in badge["class"] if c.startswith("status--"))
+        status = next(
+            c.removeprefix("status--") for c in badge["class"] if c.startswith("status--")
+        )
         shown[status] = int(item.strong.text)
     return shown
 
@@ -88,7 +90,10 @@ def test_drill_down_from_action_line_to_activity(seeded_client: TestClient) -> N
     line = _soup(seeded_client.get(f"/programmes/{SLUG}/action-lines/2"))
     assert "Doorontwikkeling van de aanpak van arbeidsuitbuiting" in line.h1.text
     themes = [h2.text.strip() for h2 in line.select("main h2")]
-    assert themes == ["Signalering en preventie", "Ondersteuning van (mogelijke) slachtoffers van arbeidsuitbuiting"]
+    assert themes == [
+        "Signalering en preventie",
+        "Ondersteuning van (mogelijke) slachtoffers van arbeidsuitbuiting",
+    ]
     result_link = line.select_one("#result-15 a")["href"]
     result = _soup(seeded_client.get(result_link))
     assert result.h1.text.startswith("Resultaat 15")
@@ -101,8 +106,12 @@ def test_drill_down_from_action_line_to_activity(seeded_client: TestClient) -> N
 
 
 def test_unknown_programme_action_line_and_activity_are_404(seeded_client: TestClient) -> None:
-    for url in ("/programmes/nope", f"/programmes/{SLUG}/action-lines/99", "/activities/999999",
-                f"/programmes/{SLUG}/results/99"):
+    for url in (
+        "/programmes/nope",
+        f"/programmes/{SLUG}/action-lines/99",
+        "/activities/999999",
+        f"/programmes/{SLUG}/results/99",
+    ):
         response = seeded_client.get(url)
         assert response.status_code == 404, url
         assert "bestaat niet" in response.text
@@ -135,7 +144,10 @@ def test_filters_combine_action_line_and_organisation(seeded_client: TestClient)
 def test_search_finds_words_in_explanations_and_titles(seeded_client: TestClient) -> None:
     # "webcrawler" appears in the title and explanation of one activity; "Schiphol" only
     # in an explanation.
-    for word, expected_title in (("webcrawler", "Webcrawler"), ("Schiphol", "Training luchtvaartsector")):
+    for word, expected_title in (
+        ("webcrawler", "Webcrawler"),
+        ("Schiphol", "Training luchtvaartsector"),
+    ):
         page = _soup(seeded_client.get(f"/programmes/{SLUG}/activities", params={"q": word}))
         titles = [a.text for a in page.select("tbody tr td a")]
         assert expected_title in titles, (word, titles)
@@ -193,11 +205,18 @@ def test_language_switch_never_redirects_off_site(seeded_client: TestClient) -> 
 
 
 def test_pages_have_landmarks_skip_link_and_labelled_controls(seeded_client: TestClient) -> None:
-    for url in (f"/programmes/{SLUG}", f"/programmes/{SLUG}/activities", "/activities/1",
-                f"/programmes/{SLUG}/action-lines/1", f"/programmes/{SLUG}/results/1"):
+    for url in (
+        f"/programmes/{SLUG}",
+        f"/programmes/{SLUG}/activities",
+        "/activities/1",
+        f"/programmes/{SLUG}/action-lines/1",
+        f"/programmes/{SLUG}/results/1",
+    ):
         page = _soup(seeded_client.get(url))
         assert page.select_one("a.nl-skip-link")["href"] == "#main"
-        assert page.select_one("main#main") and page.select_one("header") and page.select_one("footer")
+        assert (
+            page.select_one("main#main") and page.select_one("header") and page.select_one("footer")
+        )
         assert len(page.select("h1")) == 1
         for control in page.select("input:not([type=hidden]), select"):
             assert page.select_one(f"label[for={control['id']}]"), (url, control)
@@ -212,7 +231,7 @@ def test_markup_in_data_is_shown_as_text(session: Session, client: TestClient) -
     response = client.get("/programmes/test-programme/activities")
     assert "<script>alert" not in response.text
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in response.text
-    assert '<img src=x' not in response.text
+    assert "<img src=x" not in response.text
     page = _soup(response)
     assert page.select_one("td.explanation").text == '<img src=x onerror="alert(1)"> & meer'
 
@@ -248,3 +267,9 @@ def test_every_status_of_the_legend_has_dutch_and_english_labels(seeded_client: 
     english = {status_label(s) for s in Status}
     assert len(english) == 7 and not english & set(DUTCH_LABELS.values())
     set_language("nl")
+
+
+def test_result_note_printed_across_the_table_is_shown(seeded_client: TestClient) -> None:
+    page = _soup(seeded_client.get(f"/programmes/{SLUG}/results/25"))
+    assert page.select_one(".result-note").text.strip().startswith("Motie Kuik/Voordewind verzoekt")
+    assert len(page.select("tbody tr")) == 9

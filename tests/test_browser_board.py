@@ -33,7 +33,6 @@ def page(browser, server):  # type: ignore[no-untyped-def]
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 
-
     def on_console(message) -> None:  # type: ignore[no-untyped-def]
         # A 404 page reports its own status as a failed load; anything else is an error.
         if message.type == "error" and message.location.get("url") != page.url:

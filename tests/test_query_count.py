@@ -45,7 +45,9 @@ def _queries_per_page(settings: Settings, size: int) -> dict[str, int]:
 
     app = create_app(settings)
     with Session(app.state.engine) as session:
-        create_programme(session, action_lines=size, results_per_line=size, activities_per_result=size)
+        create_programme(
+            session, action_lines=size, results_per_line=size, activities_per_result=size
+        )
     counts = {}
     with TestClient(app) as client:
         for url in URLS:

@@ -62,6 +62,7 @@ class ActivityRow:
     theme_title: str
     result_number: int
     result_title: str
+    result_note: str
     label: str | None
     title: str
     status: Status | None
@@ -260,6 +261,7 @@ def _activity_select(period_id: int | None) -> Select:  # type: ignore[type-arg]
             Theme.title,
             Result.number,
             Result.title,
+            Result.note,
             Activity.label,
             Activity.title,
             StatusUpdate.status,
@@ -277,21 +279,39 @@ def _activity_select(period_id: int | None) -> Select:  # type: ignore[type-arg]
 
 
 def _activity_row(record) -> ActivityRow:  # type: ignore[no-untyped-def]
+    (
+        activity_id,
+        line_number,
+        line_title,
+        theme_id,
+        theme_title,
+        result_number,
+        result_title,
+        result_note,
+        label,
+        title,
+        status,
+        explanation,
+        version,
+        source,
+        created_at,
+    ) = record
     return ActivityRow(
-        id=record[0],
-        action_line_number=record[1],
-        action_line_title=record[2],
-        theme_id=record[3],
-        theme_title=record[4],
-        result_number=record[5],
-        result_title=record[6],
-        label=record[7],
-        title=record[8],
-        status=Status(record[9]) if record[9] else None,
-        explanation=record[10] or "",
-        version=record[11],
-        source=UpdateSource(record[12]) if record[12] else None,
-        updated_at=record[13],
+        id=activity_id,
+        action_line_number=line_number,
+        action_line_title=line_title,
+        theme_id=theme_id,
+        theme_title=theme_title,
+        result_number=result_number,
+        result_title=result_title,
+        result_note=result_note,
+        label=label,
+        title=title,
+        status=Status(status) if status else None,
+        explanation=explanation or "",
+        version=version,
+        source=UpdateSource(source) if source else None,
+        updated_at=created_at,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -61,6 +61,8 @@ class ResultBase(SQLModel):
 
 
 class Result(ResultBase, table=True):
+    # Text printed across the table for the result as a whole (introduction, closing remark).
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     # Result numbers are unique within a programme, not just within a theme.
     __table_args__ = (UniqueConstraint("programme_id", "number"),)
 

@@ -48,6 +48,8 @@ class SeedActivity(_Strict):
 class SeedResult(_Strict):
     number: int = Field(ge=1)
     title: str = Field(min_length=1, max_length=500)
+    # Text printed across the whole table for this result (an introduction or a closing remark).
+    note: str = ""
     activities: list[SeedActivity] = Field(min_length=1)
 
     _strip = field_validator("title", mode="before")(_clean_text)

@@ -275,6 +275,7 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
                         theme_id=theme.id,
                         number=seed_result.number,
                         title=seed_result.title,
+                        note=seed_result.note,
                         position=seed_result.number,
                     )
                     session.add(result)
@@ -288,6 +289,7 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
                         result,
                         theme_id=theme.id,
                         title=seed_result.title,
+                        note=seed_result.note,
                         position=seed_result.number,
                     )
                 for activity_position, seed_activity in enumerate(seed_result.activities, 1):

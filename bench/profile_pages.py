@@ -1,0 +1,162 @@
+"""Where a page's time goes: SQL vs read-model (Python) vs template rendering, in-process.
+
+    .venv/bin/python bench/profile_pages.py [--db bench/work/bench.db] [--repeat 20]
+        [--plans] [--cprofile PAGE]
+
+For each benchmarked page it runs the request through the ASGI app in-process (no HTTP server)
+and reports medians of: the whole request; the read-model calls (queries + building rows);
+the pure SQLite time of the statements they ran (each replayed with the sqlite3 module and
+fully fetched); and the template rendering. --plans prints EXPLAIN QUERY PLAN of every
+statement; --cprofile "full list 100x" prints the top functions of one page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import io
+import os
+import pstats
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+
+REAL = "samen-tegen-mensenhandel"
+
+
+def pages(scale: int) -> dict[str, str]:
+    result = {}
+    for slug, size in ((REAL, "real"), (f"bench-{scale}x", f"{scale}x")):
+        base = f"/programmes/{slug}"
+        result[f"board {size}"] = base
+        result[f"full list {size}"] = f"{base}/activities"
+        result[f"filtered list {size}"] = f"{base}/activities?status=delayed&action_line=2"
+        result[f"search {size}"] = f"{base}/activities?q=training"
+    return result
+
+
+class Timers:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.readmodel = 0.0
+        self.render = 0.0
+        self.statements: list[tuple[str, tuple]] = []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=BENCH / "work" / "bench.db")
+    parser.add_argument("--scale", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--plans", action="store_true", help="EXPLAIN QUERY PLAN each statement")
+    parser.add_argument("--cprofile", metavar="PAGE", help='e.g. "full list 100x"')
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = f"sqlite:///{args.db.resolve()}"
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    import app.board.routes as routes
+    import app.web as web
+    from app.main import create_app
+
+    timers = Timers()
+
+    def timed(attribute: str, function):  # type: ignore[no-untyped-def]
+        @functools.wraps(function)
+        def wrapper(*a, **k):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return function(*a, **k)
+            finally:
+                elapsed = time.perf_counter() - started
+                setattr(timers, attribute, getattr(timers, attribute) + elapsed)
+
+        return wrapper
+
+    # Read-model functions the routes call (they are module attributes of readmodel).
+    for name in (
+        "get_programme",
+        "list_periods",
+        "board",
+        "list_activities",
+        "list_action_lines",
+        "list_organisations",
+    ):
+        setattr(routes.readmodel, name, timed("readmodel", getattr(routes.readmodel, name)))
+    original_response = web.templates.TemplateResponse
+
+    def template_response(*a, **k):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return original_response(*a, **k)
+        finally:
+            timers.render += time.perf_counter() - started
+
+    web.templates.TemplateResponse = template_response  # type: ignore[method-assign]
+
+    application = create_app()
+
+    @event.listens_for(application.state.engine, "before_cursor_execute")
+    def _record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        timers.statements.append((statement, tuple(parameters or ())))
+
+    raw = sqlite3.connect(args.db)
+    client = TestClient(application)
+
+    def sql_time(statement: str, parameters: tuple) -> float:
+        started = time.perf_counter()
+        raw.execute(statement, parameters).fetchall()
+        return time.perf_counter() - started
+
+    print(
+        f"{'page':22} {'request':>8} {'readmodel':>9} {'(sql)':>7} {'render':>7} {'other':>7}"
+        "   ms, medians"
+    )
+    for name, path in pages(args.scale).items():
+        if args.cprofile and name != args.cprofile:
+            continue
+        client.get(path)
+        rows = []
+        for _ in range(args.repeat):
+            timers.reset()
+            started = time.perf_counter()
+            response = client.get(path)
+            total = time.perf_counter() - started
+            assert response.status_code == 200, (path, response.status_code)
+            sql = sum(sql_time(s, p) for s, p in timers.statements)
+            rows.append((total, timers.readmodel, sql, timers.render))
+        columns = zip(*rows, strict=True)
+        total, readmodel, sql, render = (statistics.median(c) * 1000 for c in columns)
+        print(
+            f"{name:22} {total:8.1f} {readmodel:9.1f} {sql:7.1f} {render:7.1f} "
+            f"{total - readmodel - render:7.1f}"
+        )
+        if args.plans or args.cprofile:
+            for statement, parameters in timers.statements:
+                ms = statistics.median(sql_time(statement, parameters) for _ in range(5)) * 1000
+                print(f"\n  -- {ms:.2f} ms, params {parameters}\n  {' '.join(statement.split())}")
+                for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters):
+                    print(f"     {row[1]:>3} {row[3]}")
+        if args.cprofile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.repeat):
+                client.get(path)
+            profiler.disable()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+            print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
