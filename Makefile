@@ -19,6 +19,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/voortgang db upgrade
 	$(BIN)/voortgang seed
+	@if [ "$${ENVIRONMENT:-development}" != production ]; then $(BIN)/voortgang dev-account; fi
 	$(BIN)/voortgang serve
 
 test: $(STAMP)

@@ -14,9 +14,16 @@ cli = typer.Typer(
     help="Voortgang: progress tracker for government programmes.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 db_cli = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+user_cli = typer.Typer(help="User accounts.", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
+token_cli = typer.Typer(help="API tokens.", no_args_is_help=True)
+cli.add_typer(token_cli, name="token")
+
+DEV_ACCOUNT_EMAIL = "beheerder@voortgang.local"
 
 DEFAULT_SEED = PROJECT_ROOT / "seed" / "samen-tegen-mensenhandel.yaml"
 
@@ -46,21 +53,31 @@ def run_alembic(action: str, revision: str, database_url: str | None = None) -> 
         engine.dispose()
 
 
+def _migrate(action: str, revision: str) -> None:
+    from alembic.util import CommandError
+
+    try:
+        run_alembic(action, revision)
+    except CommandError as error:
+        typer.echo(f"voortgang db {action}: {error}", err=True)
+        raise typer.Exit(code=1) from None
+
+
 @db_cli.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
 ) -> None:
     """Create or update the schema to the latest migration (or REVISION)."""
-    run_alembic("upgrade", revision)
+    _migrate("upgrade", revision)
     typer.echo(f"Database at {revision}.")
 
 
 @db_cli.command("downgrade")
 def db_downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base")],
+    revision: Annotated[str, typer.Argument(help="Target revision: an id, base, or -1 after --")],
 ) -> None:
-    """Undo migrations down to REVISION."""
-    run_alembic("downgrade", revision)
+    """Undo migrations down to REVISION (`voortgang db downgrade -- -1` undoes the last one)."""
+    _migrate("downgrade", revision)
     typer.echo(f"Database at {revision}.")
 
 
@@ -90,12 +107,12 @@ def seed(
     Running it twice changes nothing; a bad file is refused with the places that are wrong,
     and the database is left as it was.
     """
-    from app.db import engine_for, session_scope
+    from app.db import engine_for, transaction
     from app.seeding.service import SeedError, load_seed_file
 
     engine = engine_for(get_settings())
     try:
-        for session in session_scope(engine):
+        with transaction(engine) as session:
             report = load_seed_file(session, file)
     except SeedError as error:
         typer.echo(error.message, err=True)
@@ -131,6 +148,246 @@ def serve(
         reload=reload,
         proxy_headers=True,
     )
+
+
+def _in_session(action):  # type: ignore[no-untyped-def]
+    """Run action(session) in one transaction; domain errors become a message and exit 1."""
+    from app.db import engine_for, transaction
+    from app.errors import DomainError
+
+    engine = engine_for(get_settings())
+    result = None
+    try:
+        with transaction(engine) as session:
+            result = action(session)
+    except DomainError as error:
+        typer.echo(f"voortgang: {error.message}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    return result
+
+
+def _audit(session, action: str, user, summary: str, details: dict | None = None) -> None:  # type: ignore[no-untyped-def]
+    from app.audit import service as audit
+
+    audit.record(
+        session,
+        actor=None,
+        actor_label="command line",
+        action=action,
+        object_type="user",
+        object_id=user.id,
+        summary=summary,
+        details=details or {},
+        address="cli",
+    )
+
+
+def _ask_password(password: str | None) -> str:
+    return password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_cli.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="E-mail address (the sign-in name)")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[str, typer.Option(help="viewer, editor, coordinator or admin")] = "viewer",
+    organisation: Annotated[
+        list[str] | None, typer.Option(help="Organisation code; repeat for more")
+    ] = None,
+    password: Annotated[str | None, typer.Option(help="Password (asked for when left out)")] = None,
+) -> None:
+    """Create an account."""
+    from app.accounts import service
+    from app.accounts.models import Role
+
+    secret = _ask_password(password)
+
+    def action(session):  # type: ignore[no-untyped-def]
+        user = service.create_user(
+            session,
+            email=email,
+            name=name,
+            role=_role(role),
+            password=secret,
+            organisation_codes=organisation or [],
+        )
+        _audit(session, "user.create", user, f"{user.email} ({user.role})")
+        return user
+
+    user = _in_session(action)
+    typer.echo(f"Created {user.email} ({Role(user.role).value}).")
+
+
+def _role(value: str):  # type: ignore[no-untyped-def]
+    from app.accounts.models import Role
+
+    try:
+        return Role(value)
+    except ValueError:
+        typer.echo(f"voortgang: unknown role {value!r}; use one of: {', '.join(Role)}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+@user_cli.command("list")
+def user_list() -> None:
+    """List accounts: e-mail, role, organisations, state."""
+    from sqlalchemy import select
+
+    from app.accounts import service
+    from app.accounts.models import User
+
+    def action(session):  # type: ignore[no-untyped-def]
+        return [
+            (user, service.user_organisation_codes(session, user.id))
+            for user in session.scalars(select(User).order_by(User.email))
+        ]
+
+    for user, codes in _in_session(action):
+        state = "active" if user.active else "deactivated"
+        typer.echo(f"{user.email}\t{user.name}\t{user.role}\t{','.join(codes) or '-'}\t{state}")
+
+
+@user_cli.command("set-role")
+def user_set_role(
+    email: str,
+    role: Annotated[str, typer.Argument(help="viewer, editor, coordinator or admin")],
+    organisation: Annotated[
+        list[str] | None,
+        typer.Option(help="Organisation code; repeat for more (replaces the current ones)"),
+    ] = None,
+) -> None:
+    """Change an account's role (and organisations)."""
+    from app.accounts import service
+
+    def action(session):  # type: ignore[no-untyped-def]
+        user = service.get_user_by_email(session, email)
+        before = user.role
+        service.set_role(session, user, role=_role(role), organisation_codes=organisation)
+        _audit(session, "user.set_role", user, f"{user.email}: {before} → {user.role}")
+
+    _in_session(action)
+    typer.echo(f"{email} is now {role}.")
+
+
+@user_cli.command("deactivate")
+def user_deactivate(email: str) -> None:
+    """Deactivate an account: it can no longer sign in; its sessions and tokens end."""
+    from app.accounts import service
+
+    def action(session):  # type: ignore[no-untyped-def]
+        user = service.get_user_by_email(session, email)
+        service.deactivate(session, user)
+        _audit(session, "user.deactivate", user, user.email)
+
+    _in_session(action)
+    typer.echo(f"{email} is deactivated.")
+
+
+@user_cli.command("reset-password")
+def user_reset_password(
+    email: str,
+    password: Annotated[
+        str | None, typer.Option(help="New password (asked for when left out)")
+    ] = None,
+) -> None:
+    """Set a new password; the account is signed out everywhere."""
+    from app.accounts import service
+
+    secret = _ask_password(password)
+
+    def action(session):  # type: ignore[no-untyped-def]
+        user = service.get_user_by_email(session, email)
+        service.reset_password(session, user, secret)
+        _audit(session, "user.reset_password", user, user.email)
+
+    _in_session(action)
+    typer.echo(f"Password of {email} changed.")
+
+
+@cli.command("dev-account")
+def dev_account() -> None:
+    """Development only: create (or reset) a local administrator and print how to sign in."""
+    import secrets as secrets_module
+
+    from app.accounts import service
+    from app.accounts.models import Role
+    from app.config import Environment
+
+    settings = get_settings()
+    if settings.environment == Environment.production:
+        typer.echo("voortgang: dev-account is not available in production.", err=True)
+        raise typer.Exit(code=1)
+    password = secrets_module.token_urlsafe(12)
+
+    def action(session):  # type: ignore[no-untyped-def]
+        from sqlalchemy import select
+
+        from app.accounts.models import User
+
+        user = session.scalar(select(User).where(User.email == DEV_ACCOUNT_EMAIL))
+        if user is None:
+            user = service.create_user(
+                session,
+                email=DEV_ACCOUNT_EMAIL,
+                name="Beheerder (ontwikkeling)",
+                role=Role.admin,
+                password=password,
+            )
+        else:
+            service.reset_password(session, user, password)
+            user.active = True
+
+    _in_session(action)
+    typer.echo(
+        f"\n  Sign in at http://{settings.host}:{settings.port}/sign-in"
+        f"\n  e-mail:   {DEV_ACCOUNT_EMAIL}\n  password: {password}\n"
+    )
+
+
+@token_cli.command("create")
+def token_create(
+    email: str, name: Annotated[str, typer.Option(help="What the token is for")]
+) -> None:
+    """Create an API token for an account and print it (it is shown only once)."""
+    from app.accounts import service
+
+    def action(session):  # type: ignore[no-untyped-def]
+        user = service.get_user_by_email(session, email)
+        token, secret = service.create_api_token(session, user, name=name)
+        _audit(session, "token.create", user, f"{user.email}: {token.name}")
+        return secret
+
+    typer.echo(_in_session(action))
+
+
+@token_cli.command("list")
+def token_list(email: str) -> None:
+    """List an account's tokens (id, name, prefix, state)."""
+    from app.accounts import service
+
+    def action(session):  # type: ignore[no-untyped-def]
+        user = service.get_user_by_email(session, email)
+        return service.list_api_tokens(session, user.id)
+
+    for token in _in_session(action):
+        state = "revoked" if token.revoked_at else "active"
+        typer.echo(f"{token.id}\t{token.name}\t{token.prefix}…\t{state}")
+
+
+@token_cli.command("revoke")
+def token_revoke(email: str, token_id: int) -> None:
+    """Revoke one of an account's tokens."""
+    from app.accounts import service
+
+    def action(session):  # type: ignore[no-untyped-def]
+        user = service.get_user_by_email(session, email)
+        token = service.revoke_api_token(session, user, token_id)
+        _audit(session, "token.revoke", user, f"{user.email}: {token.name}")
+
+    _in_session(action)
+    typer.echo(f"Token {token_id} revoked.")
 
 
 def main() -> None:

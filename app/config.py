@@ -31,6 +31,23 @@ class Settings(BaseSettings):
     page_size: int = 250
     # Echo SQL statements (debugging).
     sql_echo: bool = False
+    # How long a sign-in lasts.
+    session_hours: int = 12
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Production runs behind HTTPS: cookies are only sent over it."""
+        return self.environment == Environment.production
+
+    def check_production_ready(self) -> None:
+        if self.environment != Environment.production:
+            return
+        if not self.secret_key or self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production, for example the output of: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
 
     @model_validator(mode="after")
     def _normalise_database_url(self) -> Settings:

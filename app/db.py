@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import MetaData, event
@@ -47,6 +48,8 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-u
 
 
 def make_engine(database_url: str, *, echo: bool = False) -> Engine:
+    # Every table must be known before the first flush resolves foreign keys.
+    import app.models  # noqa: F401
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -61,7 +64,8 @@ def engine_for(settings: Settings) -> Engine:
     return make_engine(settings.database_url, echo=settings.sql_echo)
 
 
-def session_scope(engine: Engine) -> Iterator[Session]:
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with Session(engine, expire_on_commit=False) as session:
         try:

@@ -9,11 +9,13 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import session_scope
+from app.db import transaction
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    yield from session_scope(request.app.state.engine)
+    """One session per request: committed when the route succeeds, rolled back otherwise."""
+    with transaction(request.app.state.engine) as session:
+        yield session
 
 
 def get_app_settings(request: Request) -> Settings:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from urllib.parse import quote
+
+from asgi_csrf import asgi_csrf
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.config import PROJECT_ROOT, Settings, get_settings
@@ -20,13 +23,19 @@ CONTENT_SECURITY_POLICY = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.check_production_ready()
+    from app.permissions import NotSignedIn, enforce_route_rule
+
     app = FastAPI(
         title="Voortgang",
         summary="Progress tracker for government programmes",
         version="0.1.0",
-        docs_url="/api/docs",
+        # The schema is served by a route of our own (with a permission rule); the
+        # interactive docs would load scripts from a CDN, which the CSP forbids.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
+        dependencies=[Depends(enforce_route_rule)],
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings)
@@ -45,6 +54,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Content-Language", language)
         return response
 
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": error.message},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = request.url_for("sign_in_form").path + "?next=" + quote(target, safe="")
+        if request.headers.get("HX-Request") == "true":
+            # htmx follows HX-Redirect with a full page load.
+            return Response(status_code=401, headers={"HX-Redirect": location})
+        return RedirectResponse(location, status_code=303)
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
         return _error_response(request, error.status_code, error.message)
@@ -61,12 +85,76 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
 
+    from app.accounts.routes import router as accounts_router
+    from app.activities.routes import router as activities_router
+    from app.admin.routes import router as admin_router
     from app.api.routes import router as api_router
     from app.board.routes import router as board_router
 
+    app.include_router(accounts_router)
     app.include_router(board_router)
+    app.include_router(activities_router)
+    app.include_router(admin_router)
     app.include_router(api_router)
+
+    @app.get("/api/openapi.json", include_in_schema=False, name="openapi")
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    app.add_middleware(
+        CSRFMiddleware,
+        signing_secret=settings.secret_key,
+        cookie_secure=settings.secure_cookies,
+        # Signing in without a session cookie must be protected too (login CSRF).
+        always_protect={"/sign-in"},
+        send_csrf_failed=_csrf_failed,
+    )
     return app
+
+
+class CSRFMiddleware:
+    """asgi-csrf (a signed double-submit cookie) as a Starlette middleware: every POST,
+    PUT, PATCH and DELETE must carry the token in the form field `csrftoken` or the header
+    `x-csrftoken`; requests with a bearer token (the API) need none."""
+
+    def __init__(self, app, **options) -> None:  # type: ignore[no-untyped-def]
+        self.app = asgi_csrf(app, **options)
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        await self.app(scope, receive, send)
+
+
+async def _csrf_failed(scope, send, message_id) -> None:  # type: ignore[no-untyped-def]
+    from app.i18n import negotiate_language, set_language, translations_for
+
+    language = negotiate_language(None, _cookie(scope, "lang"))
+    set_language(language)
+    text = translations_for(language).gettext(
+        "This form has expired or did not come from this site. Reload the page and try again."
+    )
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _cookie(scope, name: str) -> str | None:  # type: ignore[no-untyped-def]
+    from http.cookies import SimpleCookie
+
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            cookie = SimpleCookie(value.decode("latin-1"))
+            if name in cookie:
+                return cookie[name].value
+    return None
 
 
 def _error_response(request: Request, status_code: int, message: str) -> Response:

@@ -1,6 +1,8 @@
 """Every table model, imported in one place for Alembic and the app."""
 
+from app.accounts.models import ApiToken, LoginAttempt, User, UserOrganisation, UserSession
 from app.activities.models import StatusUpdate
+from app.audit.models import AuditEvent
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -13,6 +15,12 @@ from app.programmes.models import (
 )
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "LoginAttempt",
+    "User",
+    "UserOrganisation",
+    "UserSession",
     "ActionLine",
     "Activity",
     "ActivityOrganisation",

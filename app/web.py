@@ -8,10 +8,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2_fragments.fastapi import Jinja2Blocks
 
+from app.accounts.models import Role
 from app.activities.models import STATUS_ORDER
 from app.activities.presentation import STATUS_STYLES, status_label, status_symbol
+from app.activities.service import can_edit
+from app.board.readmodel import ActivityRow
 from app.config import PROJECT_ROOT
-from app.i18n import LANGUAGES, get_language, gettext, ngettext
+from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext
+from app.permissions import current_user
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -23,6 +27,38 @@ templates.env.globals.update(
     STATUS_ORDER=STATUS_ORDER,
     LANGUAGES=LANGUAGES,
     current_language=get_language,
+)
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token for forms and htmx requests (asgi-csrf puts a getter in the scope)."""
+    getter = request.scope.get("csrftoken")
+    return getter() if getter else ""
+
+
+def can_edit_row(request: Request, row: ActivityRow) -> bool:
+    """May the signed-in user change this activity's status?"""
+    return can_edit(current_user(request), {organisation.id for organisation in row.organisations})
+
+
+ROLE_LABELS = {
+    Role.viewer: N_("Viewer"),
+    Role.editor: N_("Editor"),
+    Role.coordinator: N_("Coordinator"),
+    Role.admin: N_("Administrator"),
+}
+
+
+def role_label(role: Role | str) -> str:
+    return gettext(ROLE_LABELS[Role(role)])
+
+
+templates.env.globals.update(
+    csrf_token=csrf_token,
+    can_edit_row=can_edit_row,
+    current_user=current_user,
+    role_label=role_label,
+    ROLES=list(Role),
 )
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True

@@ -3,10 +3,12 @@
     .venv/bin/python bench/profile_pages.py [--db bench/work/bench.db] [--repeat 20]
         [--plans] [--cprofile PAGE]
 
-For each benchmarked page it runs the request through the ASGI app in-process (no HTTP server)
-and reports medians of: the whole request; the read-model calls (queries + building rows);
-the pure SQLite time of the statements they ran (each replayed with the sqlite3 module and
-fully fetched); and the template rendering. --plans prints EXPLAIN QUERY PLAN of every
+For each benchmarked page it calls the route function directly, in this thread, with a real
+Request and a session (no HTTP server, no ASGI middleware) and reports medians of: the whole
+call ("route"); the read-model calls (queries + building rows); the pure SQLite time of the
+statements they ran (each replayed with the sqlite3 module and fully fetched); the template
+rendering; and the rest ("other": session, commit, filters). The HTTP stack's share is the
+difference between wrk's p50 (bench/run.py) and "route". --plans prints EXPLAIN QUERY PLAN of every
 statement; --cprofile "full list 100x" prints the top functions of one page.
 """
 
@@ -62,7 +64,6 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = f"sqlite:///{args.db.resolve()}"
 
-    from fastapi.testclient import TestClient
     from sqlalchemy import event
 
     import app.board.routes as routes
@@ -111,7 +112,6 @@ def main() -> None:
         timers.statements.append((statement, tuple(parameters or ())))
 
     raw = sqlite3.connect(args.db)
-    client = TestClient(application)
 
     def sql_time(statement: str, parameters: tuple) -> float:
         started = time.perf_counter()
@@ -119,20 +119,20 @@ def main() -> None:
         return time.perf_counter() - started
 
     print(
-        f"{'page':22} {'request':>8} {'readmodel':>9} {'(sql)':>7} {'render':>7} {'other':>7}"
+        f"{'page':22} {'route':>8} {'readmodel':>9} {'(sql)':>7} {'render':>7} {'other':>7}"
         "   ms, medians"
     )
     for name, path in pages(args.scale).items():
         if args.cprofile and name != args.cprofile:
             continue
-        client.get(path)
+        call = direct_call(application, routes, path)
+        call()
         rows = []
         for _ in range(args.repeat):
             timers.reset()
             started = time.perf_counter()
-            response = client.get(path)
+            call()
             total = time.perf_counter() - started
-            assert response.status_code == 200, (path, response.status_code)
             sql = sum(sql_time(s, p) for s, p in timers.statements)
             rows.append((total, timers.readmodel, sql, timers.render))
         columns = zip(*rows, strict=True)
@@ -151,11 +151,49 @@ def main() -> None:
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(args.repeat):
-                client.get(path)
+                call()
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("tottime").print_stats(25)
             print(out.getvalue())
+
+
+def direct_call(application, routes, path: str):  # type: ignore[no-untyped-def]
+    """The route function for `path`, called with a real Request and session (no ASGI)."""
+    from urllib.parse import urlsplit
+
+    from sqlmodel import Session
+    from starlette.requests import Request
+
+    parts = urlsplit(path)
+    slug = parts.path.split("/")[2]
+    handler = routes.programme_board if parts.path.count("/") == 2 else routes.activity_list
+
+    def call():  # type: ignore[no-untyped-def]
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": parts.path,
+            "query_string": parts.query.encode(),
+            "headers": [],
+            "app": application,
+            "router": application.router,
+            "root_path": "",
+            "scheme": "http",
+            "server": ("testserver", 80),
+        }
+        request = Request(scope)
+        with Session(application.state.engine, expire_on_commit=False) as session:
+            if handler is routes.activity_list:
+                response = handler(request, session, application.state.settings, slug)
+            else:
+                response = handler(request, session, slug)
+            session.commit()
+        assert response.status_code == 200
+
+    return call
 
 
 if __name__ == "__main__":

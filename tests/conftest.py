@@ -22,9 +22,10 @@ from sqlmodel import Session
 
 from app.cli import DEFAULT_SEED, run_alembic
 from app.config import Settings
-from app.db import make_engine, session_scope
+from app.db import make_engine, transaction
 from app.main import create_app
 from app.seeding.service import load_seed_file
+from tests.factories import create_user, sign_in
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 if TEST_DATABASE_URL.startswith(("postgres://", "postgresql://")):
@@ -88,7 +89,7 @@ class DatabaseFactory:
         run_alembic("upgrade", "head", database_url=url)
         if kind == "seeded":
             engine = make_engine(url)
-            for session in session_scope(engine):
+            with transaction(engine) as session:
                 load_seed_file(session, DEFAULT_SEED)
             engine.dispose()
         if not USE_POSTGRES:
@@ -173,8 +174,20 @@ def seeded_session(seeded_engine: Engine) -> Iterator[Session]:
         yield session
 
 
+def _signed_in_client(
+    settings: Settings, role: str, organisations: tuple[str, ...] = ()
+) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with Session(app.state.engine) as session:
+        email = create_user(session, role, organisations)
+    with TestClient(app) as client:
+        sign_in(client, email)
+        yield client
+    app.state.engine.dispose()
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def anonymous_client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings)
     with TestClient(app) as client:
         yield client
@@ -182,8 +195,19 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """A viewer, signed in, on an empty migrated database."""
+    yield from _signed_in_client(settings, "viewer")
+
+
+@pytest.fixture
 def seeded_client(seeded_settings: Settings) -> Iterator[TestClient]:
+    """A viewer, signed in, with the real programme loaded."""
+    yield from _signed_in_client(seeded_settings, "viewer")
+
+
+@pytest.fixture
+def seeded_app(seeded_settings: Settings) -> Iterator:  # type: ignore[type-arg]
     app = create_app(seeded_settings)
-    with TestClient(app) as client:
-        yield client
+    yield app
     app.state.engine.dispose()

@@ -79,3 +79,50 @@ def create_programme(
     report = apply_seed(session, SeedFile.model_validate(data or programme_data(**kwargs)))
     session.commit()
     return report
+
+
+PASSWORD = "a long enough test password"
+_user_numbers = iter(range(1, 1_000_000))
+
+
+def create_user(
+    session: Session,
+    role: str = "viewer",
+    organisations: tuple[str, ...] = (),
+    email: str | None = None,
+) -> str:
+    """An account created through the accounts service; returns its e-mail address."""
+    from app.accounts.models import Role
+    from app.accounts.service import create_user as create
+
+    email = email or f"{role}{next(_user_numbers)}@example.nl"
+    create(
+        session,
+        email=email,
+        name=f"{role.title()} {email.split('@')[0]}",
+        role=Role(role),
+        password=PASSWORD,
+        organisation_codes=list(organisations),
+    )
+    session.commit()
+    return email
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrftoken" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def sign_in(client: Any, email: str, password: str = PASSWORD) -> Any:
+    """Sign in through the real form (with its CSRF token), as a browser would."""
+    form = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "next": "/", "csrftoken": csrf_from(form.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:300]
+    return response

@@ -89,7 +89,7 @@ def test_board_chart_has_a_text_alternative(seeded_client: TestClient) -> None:
 def test_drill_down_from_action_line_to_activity(seeded_client: TestClient) -> None:
     line = _soup(seeded_client.get(f"/programmes/{SLUG}/action-lines/2"))
     assert "Doorontwikkeling van de aanpak van arbeidsuitbuiting" in line.h1.text
-    themes = [h2.text.strip() for h2 in line.select("main h2")]
+    themes = [h2.text.strip() for h2 in line.select("section.theme > h2")]
     assert themes == [
         "Signalering en preventie",
         "Ondersteuning van (mogelijke) slachtoffers van arbeidsuitbuiting",

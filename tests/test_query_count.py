@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import DatabaseFactory, _settings
-from tests.factories import create_programme
+from tests.factories import create_programme, create_user, sign_in
 
 
 @contextmanager
@@ -48,8 +48,11 @@ def _queries_per_page(settings: Settings, size: int) -> dict[str, int]:
         create_programme(
             session, action_lines=size, results_per_line=size, activities_per_result=size
         )
+        # An editor: the pages then also work out which rows they may change.
+        email = create_user(session, "editor", ("ORG-A",))
     counts = {}
     with TestClient(app) as client:
+        sign_in(client, email)
         for url in URLS:
             with counting(app.state.engine) as statements:
                 response = client.get(url)
@@ -63,4 +66,4 @@ def test_query_count_does_not_grow_with_the_programme(databases: DatabaseFactory
     small = _queries_per_page(_settings(databases.new("migrated")), 2)  # 8 activities
     large = _queries_per_page(_settings(databases.new("migrated")), 6)  # 216 activities
     assert small == large
-    assert max(large.values()) <= 8, large
+    assert max(large.values()) <= 12, large

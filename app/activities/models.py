@@ -60,7 +60,12 @@ class StatusUpdate(StatusUpdateBase, table=True):
     )
     version: int
     source: UpdateSource = Field(sa_column=Column(String(20), nullable=False))
+    # The author's name at the time of writing; author_id links the account, if any
+    # (accounts are deactivated, never deleted).
     author: str = Field(default="", max_length=200)
+    author_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("app_user.id"), nullable=True)
+    )
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -4,29 +4,36 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
+from app.activities import service
 from app.activities.models import Status
 from app.activities.presentation import status_label, status_symbol
 from app.api.schemas import (
     ActionLineRef,
     ActivityListOut,
     ActivityOut,
+    ConflictOut,
     OrganisationOut,
     PeriodOut,
     ProgrammeOut,
     ResultRef,
+    StatusChangeIn,
     StatusOut,
 )
 from app.board import readmodel
 from app.deps import SessionDep
+from app.errors import NotFound
+from app.i18n import gettext
+from app.permissions import CurrentUserDep, client_address
 
-router = APIRouter(prefix="/api/v1", tags=["read"])
+router = APIRouter(prefix="/api/v1")
 
 MAX_PAGE_SIZE = 5000
 
 
-@router.get("/programmes", response_model=list[ProgrammeOut])
+@router.get("/programmes", response_model=list[ProgrammeOut], name="api_programmes")
 def programmes(session: SessionDep) -> list[ProgrammeOut]:
     """Every programme with its reporting periods, newest period first."""
     return [
@@ -43,7 +50,9 @@ def programmes(session: SessionDep) -> list[ProgrammeOut]:
     ]
 
 
-@router.get("/programmes/{programme}/activities", response_model=ActivityListOut)
+@router.get(
+    "/programmes/{programme}/activities", response_model=ActivityListOut, name="api_activities"
+)
 def activities(
     session: SessionDep,
     programme: str,
@@ -83,30 +92,84 @@ def activities(
         total=listing.total,
         page=page,
         page_size=page_size,
-        activities=[
-            ActivityOut(
-                id=row.id,
-                action_line=ActionLineRef(
-                    number=row.action_line_number, title=row.action_line_title
-                ),
-                theme=row.theme_title,
-                result=ResultRef(number=row.result_number, title=row.result_title),
-                label=row.label,
-                title=row.title,
-                status=StatusOut(
-                    code=row.status,
-                    label=status_label(row.status),
-                    symbol=status_symbol(row.status),
-                )
-                if row.status
-                else None,
-                explanation=row.explanation,
-                source=row.source,
-                version=row.version,
-                updated_at=row.updated_at,
-                organisations=[OrganisationOut(**org.__dict__) for org in row.organisations],
-                period=period_out,
-            )
-            for row in listing.rows
+        activities=[_activity_out(row, period_out) for row in listing.rows],
+    )
+
+
+@router.patch(
+    "/activities/{activity_id}/status",
+    response_model=ActivityOut,
+    name="api_update_status",
+    responses={
+        401: {"description": "No valid token"},
+        403: {"description": "Not allowed to change this activity"},
+        409: {"model": ConflictOut, "description": "Someone saved since based_on_version"},
+        422: {"description": "Invalid status or explanation"},
+    },
+)
+def update_status(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    activity_id: int,
+    change: StatusChangeIn,
+) -> ActivityOut | JSONResponse:
+    """Record a new status and explanation for the activity (same rules, version check and
+    audit as the web form). `based_on_version` is the version you last read (null if the
+    activity had no status in the period)."""
+    programme = readmodel.programme_of_activity(session, activity_id)
+    period = readmodel.choose_period(readmodel.list_periods(session, programme.id), change.period)
+    if period is None:
+        raise NotFound(gettext("This programme has no reporting period"))
+    try:
+        status, explanation = service.validate_status_form(change.status, change.explanation)
+        service.record_status(
+            session,
+            activity_id=activity_id,
+            period_id=period.id,
+            status=status,
+            explanation=explanation,
+            author=user,
+            based_on_version=change.based_on_version,
+            address=client_address(request),
+        )
+    except service.FieldErrors as problems:
+        return JSONResponse({"detail": problems.errors}, status_code=422)
+    except service.EditConflict as conflict:
+        return JSONResponse(
+            ConflictOut(
+                detail=conflict.message,
+                current_version=conflict.current.version,
+                current_status=conflict.current.status,
+                current_explanation=conflict.current.explanation,
+                current_author=conflict.current.author,
+            ).model_dump(mode="json"),
+            status_code=409,
+        )
+    row = readmodel.get_activity_row(session, activity_id, period.id)
+    return _activity_out(row, PeriodOut(**period.__dict__))
+
+
+def _activity_out(row: readmodel.ActivityRow, period: PeriodOut | None) -> ActivityOut:
+    return ActivityOut(
+        id=row.id,
+        action_line=ActionLineRef(number=row.action_line_number, title=row.action_line_title),
+        theme=row.theme_title,
+        result=ResultRef(number=row.result_number, title=row.result_title),
+        label=row.label,
+        title=row.title,
+        status=StatusOut(
+            code=row.status, label=status_label(row.status), symbol=status_symbol(row.status)
+        )
+        if row.status
+        else None,
+        explanation=row.explanation,
+        source=row.source,
+        version=row.version,
+        updated_at=row.updated_at,
+        organisations=[
+            OrganisationOut(code=org.code, name=org.name, role=org.role)
+            for org in row.organisations
         ],
+        period=period,
     )

@@ -67,3 +67,20 @@ class ActivityListOut(BaseModel):
     page: int
     page_size: int
     activities: list[ActivityOut]
+
+
+class StatusChangeIn(BaseModel):
+    status: str = Field(description="One of the legend's codes, e.g. on_schedule")
+    explanation: str
+    based_on_version: int | None = Field(
+        description="The version you last read; null if there was no status yet"
+    )
+    period: int | None = Field(default=None, description="Period id; default the latest")
+
+
+class ConflictOut(BaseModel):
+    detail: str
+    current_version: int
+    current_status: Status
+    current_explanation: str
+    current_author: str

@@ -12,10 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from app.activities.diff import explanation_diff
 from app.activities.models import STATUS_ORDER, Status, StatusUpdate, UpdateSource
 from app.errors import NotFound
 from app.i18n import gettext
@@ -48,6 +50,7 @@ class ProgrammeRow:
 
 @dataclass(frozen=True)
 class OrganisationRef:
+    id: int
     code: str
     name: str
     role: str
@@ -367,6 +370,7 @@ def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> No
     links = session.execute(
         select(
             ActivityOrganisation.activity_id,
+            Organisation.id,
             Organisation.code,
             Organisation.name,
             ActivityOrganisation.role,
@@ -376,8 +380,8 @@ def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> No
         # Lead first, then alphabetical.
         .order_by(ActivityOrganisation.role.desc(), Organisation.code)
     )
-    for activity_id, code, name, role in links:
-        by_id[activity_id].organisations.append(OrganisationRef(code, name, role))
+    for activity_id, organisation_id, code, name, role in links:
+        by_id[activity_id].organisations.append(OrganisationRef(organisation_id, code, name, role))
 
 
 def list_action_lines(session: Session, programme_id: int) -> list[tuple[int, str]]:
@@ -451,9 +455,17 @@ def group_by_theme(rows: list[ActivityRow]) -> list[ThemeGroup]:
 
 
 @dataclass
+class HistoryItem:
+    update: StatusUpdate
+    # The explanation with the changes against the version before it marked; None for the
+    # first version of the activity.
+    diff: Markup | None
+
+
+@dataclass
 class HistoryEntry:
     period: PeriodRow
-    updates: list[StatusUpdate]
+    items: list[HistoryItem]
 
 
 @dataclass
@@ -461,19 +473,24 @@ class ActivityDetail:
     row: ActivityRow
     programme: ProgrammeRow
     history: list[HistoryEntry]
+    period: PeriodRow | None
 
 
-def activity_detail(session: Session, activity_id: int) -> ActivityDetail:
-    """One activity with its full history across periods, newest first."""
-    programme_row = session.execute(
+def programme_of_activity(session: Session, activity_id: int) -> ProgrammeRow:
+    row = session.execute(
         select(Programme.id, Programme.slug, Programme.name, Programme.description)
         .join(Result, Result.programme_id == Programme.id)
         .join(Activity, Activity.result_id == Result.id)
         .where(Activity.id == activity_id)
     ).first()
-    if programme_row is None:
+    if row is None:
         raise NotFound(gettext("Activity %(id)s does not exist") % {"id": activity_id})
-    programme = ProgrammeRow(*programme_row)
+    return ProgrammeRow(*row)
+
+
+def activity_detail(session: Session, activity_id: int) -> ActivityDetail:
+    """One activity with its full history across periods, newest first."""
+    programme = programme_of_activity(session, activity_id)
     periods = list_periods(session, programme.id)
     current = periods[0] if periods else None
     updates = session.scalars(
@@ -481,17 +498,24 @@ def activity_detail(session: Session, activity_id: int) -> ActivityDetail:
         .where(StatusUpdate.activity_id == activity_id)
         .order_by(StatusUpdate.period_id, StatusUpdate.version.desc())
     ).all()
-    by_period: dict[int, list[StatusUpdate]] = defaultdict(list)
-    for update in updates:
-        by_period[update.period_id].append(update)
+    # Oldest first (periods by date, versions in order), so each text is compared with the
+    # one before it, across periods too.
+    order = {period.id: index for index, period in enumerate(reversed(periods))}
+    chronological = sorted(updates, key=lambda u: (order.get(u.period_id, -1), u.version))
+    by_period: dict[int, list[HistoryItem]] = defaultdict(list)
+    previous: StatusUpdate | None = None
+    for update in chronological:
+        diff = explanation_diff(previous.explanation, update.explanation) if previous else None
+        by_period[update.period_id].insert(0, HistoryItem(update, diff))
+        previous = update
     history = [
         HistoryEntry(period, by_period[period.id]) for period in periods if period.id in by_period
     ]
-    row = _single_activity(session, activity_id, current.id if current else None)
-    return ActivityDetail(row=row, programme=programme, history=history)
+    row = get_activity_row(session, activity_id, current.id if current else None)
+    return ActivityDetail(row=row, programme=programme, history=history, period=current)
 
 
-def _single_activity(session: Session, activity_id: int, period_id: int | None) -> ActivityRow:
+def get_activity_row(session: Session, activity_id: int, period_id: int | None) -> ActivityRow:
     record = session.execute(_activity_select(period_id).where(Activity.id == activity_id)).one()
     row = _activity_row(record)
     _attach_organisations(session, {row.id: row})

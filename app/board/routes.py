@@ -56,7 +56,7 @@ def _period_context(session, programme, request):  # type: ignore[no-untyped-def
     return periods, period
 
 
-@router.get("/", include_in_schema=False)
+@router.get("/", include_in_schema=False, name="home")
 def home(request: Request, session: SessionDep) -> Response:
     programmes = readmodel.list_programmes(session)
     if len(programmes) == 1:
@@ -97,6 +97,7 @@ def action_line(request: Request, session: SessionDep, slug: str, number: int) -
             "period": period,
             "line": page.rows[0],
             "themes": readmodel.group_by_theme(page.rows),
+            **_summary_context(session, programme, period, number),
         },
     )
 
@@ -116,7 +117,13 @@ def result(request: Request, session: SessionDep, slug: str, number: int) -> Res
     return render(
         request,
         "board/result.html",
-        {"programme": programme, "periods": periods, "period": period, "rows": page.rows},
+        {
+            "programme": programme,
+            "periods": periods,
+            "period": period,
+            "rows": page.rows,
+            **_summary_context(session, programme, period, page.rows[0].action_line_number),
+        },
     )
 
 
@@ -151,9 +158,41 @@ def activity_list(
             "organisations": readmodel.list_organisations(session, programme.id),
             "page_query": urlencode(query_without_page),
             "list_url": request.url_for("activity_list", slug=programme.slug).path,
+            **_summary_context(session, programme, period, filters.action_line),
         },
         block="results",
     )
+
+
+@router.get("/programmes/{slug}/summary", include_in_schema=False, name="status_summary")
+def status_summary(request: Request, session: SessionDep, slug: str) -> Response:
+    """The status counts of the programme or one action line (refreshed after an edit)."""
+    programme = readmodel.get_programme(session, slug)
+    _, period = _period_context(session, programme, request)
+    return render(
+        request,
+        "board/summary.html",
+        _summary_context(session, programme, period, _optional_int(request, "action_line")),
+        block="summary",
+    )
+
+
+def _summary_context(session, programme, period, action_line: int | None) -> dict:  # type: ignore[no-untyped-def]
+    board = readmodel.board(session, programme, period)
+    counts = board.totals
+    caption = gettext("All action lines")
+    if action_line is not None:
+        for line in board.action_lines:
+            if line.number == action_line:
+                counts = line.counts
+                caption = gettext("Action line") + f" {line.number}"
+    return {
+        "programme": programme,
+        "period": period,
+        "summary_counts": counts,
+        "summary_caption": caption,
+        "summary_action_line": action_line,
+    }
 
 
 @router.get("/activities/{activity_id}", include_in_schema=False, name="activity")

@@ -1,0 +1,188 @@
+"""Editing an activity's status in place (htmx), with a plain form as the fallback."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.activities import service
+from app.board import readmodel
+from app.deps import SessionDep
+from app.permissions import CurrentUserDep, client_address
+from app.web import is_htmx, render
+
+router = APIRouter()
+
+# Where the edited activity is shown: a row of a table, or the activity's own page.
+CONTEXTS = ("row", "row-short", "page")
+
+
+def _context(value: str | None) -> str:
+    return value if value in CONTEXTS else "page"
+
+
+def _period(session, activity_id: int, period_id: int | None):  # type: ignore[no-untyped-def]
+    programme = readmodel.programme_of_activity(session, activity_id)
+    periods = readmodel.list_periods(session, programme.id)
+    return programme, readmodel.choose_period(periods, period_id)
+
+
+def _display(request: Request, session, activity_id: int, period, context: str, **extra):  # type: ignore[no-untyped-def]
+    row = readmodel.get_activity_row(session, activity_id, period.id if period else None)
+    template = "activities/current.html" if context == "page" else "activities/row.html"
+    return render(
+        request,
+        template,
+        {"row": row, "period": period, "context": context, **extra},
+        block="display",
+    )
+
+
+@router.get("/activities/{activity_id}/row", name="activity_row", include_in_schema=False)
+def activity_row(
+    request: Request,
+    session: SessionDep,
+    activity_id: int,
+    period: int | None = None,
+    context: str = "row",
+) -> Response:
+    """The activity as displayed (used by 'Cancel' in the in-place editor)."""
+    _, chosen = _period(session, activity_id, period)
+    return _display(request, session, activity_id, chosen, _context(context))
+
+
+def _form(
+    request: Request,
+    row,
+    period,
+    context: str,
+    *,
+    values: dict,
+    errors: dict | None = None,  # type: ignore[no-untyped-def]
+    conflict=None,
+    status_code: int = 200,
+    next_url: str = "",
+) -> Response:
+    return render(
+        request,
+        "activities/edit.html",
+        {
+            "row": row,
+            "period": period,
+            "context": context,
+            "values": values,
+            "errors": errors or {},
+            "conflict": conflict,
+            "next_url": next_url,
+            "max_length": service.MAX_EXPLANATION_LENGTH,
+        },
+        block="form",
+        status_code=status_code,
+    )
+
+
+@router.get("/activities/{activity_id}/edit", name="edit_status_form", include_in_schema=False)
+def edit_status_form(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    activity_id: int,
+    period: int | None = None,
+    context: str = "page",
+    next: str = "",
+) -> Response:
+    service.ensure_can_edit(session, user, activity_id)
+    _, chosen = _period(session, activity_id, period)
+    row = readmodel.get_activity_row(session, activity_id, chosen.id if chosen else None)
+    values = {
+        "status": row.status.value if row.status else "",
+        "explanation": row.explanation,
+        "based_on_version": row.version or "",
+    }
+    return _form(request, row, chosen, _context(context), values=values, next_url=next)
+
+
+@router.post("/activities/{activity_id}/status", name="save_status", include_in_schema=False)
+def save_status(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    activity_id: int,
+    period_id: Annotated[int, Form()],
+    status: Annotated[str, Form()] = "",
+    explanation: Annotated[str, Form()] = "",
+    based_on_version: Annotated[str, Form()] = "",
+    context: Annotated[str, Form()] = "page",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    context = _context(context)
+    _, period = _period(session, activity_id, period_id)
+    service.ensure_can_edit(session, user, activity_id)
+    values = {"status": status, "explanation": explanation, "based_on_version": based_on_version}
+    try:
+        version = int(based_on_version) if based_on_version else None
+    except ValueError:
+        version = -1  # never matches: treated as a conflict below
+    try:
+        parsed_status, clean_explanation = service.validate_status_form(status, explanation)
+        service.record_status(
+            session,
+            activity_id=activity_id,
+            period_id=period.id,
+            status=parsed_status,
+            explanation=clean_explanation,
+            author=user,
+            based_on_version=version,
+            address=client_address(request),
+        )
+    except service.FieldErrors as problems:
+        row = readmodel.get_activity_row(session, activity_id, period.id)
+        return _form(
+            request,
+            row,
+            period,
+            context,
+            values=values,
+            errors=problems.errors,
+            status_code=422,
+            next_url=next,
+        )
+    except service.EditConflict as conflict:
+        row = readmodel.get_activity_row(session, activity_id, period.id)
+        # The merge form is based on their version now: saving it again is a deliberate choice.
+        values["based_on_version"] = conflict.current.version
+        return _form(
+            request,
+            row,
+            period,
+            context,
+            values=values,
+            conflict=conflict,
+            status_code=409,
+            next_url=next,
+        )
+    except service.InvalidInput as unchanged:
+        row = readmodel.get_activity_row(session, activity_id, period.id)
+        return _form(
+            request,
+            row,
+            period,
+            context,
+            values=values,
+            errors={"form": unchanged.message},
+            status_code=422,
+            next_url=next,
+        )
+    if is_htmx(request):
+        response = _display(request, session, activity_id, period, context, saved=True)
+        # Lets the status counts on the page refresh themselves.
+        response.headers["HX-Trigger"] = "statusChanged"
+        return response
+    target = (
+        next
+        if next.startswith("/") and not next.startswith("//")
+        else (request.url_for("activity", activity_id=activity_id).path)
+    )
+    return RedirectResponse(target, status_code=303)

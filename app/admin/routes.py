@@ -1,0 +1,205 @@
+"""Administration: user accounts and the audit log."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from app.accounts import service as accounts
+from app.accounts.models import Role, User
+from app.audit import service as audit
+from app.deps import SessionDep
+from app.errors import InvalidInput, NotFound
+from app.i18n import gettext
+from app.permissions import CurrentUserDep, client_address
+from app.programmes.models import Organisation
+from app.web import render
+
+router = APIRouter(prefix="/admin")
+
+
+def _users_page(request: Request, session, **extra) -> Response:  # type: ignore[no-untyped-def]
+    users = list(session.scalars(select(User).order_by(User.name)))
+    return render(
+        request,
+        "admin/users.html",
+        {
+            "users": [(user, accounts.user_organisation_codes(session, user.id)) for user in users],
+            "organisations": list(
+                session.execute(
+                    select(Organisation.code, Organisation.name).order_by(Organisation.name)
+                )
+            ),
+            "form": extra.pop("form", {}),
+            **extra,
+        },
+        status_code=extra.pop("status_code", 200),
+    )
+
+
+@router.get("/users", name="admin_users", include_in_schema=False)
+def admin_users(request: Request, session: SessionDep) -> Response:
+    return _users_page(request, session)
+
+
+def _parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(gettext("Unknown role %(role)s") % {"role": repr(value)}) from None
+
+
+@router.post("/users", name="admin_create_user", include_in_schema=False)
+def admin_create_user(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentUserDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form()] = "viewer",
+    organisations: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    password = secrets.token_urlsafe(12)
+    form = {"email": email, "name": name, "role": role, "organisations": organisations or []}
+    try:
+        user = accounts.create_user(
+            session,
+            email=email,
+            name=name,
+            role=_parse_role(role),
+            password=password,
+            organisation_codes=organisations or [],
+        )
+    except InvalidInput as error:
+        session.rollback()
+        return _users_page(request, session, error=error.message, form=form, status_code=422)
+    audit.record(
+        session,
+        actor=admin,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        summary=f"{user.email} ({user.role})",
+        details={"email": user.email, "role": user.role, "organisations": organisations or []},
+        address=client_address(request),
+    )
+    return _users_page(request, session, created=user, password=password)
+
+
+def _user(session, user_id: int) -> User:  # type: ignore[no-untyped-def]
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(gettext("No such user"))
+    return user  # type: ignore[no-any-return]
+
+
+@router.post("/users/{user_id}", name="admin_update_user", include_in_schema=False)
+def admin_update_user(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentUserDep,
+    user_id: int,
+    role: Annotated[str, Form()],
+    organisations: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    user = _user(session, user_id)
+    before = {
+        "role": user.role,
+        "organisations": accounts.user_organisation_codes(session, user.id),
+    }
+    try:
+        accounts.set_role(
+            session, user, role=_parse_role(role), organisation_codes=organisations or []
+        )
+    except InvalidInput as error:
+        session.rollback()
+        return _users_page(request, session, error=error.message, status_code=422)
+    after = {"role": user.role, "organisations": accounts.user_organisation_codes(session, user.id)}
+    audit.record(
+        session,
+        actor=admin,
+        action="user.set_role",
+        object_type="user",
+        object_id=user.id,
+        summary=f"{user.email}: {before['role']} → {after['role']}",
+        details={"from": before, "to": after},
+        address=client_address(request),
+    )
+    return RedirectResponse(request.url_for("admin_users").path, status_code=303)
+
+
+@router.post("/users/{user_id}/deactivate", name="admin_deactivate_user", include_in_schema=False)
+def admin_deactivate_user(
+    request: Request, session: SessionDep, admin: CurrentUserDep, user_id: int
+) -> Response:
+    user = _user(session, user_id)
+    if user.id == admin.id:
+        return _users_page(
+            request,
+            session,
+            error=gettext("You cannot deactivate your own account."),
+            status_code=422,
+        )
+    accounts.deactivate(session, user)
+    audit.record(
+        session,
+        actor=admin,
+        action="user.deactivate",
+        object_type="user",
+        object_id=user.id,
+        summary=user.email,
+        address=client_address(request),
+    )
+    return RedirectResponse(request.url_for("admin_users").path, status_code=303)
+
+
+def _audit_filters(request: Request) -> audit.AuditFilters:
+    def day(name: str) -> date | None:
+        raw = request.query_params.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(
+                gettext("%(field)s must be a date (YYYY-MM-DD), not %(value)s")
+                % {"field": name, "value": repr(raw)}
+            ) from None
+
+    return audit.AuditFilters(
+        action=request.query_params.get("action", "").strip(),
+        actor=request.query_params.get("actor", "").strip()[:200],
+        since=day("since"),
+        until=day("until"),
+    )
+
+
+@router.get("/audit", name="admin_audit", include_in_schema=False)
+def admin_audit(request: Request, session: SessionDep) -> Response:
+    filters = _audit_filters(request)
+    return render(
+        request,
+        "admin/audit.html",
+        {
+            "events": audit.list_events(session, filters),
+            "filters": filters,
+            "actions": audit.list_actions(session),
+            "query": request.url.query,
+        },
+        block="events",
+    )
+
+
+@router.get("/audit.csv", name="admin_audit_csv", include_in_schema=False)
+def admin_audit_csv(request: Request, session: SessionDep) -> Response:
+    events = audit.list_events(session, _audit_filters(request), limit=None)
+    return Response(
+        audit.events_as_csv(events),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="voortgang-audit.csv"'},
+    )

@@ -1,0 +1,127 @@
+"""Who may use which route. Every route has an explicit rule here; a route without one is
+refused (and the permission test fails), so nothing is open by accident.
+
+Rules are about roles; whether an editor may change a particular activity is decided by the
+activity service (their organisation must lead or be involved in it).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.accounts.models import Role
+from app.accounts.service import CurrentUser, user_for_api_token, user_for_session
+from app.deps import SessionDep
+from app.errors import DomainError, Forbidden
+from app.i18n import gettext
+
+SESSION_COOKIE = "voortgang_session"
+
+
+class Rule(StrEnum):
+    public = "public"  # anyone, signed in or not
+    signed_in = "signed_in"  # any active account (viewer and up)
+    editor = "editor"  # editors, coordinators, admins
+    coordinator = "coordinator"
+    admin = "admin"
+
+    @property
+    def minimum_role(self) -> Role | None:
+        return {
+            Rule.signed_in: Role.viewer,
+            Rule.editor: Role.editor,
+            Rule.coordinator: Role.coordinator,
+            Rule.admin: Role.admin,
+        }.get(self)
+
+
+# Route name → rule. Keep in step with the routers; tests/test_permissions.py checks both ways.
+ROUTE_RULES: dict[str, Rule] = {
+    # public
+    "static": Rule.public,
+    "status_css": Rule.public,
+    "set_language": Rule.public,
+    "sign_in_form": Rule.public,
+    "sign_in": Rule.public,
+    "sign_out": Rule.public,
+    # reading: any signed-in account
+    "home": Rule.signed_in,
+    "programme_board": Rule.signed_in,
+    "status_summary": Rule.signed_in,
+    "action_line": Rule.signed_in,
+    "result": Rule.signed_in,
+    "activity_list": Rule.signed_in,
+    "activity": Rule.signed_in,
+    "account": Rule.signed_in,
+    "create_token": Rule.signed_in,
+    "revoke_token": Rule.signed_in,
+    "api_programmes": Rule.signed_in,
+    "api_activities": Rule.signed_in,
+    "openapi": Rule.signed_in,
+    # changing statuses
+    "activity_row": Rule.signed_in,
+    "edit_status_form": Rule.editor,
+    "save_status": Rule.editor,
+    "api_update_status": Rule.editor,
+    # administration
+    "admin_users": Rule.admin,
+    "admin_create_user": Rule.admin,
+    "admin_update_user": Rule.admin,
+    "admin_deactivate_user": Rule.admin,
+    "admin_audit": Rule.admin,
+    "admin_audit_csv": Rule.admin,
+}
+
+
+class NotSignedIn(DomainError):
+    status_code = 401
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def resolve_user(request: Request, session: Session) -> CurrentUser | None:
+    """The user of this request: a bearer token (API) or the session cookie (browser)."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.startswith("Bearer "):
+        return user_for_api_token(session, authorization.removeprefix("Bearer ").strip())
+    token = request.cookies.get(SESSION_COOKIE)
+    return user_for_session(session, token) if token else None
+
+
+def enforce_route_rule(request: Request, session: SessionDep) -> None:
+    """App-wide dependency: apply the matched route's rule. It shares the request's
+    database session with the route (FastAPI caches the dependency per request)."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    rule = ROUTE_RULES.get(name or "")
+    if rule is None:
+        raise Forbidden(f"No permission rule for route {name!r}")
+    user = resolve_user(request, session)
+    request.state.user = user
+    minimum = rule.minimum_role
+    if minimum is None:
+        return
+    if user is None:
+        raise NotSignedIn(gettext("Sign in to see this page."))
+    if not user.at_least(minimum):
+        raise Forbidden(gettext("Your account may not do this."))
+
+
+def current_user(request: Request) -> CurrentUser | None:
+    return getattr(request.state, "user", None)
+
+
+def require_user(request: Request) -> CurrentUser:
+    user = current_user(request)
+    if user is None:
+        raise NotSignedIn(gettext("Sign in to see this page."))
+    return user
+
+
+CurrentUserDep = Annotated[CurrentUser, Depends(require_user)]

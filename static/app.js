@@ -1,0 +1,38 @@
+// Voortgang: the little JavaScript the pages need beyond htmx. No inline scripts (CSP).
+(function () {
+  "use strict";
+  var messages = {
+    nl: "Er ging iets mis (%s). Vernieuw de pagina en probeer het opnieuw.",
+    en: "Something went wrong (%s). Reload the page and try again."
+  };
+  function errorBox() { return document.getElementById("htmx-error"); }
+  document.addEventListener("htmx:responseError", function (event) {
+    var box = errorBox();
+    if (!box) return;
+    var xhr = event.detail.xhr;
+    var lang = document.documentElement.lang === "en" ? "en" : "nl";
+    var text = (xhr && xhr.responseText && xhr.getResponseHeader("content-type") &&
+      xhr.getResponseHeader("content-type").indexOf("text/plain") === 0)
+      ? xhr.responseText
+      : messages[lang].replace("%s", xhr ? xhr.status : "?");
+    box.textContent = text;
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var box = errorBox();
+    if (box) box.textContent = document.documentElement.lang === "en"
+      ? "The server could not be reached. Check your connection and try again."
+      : "De server is niet bereikbaar. Controleer de verbinding en probeer het opnieuw.";
+  });
+  document.addEventListener("htmx:beforeRequest", function () {
+    var box = errorBox();
+    if (box) box.textContent = "";
+  });
+  // After an in-place swap, put the keyboard focus on the first field of a form that
+  // appeared, or back on the element that replaced it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.elt;
+    if (!target || !target.querySelector) return;
+    var field = target.querySelector("select, textarea, input:not([type=hidden])");
+    if (field && target.querySelector("form")) { field.focus(); }
+  });
+})();
