@@ -8,9 +8,11 @@ activity service (their organisation must lead or be involved in it).
 from __future__ import annotations
 
 from enum import StrEnum
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.routing import BaseRoute
 from sqlmodel import Session
 
 from app.accounts.models import Role
@@ -125,3 +127,14 @@ def require_user(request: Request) -> CurrentUser:
 
 
 CurrentUserDep = Annotated[CurrentUser, Depends(require_user)]
+
+
+def iter_routes(routes) -> Iterator[BaseRoute]:  # type: ignore[no-untyped-def]
+    """Every route of the app, with included routers flattened (FastAPI keeps those as
+    lazily-built wrappers). Our routers carry their prefix themselves, so paths are whole."""
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            yield from iter_routes(original.routes)
+        else:
+            yield route

@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -125,6 +126,41 @@ def server(name: str, command: list[str], env: dict[str, str], probe: str, timeo
             stop(process)
 
 
+def cpu_busy(seconds: float = 1.0) -> float:
+    """Share of all CPUs busy over `seconds` (from /proc/stat), 0..1; 0 where unknown."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields), idle
+
+    try:
+        total_1, idle_1 = sample()
+        time.sleep(seconds)
+        total_2, idle_2 = sample()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    total = total_2 - total_1
+    return 1 - (idle_2 - idle_1) / total if total else 0.0
+
+
+def wait_until_quiet(limit: float, threshold: float = 0.2) -> float:
+    """Wait (up to `limit` seconds) until the machine is nearly idle; return the busy share."""
+    deadline = time.monotonic() + limit
+    busy = cpu_busy()
+    if busy > threshold and limit > 0:
+        print(f"Machine busy ({busy:.0%} CPU): waiting up to {limit:.0f} s ...", flush=True)
+    while busy > threshold and time.monotonic() < deadline:
+        busy = cpu_busy(2)
+    if busy > threshold:
+        print(
+            f"Note: {busy:.0%} of the CPUs are busy with other work: the figures will be "
+            "lower and noisier than on a quiet machine.",
+            flush=True,
+        )
+    return busy
+
+
 # --- wrk -------------------------------------------------------------------------------------
 
 _SOCKET_ERRORS = ("connect", "read", "write", "timeout")
@@ -152,6 +188,11 @@ class WrkResult:
     max_ms: float
     non_2xx: int = 0
     socket_errors: dict[str, int] = field(default_factory=dict)
+    # CPU used during the run, in CPUs (1.0 = one CPU fully busy): by the server process, by
+    # wrk, and by anything else on the machine (other work makes the figures noisy).
+    server_cpu: float = 0.0
+    wrk_cpu: float = 0.0
+    other_cpu: float = 0.0
 
 
 def parse_wrk(output: str, threads: int, connections: int, seconds: float) -> WrkResult:
@@ -185,19 +226,49 @@ def parse_wrk(output: str, threads: int, connections: int, seconds: float) -> Wr
     )
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_snapshot(pid: int | None) -> tuple[float, float, float, float]:
+    """(wall time, seconds of busy CPU machine-wide, of process `pid`, of reaped children)."""
+    busy = server = 0.0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        busy = (sum(fields[:8]) - fields[3] - fields[4]) / _TICK
+    if pid is not None:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            server = (int(stat[11]) + int(stat[12])) / _TICK
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.monotonic(), busy, server, children.ru_utime + children.ru_stime
+
+
 def run_wrk(
-    url: str, threads: int, connections: int, seconds: int, headers: dict[str, str] | None = None
+    url: str,
+    threads: int,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+    server_pid: int | None = None,
 ) -> WrkResult:
     command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     command += ["--latency", url]
+    before = _cpu_snapshot(server_pid)
     completed = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 30, check=False
     )
+    after = _cpu_snapshot(server_pid)
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
-    return parse_wrk(completed.stdout, threads, connections, seconds)
+    result = parse_wrk(completed.stdout, threads, connections, seconds)
+    wall, busy, server, wrk = (b - a for a, b in zip(before, after, strict=True))
+    if wall > 0:
+        result.server_cpu = round(server / wall, 2)
+        result.wrk_cpu = round(wrk / wall, 2)
+        result.other_cpu = round(max(busy - server - wrk, 0) / wall, 2)
+    return result
 
 
 # --- Targets ---------------------------------------------------------------------------------
@@ -258,6 +329,7 @@ def app_endpoints(scale: int) -> list[Endpoint]:
 
 def measure(
     target: str,
+    process: subprocess.Popen,
     port: int,
     endpoints: list[Endpoint],
     seconds: int,
@@ -277,8 +349,8 @@ def measure(
             len(re.findall(endpoint.row_pattern.encode(), body)) if endpoint.row_pattern else None
         )
         run_wrk(url, 1, 1, warmup, headers)
-        one = run_wrk(url, 1, 1, seconds, headers)
-        eight = run_wrk(url, 2, 8, seconds, headers)
+        one = run_wrk(url, 1, 1, seconds, headers, process.pid)
+        eight = run_wrk(url, 2, 8, seconds, headers, process.pid)
         for result in (one, eight):
             if result.non_2xx or any(result.socket_errors.values()):
                 raise RuntimeError(f"{target} {endpoint.name}: errors under load: {result}")
@@ -287,7 +359,7 @@ def measure(
             f"{eight.requests_per_second:8.1f} req/s  p50 {one.p50_ms:7.2f} ms  "
             f"p99 {eight.p99_ms:8.2f} ms  ({len(body) / 1024:.0f} KB"
             + ("" if rows is None else f", {rows} rows")
-            + ")",
+            + f"; other CPU {max(one.other_cpu, eight.other_cpu):.2f})",
             flush=True,
         )
         measurements.append(
@@ -426,15 +498,18 @@ def write_report(report: dict) -> None:
         "",
         f"{env['date']} · commit {env['git_commit']}{dirty}"
         f" · Python {env['python']} · SQLite {env['sqlite']} · {env['cpus']} CPUs · "
-        f"{report['settings']['seconds']:g} s per run · load average before the run "
-        f"{env['load_average_at_start']}",
+        f"{report['settings']['seconds']:g} s per run · CPU busy with other work before "
+        "each target: "
+        + ", ".join(f"{k} {v:.0%}" for k, v in env["cpu_busy_before_each_target"].items()),
         "",
         "One server process (one uvicorn worker) per target. req/s and p99 with 8 connections "
-        "(`wrk -t2 -c8`); p50 with one connection (`wrk -t1 -c1`).",
+        "(`wrk -t2 -c8`); p50 with one connection (`wrk -t1 -c1`). server CPU: CPUs used by "
+        "the server process under 8 connections; other CPU: CPUs used by anything but the "
+        "server and wrk during the page's runs (the higher, the noisier the row).",
         "",
         "| target | endpoint | size | req/s | p50 ms | p99 ms "
-        "| req/s (1 conn) | p99 ms (1 conn) | page KB | rows |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| req/s (1 conn) | p99 ms (1 conn) | page KB | rows | server CPU | other CPU |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in report["measurements"]:
         one, eight = m["one_connection"], m["eight_connections"]
@@ -442,7 +517,8 @@ def write_report(report: dict) -> None:
             f"| {m['target']} | {m['endpoint']} | {m['size']} | "
             f"{eight['requests_per_second']:.0f} | {one['p50_ms']:.2f} | {eight['p99_ms']:.2f} | "
             f"{one['requests_per_second']:.0f} | {one['p99_ms']:.2f} | {m['bytes'] / 1024:.0f} "
-            f"| {'' if m['rows'] is None else m['rows']} |"
+            f"| {'' if m['rows'] is None else m['rows']} "
+            f"| {eight['server_cpu']:.2f} | {max(one['other_cpu'], eight['other_cpu']):.2f} |"
         )
     lines += ["", "## Ratios", ""]
     for name, value in report["ratios"].items():
@@ -497,6 +573,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--time-limit", type=int, default=1800, help="Stop everything after this many seconds"
     )
+    parser.add_argument(
+        "--quiet-wait",
+        type=int,
+        default=120,
+        help="Before each target, wait up to this many seconds for other work to finish",
+    )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.warmup < 1:
         parser.error("wrk takes whole seconds: --duration and --warmup must be at least 1")
@@ -508,13 +590,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{VENV_BIN / tool} is missing: pip install -e '.[bench]'", file=sys.stderr)
             return 2
 
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        print(
-            f"Note: load average {load:.1f} before starting: other work on this machine "
-            "takes CPU from the servers and wrk, so the figures will be lower and noisier.",
-            flush=True,
-        )
+    busy_before: dict[str, float] = {}
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGALRM, _on_signal)
@@ -531,36 +607,45 @@ def main(argv: list[str] | None = None) -> int:
         command = [str(VENV_BIN / "uvicorn"), "app.main:create_app", "--factory"]
         command += ["--port", str(port), *common]
         print("Voortgang (app.main)", flush=True)
+        busy_before["app"] = wait_until_quiet(args.quiet_wait)
         headers = signed_in_headers(bench_db)
-        with server("app", command, {"DATABASE_URL": database_url}, f"http://127.0.0.1:{port}/"):
+        env = {"DATABASE_URL": database_url}
+        with server("app", command, env, f"http://127.0.0.1:{port}/") as process:
             measurements += measure(
-                "app", port, app_endpoints(args.scale), args.duration, args.warmup, headers
+                "app",
+                process,
+                port,
+                app_endpoints(args.scale),
+                args.duration,
+                args.warmup,
+                headers,
             )
 
         port = free_port()
         command = [str(VENV_BIN / "uvicorn"), "baseline_app:create_app", "--factory"]
         command += ["--app-dir", str(BENCH), "--port", str(port), *common]
         print("Minimal page (bench/baseline_app.py)", flush=True)
+        busy_before["minimal"] = wait_until_quiet(args.quiet_wait)
         minimal = [
             Endpoint("minimal page", "real", f"/minimal/{REAL_SLUG}", "<table>", r"<tr><td>")
         ]
-        with server(
-            "minimal", command, {"DATABASE_URL": database_url}, f"http://127.0.0.1:{port}/"
-        ):
-            measurements += measure("minimal", port, minimal, args.duration, args.warmup)
+        with server("minimal", command, env, f"http://127.0.0.1:{port}/") as process:
+            measurements += measure("minimal", process, port, minimal, args.duration, args.warmup)
 
         port = free_port()
         command = [str(VENV_BIN / "datasette"), "serve", str(real_db), "--host", "127.0.0.1"]
         command += ["--port", str(port), "--setting", "num_sql_threads", "1"]
         command += ["--setting", "default_page_size", "250"]
         print("Datasette table page", flush=True)
+        busy_before["datasette"] = wait_until_quiet(args.quiet_wait)
         table = [
             Endpoint(
                 "table page", "real", f"/{real_db.stem}/activity", "<table", r'<td class="col-id '
             )
         ]
-        with server("datasette", command, {}, f"http://127.0.0.1:{port}/-/versions.json"):
-            measurements += measure("datasette", port, table, args.duration, args.warmup)
+        probe = f"http://127.0.0.1:{port}/-/versions.json"
+        with server("datasette", command, {}, probe) as process:
+            measurements += measure("datasette", process, port, table, args.duration, args.warmup)
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         print(f"bench/run.py: {error}", file=sys.stderr)
         return 2
@@ -570,7 +655,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ratios, targets = evaluate(measurements, args.scale)
     report = {
-        "environment": {**environment(), "load_average_at_start": round(load, 2)},
+        "environment": {
+            **environment(),
+            "cpu_busy_before_each_target": {k: round(v, 2) for k, v in busy_before.items()},
+        },
         "settings": {
             "seconds": args.duration,
             "warmup_seconds": args.warmup,

@@ -74,3 +74,12 @@ def launch_browser() -> Iterator:  # type: ignore[type-arg]
             yield browser
         finally:
             browser.close()
+
+
+def sign_in_page(page, base_url: str, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the form, as a person would."""
+    page.goto(f"{base_url}/sign-in")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/sign-in" not in url)

@@ -7,9 +7,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from sqlmodel import Session
 
 from app.config import Settings
-from tests.browser import WCAG_21_AA, LiveServer, launch_browser
+from tests.browser import WCAG_21_AA, LiveServer, launch_browser, sign_in_page
+from tests.factories import PASSWORD, create_user
 from tests.test_board import SLUG
 
 pytestmark = pytest.mark.browser
@@ -23,6 +25,8 @@ def browser() -> Iterator:  # type: ignore[type-arg]
 @pytest.fixture
 def server(seeded_settings: Settings) -> Iterator[LiveServer]:
     with LiveServer(seeded_settings) as server:
+        with Session(server.app.state.engine) as session:
+            server.viewer = create_user(session, "viewer")  # type: ignore[attr-defined]
         yield server
 
 
@@ -30,6 +34,7 @@ def server(seeded_settings: Settings) -> Iterator[LiveServer]:
 def page(browser, server):  # type: ignore[no-untyped-def]
     context = browser.new_context(locale="nl-NL")
     page = context.new_page()
+    sign_in_page(page, server.url, server.viewer, PASSWORD)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 
@@ -51,7 +56,7 @@ def test_filter_updates_the_list_in_place_and_the_url(page, server) -> None:  # 
     assert total == 128
     # Mark the document: a full page load would lose this.
     page.evaluate("document.body.dataset.marker = 'same-page'")
-    page.get_by_label("In uitvoering maar met vertraging").check()
+    page.get_by_role("checkbox", name="In uitvoering maar met vertraging").check()
     page.wait_for_function("() => document.querySelectorAll('tbody tr').length < 128")
     statuses = page.locator("tbody tr .status").all_inner_texts()
     assert statuses and all("In uitvoering maar met vertraging" in s for s in statuses)
@@ -68,14 +73,15 @@ def test_filter_updates_the_list_in_place_and_the_url(page, server) -> None:  # 
     rows_now = page.locator("tbody tr").count()
     page.goto(page.url)
     assert page.locator("tbody tr").count() == rows_now
-    assert page.get_by_label("In uitvoering maar met vertraging").is_checked()
+    assert page.get_by_role("checkbox", name="In uitvoering maar met vertraging").is_checked()
 
 
 def test_filters_work_without_javascript(browser, server) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
+    sign_in_page(page, server.url, server.viewer, PASSWORD)
     page.goto(f"{server.url}/programmes/{SLUG}/activities")
-    page.get_by_label("Actielijn").select_option("4")
+    page.get_by_label("Actielijn", exact=True).select_option("4")
     page.get_by_role("button", name="Filters toepassen").click()
     page.wait_for_url("**action_line=4**")
     assert page.locator("tbody tr").count() == 7
