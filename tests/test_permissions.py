@@ -115,3 +115,19 @@ def test_signed_out_visitor_sees_only_the_sign_in_page(seeded_app) -> None:  # t
         api = client.get("/api/v1/programmes")
         assert api.status_code == 401 and api.headers["www-authenticate"] == "Bearer"
         assert client.get("/sign-in").status_code == 200
+
+
+def test_rules_follow_the_site_policy(seeded_app) -> None:  # type: ignore[no-untyped-def]
+    """Independent of the table: administration is for admins only, changing statuses is
+    never for viewers, and nothing but signing in, the language switch and assets is public."""
+    public = {"static", "status_css", "set_language", "sign_in_form", "sign_in", "sign_out"}
+    for route in _routes(seeded_app):
+        rule = ROUTE_RULES[route.name]
+        path = getattr(route, "path", "")
+        if path.startswith("/admin"):
+            assert rule == Rule.admin, route.name
+        if rule == Rule.public:
+            assert route.name in public, route.name
+        methods = getattr(route, "methods", set())
+        if {"POST", "PATCH"} & methods and "status" in path:
+            assert rule in (Rule.editor, Rule.coordinator, Rule.admin), route.name
