@@ -27,12 +27,20 @@
     var box = errorBox();
     if (box) box.textContent = "";
   });
-  // After an in-place swap, put the keyboard focus on the first field of a form that
-  // appeared, or back on the element that replaced it.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.elt;
-    if (!target || !target.querySelector) return;
-    var field = target.querySelector("select, textarea, input:not([type=hidden])");
-    if (field && target.querySelector("form")) { field.focus(); }
+  // After an in-place swap, keep the keyboard focus where the work is: on the first field of
+  // an editing form that appeared, or on the change link of the content that replaced it.
+  document.addEventListener("htmx:load", function (event) {
+    var element = event.detail.elt;
+    if (!element || element === document.body || !element.querySelector) return;
+    var form = element.matches(".status-form") ? element : element.querySelector(".status-form");
+    if (form) {
+      var field = form.querySelector("select, textarea, input:not([type=hidden])");
+      if (field) field.focus();
+      return;
+    }
+    // Only for an activity that was just edited, not for a refreshed list.
+    if (!/^activity-\d+(-current)?$/.test(element.id || "")) return;
+    var link = element.querySelector("a[hx-get]");
+    if (link) link.focus({ preventScroll: true });
   });
 })();

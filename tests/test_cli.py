@@ -50,3 +50,39 @@ def test_bad_seed_file_exits_non_zero_with_the_place(database_url: str, tmp_path
     missing = run("seed", str(tmp_path / "absent.yaml"), database_url=database_url)
     assert missing.returncode == 1
     assert "cannot be read" in missing.stderr
+
+
+def test_user_commands(database_url: str) -> None:
+    create = run("user", "create", "--email", "Ed@Example.nl", "--name", "Ed", "--role", "viewer",
+                 "--password", "a long enough password", database_url=database_url)
+    assert create.returncode == 0, create.stderr
+    listing = run("user", "list", database_url=database_url)
+    assert "ed@example.nl\tEd\tviewer\t-\tactive" in listing.stdout
+    assert run("user", "set-role", "ed@example.nl", "coordinator", database_url=database_url).returncode == 0
+    assert "\tcoordinator\t" in run("user", "list", database_url=database_url).stdout
+    bad_role = run("user", "set-role", "ed@example.nl", "king", database_url=database_url)
+    assert bad_role.returncode == 1 and "unknown role 'king'" in bad_role.stderr
+    short = run("user", "reset-password", "ed@example.nl", "--password", "kort", database_url=database_url)
+    assert short.returncode == 1 and "12" in short.stderr
+    assert run("user", "reset-password", "ed@example.nl", "--password", "another long password",
+               database_url=database_url).returncode == 0
+    token = run("token", "create", "ed@example.nl", "--name", "ci", database_url=database_url)
+    assert token.returncode == 0 and token.stdout.startswith("vg_")
+    assert "\tci\tvg_" in run("token", "list", "ed@example.nl", database_url=database_url).stdout
+    assert run("user", "deactivate", "ed@example.nl", database_url=database_url).returncode == 0
+    assert "\tdeactivated" in run("user", "list", database_url=database_url).stdout
+    assert "\trevoked" in run("token", "list", "ed@example.nl", database_url=database_url).stdout
+    missing = run("user", "deactivate", "nobody@example.nl", database_url=database_url)
+    assert missing.returncode == 1 and "nobody@example.nl" in missing.stderr
+
+
+def test_dev_account_prints_how_to_sign_in(database_url: str) -> None:
+    result = run("dev-account", database_url=database_url)
+    assert result.returncode == 0
+    assert "beheerder@voortgang.local" in result.stdout and "password:" in result.stdout
+    env_production = {"ENVIRONMENT": "production", "SECRET_KEY": "z" * 40}
+    import os as _os
+
+    refused = subprocess.run([*VOORTGANG, "dev-account"], capture_output=True, text=True,
+                             env={**_os.environ, "DATABASE_URL": database_url, **env_production})
+    assert refused.returncode == 1
