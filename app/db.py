@@ -50,6 +50,7 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-u
 def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     # Every table must be known before the first flush resolves foreign keys.
     import app.models  # noqa: F401
+
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -7,13 +7,13 @@ activity service (their organisation must lead or be involved in it).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.routing import BaseRoute
 from sqlmodel import Session
+from starlette.routing import BaseRoute
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser, user_for_api_token, user_for_session
@@ -74,6 +74,12 @@ ROUTE_RULES: dict[str, Rule] = {
     "admin_create_user": Rule.admin,
     "admin_update_user": Rule.admin,
     "admin_deactivate_user": Rule.admin,
+    "admin_structure": Rule.admin,
+    "admin_structure_change": Rule.admin,
+    "admin_structure_add": Rule.admin,
+    "admin_organisations": Rule.admin,
+    "admin_create_organisation": Rule.admin,
+    "admin_rename_organisation": Rule.admin,
     "admin_audit": Rule.admin,
     "admin_audit_csv": Rule.admin,
 }

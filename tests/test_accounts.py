@@ -75,7 +75,9 @@ def test_wrong_password_and_unknown_account_get_the_same_message(app, session: S
     assert message(wrong) == message(unknown)
 
 
-def test_failed_sign_ins_are_throttled_per_account_in_the_database(settings: Settings, session: Session) -> None:
+def test_failed_sign_ins_are_throttled_per_account_in_the_database(
+    settings: Settings, session: Session
+) -> None:
     email = create_user(session, "viewer")
     first_app = create_app(settings)
     with TestClient(first_app) as client:
@@ -110,7 +112,9 @@ def test_failed_sign_ins_are_throttled_per_address(app, session: Session) -> Non
         assert _post_sign_in(client, email, PASSWORD).status_code == 429
 
 
-def test_sessions_survive_a_restart_and_work_across_processes(settings: Settings, session: Session) -> None:
+def test_sessions_survive_a_restart_and_work_across_processes(
+    settings: Settings, session: Session
+) -> None:
     email = create_user(session, "viewer")
     one, two = create_app(settings), create_app(settings)
     with TestClient(one) as first:
@@ -147,19 +151,33 @@ def test_deactivated_account_loses_access(app, session: Session) -> None:  # typ
 
 def test_production_refuses_a_default_or_missing_secret(database_url: str) -> None:
     for secret in (DEFAULT_SECRET, "", "short"):
-        settings = Settings(database_url=database_url, environment=Environment.production,
-                            secret_key=secret, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            database_url=database_url,
+            environment=Environment.production,
+            secret_key=secret,
+            _env_file=None,
+        )  # type: ignore[call-arg]
         with pytest.raises(RuntimeError, match="SECRET_KEY"):
             create_app(settings)
-    good = Settings(database_url=database_url, environment=Environment.production,
-                    secret_key="x" * 48, _env_file=None)  # type: ignore[call-arg]
+    good = Settings(
+        database_url=database_url,
+        environment=Environment.production,
+        secret_key="x" * 48,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     create_app(good).state.engine.dispose()
 
 
 def test_production_cookies_are_secure(database_url: str, session: Session) -> None:
     email = create_user(session, "viewer")
-    app = create_app(Settings(database_url=database_url, environment=Environment.production,
-                              secret_key="y" * 48, _env_file=None))  # type: ignore[call-arg]
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            environment=Environment.production,
+            secret_key="y" * 48,
+            _env_file=None,
+        )
+    )  # type: ignore[call-arg]
     with TestClient(app, base_url="https://testserver") as client:
         response = sign_in(client, email)
         assert "Secure" in response.headers["set-cookie"]
@@ -170,10 +188,15 @@ def test_forms_without_the_csrf_token_are_refused(app, session: Session) -> None
     email = create_user(session, "viewer")
     with TestClient(app) as client:
         client.get("/sign-in")
-        no_token = client.post("/sign-in", data={"email": email, "password": PASSWORD}, follow_redirects=False)
+        no_token = client.post(
+            "/sign-in", data={"email": email, "password": PASSWORD}, follow_redirects=False
+        )
         assert no_token.status_code == 403
-        wrong = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrftoken": "forged"},
-                            follow_redirects=False)
+        wrong = client.post(
+            "/sign-in",
+            data={"email": email, "password": PASSWORD, "csrftoken": "forged"},
+            follow_redirects=False,
+        )
         assert wrong.status_code == 403
         assert "verlopen" in wrong.text
         sign_in(client, email)

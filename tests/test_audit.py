@@ -30,21 +30,43 @@ def admin_client(settings, session: Session):  # type: ignore[no-untyped-def]
 def _add_events(session: Session) -> None:
     viewer = create_user(session, "viewer", email="vera@example.nl")
     user = get_user_by_email(session, viewer)
-    audit.record(session, actor=None, actor_label="Vera <vera@example.nl>", action="status.update",
-                 object_type="activity", object_id=7, summary="=HYPERLINK(\"http://evil\")")
-    audit.record(session, actor=None, actor_label="Piet <piet@example.nl>", action="user.set_role",
-                 object_type="user", object_id=user.id, summary="viewer → editor")
+    audit.record(
+        session,
+        actor=None,
+        actor_label="Vera <vera@example.nl>",
+        action="status.update",
+        object_type="activity",
+        object_id=7,
+        summary='=HYPERLINK("http://evil")',
+    )
+    audit.record(
+        session,
+        actor=None,
+        actor_label="Piet <piet@example.nl>",
+        action="user.set_role",
+        object_type="user",
+        object_id=user.id,
+        summary="viewer → editor",
+    )
     session.commit()
 
 
 def test_admin_filters_the_audit_log(admin_client: TestClient, session: Session) -> None:
     _add_events(session)
-    page = BeautifulSoup(admin_client.get("/admin/audit", params={"action": "status.update"}).text, "html.parser")
+    page = BeautifulSoup(
+        admin_client.get("/admin/audit", params={"action": "status.update"}).text, "html.parser"
+    )
     rows = page.select("#events tbody tr")
     assert len(rows) == 1 and "Vera" in rows[0].text
-    by_actor = BeautifulSoup(admin_client.get("/admin/audit", params={"actor": "piet"}).text, "html.parser")
-    assert [r.select("td")[2].text for r in by_actor.select("#events tbody tr")] == ["user.set_role"]
-    future = BeautifulSoup(admin_client.get("/admin/audit", params={"since": "2999-01-01"}).text, "html.parser")
+    by_actor = BeautifulSoup(
+        admin_client.get("/admin/audit", params={"actor": "piet"}).text, "html.parser"
+    )
+    assert [r.select("td")[2].text for r in by_actor.select("#events tbody tr")] == [
+        "user.set_role"
+    ]
+    future = BeautifulSoup(
+        admin_client.get("/admin/audit", params={"since": "2999-01-01"}).text, "html.parser"
+    )
     assert "Geen gebeurtenissen" in future.select_one("#events").text
     bad = admin_client.get("/admin/audit", params={"since": "gisteren"})
     assert bad.status_code == 422 and "JJJJ-MM-DD" in bad.text
@@ -64,12 +86,23 @@ def test_audit_csv_export_is_complete_and_safe(admin_client: TestClient, session
 def test_admin_changes_are_audited(admin_client: TestClient, session: Session) -> None:
     page = admin_client.get("/admin/users")
     token = csrf_from(page.text)
-    created = admin_client.post("/admin/users", data={
-        "csrftoken": token, "email": "nieuw@example.nl", "name": "Nieuw", "role": "editor",
-        "organisations": [],
-    })
+    created = admin_client.post(
+        "/admin/users",
+        data={
+            "csrftoken": token,
+            "email": "nieuw@example.nl",
+            "name": "Nieuw",
+            "role": "editor",
+            "organisations": [],
+        },
+    )
     assert created.status_code == 422 and "minstens één organisatie" in created.text
-    assert admin_client.get("/admin/audit", params={"action": "user.create"}).text.count("nieuw@example.nl") == 0
+    assert (
+        admin_client.get("/admin/audit", params={"action": "user.create"}).text.count(
+            "nieuw@example.nl"
+        )
+        == 0
+    )
 
 
 def test_nobody_can_change_or_delete_audit_events(session: Session) -> None:
@@ -81,29 +114,49 @@ def test_nobody_can_change_or_delete_audit_events(session: Session) -> None:
         session.rollback()
 
 
-def test_admin_creates_changes_and_deactivates_accounts(admin_client: TestClient, session: Session) -> None:
+def test_admin_creates_changes_and_deactivates_accounts(
+    admin_client: TestClient, session: Session
+) -> None:
     token = csrf_from(admin_client.get("/admin/users").text)
-    created = admin_client.post("/admin/users", data={
-        "csrftoken": token, "email": "Redacteur@Example.nl", "name": "Rita Redacteur",
-        "role": "editor", "organisations": ["ORG-A"],
-    })
+    created = admin_client.post(
+        "/admin/users",
+        data={
+            "csrftoken": token,
+            "email": "Redacteur@Example.nl",
+            "name": "Rita Redacteur",
+            "role": "editor",
+            "organisations": ["ORG-A"],
+        },
+    )
     assert created.status_code == 422  # no such organisation yet
     from tests.factories import create_programme
 
     create_programme(session, action_lines=1, results_per_line=1, activities_per_result=1)
-    created = admin_client.post("/admin/users", data={
-        "csrftoken": token, "email": "Redacteur@Example.nl", "name": "Rita Redacteur",
-        "role": "editor", "organisations": ["ORG-A"],
-    })
+    created = admin_client.post(
+        "/admin/users",
+        data={
+            "csrftoken": token,
+            "email": "Redacteur@Example.nl",
+            "name": "Rita Redacteur",
+            "role": "editor",
+            "organisations": ["ORG-A"],
+        },
+    )
     assert created.status_code == 200
     password = BeautifulSoup(created.text, "html.parser").select_one("#new-password").text
     user = get_user_by_email(session, "redacteur@example.nl")
     # The new account can sign in with the password shown once.
     other = TestClient(admin_client.app)
     sign_in(other, "redacteur@example.nl", password)
-    changed = admin_client.post(f"/admin/users/{user.id}", data={
-        "csrftoken": token, "role": "coordinator", "organisations": ["ORG-B"],
-    }, follow_redirects=False)
+    changed = admin_client.post(
+        f"/admin/users/{user.id}",
+        data={
+            "csrftoken": token,
+            "role": "coordinator",
+            "organisations": ["ORG-B"],
+        },
+        follow_redirects=False,
+    )
     assert changed.status_code == 303
     session.expire_all()
     assert get_user_by_email(session, "redacteur@example.nl").role == "coordinator"

@@ -105,7 +105,9 @@ def test_conflict_between_two_browsers_shows_both_texts(browser, server) -> None
     assert second.locator(".conflict__yours").inner_text() == "Versie van de coördinator."
     # Nothing was overwritten: the page after a reload still shows the editor's text.
     second.goto(f"{server.url}/activities/{activity}")
-    assert "Versie van de redacteur." in second.locator(f"#activity-{activity}-current").inner_text()
+    assert (
+        "Versie van de redacteur." in second.locator(f"#activity-{activity}-current").inner_text()
+    )
     first_context.close()
     second_context.close()
 
@@ -129,7 +131,10 @@ def test_keyboard_only_edit(browser, server) -> None:  # type: ignore[no-untyped
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#activity-{activity}-current .status--not_applicable")
-    assert "Met het toetsenbord ingevuld." in page.locator(f"#activity-{activity}-current").inner_text()
+    assert (
+        "Met het toetsenbord ingevuld."
+        in page.locator(f"#activity-{activity}-current").inner_text()
+    )
     context.close()
     assert not errors
 
@@ -147,6 +152,8 @@ def test_signed_in_pages_pass_axe(browser, server) -> None:  # type: ignore[no-u
         f"/activities/{activity}/edit?context=page&period=1",
         "/account",
         "/admin/users",
+        "/admin/organisations",
+        f"/admin/programmes/{SLUG}/structure",
         "/admin/audit",
     ]
     for language in ("nl", "en"):

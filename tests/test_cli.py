@@ -53,19 +53,46 @@ def test_bad_seed_file_exits_non_zero_with_the_place(database_url: str, tmp_path
 
 
 def test_user_commands(database_url: str) -> None:
-    create = run("user", "create", "--email", "Ed@Example.nl", "--name", "Ed", "--role", "viewer",
-                 "--password", "a long enough password", database_url=database_url)
+    create = run(
+        "user",
+        "create",
+        "--email",
+        "Ed@Example.nl",
+        "--name",
+        "Ed",
+        "--role",
+        "viewer",
+        "--password",
+        "a long enough password",
+        database_url=database_url,
+    )
     assert create.returncode == 0, create.stderr
     listing = run("user", "list", database_url=database_url)
     assert "ed@example.nl\tEd\tviewer\t-\tactive" in listing.stdout
-    assert run("user", "set-role", "ed@example.nl", "coordinator", database_url=database_url).returncode == 0
+    assert (
+        run(
+            "user", "set-role", "ed@example.nl", "coordinator", database_url=database_url
+        ).returncode
+        == 0
+    )
     assert "\tcoordinator\t" in run("user", "list", database_url=database_url).stdout
     bad_role = run("user", "set-role", "ed@example.nl", "king", database_url=database_url)
     assert bad_role.returncode == 1 and "unknown role 'king'" in bad_role.stderr
-    short = run("user", "reset-password", "ed@example.nl", "--password", "kort", database_url=database_url)
+    short = run(
+        "user", "reset-password", "ed@example.nl", "--password", "kort", database_url=database_url
+    )
     assert short.returncode == 1 and "12" in short.stderr
-    assert run("user", "reset-password", "ed@example.nl", "--password", "another long password",
-               database_url=database_url).returncode == 0
+    assert (
+        run(
+            "user",
+            "reset-password",
+            "ed@example.nl",
+            "--password",
+            "another long password",
+            database_url=database_url,
+        ).returncode
+        == 0
+    )
     token = run("token", "create", "ed@example.nl", "--name", "ci", database_url=database_url)
     assert token.returncode == 0 and token.stdout.startswith("vg_")
     assert "\tci\tvg_" in run("token", "list", "ed@example.nl", database_url=database_url).stdout
@@ -83,6 +110,10 @@ def test_dev_account_prints_how_to_sign_in(database_url: str) -> None:
     env_production = {"ENVIRONMENT": "production", "SECRET_KEY": "z" * 40}
     import os as _os
 
-    refused = subprocess.run([*VOORTGANG, "dev-account"], capture_output=True, text=True,
-                             env={**_os.environ, "DATABASE_URL": database_url, **env_production})
+    refused = subprocess.run(
+        [*VOORTGANG, "dev-account"],
+        capture_output=True,
+        text=True,
+        env={**_os.environ, "DATABASE_URL": database_url, **env_production},
+    )
     assert refused.returncode == 1

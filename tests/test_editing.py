@@ -43,12 +43,27 @@ def _client(world, session: Session, role: str, organisations=()) -> TestClient:
     return client
 
 
-def _save(client: TestClient, activity_id: int, *, status="delayed", explanation="Vertraagd door X.",
-          version="1", htmx=True, context="page", lang=None):  # type: ignore[no-untyped-def]
+def _save(
+    client: TestClient,
+    activity_id: int,
+    *,
+    status="delayed",
+    explanation="Vertraagd door X.",
+    version="1",
+    htmx=True,
+    context="page",
+    lang=None,
+):  # type: ignore[no-untyped-def]
     page = client.get(f"/activities/{activity_id}")
     headers = {"HX-Request": "true"} if htmx else {}
-    data = {"csrftoken": csrf_from(page.text), "period_id": "1", "status": status,
-            "explanation": explanation, "based_on_version": version, "context": context}
+    data = {
+        "csrftoken": csrf_from(page.text),
+        "period_id": "1",
+        "status": status,
+        "explanation": explanation,
+        "based_on_version": version,
+        "context": context,
+    }
     url = f"/activities/{activity_id}/status" + (f"?lang={lang}" if lang else "")
     return client.post(url, data=data, headers=headers, follow_redirects=False)
 
@@ -58,7 +73,9 @@ def _versions(session: Session, activity_id: int) -> list[tuple[int, str, str]]:
     return [
         (u.version, u.status, u.explanation)
         for u in session.scalars(
-            select(StatusUpdate).where(StatusUpdate.activity_id == activity_id).order_by(StatusUpdate.version)
+            select(StatusUpdate)
+            .where(StatusUpdate.activity_id == activity_id)
+            .order_by(StatusUpdate.version)
         )
     ]
 
@@ -66,13 +83,17 @@ def _versions(session: Session, activity_id: int) -> list[tuple[int, str, str]]:
 def test_editor_changes_own_organisations_activity_in_place(world, session: Session) -> None:  # type: ignore[no-untyped-def]
     client = _client(world, session, "editor", ("ORG-A",))
     activity = world["ids"]["ORG-A"]
-    form = client.get(f"/activities/{activity}/edit?context=page&period=1", headers={"HX-Request": "true"})
+    form = client.get(
+        f"/activities/{activity}/edit?context=page&period=1", headers={"HX-Request": "true"}
+    )
     assert form.status_code == 200 and "<html" not in form.text and "<form" in form.text
     response = _save(client, activity)
     assert response.status_code == 200
     assert response.headers["hx-trigger"] == "statusChanged"
     page = BeautifulSoup(response.text, "html.parser")
-    assert "In uitvoering maar met vertraging" in page.select_one(f"#activity-{activity}-status").text
+    assert (
+        "In uitvoering maar met vertraging" in page.select_one(f"#activity-{activity}-status").text
+    )
     assert [v[0] for v in _versions(session, activity)] == [1, 2]
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "status.update")).one()
     assert event.object_id == str(activity)
@@ -90,13 +111,16 @@ def test_without_javascript_the_form_posts_and_redirects(world, session: Session
     assert len(_versions(session, activity)) == 2
 
 
-@pytest.mark.parametrize(("role", "organisations", "allowed"), [
-    ("viewer", (), False),
-    ("editor", ("ORG-B",), False),
-    ("editor", ("ORG-A",), True),
-    ("coordinator", (), True),
-    ("admin", (), True),
-])
+@pytest.mark.parametrize(
+    ("role", "organisations", "allowed"),
+    [
+        ("viewer", (), False),
+        ("editor", ("ORG-B",), False),
+        ("editor", ("ORG-A",), True),
+        ("coordinator", (), True),
+        ("admin", (), True),
+    ],
+)
 def test_who_may_change_an_activity(world, session: Session, role, organisations, allowed) -> None:  # type: ignore[no-untyped-def]
     client = _client(world, session, role, organisations)
     activity = world["ids"]["ORG-A"]
@@ -136,7 +160,10 @@ def test_conflict_is_refused_and_shows_both_texts(world, session: Session) -> No
     assert page.select_one(".conflict__theirs").text == "Tekst van Alice."
     assert page.select_one(".conflict__yours").text == "Tekst van Bob."
     assert page.select_one("input[name=based_on_version]")["value"] == "2"
-    assert [v[2] for v in _versions(session, activity)] == ["Toelichting bij activiteit 1.1.", "Tekst van Alice."]
+    assert [v[2] for v in _versions(session, activity)] == [
+        "Toelichting bij activiteit 1.1.",
+        "Tekst van Alice.",
+    ]
     # Saving the merged text on top of Alice's version is a deliberate choice and works.
     merged = _save(bob, activity, status="completed", explanation="Alice en Bob.", version="2")
     assert merged.status_code == 200
@@ -178,11 +205,18 @@ def test_unchanged_save_is_refused_politely(world, session: Session) -> None:  #
 def test_counts_fragment_reflects_the_change(world, session: Session) -> None:  # type: ignore[no-untyped-def]
     client = _client(world, session, "coordinator")
     activity = world["ids"]["ORG-A"]  # starts "completed"
-    before = client.get("/programmes/test-programme/summary?period=1", headers={"HX-Request": "true"})
+    before = client.get(
+        "/programmes/test-programme/summary?period=1", headers={"HX-Request": "true"}
+    )
     _save(client, activity, status="delayed")
-    after = client.get("/programmes/test-programme/summary?period=1", headers={"HX-Request": "true"})
+    after = client.get(
+        "/programmes/test-programme/summary?period=1", headers={"HX-Request": "true"}
+    )
     count = lambda html, status: int(  # noqa: E731
-        BeautifulSoup(html, "html.parser").select_one(f".status--{status}").find_parent("li").strong.text
+        BeautifulSoup(html, "html.parser")
+        .select_one(f".status--{status}")
+        .find_parent("li")
+        .strong.text
     )
     assert count(after.text, "delayed") == count(before.text, "delayed") + 1
 
@@ -205,8 +239,11 @@ def test_api_update_with_token_follows_the_same_rules(world, session: Session) -
     assert conflict.json()["current_version"] == 2
     forbidden = api.patch(f"/api/v1/activities/{other}/status", json=body, headers=auth)
     assert forbidden.status_code == 403
-    invalid = api.patch(f"/api/v1/activities/{own}/status", headers=auth,
-                        json={**body, "status": "klaar", "based_on_version": 2})
+    invalid = api.patch(
+        f"/api/v1/activities/{own}/status",
+        headers=auth,
+        json={**body, "status": "klaar", "based_on_version": 2},
+    )
     assert invalid.status_code == 422 and "status" in invalid.json()["detail"]
     from app.accounts.service import revoke_api_token
 

@@ -42,12 +42,16 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
     """Accounts of every role (the editor for the police), signed-in session cookies, and the
     ids that fill the routes' path parameters."""
     with Session(seeded_app.state.engine) as session:
-        emails = {role: create_user(session, role.value, ("Politie",) if role == Role.editor else ())
-                  for role in Role}
+        emails = {
+            role: create_user(session, role.value, ("Politie",) if role == Role.editor else ())
+            for role in Role
+        }
         target = create_user(session, "viewer")
         users = {u.email: u for u in session.scalars(select(User))}
-        cookies = {role: start_session(session, users[email], lifetime=timedelta(hours=1))
-                   for role, email in emails.items()}
+        cookies = {
+            role: start_session(session, users[email], lifetime=timedelta(hours=1))
+            for role, email in emails.items()
+        }
         token, _ = create_api_token(session, users[emails[Role.viewer]], name="probe")
         police_activity = session.scalar(
             select(Activity.id)
@@ -57,9 +61,17 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
         )
         session.commit()
         params = {
-            "slug": SLUG, "programme": SLUG, "number": "1", "activity_id": str(police_activity),
-            "user_id": str(users[target].id), "token_id": str(token.id), "language": "en",
+            "slug": SLUG,
+            "programme": SLUG,
+            "number": "1",
+            "activity_id": str(police_activity),
+            "user_id": str(users[target].id),
+            "token_id": str(token.id),
+            "language": "en",
             "path": "app.css",
+            "kind": "activity",
+            "item_id": str(police_activity),
+            "organisation_id": "1",
         }
     return cookies, params
 

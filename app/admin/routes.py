@@ -1,4 +1,4 @@
-"""Administration: user accounts and the audit log."""
+"""Administration: user accounts, organisations, the programme structure, the audit log."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from app.deps import SessionDep
 from app.errors import InvalidInput, NotFound
 from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
+from app.programmes import service as structure
 from app.programmes.models import Organisation
 from app.web import render
 
@@ -203,3 +204,177 @@ def admin_audit_csv(request: Request, session: SessionDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="voortgang-audit.csv"'},
     )
+
+
+# -- programme structure ---------------------------------------------------------------------
+
+
+def _structure_page(request: Request, session, slug: str, **extra) -> Response:  # type: ignore[no-untyped-def]
+    from app.board import readmodel
+
+    programme = readmodel.get_programme(session, slug)
+    return render(
+        request,
+        "admin/structure.html",
+        {
+            "programme": programme,
+            "tree": structure.structure_tree(session, programme.id),
+            "organisations": list(
+                session.execute(
+                    select(Organisation.code, Organisation.name).order_by(Organisation.name)
+                )
+            ),
+            **extra,
+        },
+        status_code=extra.pop("status_code", 200),
+    )
+
+
+@router.get("/programmes/{slug}/structure", name="admin_structure", include_in_schema=False)
+def admin_structure(request: Request, session: SessionDep, slug: str) -> Response:
+    return _structure_page(request, session, slug)
+
+
+def _back(request: Request, slug: str, anchor: str = "") -> Response:
+    url = request.url_for("admin_structure", slug=slug).path + (f"#{anchor}" if anchor else "")
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post(
+    "/programmes/{slug}/structure/{kind}/{item_id}",
+    name="admin_structure_change",
+    include_in_schema=False,
+)
+def admin_structure_change(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentUserDep,
+    slug: str,
+    kind: str,
+    item_id: int,
+    action: Annotated[str, Form()],
+    title: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """One endpoint for the per-item buttons: rename, up, down, retire, restore."""
+    address = client_address(request)
+    try:
+        if action == "rename":
+            structure.rename(
+                session, actor=admin, kind=kind, item_id=item_id, title=title, address=address
+            )
+        elif action in ("up", "down"):
+            structure.move(
+                session, actor=admin, kind=kind, item_id=item_id, direction=action, address=address
+            )
+        elif action in ("retire", "restore"):
+            structure.set_retired(
+                session,
+                actor=admin,
+                kind=kind,
+                item_id=item_id,
+                retired=action == "retire",
+                address=address,
+            )
+        else:
+            raise InvalidInput(gettext("Unknown action"))
+    except InvalidInput as error:
+        session.rollback()
+        return _structure_page(request, session, slug, error=error.message, status_code=422)
+    return _back(request, slug, f"{kind}-{item_id}")
+
+
+@router.post("/programmes/{slug}/structure", name="admin_structure_add", include_in_schema=False)
+def admin_structure_add(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentUserDep,
+    slug: str,
+    kind: Annotated[str, Form()],
+    title: Annotated[str, Form(max_length=2000)] = "",
+    parent_id: Annotated[str, Form()] = "",
+    number: Annotated[str, Form(max_length=20)] = "",
+    lead: Annotated[str, Form(max_length=50)] = "",
+) -> Response:
+    from app.board import readmodel
+
+    programme = readmodel.get_programme(session, slug)
+    try:
+        item = structure.add(
+            session,
+            actor=admin,
+            programme=programme,
+            kind=kind,
+            parent_id=int(parent_id) if parent_id.strip().isdigit() else None,
+            title=title,
+            number=number,
+            lead=lead,
+            address=client_address(request),
+        )
+    except InvalidInput as error:
+        session.rollback()
+        return _structure_page(request, session, slug, error=error.message, status_code=422)
+    return _back(request, slug, f"{kind}-{item.id}")
+
+
+# -- organisations ---------------------------------------------------------------------------
+
+
+def _organisations_page(request: Request, session, **extra) -> Response:  # type: ignore[no-untyped-def]
+    return render(
+        request,
+        "admin/organisations.html",
+        {
+            "organisations": list(
+                session.scalars(select(Organisation).order_by(Organisation.name))
+            ),
+            **extra,
+        },
+        status_code=extra.pop("status_code", 200),
+    )
+
+
+@router.get("/organisations", name="admin_organisations", include_in_schema=False)
+def admin_organisations(request: Request, session: SessionDep) -> Response:
+    return _organisations_page(request, session)
+
+
+@router.post("/organisations", name="admin_create_organisation", include_in_schema=False)
+def admin_create_organisation(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentUserDep,
+    code: Annotated[str, Form(max_length=100)] = "",
+    name: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    try:
+        structure.create_organisation(
+            session, actor=admin, code=code, name=name, address=client_address(request)
+        )
+    except InvalidInput as error:
+        session.rollback()
+        return _organisations_page(request, session, error=error.message, status_code=422)
+    return RedirectResponse(request.url_for("admin_organisations").path, status_code=303)
+
+
+@router.post(
+    "/organisations/{organisation_id}", name="admin_rename_organisation", include_in_schema=False
+)
+def admin_rename_organisation(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentUserDep,
+    organisation_id: int,
+    name: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    try:
+        structure.rename_organisation(
+            session,
+            actor=admin,
+            organisation_id=organisation_id,
+            name=name,
+            address=client_address(request),
+        )
+    except InvalidInput as error:
+        session.rollback()
+        return _organisations_page(request, session, error=error.message, status_code=422)
+    return RedirectResponse(request.url_for("admin_organisations").path, status_code=303)

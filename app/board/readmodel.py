@@ -223,6 +223,20 @@ def _search_condition(session: Session, query: str, period_id: int | None) -> Co
     return or_(in_title, in_explanation)
 
 
+def _visible_in_period() -> ColumnElement[bool]:
+    """An activity shows in a period if it (and everything above it) is not retired, or if it
+    has a status in that period: old periods keep the structure they had."""
+    return or_(
+        and_(
+            Activity.retired_at.is_(None),
+            Result.retired_at.is_(None),
+            Theme.retired_at.is_(None),
+            ActionLine.retired_at.is_(None),
+        ),
+        StatusUpdate.id.is_not(None),
+    )
+
+
 def _filtered_activity_ids(
     session: Session, programme_id: int, period_id: int | None, filters: ActivityFilters
 ) -> Select:  # type: ignore[type-arg]
@@ -232,7 +246,7 @@ def _filtered_activity_ids(
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
         .outerjoin(StatusUpdate, _latest_update_join(period_id))
-        .where(Result.programme_id == programme_id)
+        .where(Result.programme_id == programme_id, _visible_in_period())
     )
     if filters.statuses:
         statement = statement.where(StatusUpdate.status.in_([s.value for s in filters.statuses]))
@@ -385,9 +399,10 @@ def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> No
 
 
 def list_action_lines(session: Session, programme_id: int) -> list[tuple[int, str]]:
+    """The action lines in use (not retired), for the filter."""
     rows = session.execute(
         select(ActionLine.number, ActionLine.title)
-        .where(ActionLine.programme_id == programme_id)
+        .where(ActionLine.programme_id == programme_id, ActionLine.retired_at.is_(None))
         .order_by(ActionLine.position)
     )
     return [(number, title) for number, title in rows]
@@ -395,7 +410,13 @@ def list_action_lines(session: Session, programme_id: int) -> list[tuple[int, st
 
 def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -> Board:
     """Per action line, the number of activities in each status: one aggregate query."""
-    lines = list_action_lines(session, programme.id)
+    rows = session.execute(
+        select(ActionLine.number, ActionLine.title, ActionLine.retired_at)
+        .where(ActionLine.programme_id == programme.id)
+        .order_by(ActionLine.position)
+    ).all()
+    lines = [(number, title) for number, title, _ in rows]
+    current_lines = {number for number, _, retired_at in rows if retired_at is None}
     counts: dict[int, StatusCounts] = {number: StatusCounts() for number, _ in lines}
     totals = StatusCounts()
     period_id = period.id if period else None
@@ -406,7 +427,7 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
         .outerjoin(StatusUpdate, _latest_update_join(period_id))
-        .where(Result.programme_id == programme.id)
+        .where(Result.programme_id == programme.id, _visible_in_period())
         .group_by(ActionLine.number, StatusUpdate.status)
     )
     for number, status, count in aggregate:
@@ -416,7 +437,12 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
     return Board(
         programme=programme,
         period=period,
-        action_lines=[ActionLineSummary(number, title, counts[number]) for number, title in lines],
+        # A retired action line only shows in periods where its activities have a status.
+        action_lines=[
+            ActionLineSummary(number, title, counts[number])
+            for number, title in lines
+            if number in current_lines or counts[number].total
+        ],
         totals=totals,
     )
 

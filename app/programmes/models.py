@@ -5,10 +5,10 @@ The model is programme-agnostic: nothing here knows about Samen tegen mensenhand
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -32,6 +32,10 @@ class ActionLine(ActionLineBase, table=True):
     __tablename__ = "action_line"
     __table_args__ = (UniqueConstraint("programme_id", "number"),)
 
+    # Retired items keep their history; they no longer appear where they have no status.
+    retired_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int = Field(
         sa_column=Column(Integer, ForeignKey("programme.id", ondelete="CASCADE"), nullable=False)
@@ -46,6 +50,10 @@ class ThemeBase(SQLModel):
 class Theme(ThemeBase, table=True):
     __table_args__ = (UniqueConstraint("action_line_id", "position"),)
 
+    # Retired items keep their history; they no longer appear where they have no status.
+    retired_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     id: int | None = Field(default=None, primary_key=True)
     action_line_id: int = Field(
         sa_column=Column(
@@ -66,6 +74,10 @@ class Result(ResultBase, table=True):
     # Result numbers are unique within a programme, not just within a theme.
     __table_args__ = (UniqueConstraint("programme_id", "number"),)
 
+    # Retired items keep their history; they no longer appear where they have no status.
+    retired_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int = Field(
         sa_column=Column(Integer, ForeignKey("programme.id", ondelete="CASCADE"), nullable=False)
@@ -87,6 +99,10 @@ class ActivityBase(SQLModel):
 class Activity(ActivityBase, table=True):
     __table_args__ = (UniqueConstraint("result_id", "position"),)
 
+    # Retired items keep their history; they no longer appear where they have no status.
+    retired_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     id: int | None = Field(default=None, primary_key=True)
     result_id: int = Field(
         sa_column=Column(

@@ -147,14 +147,11 @@ def _add_status_update_author() -> None:
     # (append-only guard, search index); a plain ADD COLUMN with REFERENCES keeps them.
     if op.get_context().dialect.name == "sqlite":
         op.execute(
-            "ALTER TABLE status_update ADD COLUMN author_id INTEGER "
-            "REFERENCES app_user (id)"
+            "ALTER TABLE status_update ADD COLUMN author_id INTEGER REFERENCES app_user (id)"
         )
     else:
         op.add_column("status_update", sa.Column("author_id", sa.Integer(), nullable=True))
-        op.create_foreign_key(
-            AUTHOR_FK, "status_update", "app_user", ["author_id"], ["id"]
-        )
+        op.create_foreign_key(AUTHOR_FK, "status_update", "app_user", ["author_id"], ["id"])
 
 
 def _drop_status_update_author() -> None:
