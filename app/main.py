@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import engine_for
@@ -39,20 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings)
-
-    @app.middleware("http")
-    async def language_and_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        language = negotiate_language(request.query_params.get("lang"), request.cookies.get("lang"))
-        set_language(language)
-        request.state.language = language
-        response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if "text/html" in response.headers.get("content-type", ""):
-            response.headers.setdefault("Content-Language", language)
-        return response
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
@@ -109,7 +96,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         always_protect={"/sign-in"},
         send_csrf_failed=_csrf_failed,
     )
+    # Outermost, so that every response (a refused form too) gets the headers.
+    app.add_middleware(LanguageAndHeadersMiddleware)
     return app
+
+
+class LanguageAndHeadersMiddleware:
+    """Pure ASGI (Starlette's BaseHTTPMiddleware costs a task per request): picks the
+    language for the request and adds the security headers to every response."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from urllib.parse import parse_qs
+
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+        language = negotiate_language(query, _cookie(scope, "lang"))
+        set_language(language)
+        scope.setdefault("state", {})["language"] = language
+
+        async def send_with_headers(message) -> None:  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                if "text/html" in headers.get("content-type", ""):
+                    headers.setdefault("Content-Language", language)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class CSRFMiddleware:

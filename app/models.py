@@ -1,7 +1,7 @@
 """Every table model, imported in one place for Alembic and the app."""
 
 from app.accounts.models import ApiToken, LoginAttempt, User, UserOrganisation, UserSession
-from app.activities.models import StatusUpdate
+from app.activities.models import StatusCurrent, StatusUpdate
 from app.audit.models import AuditEvent
 from app.programmes.models import (
     ActionLine,
@@ -28,6 +28,7 @@ __all__ = [
     "Programme",
     "ReportingPeriod",
     "Result",
+    "StatusCurrent",
     "StatusUpdate",
     "Theme",
 ]

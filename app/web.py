@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 
 from app.accounts.models import Role
 from app.activities.models import STATUS_ORDER
@@ -14,7 +17,7 @@ from app.activities.presentation import STATUS_STYLES, status_label, status_symb
 from app.activities.service import can_edit
 from app.board.readmodel import ActivityRow
 from app.config import PROJECT_ROOT
-from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext
+from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
 from app.permissions import current_user
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
@@ -41,6 +44,39 @@ def can_edit_row(request: Request, row: ActivityRow) -> bool:
     return can_edit(current_user(request), {organisation.id for organisation in row.organisations})
 
 
+@cache
+def _status_badges(language: str) -> dict[str | None, Markup]:
+    """Every status as its badge (symbol + label), built once per language: the lists render
+    it once per row."""
+    badges: dict[str | None, Markup] = {
+        status.value: Markup(
+            '<span class="status status--{0}"><span class="status__symbol" aria-hidden="true">'
+            "{1}</span> {2}</span>"
+        ).format(status.value, style.symbol, translations_for(language).gettext(style.label))
+        for status, style in STATUS_STYLES.items()
+    }
+    badges[None] = Markup('<span class="status status--none">{0}</span>').format(
+        translations_for(language).gettext("No status")
+    )
+    return badges
+
+
+def status_badges() -> dict[str | None, Markup]:
+    return _status_badges(get_language())
+
+
+def row_text(request: Request) -> dict[str, Any]:
+    """What every row of an activity table shares, worked out once per table."""
+    return {
+        "badges": status_badges(),
+        "lead": gettext("lead"),
+        "derived": gettext("derived from the explanation, to be confirmed"),
+        "change": gettext("Change"),
+        "status_of": gettext("status of"),
+        "here": quote(request.url.path, safe=""),
+    }
+
+
 ROLE_LABELS = {
     Role.viewer: N_("Viewer"),
     Role.editor: N_("Editor"),
@@ -58,6 +94,8 @@ templates.env.globals.update(
     can_edit_row=can_edit_row,
     current_user=current_user,
     role_label=role_label,
+    status_badges=status_badges,
+    row_text=row_text,
     ROLES=list(Role),
 )
 templates.env.trim_blocks = True

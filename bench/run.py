@@ -144,15 +144,15 @@ def cpu_busy(seconds: float = 1.0) -> float:
     return 1 - (idle_2 - idle_1) / total if total else 0.0
 
 
-def wait_until_quiet(limit: float, threshold: float = 0.2) -> float:
+def wait_until_quiet(limit: float, threshold: float = 0.1, verbose: bool = True) -> float:
     """Wait (up to `limit` seconds) until the machine is nearly idle; return the busy share."""
     deadline = time.monotonic() + limit
     busy = cpu_busy()
-    if busy > threshold and limit > 0:
+    if busy > threshold and limit > 0 and verbose:
         print(f"Machine busy ({busy:.0%} CPU): waiting up to {limit:.0f} s ...", flush=True)
     while busy > threshold and time.monotonic() < deadline:
         busy = cpu_busy(2)
-    if busy > threshold:
+    if busy > threshold and verbose:
         print(
             f"Note: {busy:.0%} of the CPUs are busy with other work: the figures will be "
             "lower and noisier than on a quiet machine.",
@@ -295,6 +295,7 @@ class Measurement:
     rows: int | None
     one_connection: WrkResult
     eight_connections: WrkResult
+    attempts: int = 1
 
 
 def app_endpoints(scale: int) -> list[Endpoint]:
@@ -327,13 +328,31 @@ def app_endpoints(scale: int) -> list[Endpoint]:
     return endpoints
 
 
+@dataclass
+class RunSettings:
+    seconds: int
+    warmup: int
+    quiet_wait: int  # seconds to wait for other work to finish, before each page
+    retries: int  # extra attempts for a page measured while other work ran
+    noisy: float = 0.25  # CPUs of other work above which a page counts as noisy
+
+
+def _run_page(
+    url: str, settings: RunSettings, headers: dict[str, str] | None, pid: int
+) -> tuple[WrkResult, WrkResult]:
+    wait_until_quiet(settings.quiet_wait, verbose=False)
+    run_wrk(url, 1, 1, settings.warmup, headers)
+    one = run_wrk(url, 1, 1, settings.seconds, headers, pid)
+    eight = run_wrk(url, 2, 8, settings.seconds, headers, pid)
+    return one, eight
+
+
 def measure(
     target: str,
     process: subprocess.Popen,
     port: int,
     endpoints: list[Endpoint],
-    seconds: int,
-    warmup: int,
+    settings: RunSettings,
     headers: dict[str, str] | None = None,
 ) -> list[Measurement]:
     measurements = []
@@ -345,26 +364,42 @@ def measure(
                 f"{target} {endpoint.name} ({endpoint.size}): {url} answered {status}, "
                 f"{len(body)} bytes, without {endpoint.expect!r}:\n{body[:500]!r}"
             )
-        rows = (
-            len(re.findall(endpoint.row_pattern.encode(), body)) if endpoint.row_pattern else None
-        )
-        run_wrk(url, 1, 1, warmup, headers)
-        one = run_wrk(url, 1, 1, seconds, headers, process.pid)
-        eight = run_wrk(url, 2, 8, seconds, headers, process.pid)
-        for result in (one, eight):
-            if result.non_2xx or any(result.socket_errors.values()):
-                raise RuntimeError(f"{target} {endpoint.name}: errors under load: {result}")
+        pattern = endpoint.row_pattern
+        rows = len(re.findall(pattern.encode(), body)) if pattern else None
+        # Measured again (up to `retries` times) when other work took CPU meanwhile; the
+        # attempt with the least other work counts.
+        attempts = []
+        for _ in range(settings.retries + 1):
+            one, eight = _run_page(url, settings, headers, process.pid)
+            for result in (one, eight):
+                if result.non_2xx or any(result.socket_errors.values()):
+                    raise RuntimeError(f"{target} {endpoint.name}: errors under load: {result}")
+            attempts.append((max(one.other_cpu, eight.other_cpu), one, eight))
+            if attempts[-1][0] <= settings.noisy:
+                break
+        other, one, eight = min(attempts, key=lambda attempt: attempt[0])
         print(
-            f"  {target:10} {endpoint.name:14} {endpoint.size:5} "
-            f"{eight.requests_per_second:8.1f} req/s  p50 {one.p50_ms:7.2f} ms  "
+            f"  {target:10} {endpoint.name:30} {endpoint.size:5} "
+            f"{eight.requests_per_second:7.1f} req/s  p50 {one.p50_ms:7.2f} ms  "
             f"p99 {eight.p99_ms:8.2f} ms  ({len(body) / 1024:.0f} KB"
             + ("" if rows is None else f", {rows} rows")
-            + f"; other CPU {max(one.other_cpu, eight.other_cpu):.2f})",
+            + f"; other CPU {other:.2f}"
+            + (f", {len(attempts)} attempts" if len(attempts) > 1 else "")
+            + ")",
             flush=True,
         )
         measurements.append(
             Measurement(
-                target, endpoint.name, endpoint.size, url, status, len(body), rows, one, eight
+                target,
+                endpoint.name,
+                endpoint.size,
+                url,
+                status,
+                len(body),
+                rows,
+                one,
+                eight,
+                attempts=len(attempts),
             )
         )
     return measurements
@@ -576,8 +611,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quiet-wait",
         type=int,
-        default=120,
-        help="Before each target, wait up to this many seconds for other work to finish",
+        default=60,
+        help="Before each page, wait up to this many seconds for other work to finish",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="Measure a page again (up to this many times) when other work took CPU",
     )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.warmup < 1:
@@ -591,6 +632,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     busy_before: dict[str, float] = {}
+    run_settings = RunSettings(args.duration, args.warmup, args.quiet_wait, args.retries)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGALRM, _on_signal)
@@ -612,13 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {"DATABASE_URL": database_url}
         with server("app", command, env, f"http://127.0.0.1:{port}/") as process:
             measurements += measure(
-                "app",
-                process,
-                port,
-                app_endpoints(args.scale),
-                args.duration,
-                args.warmup,
-                headers,
+                "app", process, port, app_endpoints(args.scale), run_settings, headers
             )
 
         port = free_port()
@@ -630,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
             Endpoint("minimal page", "real", f"/minimal/{REAL_SLUG}", "<table>", r"<tr><td>")
         ]
         with server("minimal", command, env, f"http://127.0.0.1:{port}/") as process:
-            measurements += measure("minimal", process, port, minimal, args.duration, args.warmup)
+            measurements += measure("minimal", process, port, minimal, run_settings)
 
         port = free_port()
         command = [str(VENV_BIN / "datasette"), "serve", str(real_db), "--host", "127.0.0.1"]
@@ -645,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         probe = f"http://127.0.0.1:{port}/-/versions.json"
         with server("datasette", command, {}, probe) as process:
-            measurements += measure("datasette", process, port, table, args.duration, args.warmup)
+            measurements += measure("datasette", process, port, table, run_settings)
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         print(f"bench/run.py: {error}", file=sys.stderr)
         return 2

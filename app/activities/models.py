@@ -69,3 +69,28 @@ class StatusUpdate(StatusUpdateBase, table=True):
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class StatusCurrent(SQLModel, table=True):
+    """The latest status update of each activity in each period: a pointer kept by a database
+    trigger on every insert into status_update (so no code path can forget it). Lists and
+    counts read it instead of searching each activity's history."""
+
+    __tablename__ = "status_current"
+    __table_args__ = (Index("ix_status_current_period_status", "period_id", "status"),)
+
+    activity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("activity.id", ondelete="RESTRICT"), primary_key=True)
+    )
+    period_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("reporting_period.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    status_update_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("status_update.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    version: int
+    status: Status = Field(sa_column=Column(String(30), nullable=False))

@@ -14,11 +14,16 @@ from datetime import date, datetime
 
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
-from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from app.activities.diff import explanation_diff
-from app.activities.models import STATUS_ORDER, Status, StatusUpdate, UpdateSource
+from app.activities.models import (
+    STATUS_ORDER,
+    Status,
+    StatusCurrent,
+    StatusUpdate,
+    UpdateSource,
+)
 from app.errors import NotFound
 from app.i18n import gettext
 from app.programmes.models import (
@@ -164,27 +169,17 @@ def choose_period(periods: list[PeriodRow], period_id: int | None) -> PeriodRow 
     return periods[0] if periods else None
 
 
-def _latest_update_join(period_id: int | None):  # type: ignore[no-untyped-def]
-    """Outer-join condition selecting an activity's latest status update in the period."""
-    latest = aliased(StatusUpdate)
-    newest_version = (
-        select(func.max(latest.version))
-        .where(latest.activity_id == Activity.id, latest.period_id == period_id)
-        .correlate(Activity)
-        .scalar_subquery()
-    )
-    return and_(
-        StatusUpdate.activity_id == Activity.id,
-        StatusUpdate.period_id == period_id,
-        StatusUpdate.version == newest_version,
-    )
+def _current_status_join(period_id: int | None) -> ColumnElement[bool]:
+    """Outer-join condition for an activity's current status in the period (the pointer that a
+    trigger keeps on every insert into status_update)."""
+    return and_(StatusCurrent.activity_id == Activity.id, StatusCurrent.period_id == period_id)
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 def _search_condition(session: Session, query: str, period_id: int | None) -> ColumnElement[bool]:
-    """Full-text match on the activity title or on an explanation in the period."""
+    """Full-text match on the activity title or on its current explanation in the period."""
     words = _TOKEN.findall(query)
     if not words:
         return literal_column("1") == literal_column("1")
@@ -196,26 +191,21 @@ def _search_condition(session: Session, query: str, period_id: int | None) -> Co
             .select_from(text("activity_fts"))
             .where(text("activity_fts MATCH :title_match").bindparams(title_match=match))
         )
-        in_explanation = Activity.id.in_(
-            select(StatusUpdate.activity_id).where(
-                StatusUpdate.period_id == period_id,
-                StatusUpdate.id.in_(
-                    select(literal_column("rowid"))
-                    .select_from(text("status_update_fts"))
-                    .where(
-                        text("status_update_fts MATCH :explanation_match").bindparams(
-                            explanation_match=match
-                        )
-                    )
-                ),
+        in_explanation = StatusCurrent.status_update_id.in_(
+            select(literal_column("rowid"))
+            .select_from(text("status_update_fts"))
+            .where(
+                text("status_update_fts MATCH :explanation_match").bindparams(
+                    explanation_match=match
+                )
             )
         )
         return or_(in_title, in_explanation)
     terms = " & ".join(word + ":*" for word in words)
     ts_query = func.to_tsquery("dutch", terms)
     in_title = func.to_tsvector("dutch", Activity.title).op("@@")(ts_query)
-    in_explanation = Activity.id.in_(
-        select(StatusUpdate.activity_id).where(
+    in_explanation = StatusCurrent.status_update_id.in_(
+        select(StatusUpdate.id).where(
             StatusUpdate.period_id == period_id,
             func.to_tsvector("dutch", StatusUpdate.explanation).op("@@")(ts_query),
         )
@@ -233,23 +223,28 @@ def _visible_in_period() -> ColumnElement[bool]:
             Theme.retired_at.is_(None),
             ActionLine.retired_at.is_(None),
         ),
-        StatusUpdate.id.is_not(None),
+        StatusCurrent.activity_id.is_not(None),
     )
+
+
+_PROGRAMME_ORDER = (ActionLine.position, Theme.position, Result.position, Activity.position)
 
 
 def _filtered_activity_ids(
     session: Session, programme_id: int, period_id: int | None, filters: ActivityFilters
 ) -> Select:  # type: ignore[type-arg]
+    """The ids of the matching activities, in programme order."""
     statement = (
         select(Activity.id)
         .join(Result, Result.id == Activity.result_id)
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
-        .outerjoin(StatusUpdate, _latest_update_join(period_id))
+        .outerjoin(StatusCurrent, _current_status_join(period_id))
         .where(Result.programme_id == programme_id, _visible_in_period())
+        .order_by(*_PROGRAMME_ORDER)
     )
     if filters.statuses:
-        statement = statement.where(StatusUpdate.status.in_([s.value for s in filters.statuses]))
+        statement = statement.where(StatusCurrent.status.in_([s.value for s in filters.statuses]))
     if filters.action_line is not None:
         statement = statement.where(ActionLine.number == filters.action_line)
     if filters.result is not None:
@@ -290,8 +285,9 @@ def _activity_select(period_id: int | None) -> Select:  # type: ignore[type-arg]
         .join(Result, Result.id == Activity.result_id)
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
-        .outerjoin(StatusUpdate, _latest_update_join(period_id))
-        .order_by(ActionLine.position, Theme.position, Result.position, Activity.position)
+        .outerjoin(StatusCurrent, _current_status_join(period_id))
+        .outerjoin(StatusUpdate, StatusUpdate.id == StatusCurrent.status_update_id)
+        .order_by(*_PROGRAMME_ORDER)
     )
 
 
@@ -353,29 +349,21 @@ def list_activities(
     page: int = 1,
     page_size: int | None = None,
 ) -> ActivityPage:
-    """Activities in programme order with their current status: three queries."""
-    matching = _filtered_activity_ids(session, programme_id, period_id, filters)
-    if page_size is None:
-        total = None
-    else:
-        total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-
-    statement = _activity_select(period_id).where(Activity.id.in_(matching))
+    """Activities in programme order with their current status: three queries (the matching
+    ids in order, the details of one page of them, and their organisations)."""
+    ids = list(session.scalars(_filtered_activity_ids(session, programme_id, period_id, filters)))
+    total = len(ids)
     if page_size is not None:
-        statement = statement.limit(page_size).offset((max(page, 1) - 1) * page_size)
+        ids = ids[(max(page, 1) - 1) * page_size :][:page_size]
     rows: list[ActivityRow] = []
     by_id: dict[int, ActivityRow] = {}
-    for record in session.execute(statement):
-        row = _activity_row(record)
-        rows.append(row)
-        by_id[row.id] = row
+    if ids:
+        for record in session.execute(_activity_select(period_id).where(Activity.id.in_(ids))):
+            row = _activity_row(record)
+            rows.append(row)
+            by_id[row.id] = row
     _attach_organisations(session, by_id)
-    return ActivityPage(
-        rows=rows,
-        total=len(rows) if total is None else total,
-        page=page,
-        page_size=page_size or max(len(rows), 1),
-    )
+    return ActivityPage(rows=rows, total=total, page=page, page_size=page_size or max(total, 1))
 
 
 def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> None:
@@ -421,14 +409,14 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
     totals = StatusCounts()
     period_id = period.id if period else None
     aggregate = session.execute(
-        select(ActionLine.number, StatusUpdate.status, func.count(Activity.id))
+        select(ActionLine.number, StatusCurrent.status, func.count(Activity.id))
         .select_from(Activity)
         .join(Result, Result.id == Activity.result_id)
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
-        .outerjoin(StatusUpdate, _latest_update_join(period_id))
+        .outerjoin(StatusCurrent, _current_status_join(period_id))
         .where(Result.programme_id == programme.id, _visible_in_period())
-        .group_by(ActionLine.number, StatusUpdate.status)
+        .group_by(ActionLine.number, StatusCurrent.status)
     )
     for number, status, count in aggregate:
         key = Status(status) if status else None
@@ -447,20 +435,10 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
     )
 
 
-def list_organisations(session: Session, programme_id: int) -> list[tuple[str, str]]:
-    """Organisations involved in the programme, for the filter."""
-    rows = session.execute(
-        select(Organisation.code, Organisation.name)
-        .where(
-            Organisation.id.in_(
-                select(ActivityOrganisation.organisation_id)
-                .join(Activity, Activity.id == ActivityOrganisation.activity_id)
-                .join(Result, Result.id == Activity.result_id)
-                .where(Result.programme_id == programme_id)
-            )
-        )
-        .order_by(Organisation.name)
-    )
+def list_organisations(session: Session) -> list[tuple[str, str]]:
+    """Organisations, for the filter (a small table: cheaper than working out which ones the
+    programme's activities name)."""
+    rows = session.execute(select(Organisation.code, Organisation.name).order_by(Organisation.name))
     return [(code, name) for code, name in rows]
 
 

@@ -155,10 +155,9 @@ def activity_list(
             "filters": filters,
             "page": page,
             "action_lines": action_lines,
-            "organisations": readmodel.list_organisations(session, programme.id),
+            "organisations": readmodel.list_organisations(session),
             "page_query": urlencode(query_without_page),
             "list_url": request.url_for("activity_list", slug=programme.slug).path,
-            **_summary_context(session, programme, period, filters.action_line),
         },
         block="results",
     )

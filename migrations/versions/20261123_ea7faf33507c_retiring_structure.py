@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401
 from alembic import op
 
-
 revision: str = "ea7faf33507c"
 down_revision: str | None = "208d8ce111e0"
 branch_labels: str | Sequence[str] | None = None
