@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import BigInteger, Column, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Field, Session, SQLModel, create_engine
 
 from app.config import Settings
 
@@ -75,3 +75,14 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class DataRevision(SQLModel, table=True):
+    """One row whose number goes up with every change to what the pages show (kept by
+    database triggers). Caches of rendered lists are keyed by it, so a change made through
+    any process is seen by every process on its next request."""
+
+    __tablename__ = "data_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

@@ -3,6 +3,7 @@
 from app.accounts.models import ApiToken, LoginAttempt, User, UserOrganisation, UserSession
 from app.activities.models import StatusCurrent, StatusUpdate
 from app.audit.models import AuditEvent
+from app.db import DataRevision
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -17,6 +18,7 @@ from app.programmes.models import (
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "DataRevision",
     "LoginAttempt",
     "User",
     "UserOrganisation",

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 
@@ -130,3 +131,8 @@ def render(
     )
     response.headers["Vary"] = "HX-Request"
     return response  # type: ignore[return-value]
+
+
+def render_block_html(request: Request, template: str, block: str, context: dict[str, Any]) -> str:
+    """One block of a template as HTML (for caching a fragment)."""
+    return render_block(templates.env, template, block, {"request": request, **context})

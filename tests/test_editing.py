@@ -253,3 +253,25 @@ def test_api_update_with_token_follows_the_same_rules(world, session: Session) -
     assert revoked.status_code == 401
     audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "status.update")).all()
     assert len(audit) == 1 and audit[0].details["explanation"]["to"] == "Via de API."
+
+
+def test_a_change_through_one_process_shows_in_another_at_once(world, settings, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Lists are cached per data revision, never beyond it: a second app on the same
+    database (another process) sees a change on its next request."""
+    from app.main import create_app
+
+    other_app = create_app(settings)
+    reader = TestClient(other_app)
+    sign_in(reader, create_user(session, "viewer"))
+    activity = world["ids"]["ORG-A"]
+    before = reader.get("/programmes/test-programme/activities", params={"status": "delayed"}).text
+    assert f'id="activity-{activity}"' not in before
+    reader.get("/programmes/test-programme")  # fills the board cache too
+    writer = _client(world, session, "coordinator")
+    assert _save(writer, activity, status="delayed").status_code == 200
+    after = reader.get("/programmes/test-programme/activities", params={"status": "delayed"}).text
+    assert f'id="activity-{activity}"' in after
+    board = BeautifulSoup(reader.get("/programmes/test-programme").text, "html.parser")
+    delayed = board.select_one("#board-totals .status--delayed").find_parent("li").strong.text
+    assert int(delayed) == 2  # one of the four was delayed already; now two
+    other_app.state.engine.dispose()

@@ -2,20 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
+from app.accounts.models import Role
 from app.activities.models import Status
 from app.activities.presentation import STATUS_STYLES
 from app.board import readmodel
+from app.cache import RevisionCache, current_revision
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
-from app.i18n import LANGUAGES, gettext
-from app.web import render
+from app.i18n import LANGUAGES, get_language, gettext
+from app.permissions import current_user
+from app.web import is_htmx, render, render_block_html
+
+T = TypeVar("T")
 
 router = APIRouter()
+
+
+class CachedReads:
+    """The read-model through the app's revision cache (see app/cache.py), for one request:
+    one small query for the data revision, then the same answers as the read-model."""
+
+    def __init__(self, request: Request, session: SessionDep) -> None:
+        self.session = session
+        self.cache: RevisionCache = request.app.state.cache
+        self.revision = current_revision(session)
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        return self.cache.get_or_build(self.revision, key, build)
+
+    def programme(self, slug: str) -> readmodel.ProgrammeRow:
+        return self.get(("programme", slug), lambda: readmodel.get_programme(self.session, slug))
+
+    def periods(self, programme_id: int) -> list[readmodel.PeriodRow]:
+        return self.get(
+            ("periods", programme_id), lambda: readmodel.list_periods(self.session, programme_id)
+        )
+
+    def board(
+        self, programme: readmodel.ProgrammeRow, period: readmodel.PeriodRow | None
+    ) -> readmodel.Board:
+        key = ("board", programme.id, period.id if period else None)
+        return self.get(key, lambda: readmodel.board(self.session, programme, period))
+
+
+ReadsDep = Annotated[CachedReads, Depends(CachedReads)]
+
+
+def _edit_signature(request: Request) -> Hashable:
+    """What decides which rows show a change link: part of a cached list's key."""
+    user = current_user(request)
+    if user is None or user.role == Role.viewer:
+        return "none"
+    if user.at_least(Role.coordinator):
+        return "all"
+    return tuple(sorted(user.organisation_ids))
 
 
 def _optional_int(request: Request, name: str) -> int | None:
@@ -67,10 +115,11 @@ def home(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/programmes/{slug}", include_in_schema=False, name="programme_board")
-def programme_board(request: Request, session: SessionDep, slug: str) -> Response:
-    programme = readmodel.get_programme(session, slug)
-    periods, period = _period_context(session, programme, request)
-    board = readmodel.board(session, programme, period)
+def programme_board(request: Request, reads: ReadsDep, slug: str) -> Response:
+    programme = reads.programme(slug)
+    periods = reads.periods(programme.id)
+    period = readmodel.choose_period(periods, _optional_int(request, "period"))
+    board = reads.board(programme, period)
     return render(
         request, "board/board.html", {"board": board, "periods": periods, "period": period}
     )
@@ -128,39 +177,62 @@ def result(request: Request, session: SessionDep, slug: str, number: int) -> Res
 
 
 @router.get("/programmes/{slug}/activities", include_in_schema=False, name="activity_list")
-def activity_list(
-    request: Request, session: SessionDep, settings: SettingsDep, slug: str
-) -> Response:
-    programme = readmodel.get_programme(session, slug)
-    periods, period = _period_context(session, programme, request)
+def activity_list(request: Request, reads: ReadsDep, settings: SettingsDep, slug: str) -> Response:
+    session = reads.session
+    programme = reads.programme(slug)
+    periods = reads.periods(programme.id)
+    period = readmodel.choose_period(periods, _optional_int(request, "period"))
     filters = parse_filters(request)
     page_number = max(_optional_int(request, "page") or 1, 1)
-    page = readmodel.list_activities(
-        session,
+    query_without_page = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    context = {
+        "programme": programme,
+        "periods": periods,
+        "period": period,
+        "filters": filters,
+        "page_query": urlencode(query_without_page),
+        "list_url": request.url_for("activity_list", slug=programme.slug).path,
+    }
+
+    def render_results() -> Markup:
+        page = readmodel.list_activities(
+            session,
+            programme.id,
+            period.id if period else None,
+            filters,
+            page=page_number,
+            page_size=settings.page_size,
+        )
+        return Markup(
+            render_block_html(
+                request, "board/activities.html", "results", {**context, "page": page}
+            )
+        )
+
+    # The list itself is the same for everyone with the same rights, language and filters.
+    key = (
+        "list",
         programme.id,
         period.id if period else None,
         filters,
-        page=page_number,
-        page_size=settings.page_size,
+        page_number,
+        settings.page_size,
+        get_language(),
+        _edit_signature(request),
+        tuple(query_without_page),
     )
-    action_lines = readmodel.list_action_lines(session, programme.id)
-    query_without_page = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
-    return render(
-        request,
-        "board/activities.html",
-        {
-            "programme": programme,
-            "periods": periods,
-            "period": period,
-            "filters": filters,
-            "page": page,
-            "action_lines": action_lines,
-            "organisations": readmodel.list_organisations(session),
-            "page_query": urlencode(query_without_page),
-            "list_url": request.url_for("activity_list", slug=programme.slug).path,
-        },
-        block="results",
+    results_html = reads.get(key, render_results)
+    if is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true":
+        return HTMLResponse(results_html, headers={"Vary": "HX-Request"})
+    context.update(
+        results_html=results_html,
+        action_lines=reads.get(
+            ("action_lines", programme.id),
+            lambda: readmodel.list_action_lines(session, programme.id),
+        ),
+        organisations=reads.get(("organisations",), lambda: readmodel.list_organisations(session)),
     )
+    return render(request, "board/activities.html", context)
 
 
 @router.get("/programmes/{slug}/summary", include_in_schema=False, name="status_summary")

@@ -1,0 +1,50 @@
+"""A cache of values derived from the database, keyed by the database's data revision.
+
+The revision is a number that database triggers raise with every change to what the pages
+show (see DataRevision). A cached value is only ever served for the revision it was built
+from, so it is never stale: a change made through any app process is seen by every process on
+its next request. What the process keeps is a speed-up, never the record.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from threading import Lock
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+T = TypeVar("T")
+
+
+def current_revision(session: Session) -> int:
+    return int(
+        session.connection()
+        .execute(text("SELECT revision FROM data_revision WHERE id = 1"))
+        .scalar_one()
+    )
+
+
+class RevisionCache:
+    def __init__(self, max_entries: int = 512) -> None:
+        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = Lock()
+        self.max_entries = max_entries
+
+    def get_or_build(self, revision: int, key: Hashable, build: Callable[[], T]) -> T:
+        full_key = (revision, key)
+        with self._lock:
+            if full_key in self._entries:
+                self._entries.move_to_end(full_key)
+                return self._entries[full_key]  # type: ignore[return-value]
+        value = build()
+        with self._lock:
+            self._entries[full_key] = value
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
