@@ -273,3 +273,24 @@ def test_result_note_printed_across_the_table_is_shown(seeded_client: TestClient
     page = _soup(seeded_client.get(f"/programmes/{SLUG}/results/25"))
     assert page.select_one(".result-note").text.strip().startswith("Motie Kuik/Voordewind verzoekt")
     assert len(page.select("tbody tr")) == 9
+
+
+def test_cached_pages_carry_each_browsers_own_csrf_token(seeded_settings) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from app.main import create_app
+    from tests.factories import create_user, sign_in
+
+    app = create_app(seeded_settings)
+    with Session(app.state.engine) as session:
+        email = create_user(session, "viewer")
+    first, second = TestClient(app), TestClient(app)
+    for client in (first, second):
+        sign_in(client, email)
+    url = f"/programmes/{SLUG}/activities"
+    pages = [client.get(url).text for client in (first, second, first)]
+    tokens = [client.cookies.get("csrftoken") for client in (first, second)]
+    assert tokens[0] != tokens[1]
+    assert tokens[0] in pages[0] and tokens[1] in pages[1] and tokens[0] in pages[2]
+    assert tokens[1] not in pages[0] and tokens[0] not in pages[1]
+    app.state.engine.dispose()

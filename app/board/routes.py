@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Hashable
 from typing import Annotated, TypeVar
 from urllib.parse import urlencode
@@ -19,7 +20,7 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
 from app.i18n import LANGUAGES, get_language, gettext
 from app.permissions import current_user
-from app.web import is_htmx, render, render_block_html
+from app.web import csrf_token, is_htmx, render, render_block_html
 
 T = TypeVar("T")
 
@@ -54,6 +55,29 @@ class CachedReads:
 
 
 ReadsDep = Annotated[CachedReads, Depends(CachedReads)]
+
+# Stands in for the CSRF token in a cached page: the token belongs to the browser, the rest of
+# the page to the data revision, the user and the address.
+_TOKEN_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
+
+
+def cached_page(request: Request, reads: CachedReads, build: Callable[[], Response]) -> Response:
+    """A whole page from the revision cache, for this user, language and address, with this
+    browser's CSRF token put in."""
+    token = csrf_token(request)  # also makes sure the browser gets the token cookie
+    user = current_user(request)
+    key = ("page", user.id if user else None, get_language(), request.url.path, request.url.query)
+
+    def render_page() -> str:
+        getter = request.scope.get("csrftoken")
+        request.scope["csrftoken"] = lambda: _TOKEN_PLACEHOLDER
+        try:
+            return bytes(build().body).decode()
+        finally:
+            request.scope["csrftoken"] = getter
+
+    html = reads.get(key, render_page).replace(_TOKEN_PLACEHOLDER, token)
+    return HTMLResponse(html, headers={"Vary": "HX-Request"})
 
 
 def _edit_signature(request: Request) -> Hashable:
@@ -119,9 +143,14 @@ def programme_board(request: Request, reads: ReadsDep, slug: str) -> Response:
     programme = reads.programme(slug)
     periods = reads.periods(programme.id)
     period = readmodel.choose_period(periods, _optional_int(request, "period"))
-    board = reads.board(programme, period)
-    return render(
-        request, "board/board.html", {"board": board, "periods": periods, "period": period}
+    return cached_page(
+        request,
+        reads,
+        lambda: render(
+            request,
+            "board/board.html",
+            {"board": reads.board(programme, period), "periods": periods, "period": period},
+        ),
     )
 
 
@@ -221,18 +250,22 @@ def activity_list(request: Request, reads: ReadsDep, settings: SettingsDep, slug
         _edit_signature(request),
         tuple(query_without_page),
     )
-    results_html = reads.get(key, render_results)
     if is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true":
-        return HTMLResponse(results_html, headers={"Vary": "HX-Request"})
-    context.update(
-        results_html=results_html,
-        action_lines=reads.get(
-            ("action_lines", programme.id),
-            lambda: readmodel.list_action_lines(session, programme.id),
-        ),
-        organisations=reads.get(("organisations",), lambda: readmodel.list_organisations(session)),
-    )
-    return render(request, "board/activities.html", context)
+        return HTMLResponse(reads.get(key, render_results), headers={"Vary": "HX-Request"})
+
+    def render_page() -> Response:
+        return render(
+            request,
+            "board/activities.html",
+            {
+                **context,
+                "results_html": reads.get(key, render_results),
+                "action_lines": readmodel.list_action_lines(session, programme.id),
+                "organisations": readmodel.list_organisations(session),
+            },
+        )
+
+    return cached_page(request, reads, render_page)
 
 
 @router.get("/programmes/{slug}/summary", include_in_schema=False, name="status_summary")

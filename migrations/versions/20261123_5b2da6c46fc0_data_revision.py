@@ -49,6 +49,9 @@ WATCHED = (
     "activity_organisation",
     "reporting_period",
     "status_update",
+    # Roles and organisations decide which change links a page shows.
+    "app_user",
+    "user_organisation",
 )
 BUMP = "UPDATE data_revision SET revision = revision + 1 WHERE id = 1"
 
