@@ -16,7 +16,9 @@ from sqlmodel import Session
 from starlette.routing import BaseRoute
 
 from app.accounts.models import Role
-from app.accounts.service import CurrentUser, user_for_api_token, user_for_session
+from app.accounts.service import CurrentUser, hash_token, session_user, user_for_api_token
+from app.activities.models import utc_now
+from app.cache import RevisionCache, current_revision
 from app.deps import SessionDep
 from app.errors import DomainError, Forbidden
 from app.i18n import gettext
@@ -94,12 +96,25 @@ def client_address(request: Request) -> str:
 
 
 def resolve_user(request: Request, session: Session) -> CurrentUser | None:
-    """The user of this request: a bearer token (API) or the session cookie (browser)."""
+    """The user of this request: a bearer token (API) or the session cookie (browser).
+
+    A session's user comes from the revision cache: signing in or out, deactivating an account
+    or changing its role raises the data revision, so the answer is never older than the
+    database's. Expiry is checked on every request."""
     authorization = request.headers.get("authorization", "")
     if authorization.startswith("Bearer "):
         return user_for_api_token(session, authorization.removeprefix("Bearer ").strip())
     token = request.cookies.get(SESSION_COOKIE)
-    return user_for_session(session, token) if token else None
+    if not token:
+        return None
+    cache: RevisionCache = request.app.state.cache
+    found = cache.get_or_build(
+        request.state.revision, ("session", hash_token(token)), lambda: session_user(session, token)
+    )
+    if found is None:
+        return None
+    user, expires_at = found
+    return user if expires_at > utc_now() else None
 
 
 def enforce_route_rule(request: Request, session: SessionDep) -> None:
@@ -110,6 +125,7 @@ def enforce_route_rule(request: Request, session: SessionDep) -> None:
     rule = ROUTE_RULES.get(name or "")
     if rule is None:
         raise Forbidden(f"No permission rule for route {name!r}")
+    request.state.revision = current_revision(session)
     user = resolve_user(request, session)
     request.state.user = user
     minimum = rule.minimum_role

@@ -256,18 +256,24 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def user_for_session(session: Session, token: str) -> CurrentUser | None:
+def session_user(session: Session, token: str) -> tuple[CurrentUser, datetime] | None:
+    """The active user a session token belongs to, with the session's expiry."""
     row = session.execute(
         select(User, UserSession.expires_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.token_hash == hash_token(token))
     ).first()
-    if row is None:
+    if row is None or not row[0].active:
         return None
     user, expires_at = row
-    if not user.active or _aware(expires_at) <= utc_now():
+    return _current_user(session, user), _aware(expires_at)
+
+
+def user_for_session(session: Session, token: str) -> CurrentUser | None:
+    found = session_user(session, token)
+    if found is None or found[1] <= utc_now():
         return None
-    return _current_user(session, user)
+    return found[0]
 
 
 def create_api_token(

@@ -15,7 +15,7 @@ from app.accounts.models import Role
 from app.activities.models import Status
 from app.activities.presentation import STATUS_STYLES
 from app.board import readmodel
-from app.cache import RevisionCache, current_revision
+from app.cache import RevisionCache
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
 from app.i18n import LANGUAGES, get_language, gettext
@@ -34,7 +34,8 @@ class CachedReads:
     def __init__(self, request: Request, session: SessionDep) -> None:
         self.session = session
         self.cache: RevisionCache = request.app.state.cache
-        self.revision = current_revision(session)
+        # Read once per request, by the permission check that runs first.
+        self.revision: int = request.state.revision
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
         return self.cache.get_or_build(self.revision, key, build)

@@ -49,9 +49,11 @@ WATCHED = (
     "activity_organisation",
     "reporting_period",
     "status_update",
-    # Roles and organisations decide which change links a page shows.
+    # Roles and organisations decide which change links a page shows; signing in and out
+    # changes who a session cookie belongs to.
     "app_user",
     "user_organisation",
+    "user_session",
 )
 BUMP = "UPDATE data_revision SET revision = revision + 1 WHERE id = 1"
 
