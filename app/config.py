@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # How long a sign-in lasts.
     session_hours: int = 12
+    # Entries in the per-process cache of pages and counts (keyed by the data revision);
+    # 0 turns it off.
+    cache_size: int = 512
 
     @property
     def secure_cookies(self) -> bool:

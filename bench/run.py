@@ -657,6 +657,20 @@ def main(argv: list[str] | None = None) -> int:
                 "app", process, port, app_endpoints(args.scale), run_settings, headers
             )
 
+        # Not a target: the same pages with the revision cache turned off, i.e. what the first
+        # request after every change costs (each request reads and renders everything).
+        port = free_port()
+        command = [str(VENV_BIN / "uvicorn"), "app.main:create_app", "--factory"]
+        command += ["--port", str(port), *common]
+        print("Voortgang, cache off (info)", flush=True)
+        cold = [e for e in app_endpoints(args.scale) if "(info)" not in e.name]
+        with server(
+            "app-cold", command, {**env, "CACHE_SIZE": "0"}, f"http://127.0.0.1:{port}/"
+        ) as process:
+            measurements += measure(
+                "app, cache off (info)", process, port, cold, run_settings, headers
+            )
+
         port = free_port()
         command = [str(VENV_BIN / "uvicorn"), "baseline_app:create_app", "--factory"]
         command += ["--app-dir", str(BENCH), "--port", str(port), *common]
