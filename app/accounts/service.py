@@ -269,13 +269,6 @@ def session_user(session: Session, token: str) -> tuple[CurrentUser, datetime] |
     return _current_user(session, user), _aware(expires_at)
 
 
-def user_for_session(session: Session, token: str) -> CurrentUser | None:
-    found = session_user(session, token)
-    if found is None or found[1] <= utc_now():
-        return None
-    return found[0]
-
-
 def create_api_token(
     session: Session, user: User | CurrentUser, *, name: str
 ) -> tuple[ApiToken, str]:

@@ -155,18 +155,31 @@ def programme_board(request: Request, reads: ReadsDep, slug: str) -> Response:
     )
 
 
-@router.get("/programmes/{slug}/action-lines/{number}", include_in_schema=False, name="action_line")
-def action_line(request: Request, session: SessionDep, slug: str, number: int) -> Response:
+def _drill_down(
+    request: Request,
+    session,
+    slug: str,
+    filters: readmodel.ActivityFilters,  # type: ignore[no-untyped-def]
+    missing: str,
+):
+    """Programme, periods, chosen period and the activities of one part of the structure."""
     programme = readmodel.get_programme(session, slug)
     periods, period = _period_context(session, programme, request)
-    page = readmodel.list_activities(
-        session,
-        programme.id,
-        period.id if period else None,
-        readmodel.ActivityFilters(action_line=number),
-    )
+    page = readmodel.list_activities(session, programme.id, period.id if period else None, filters)
     if not page.rows:
-        raise NotFound(gettext("Action line %(number)s does not exist") % {"number": number})
+        raise NotFound(missing)
+    return programme, periods, period, page.rows
+
+
+@router.get("/programmes/{slug}/action-lines/{number}", include_in_schema=False, name="action_line")
+def action_line(request: Request, session: SessionDep, slug: str, number: int) -> Response:
+    programme, periods, period, rows = _drill_down(
+        request,
+        session,
+        slug,
+        readmodel.ActivityFilters(action_line=number),
+        gettext("Action line %(number)s does not exist") % {"number": number},
+    )
     return render(
         request,
         "board/action_line.html",
@@ -174,8 +187,8 @@ def action_line(request: Request, session: SessionDep, slug: str, number: int) -
             "programme": programme,
             "periods": periods,
             "period": period,
-            "line": page.rows[0],
-            "themes": readmodel.group_by_theme(page.rows),
+            "line": rows[0],
+            "themes": readmodel.group_by_theme(rows),
             **_summary_context(session, programme, period, number),
         },
     )
@@ -183,16 +196,13 @@ def action_line(request: Request, session: SessionDep, slug: str, number: int) -
 
 @router.get("/programmes/{slug}/results/{number}", include_in_schema=False, name="result")
 def result(request: Request, session: SessionDep, slug: str, number: int) -> Response:
-    programme = readmodel.get_programme(session, slug)
-    periods, period = _period_context(session, programme, request)
-    page = readmodel.list_activities(
+    programme, periods, period, rows = _drill_down(
+        request,
         session,
-        programme.id,
-        period.id if period else None,
+        slug,
         readmodel.ActivityFilters(result=number),
+        gettext("Result %(number)s does not exist") % {"number": number},
     )
-    if not page.rows:
-        raise NotFound(gettext("Result %(number)s does not exist") % {"number": number})
     return render(
         request,
         "board/result.html",
@@ -200,8 +210,8 @@ def result(request: Request, session: SessionDep, slug: str, number: int) -> Res
             "programme": programme,
             "periods": periods,
             "period": period,
-            "rows": page.rows,
-            **_summary_context(session, programme, period, page.rows[0].action_line_number),
+            "rows": rows,
+            **_summary_context(session, programme, period, rows[0].action_line_number),
         },
     )
 
