@@ -130,8 +130,12 @@ def seed(
 
 @cli.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default: the HOST setting)")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on (default: the PORT setting)")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: the HOST setting)")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default: the PORT setting)")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
 ) -> None:

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from app.accounts.models import Role
 from app.activities.models import STATUS_ORDER
 from app.activities.presentation import STATUS_STYLES, status_label, status_symbol
+from app.activities.rollup import rollup_of
 from app.activities.service import can_edit
 from app.board.readmodel import ActivityRow
 from app.config import PROJECT_ROOT
@@ -95,6 +96,7 @@ templates.env.globals.update(
     can_edit_row=can_edit_row,
     current_user=current_user,
     role_label=role_label,
+    overall_status=lambda rows: rollup_of(row.status for row in rows),
     status_badges=status_badges,
     row_text=row_text,
     ROLES=list(Role),

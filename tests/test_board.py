@@ -294,3 +294,15 @@ def test_cached_pages_carry_each_browsers_own_csrf_token(seeded_settings) -> Non
     assert tokens[0] in pages[0] and tokens[1] in pages[1] and tokens[0] in pages[2]
     assert tokens[1] not in pages[0] and tokens[0] not in pages[1]
     app.state.engine.dispose()
+
+
+def test_board_shows_the_overall_state_per_action_line(seeded_client: TestClient) -> None:
+    page = _soup(seeded_client.get(f"/programmes/{SLUG}"))
+    seed = _seed_statuses()
+    for number, counts in seed.items():
+        shown = page.select_one(f"#action-line-{number} .overall .status")["class"][1]
+        # Any delayed activity makes the whole delayed; the real lines are all partly under way.
+        expected = "delayed" if counts["delayed"] else "on_schedule"
+        assert shown == f"status--{expected}", number
+    result = _soup(seeded_client.get(f"/programmes/{SLUG}/results/5"))
+    assert result.select_one(".overall .status")

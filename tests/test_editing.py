@@ -255,7 +255,9 @@ def test_api_update_with_token_follows_the_same_rules(world, session: Session) -
     assert len(audit) == 1 and audit[0].details["explanation"]["to"] == "Via de API."
 
 
-def test_a_change_through_one_process_shows_in_another_at_once(world, settings, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_through_one_process_shows_in_another_at_once(
+    world, settings, session: Session
+) -> None:  # type: ignore[no-untyped-def]
     """Lists are cached per data revision, never beyond it: a second app on the same
     database (another process) sees a change on its next request."""
     from app.main import create_app

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, s
 from sqlmodel import Session
 
 from app.activities.diff import explanation_diff
+from app.activities.rollup import rollup
 from app.activities.models import (
     STATUS_ORDER,
     Status,
@@ -107,6 +108,11 @@ class StatusCounts:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def overall(self) -> Status | None:
+        """The roll-up of these activities (see app/activities/rollup.py)."""
+        return rollup(self.counts)
 
     def ordered(self) -> list[tuple[Status | None, int]]:
         keys: list[Status | None] = [*STATUS_ORDER, None]
