@@ -7,7 +7,7 @@ import pytest
 from app.activities.models import Status
 from app.activities.rollup import rollup_of
 
-C, O, S, D, N, K, X = (
+C, G, S, D, N, K, X = (  # G: ongoing (doorlopend, 'gaande')
     Status.completed,
     Status.ongoing,
     Status.on_schedule,
@@ -24,8 +24,8 @@ C, O, S, D, N, K, X = (
         ([], None),
         ([X, X], X),
         ([C, C, X], C),
-        ([C, O], O),
-        ([O], O),
+        ([C, G], G),
+        ([G], G),
         ([C, S, C], S),
         ([C, D, S], D),
         ([D, X], D),
@@ -36,7 +36,7 @@ C, O, S, D, N, K, X = (
         ([K, K], K),
         ([K, C], S),
         ([K, D], D),
-        ([O, N], S),
+        ([G, N], S),
     ],
 )
 def test_rollup_rule(statuses, expected) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,6 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, s
 from sqlmodel import Session
 
 from app.activities.diff import explanation_diff
-from app.activities.rollup import rollup
 from app.activities.models import (
     STATUS_ORDER,
     Status,
@@ -25,6 +24,7 @@ from app.activities.models import (
     StatusUpdate,
     UpdateSource,
 )
+from app.activities.rollup import rollup
 from app.errors import NotFound
 from app.i18n import gettext
 from app.programmes.models import (

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401
 from alembic import op
 
-
 revision: str = "5b2da6c46fc0"
 down_revision: str | None = "194c3b8ffc25"
 branch_labels: str | Sequence[str] | None = None
