@@ -28,7 +28,7 @@ def current_revision(session: Session) -> int:
 
 
 class RevisionCache:
-    def __init__(self, max_entries: int = 512) -> None:
+    def __init__(self, max_entries: int = 256) -> None:
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = Lock()
         self.max_entries = max_entries

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     session_hours: int = 12
     # Entries in the per-process cache of pages and counts (keyed by the data revision);
     # 0 turns it off.
-    cache_size: int = 512
+    cache_size: int = 256
 
     @property
     def secure_cookies(self) -> bool:
