@@ -211,3 +211,11 @@ def seeded_app(seeded_settings: Settings) -> Iterator:  # type: ignore[type-arg]
     app = create_app(seeded_settings)
     yield app
     app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:  # type: ignore[type-arg]
+    """One Chromium for the whole run (skipped, or failed under CI, when it is missing)."""
+    from tests.browser import launch_browser
+
+    yield from launch_browser()

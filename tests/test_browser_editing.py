@@ -12,16 +12,11 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.programmes.models import Activity, ActivityOrganisation, Organisation, Result
-from tests.browser import WCAG_21_AA, LiveServer, launch_browser, sign_in_page
+from tests.browser import WCAG_21_AA, LiveServer, sign_in_page
 from tests.factories import PASSWORD, create_user
 from tests.test_board import SLUG
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:  # type: ignore[type-arg]
-    yield from launch_browser()
 
 
 @pytest.fixture

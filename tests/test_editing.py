@@ -274,6 +274,10 @@ def test_a_change_through_one_process_shows_in_another_at_once(
     after = reader.get("/programmes/test-programme/activities", params={"status": "delayed"}).text
     assert f'id="activity-{activity}"' in after
     board = BeautifulSoup(reader.get("/programmes/test-programme").text, "html.parser")
-    delayed = board.select_one("#board-totals .status-counts .status--delayed").find_parent("li").strong.text
+    delayed = (
+        board.select_one("#board-totals .status-counts .status--delayed")
+        .find_parent("li")
+        .strong.text
+    )
     assert int(delayed) == 2  # one of the four was delayed already; now two
     other_app.state.engine.dispose()

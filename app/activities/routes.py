@@ -125,6 +125,21 @@ def save_status(
         version = int(based_on_version) if based_on_version else None
     except ValueError:
         version = -1  # never matches: treated as a conflict below
+
+    def form_again(status_code: int, **problems) -> Response:  # type: ignore[no-untyped-def]
+        """The form with what was typed and what is wrong, for this row as it is now."""
+        row = readmodel.get_activity_row(session, activity_id, period.id)
+        return _form(
+            request,
+            row,
+            period,
+            context,
+            values=values,
+            status_code=status_code,
+            next_url=next,
+            **problems,
+        )
+
     try:
         parsed_status, clean_explanation = service.validate_status_form(status, explanation)
         service.record_status(
@@ -138,43 +153,13 @@ def save_status(
             address=client_address(request),
         )
     except service.FieldErrors as problems:
-        row = readmodel.get_activity_row(session, activity_id, period.id)
-        return _form(
-            request,
-            row,
-            period,
-            context,
-            values=values,
-            errors=problems.errors,
-            status_code=422,
-            next_url=next,
-        )
+        return form_again(422, errors=problems.errors)
     except service.EditConflict as conflict:
-        row = readmodel.get_activity_row(session, activity_id, period.id)
         # The merge form is based on their version now: saving it again is a deliberate choice.
         values["based_on_version"] = conflict.current.version
-        return _form(
-            request,
-            row,
-            period,
-            context,
-            values=values,
-            conflict=conflict,
-            status_code=409,
-            next_url=next,
-        )
+        return form_again(409, conflict=conflict)
     except service.InvalidInput as unchanged:
-        row = readmodel.get_activity_row(session, activity_id, period.id)
-        return _form(
-            request,
-            row,
-            period,
-            context,
-            values=values,
-            errors={"form": unchanged.message},
-            status_code=422,
-            next_url=next,
-        )
+        return form_again(422, errors={"form": unchanged.message})
     if is_htmx(request):
         response = _display(request, session, activity_id, period, context, saved=True)
         # Lets the status counts on the page refresh themselves.

@@ -79,7 +79,8 @@ def admin_create_user(
     except InvalidInput as error:
         session.rollback()
         return _users_page(request, session, error=error.message, form=form, status_code=422)
-    audit.record(
+    audit.record_request(
+        request,
         session,
         actor=admin,
         action="user.create",
@@ -87,7 +88,6 @@ def admin_create_user(
         object_id=user.id,
         summary=f"{user.email} ({user.role})",
         details={"email": user.email, "role": user.role, "organisations": organisations or []},
-        address=client_address(request),
     )
     return _users_page(request, session, created=user, password=password)
 
@@ -121,7 +121,8 @@ def admin_update_user(
         session.rollback()
         return _users_page(request, session, error=error.message, status_code=422)
     after = {"role": user.role, "organisations": accounts.user_organisation_codes(session, user.id)}
-    audit.record(
+    audit.record_request(
+        request,
         session,
         actor=admin,
         action="user.set_role",
@@ -129,7 +130,6 @@ def admin_update_user(
         object_id=user.id,
         summary=f"{user.email}: {before['role']} → {after['role']}",
         details={"from": before, "to": after},
-        address=client_address(request),
     )
     return RedirectResponse(request.url_for("admin_users").path, status_code=303)
 
@@ -147,14 +147,14 @@ def admin_deactivate_user(
             status_code=422,
         )
     accounts.deactivate(session, user)
-    audit.record(
+    audit.record_request(
+        request,
         session,
         actor=admin,
         action="user.deactivate",
         object_type="user",
         object_id=user.id,
         summary=user.email,
-        address=client_address(request),
     )
     return RedirectResponse(request.url_for("admin_users").path, status_code=303)
 

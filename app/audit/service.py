@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
@@ -40,6 +41,13 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_request(request: Request, session: Session, **event: Any) -> AuditEvent:
+    """record() for a web request: the address is the request's client."""
+    from app.permissions import client_address
+
+    return record(session, address=client_address(request), **event)
 
 
 @dataclass(frozen=True)
