@@ -79,12 +79,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.admin.routes import router as admin_router
     from app.api.routes import router as api_router
     from app.board.routes import router as board_router
+    from app.compare.routes import router as compare_router
+    from app.periods.routes import router as periods_router
+    from app.reminders.routes import router as reminders_router
+    from app.review.routes import router as review_router
 
     app.include_router(accounts_router)
     app.include_router(board_router)
     app.include_router(activities_router)
     app.include_router(admin_router)
     app.include_router(api_router)
+    app.include_router(periods_router)
+    app.include_router(review_router)
+    app.include_router(compare_router)
+    app.include_router(reminders_router)
 
     @app.get("/api/openapi.json", include_in_schema=False, name="openapi")
     def openapi() -> JSONResponse:

@@ -1,9 +1,10 @@
 """Every table model, imported in one place for Alembic and the app."""
 
 from app.accounts.models import ApiToken, LoginAttempt, User, UserOrganisation, UserSession
-from app.activities.models import StatusCurrent, StatusUpdate
+from app.activities.models import StatusApproved, StatusCurrent, StatusUpdate
 from app.audit.models import AuditEvent
 from app.db import DataRevision
+from app.periods.models import PeriodTransition
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -14,12 +15,16 @@ from app.programmes.models import (
     Result,
     Theme,
 )
+from app.review.models import ReviewNote
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "DataRevision",
     "LoginAttempt",
+    "PeriodTransition",
+    "ReviewNote",
+    "StatusApproved",
     "User",
     "UserOrganisation",
     "UserSession",

@@ -17,10 +17,11 @@ from app.activities.models import STATUS_ORDER
 from app.activities.presentation import STATUS_STYLES, status_label, status_symbol
 from app.activities.rollup import rollup_of
 from app.activities.service import can_edit
-from app.board.readmodel import ActivityRow
+from app.board.readmodel import ActivityRow, PeriodRow
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
 from app.permissions import current_user
+from app.programmes.models import PeriodState
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -44,6 +45,22 @@ def csrf_token(request: Request) -> str:
 def can_edit_row(request: Request, row: ActivityRow) -> bool:
     """May the signed-in user change this activity's status?"""
     return can_edit(current_user(request), {organisation.id for organisation in row.organisations})
+
+
+def can_change(request: Request, row: ActivityRow, period: PeriodRow | None) -> bool:
+    """Is the change link shown for this row in this period? The period must be open for
+    updates (or in review, for coordinators); an editor whose version was sent back during
+    review changes it from the activity page."""
+    if period is None or not can_edit_row(request, row):
+        return False
+    if period.state == PeriodState.open:
+        return True
+    user = current_user(request)
+    return (
+        period.state == PeriodState.in_review
+        and user is not None
+        and user.at_least(Role.coordinator)
+    )
 
 
 @cache
@@ -73,6 +90,8 @@ def row_text(request: Request) -> dict[str, Any]:
         "badges": status_badges(),
         "lead": gettext("lead"),
         "derived": gettext("derived from the explanation, to be confirmed"),
+        "not_updated": gettext("not yet updated for this period"),
+        "proposal": gettext("proposal, awaiting review"),
         "change": gettext("Change"),
         "status_of": gettext("status of"),
         "here": quote(request.url.path, safe=""),
@@ -94,6 +113,7 @@ def role_label(role: Role | str) -> str:
 templates.env.globals.update(
     csrf_token=csrf_token,
     can_edit_row=can_edit_row,
+    can_change=can_change,
     current_user=current_user,
     role_label=role_label,
     overall_status=lambda rows: rollup_of(row.status for row in rows),

@@ -126,3 +126,57 @@ def sign_in(client: Any, email: str, password: str = PASSWORD) -> Any:
     )
     assert response.status_code == 303, response.text[:300]
     return response
+
+
+def coordinator(session: Session, email: str | None = None) -> Any:
+    """A coordinator account as the services see it (for factories and service tests)."""
+    from app.accounts.service import as_current_user, get_user_by_email
+
+    email = email or create_user(session, "coordinator")
+    return as_current_user(session, get_user_by_email(session, email))
+
+
+def current_user(session: Session, email: str) -> Any:
+    from app.accounts.service import as_current_user, get_user_by_email
+
+    return as_current_user(session, get_user_by_email(session, email))
+
+
+def open_round(
+    session: Session,
+    programme_slug: str = "samen-tegen-mensenhandel",
+    *,
+    name: str = "Voortgangsrapportage 2022",
+    reference_date: str = "2022-11-01",
+    deadline: str | None = "2022-10-01",
+) -> int:
+    """A new period opened for updates through the period service (carry-over included), with
+    every other period of the programme published first; returns its id."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from app.periods import service as periods
+    from app.programmes.models import PeriodState, Programme, ReportingPeriod
+
+    actor = coordinator(session)
+    programme = session.scalar(select(Programme).where(Programme.slug == programme_slug))
+    assert programme is not None
+    for period in session.scalars(
+        select(ReportingPeriod).where(ReportingPeriod.programme_id == programme.id)
+    ).all():
+        if period.state == PeriodState.open:
+            periods.move_period(session, period_id=period.id, move="review", actor=actor)
+        if period.state == PeriodState.in_review:
+            periods.move_period(session, period_id=period.id, move="publish", actor=actor)
+    created = periods.create_period(
+        session,
+        programme_id=programme.id,
+        name=name,
+        reference_date=date.fromisoformat(reference_date),
+        deadline=date.fromisoformat(deadline) if deadline else None,
+        actor=actor,
+    )
+    periods.move_period(session, period_id=created.id, move="open", actor=actor)
+    session.commit()
+    return created.id

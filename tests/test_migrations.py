@@ -71,6 +71,6 @@ def test_search_index_follows_activity_titles(session: Session) -> None:
     programme = readmodel.get_programme(session, "test-programme")
     period = readmodel.list_periods(session, programme.id)[0]
     found = readmodel.list_activities(
-        session, programme.id, period.id, readmodel.ActivityFilters(query="zeldzaamwoord")
+        session, programme.id, period, readmodel.ActivityFilters(query="zeldzaamwoord")
     )
     assert [row.id for row in found.rows] == [activity.id]

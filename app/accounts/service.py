@@ -314,3 +314,8 @@ def user_for_api_token(session: Session, secret: str) -> CurrentUser | None:
         return None
     token.last_used_at = utc_now()
     return _current_user(session, user)
+
+
+def as_current_user(session: Session, user: User) -> CurrentUser:
+    """An account as a request would see it (for the command line and tests)."""
+    return _current_user(session, user)

@@ -28,6 +28,12 @@ class UpdateSource(StrEnum):
     entered = "entered"
     imported = "imported"
     derived = "derived"
+    # Opening a period copies each activity's last counted status as its starting point.
+    carried_over = "carried_over"
+
+
+# Sources that are a period's starting point rather than a proposal: they count without review.
+BASELINE_SOURCES = (UpdateSource.derived, UpdateSource.carried_over)
 
 
 def utc_now() -> datetime:
@@ -78,6 +84,32 @@ class StatusCurrent(SQLModel, table=True):
 
     __tablename__ = "status_current"
     __table_args__ = (Index("ix_status_current_period_status", "period_id", "status"),)
+
+    activity_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("activity.id", ondelete="RESTRICT"), primary_key=True)
+    )
+    period_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("reporting_period.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    status_update_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("status_update.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    version: int
+    status: Status = Field(sa_column=Column(String(30), nullable=False))
+
+
+class StatusApproved(SQLModel, table=True):
+    """The update of each activity in each period that counts for the report: the newest one
+    that was approved by a reviewer, or the period's starting point (a derived or carried-over
+    status). Kept by database triggers on inserts into status_update and review_note; a
+    published period shows these."""
+
+    __tablename__ = "status_approved"
+    __table_args__ = (Index("ix_status_approved_period_status", "period_id", "status"),)
 
     activity_id: int = Field(
         sa_column=Column(Integer, ForeignKey("activity.id", ondelete="RESTRICT"), primary_key=True)

@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from app.activities import service
 from app.board import readmodel
 from app.deps import SessionDep
+from app.errors import NotFound
+from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
 from app.web import is_htmx, render
 
@@ -30,7 +32,7 @@ def _period(session, activity_id: int, period_id: int | None):  # type: ignore[n
 
 
 def _display(request: Request, session, activity_id: int, period, context: str, **extra):  # type: ignore[no-untyped-def]
-    row = readmodel.get_activity_row(session, activity_id, period.id if period else None)
+    row = readmodel.get_activity_row(session, activity_id, period)
     template = "activities/current.html" if context == "page" else "activities/row.html"
     return render(
         request,
@@ -95,7 +97,15 @@ def edit_status_form(
 ) -> Response:
     service.ensure_can_edit(session, user, activity_id)
     _, chosen = _period(session, activity_id, period)
-    row = readmodel.get_activity_row(session, activity_id, chosen.id if chosen else None)
+    if chosen is None:
+        raise NotFound(gettext("This programme has no reporting period"))
+    service.ensure_period_accepts(
+        session,
+        period_id=chosen.id,
+        user=user,
+        current=service.latest_update(session, activity_id=activity_id, period_id=chosen.id),
+    )
+    row = readmodel.get_activity_row(session, activity_id, chosen)
     values = {
         "status": row.status.value if row.status else "",
         "explanation": row.explanation,
@@ -128,7 +138,7 @@ def save_status(
 
     def form_again(status_code: int, **problems) -> Response:  # type: ignore[no-untyped-def]
         """The form with what was typed and what is wrong, for this row as it is now."""
-        row = readmodel.get_activity_row(session, activity_id, period.id)
+        row = readmodel.get_activity_row(session, activity_id, period)
         return _form(
             request,
             row,

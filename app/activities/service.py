@@ -10,11 +10,13 @@ from sqlmodel import Session
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
-from app.activities.models import Status, StatusUpdate, UpdateSource
+from app.activities.models import BASELINE_SOURCES, Status, StatusUpdate, UpdateSource
 from app.audit import service as audit
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import gettext
-from app.programmes.models import Activity, ActivityOrganisation
+from app.periods.service import PeriodClosed, get_period, published_message
+from app.programmes.models import Activity, ActivityOrganisation, PeriodState, ReportingPeriod
+from app.review.models import ReviewKind, ReviewNote
 
 MAX_EXPLANATION_LENGTH = 5000
 
@@ -103,6 +105,44 @@ def latest_update(session: Session, *, activity_id: int, period_id: int) -> Stat
     )
 
 
+def latest_review_kind(session: Session, status_update_id: int) -> ReviewKind | None:
+    """The newest review note on one version (None: not reviewed yet)."""
+    kind = session.scalar(
+        select(ReviewNote.kind)
+        .where(ReviewNote.status_update_id == status_update_id)
+        .order_by(ReviewNote.created_at.desc(), ReviewNote.id.desc())
+        .limit(1)
+    )
+    return ReviewKind(kind) if kind else None
+
+
+def ensure_period_accepts(
+    session: Session, *, period_id: int, user: CurrentUser, current: StatusUpdate | None
+) -> ReportingPeriod:
+    """Statuses change only while a period is open for updates; during review only the
+    coordinators change them, and editors answer what was sent back to them."""
+    period = get_period(session, period_id)
+    if period.state == PeriodState.published:
+        raise PeriodClosed(published_message(period.name))
+    if period.state == PeriodState.draft:
+        raise PeriodClosed(
+            gettext("%(period)s has not been opened for updates yet.") % {"period": period.name}
+        )
+    if period.state == PeriodState.in_review and not user.at_least(Role.coordinator):
+        sent_back = (
+            current is not None and latest_review_kind(session, current.id) == ReviewKind.send_back  # type: ignore[arg-type]
+        )
+        if not sent_back:
+            raise PeriodClosed(
+                gettext(
+                    "The update round of %(period)s is closed for review; only activities sent "
+                    "back to you can still be changed."
+                )
+                % {"period": period.name}
+            )
+    return period
+
+
 def record_status(
     session: Session,
     *,
@@ -119,10 +159,13 @@ def record_status(
     the author saw (None: there was none); if another was saved since, EditConflict."""
     ensure_can_edit(session, author, activity_id)
     current = latest_update(session, activity_id=activity_id, period_id=period_id)
+    ensure_period_accepts(session, period_id=period_id, user=author, current=current)
     current_version = current.version if current else None
     if current_version != based_on_version:
         raise EditConflict(current)  # type: ignore[arg-type]
-    if current and current.status == status and current.explanation == explanation:
+    unchanged = current and current.status == status and current.explanation == explanation
+    # Saving a period's starting point unchanged confirms it; anything else must change.
+    if unchanged and current.source not in BASELINE_SOURCES:  # type: ignore[union-attr]
         raise InvalidInput(gettext("Nothing changed: the status and explanation are the same."))
     update = StatusUpdate(
         activity_id=activity_id,
@@ -141,12 +184,15 @@ def record_status(
             session.add(update)
             session.flush()
     except IntegrityError:
+        # The period may have been published between the check and the insert (a database
+        # trigger refuses that); otherwise someone saved the same version first.
+        ensure_period_accepts(session, period_id=period_id, user=author, current=current)
         winner = latest_update(session, activity_id=activity_id, period_id=period_id)
         raise EditConflict(winner) from None  # type: ignore[arg-type]
     audit.record(
         session,
         actor=author,
-        action="status.update",
+        action="status.confirm" if unchanged else "status.update",
         object_type="activity",
         object_id=activity_id,
         summary=f"{current.status if current else '-'} → {status} (v{update.version})",

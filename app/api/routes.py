@@ -80,7 +80,7 @@ def activities(
     listing = readmodel.list_activities(
         session,
         programme_row.id,
-        chosen.id if chosen else None,
+        chosen,
         filters,
         page=page,
         page_size=page_size,
@@ -146,7 +146,7 @@ def update_status(
             ).model_dump(mode="json"),
             status_code=409,
         )
-    row = readmodel.get_activity_row(session, activity_id, period.id)
+    row = readmodel.get_activity_row(session, activity_id, period)
     return _activity_out(row, PeriodOut(**period.__dict__))
 
 

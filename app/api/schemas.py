@@ -7,12 +7,15 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from app.activities.models import Status, UpdateSource
+from app.programmes.models import PeriodState
 
 
 class PeriodOut(BaseModel):
     id: int
     name: str
     reference_date: date
+    state: PeriodState
+    deadline: date | None = None
 
 
 class ProgrammeOut(BaseModel):

@@ -14,12 +14,14 @@ from datetime import date, datetime
 
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from app.activities.diff import explanation_diff
 from app.activities.models import (
     STATUS_ORDER,
     Status,
+    StatusApproved,
     StatusCurrent,
     StatusUpdate,
     UpdateSource,
@@ -32,11 +34,13 @@ from app.programmes.models import (
     Activity,
     ActivityOrganisation,
     Organisation,
+    PeriodState,
     Programme,
     ReportingPeriod,
     Result,
     Theme,
 )
+from app.review.models import ReviewNote
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,12 @@ class PeriodRow:
     id: int
     name: str
     reference_date: date
+    state: PeriodState = PeriodState.open
+    deadline: date | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.state == PeriodState.published
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,19 @@ class ActivityRow:
     version: int | None
     source: UpdateSource | None
     updated_at: datetime | None
+    # The version that counts for the report (approved, or the period's starting point);
+    # differs from `version` while a proposal waits for review.
+    approved_version: int | None = None
     organisations: list[OrganisationRef] = field(default_factory=list)
+
+    @property
+    def not_updated(self) -> bool:
+        """Carried over from the previous period and not yet confirmed or changed."""
+        return self.source == UpdateSource.carried_over
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.version is not None and self.version != self.approved_version
 
     @property
     def lead(self) -> OrganisationRef | None:
@@ -166,11 +188,20 @@ def list_programmes(session: Session) -> list[ProgrammeRow]:
 
 def list_periods(session: Session, programme_id: int) -> list[PeriodRow]:
     rows = _rows(session).execute(
-        select(ReportingPeriod.id, ReportingPeriod.name, ReportingPeriod.reference_date)
+        select(
+            ReportingPeriod.id,
+            ReportingPeriod.name,
+            ReportingPeriod.reference_date,
+            ReportingPeriod.state,
+            ReportingPeriod.deadline,
+        )
         .where(ReportingPeriod.programme_id == programme_id)
         .order_by(ReportingPeriod.reference_date.desc(), ReportingPeriod.id.desc())
     )
-    return [PeriodRow(*row) for row in rows]
+    return [
+        PeriodRow(id, name, reference_date, PeriodState(state), deadline)
+        for id, name, reference_date, state, deadline in rows
+    ]
 
 
 def choose_period(periods: list[PeriodRow], period_id: int | None) -> PeriodRow | None:
@@ -182,20 +213,40 @@ def choose_period(periods: list[PeriodRow], period_id: int | None) -> PeriodRow 
         raise NotFound(
             gettext("Reporting period %(id)s does not exist in this programme") % {"id": period_id}
         )
-    return periods[0] if periods else None
+    # A draft is still being prepared: the most recent period that has started is the default.
+    started = [period for period in periods if period.state != PeriodState.draft]
+    return (started or periods or [None])[0]
 
 
-def _current_status_join(period_id: int | None) -> ColumnElement[bool]:
-    """Outer-join condition for an activity's current status in the period (the pointer that a
-    trigger keeps on every insert into status_update)."""
-    return and_(StatusCurrent.activity_id == Activity.id, StatusCurrent.period_id == period_id)
+Pointer = type[StatusCurrent] | type[StatusApproved]
+
+
+def status_pointer(period: PeriodRow | None) -> Pointer:
+    """Which status of an activity a period shows: a published period shows what counts for
+    the report (approved updates and the starting point); a period in progress shows the
+    newest version, proposals included. Both pointers are kept by database triggers."""
+    return StatusApproved if period is not None and period.published else StatusCurrent
+
+
+def _period_id(period: PeriodRow | None) -> int | None:
+    return period.id if period else None
+
+
+def _current_status_join(period: PeriodRow | None) -> ColumnElement[bool]:
+    """Outer-join condition for an activity's shown status in the period."""
+    pointer = status_pointer(period)
+    return and_(pointer.activity_id == Activity.id, pointer.period_id == _period_id(period))
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def _search_condition(session: Session, query: str, period_id: int | None) -> ColumnElement[bool]:
+def _search_condition(
+    session: Session, query: str, period: PeriodRow | None
+) -> ColumnElement[bool]:
     """Full-text match on the activity title or on its current explanation in the period."""
+    pointer = status_pointer(period)
+    period_id = _period_id(period)
     words = _TOKEN.findall(query)
     if not words:
         return literal_column("1") == literal_column("1")
@@ -207,7 +258,7 @@ def _search_condition(session: Session, query: str, period_id: int | None) -> Co
             .select_from(text("activity_fts"))
             .where(text("activity_fts MATCH :title_match").bindparams(title_match=match))
         )
-        in_explanation = StatusCurrent.status_update_id.in_(
+        in_explanation = pointer.status_update_id.in_(
             select(literal_column("rowid"))
             .select_from(text("status_update_fts"))
             .where(
@@ -220,7 +271,7 @@ def _search_condition(session: Session, query: str, period_id: int | None) -> Co
     terms = " & ".join(word + ":*" for word in words)
     ts_query = func.to_tsquery("dutch", terms)
     in_title = func.to_tsvector("dutch", Activity.title).op("@@")(ts_query)
-    in_explanation = StatusCurrent.status_update_id.in_(
+    in_explanation = pointer.status_update_id.in_(
         select(StatusUpdate.id).where(
             StatusUpdate.period_id == period_id,
             func.to_tsvector("dutch", StatusUpdate.explanation).op("@@")(ts_query),
@@ -229,9 +280,14 @@ def _search_condition(session: Session, query: str, period_id: int | None) -> Co
     return or_(in_title, in_explanation)
 
 
-def _visible_in_period() -> ColumnElement[bool]:
-    """An activity shows in a period if it (and everything above it) is not retired, or if it
-    has a status in that period: old periods keep the structure they had."""
+def _visible_in_period(period: PeriodRow | None) -> ColumnElement[bool]:
+    """A published period shows exactly the activities it reported on (an activity added
+    later has no status there; one retired later still has). A period in progress shows the
+    activities that are not retired (nor anything above them), and any that has a status in it.
+    """
+    pointer = status_pointer(period)
+    if period is not None and period.published:
+        return pointer.activity_id.is_not(None)
     return or_(
         and_(
             Activity.retired_at.is_(None),
@@ -239,7 +295,7 @@ def _visible_in_period() -> ColumnElement[bool]:
             Theme.retired_at.is_(None),
             ActionLine.retired_at.is_(None),
         ),
-        StatusCurrent.activity_id.is_not(None),
+        pointer.activity_id.is_not(None),
     )
 
 
@@ -247,20 +303,21 @@ _PROGRAMME_ORDER = (ActionLine.position, Theme.position, Result.position, Activi
 
 
 def _filtered_activity_ids(
-    session: Session, programme_id: int, period_id: int | None, filters: ActivityFilters
+    session: Session, programme_id: int, period: PeriodRow | None, filters: ActivityFilters
 ) -> Select:  # type: ignore[type-arg]
     """The ids of the matching activities, in programme order."""
+    pointer = status_pointer(period)
     statement = (
         select(Activity.id)
         .join(Result, Result.id == Activity.result_id)
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
-        .outerjoin(StatusCurrent, _current_status_join(period_id))
-        .where(Result.programme_id == programme_id, _visible_in_period())
+        .outerjoin(pointer, _current_status_join(period))
+        .where(Result.programme_id == programme_id, _visible_in_period(period))
         .order_by(*_PROGRAMME_ORDER)
     )
     if filters.statuses:
-        statement = statement.where(StatusCurrent.status.in_([s.value for s in filters.statuses]))
+        statement = statement.where(pointer.status.in_([s.value for s in filters.statuses]))
     if filters.action_line is not None:
         statement = statement.where(ActionLine.number == filters.action_line)
     if filters.result is not None:
@@ -274,12 +331,14 @@ def _filtered_activity_ids(
             )
         )
     if filters.query.strip():
-        statement = statement.where(_search_condition(session, filters.query, period_id))
+        statement = statement.where(_search_condition(session, filters.query, period))
     return statement
 
 
-def _activity_select(period_id: int | None) -> Select:  # type: ignore[type-arg]
+def _activity_select(period: PeriodRow | None) -> Select:  # type: ignore[type-arg]
     """Activities with their place in the structure and their current status, in order."""
+    pointer = status_pointer(period)
+    approved = aliased(StatusApproved)
     return (
         select(
             Activity.id,
@@ -297,12 +356,17 @@ def _activity_select(period_id: int | None) -> Select:  # type: ignore[type-arg]
             StatusUpdate.version,
             StatusUpdate.source,
             StatusUpdate.created_at,
+            approved.version,
         )
         .join(Result, Result.id == Activity.result_id)
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
-        .outerjoin(StatusCurrent, _current_status_join(period_id))
-        .outerjoin(StatusUpdate, StatusUpdate.id == StatusCurrent.status_update_id)
+        .outerjoin(pointer, _current_status_join(period))
+        .outerjoin(StatusUpdate, StatusUpdate.id == pointer.status_update_id)
+        .outerjoin(
+            approved,
+            and_(approved.activity_id == Activity.id, approved.period_id == _period_id(period)),
+        )
         .order_by(*_PROGRAMME_ORDER)
     )
 
@@ -324,6 +388,7 @@ def _activity_row(record) -> ActivityRow:  # type: ignore[no-untyped-def]
         version,
         source,
         created_at,
+        approved_version,
     ) = record
     return ActivityRow(
         id=activity_id,
@@ -341,6 +406,7 @@ def _activity_row(record) -> ActivityRow:  # type: ignore[no-untyped-def]
         version=version,
         source=UpdateSource(source) if source else None,
         updated_at=created_at,
+        approved_version=approved_version,
     )
 
 
@@ -359,7 +425,7 @@ class ActivityPage:
 def list_activities(
     session: Session,
     programme_id: int,
-    period_id: int | None,
+    period: PeriodRow | None,
     filters: ActivityFilters = ActivityFilters(),
     *,
     page: int = 1,
@@ -369,7 +435,7 @@ def list_activities(
     ids in order, the details of one page of them, and their organisations)."""
     ids = list(
         _rows(session)
-        .execute(_filtered_activity_ids(session, programme_id, period_id, filters))
+        .execute(_filtered_activity_ids(session, programme_id, period, filters))
         .scalars()
     )
     total = len(ids)
@@ -378,9 +444,7 @@ def list_activities(
     rows: list[ActivityRow] = []
     by_id: dict[int, ActivityRow] = {}
     if ids:
-        for record in _rows(session).execute(
-            _activity_select(period_id).where(Activity.id.in_(ids))
-        ):
+        for record in _rows(session).execute(_activity_select(period).where(Activity.id.in_(ids))):
             row = _activity_row(record)
             rows.append(row)
             by_id[row.id] = row
@@ -433,16 +497,16 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
     current_lines = {number for number, _, retired_at in rows if retired_at is None}
     counts: dict[int, StatusCounts] = {number: StatusCounts() for number, _ in lines}
     totals = StatusCounts()
-    period_id = period.id if period else None
+    pointer = status_pointer(period)
     aggregate = _rows(session).execute(
-        select(ActionLine.number, StatusCurrent.status, func.count(Activity.id))
+        select(ActionLine.number, pointer.status, func.count(Activity.id))
         .select_from(Activity)
         .join(Result, Result.id == Activity.result_id)
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
-        .outerjoin(StatusCurrent, _current_status_join(period_id))
-        .where(Result.programme_id == programme.id, _visible_in_period())
-        .group_by(ActionLine.number, StatusCurrent.status)
+        .outerjoin(pointer, _current_status_join(period))
+        .where(Result.programme_id == programme.id, _visible_in_period(period))
+        .group_by(ActionLine.number, pointer.status)
     )
     for number, status, count in aggregate:
         key = Status(status) if status else None
@@ -492,6 +556,8 @@ class HistoryItem:
     # The explanation with the changes against the version before it marked; None for the
     # first version of the activity.
     diff: Markup | None
+    # Review decisions and comments on this version, oldest first.
+    notes: list[ReviewNote] = field(default_factory=list)
 
 
 @dataclass
@@ -524,11 +590,14 @@ def programme_of_activity(session: Session, activity_id: int) -> ProgrammeRow:
     return ProgrammeRow(*row)
 
 
-def activity_detail(session: Session, activity_id: int) -> ActivityDetail:
-    """One activity with its full history across periods, newest first."""
+def activity_detail(
+    session: Session, activity_id: int, period_id: int | None = None
+) -> ActivityDetail:
+    """One activity with its full history across periods, newest first, and its state in the
+    chosen period (default: the current one)."""
     programme = programme_of_activity(session, activity_id)
     periods = list_periods(session, programme.id)
-    current = periods[0] if periods else None
+    current = choose_period(periods, period_id)
     updates = session.scalars(  # ORM objects: the history shows whole StatusUpdate rows
         select(StatusUpdate)
         .where(StatusUpdate.activity_id == activity_id)
@@ -538,22 +607,33 @@ def activity_detail(session: Session, activity_id: int) -> ActivityDetail:
     # one before it, across periods too.
     order = {period.id: index for index, period in enumerate(reversed(periods))}
     chronological = sorted(updates, key=lambda u: (order.get(u.period_id, -1), u.version))
+    notes: dict[int, list[ReviewNote]] = defaultdict(list)
+    if updates:
+        for note in session.scalars(
+            select(ReviewNote)
+            .where(ReviewNote.status_update_id.in_([u.id for u in updates]))  # type: ignore[attr-defined]
+            .order_by(ReviewNote.created_at, ReviewNote.id)
+        ):
+            notes[note.status_update_id].append(note)
     by_period: dict[int, list[HistoryItem]] = defaultdict(list)
     previous: StatusUpdate | None = None
     for update in chronological:
         diff = explanation_diff(previous.explanation, update.explanation) if previous else None
-        by_period[update.period_id].insert(0, HistoryItem(update, diff))
+        by_period[update.period_id].insert(
+            0,
+            HistoryItem(update, diff, notes.get(update.id, [])),  # type: ignore[arg-type]
+        )
         previous = update
     history = [
         HistoryEntry(period, by_period[period.id]) for period in periods if period.id in by_period
     ]
-    row = get_activity_row(session, activity_id, current.id if current else None)
+    row = get_activity_row(session, activity_id, current)
     return ActivityDetail(row=row, programme=programme, history=history, period=current)
 
 
-def get_activity_row(session: Session, activity_id: int, period_id: int | None) -> ActivityRow:
+def get_activity_row(session: Session, activity_id: int, period: PeriodRow | None) -> ActivityRow:
     record = (
-        _rows(session).execute(_activity_select(period_id).where(Activity.id == activity_id)).one()
+        _rows(session).execute(_activity_select(period).where(Activity.id == activity_id)).one()
     )
     row = _activity_row(record)
     _attach_organisations(session, {row.id: row})

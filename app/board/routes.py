@@ -19,12 +19,17 @@ from app.cache import RevisionCache
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
 from app.i18n import LANGUAGES, get_language, gettext
+from app.periods import service as periods_service
 from app.permissions import current_user
-from app.web import csrf_token, is_htmx, render, render_block_html
+from app.programmes.models import PeriodState
+from app.review.models import ReviewKind
+from app.web import can_change, can_edit_row, csrf_token, is_htmx, render, render_block_html
 
 T = TypeVar("T")
 
 router = APIRouter()
+
+ROUND_STATES = (PeriodState.open, PeriodState.in_review)
 
 
 class CachedReads:
@@ -51,7 +56,7 @@ class CachedReads:
     def board(
         self, programme: readmodel.ProgrammeRow, period: readmodel.PeriodRow | None
     ) -> readmodel.Board:
-        key = ("board", programme.id, period.id if period else None)
+        key = ("board", programme.id, period)
         return self.get(key, lambda: readmodel.board(self.session, programme, period))
 
 
@@ -144,13 +149,37 @@ def programme_board(request: Request, reads: ReadsDep, slug: str) -> Response:
     programme = reads.programme(slug)
     periods = reads.periods(programme.id)
     period = readmodel.choose_period(periods, _optional_int(request, "period"))
+    user = current_user(request)
+    todo = None
+    if (
+        user is not None
+        and user.at_least(Role.editor)
+        and user.organisation_ids
+        and period
+        and period.state in ROUND_STATES
+    ):
+        # The editor's own to-do list, on the page they land on after signing in.
+        items = reads.get(
+            ("round", programme.id, period.id),
+            lambda: periods_service.round_items(
+                reads.session, programme_id=programme.id, period=period
+            ),
+        )
+        mine = periods_service.items_for(items, user.organisation_ids)
+        todo = {"total": len(mine), "open": [item for item in mine if item.open]}
     return cached_page(
         request,
         reads,
         lambda: render(
             request,
             "board/board.html",
-            {"board": reads.board(programme, period), "periods": periods, "period": period},
+            {
+                "board": reads.board(programme, period),
+                "periods": periods,
+                "period": period,
+                "todo": todo,
+                "state_label": periods_service.state_label,
+            },
         ),
     )
 
@@ -165,7 +194,7 @@ def _drill_down(
     """Programme, periods, chosen period and the activities of one part of the structure."""
     programme = readmodel.get_programme(session, slug)
     periods, period = _period_context(session, programme, request)
-    page = readmodel.list_activities(session, programme.id, period.id if period else None, filters)
+    page = readmodel.list_activities(session, programme.id, period, filters)
     if not page.rows:
         raise NotFound(missing)
     return programme, periods, period, page.rows
@@ -238,7 +267,7 @@ def activity_list(request: Request, reads: ReadsDep, settings: SettingsDep, slug
         page = readmodel.list_activities(
             session,
             programme.id,
-            period.id if period else None,
+            period,
             filters,
             page=page_number,
             page_size=settings.page_size,
@@ -253,7 +282,7 @@ def activity_list(request: Request, reads: ReadsDep, settings: SettingsDep, slug
     key = (
         "list",
         programme.id,
-        period.id if period else None,
+        period,
         filters,
         page_number,
         settings.page_size,
@@ -312,8 +341,40 @@ def _summary_context(session, programme, period, action_line: int | None) -> dic
 
 @router.get("/activities/{activity_id}", include_in_schema=False, name="activity")
 def activity(request: Request, session: SessionDep, activity_id: int) -> Response:
-    detail = readmodel.activity_detail(session, activity_id)
-    return render(request, "board/activity.html", {"detail": detail})
+    detail = readmodel.activity_detail(session, activity_id, _optional_int(request, "period"))
+    current = next(
+        (
+            entry.items[0]
+            for entry in detail.history
+            if detail.period and entry.period.id == detail.period.id
+        ),
+        None,
+    )
+    last_note = current.notes[-1] if current and current.notes else None
+    sent_back = last_note is not None and last_note.kind == ReviewKind.send_back
+    user = current_user(request)
+    may_edit = can_edit_row(request, detail.row)
+    return render(
+        request,
+        "board/activity.html",
+        {
+            "detail": detail,
+            "current_version": current.update if current else None,
+            "sent_back": last_note if sent_back else None,
+            # During review an editor still changes what was sent back to them.
+            "editable": may_edit
+            and (
+                can_change(request, detail.row, detail.period)
+                or (
+                    sent_back
+                    and detail.period is not None
+                    and detail.period.state == PeriodState.in_review
+                )
+            ),
+            "may_reply": sent_back and may_edit and user is not None,
+            "replied": request.query_params.get("done") == "reply",
+        },
+    )
 
 
 @router.get("/language/{language}", include_in_schema=False, name="set_language")

@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.activities.models import Status
+from app.programmes.models import PeriodState
 
 
 class _Strict(BaseModel):
@@ -79,6 +80,9 @@ class SeedProgramme(_Strict):
 class SeedPeriod(_Strict):
     name: str = Field(min_length=1, max_length=200)
     reference_date: date
+    # Where the period stands when it is first created: "published" for a report that was
+    # sent to Parliament (it can then no longer change), "open" for an update round.
+    state: PeriodState = PeriodState.open
 
 
 class SeedFile(_Strict):

@@ -16,14 +16,16 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.activities.models import StatusUpdate, UpdateSource
+from app.activities.models import StatusUpdate, UpdateSource, utc_now
 from app.errors import InvalidInput
+from app.periods.models import PeriodTransition
 from app.programmes.models import (
     ActionLine,
     Activity,
     ActivityOrganisation,
     Organisation,
     OrganisationRole,
+    PeriodState,
     Programme,
     ReportingPeriod,
     Result,
@@ -220,10 +222,20 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
             ReportingPeriod.name == seed.period.name,
         )
     )
+    publish_when_loaded = False
     if period is None:
-        period = ReportingPeriod(programme_id=programme.id, **seed.period.model_dump())
+        # Created open so that its statuses can be recorded; published once they are.
+        period = ReportingPeriod(
+            programme_id=programme.id,
+            name=seed.period.name,
+            reference_date=seed.period.reference_date,
+            state=PeriodState.open,
+        )
         session.add(period)
         report.count(report.created, "periods")
+        publish_when_loaded = seed.period.state == PeriodState.published
+        if seed.period.state != PeriodState.published:
+            period.state = seed.period.state
     else:
         _upsert(session, report, "periods", period, reference_date=seed.period.reference_date)
     session.flush()
@@ -303,6 +315,19 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
                         period,
                     )
     session.flush()
+    if publish_when_loaded:
+        period.state = PeriodState.published
+        period.published_at = utc_now()
+        session.add(
+            PeriodTransition(
+                period_id=period.id,
+                from_state=None,
+                to_state=PeriodState.published,
+                reason="Loaded from the seed file as the report that was sent.",
+                actor=SEED_AUTHOR,
+            )
+        )
+        session.flush()
     return report
 
 
@@ -371,6 +396,14 @@ def _apply_activity(
         .select_from(StatusUpdate)
         .where(StatusUpdate.activity_id == activity.id, StatusUpdate.period_id == period.id)
     )
+    if not has_status and period.state == PeriodState.published:
+        raise SeedError(
+            "seed",
+            [
+                f"activity {activity.label or ''} {activity.title!r}: the period {period.name!r} "
+                "is published, so no status can be added to it"
+            ],
+        )
     if not has_status:
         session.add(
             StatusUpdate(

@@ -1,0 +1,271 @@
+"""Reporting periods: the list, a period's page with its life cycle, the coordinator's moves,
+the round's completeness per organisation and an editor's own to-do list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app.accounts.models import Role
+from app.board import readmodel
+from app.deps import SessionDep
+from app.errors import DomainError, InvalidInput, NotFound
+from app.i18n import gettext
+from app.periods import service
+from app.permissions import CurrentUserDep, client_address, current_user
+from app.web import render
+
+router = APIRouter()
+
+# Messages shown after a redirect (?done=...): fixed texts, never echoed from the URL.
+DONE_MESSAGES = {
+    "created": "The period was created as a draft.",
+    "open": "The update round is open; every activity starts from its last status.",
+    "review": "The round is closed for review.",
+    "reopen-round": "The update round is open again.",
+    "publish": "The period is published.",
+    "reopen": "The period is reopened for a correction.",
+    "deadline": "The deadline was saved.",
+}
+
+
+def _period_rows(session: Session, period_id: int):  # type: ignore[no-untyped-def]
+    record = service.get_period(session, period_id)
+    programme = next(p for p in readmodel.list_programmes(session) if p.id == record.programme_id)
+    periods = readmodel.list_periods(session, programme.id)
+    period = readmodel.choose_period(periods, period_id)
+    return record, programme, periods, period
+
+
+def _parse_date(raw: str, field: str, *, required: bool) -> date | None:
+    raw = raw.strip()
+    if not raw:
+        if required:
+            raise InvalidInput(gettext("Fill in the %(field)s.") % {"field": gettext(field)})
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            gettext("%(value)s is not a date (use YYYY-MM-DD) in %(field)s.")
+            % {"value": repr(raw), "field": gettext(field)}
+        ) from None
+
+
+@router.get("/programmes/{slug}/periods", include_in_schema=False, name="periods")
+def periods_page(request: Request, session: SessionDep, slug: str) -> Response:
+    return _periods_page(request, session, slug)
+
+
+def _periods_page(
+    request: Request,
+    session: Session,
+    slug: str,
+    *,
+    error: str = "",
+    values: dict | None = None,  # type: ignore[type-arg]
+    status_code: int = 200,
+) -> Response:
+    programme = readmodel.get_programme(session, slug)
+    return render(
+        request,
+        "periods/list.html",
+        {
+            "programme": programme,
+            "periods": readmodel.list_periods(session, programme.id),
+            "state_label": service.state_label,
+            "error": error,
+            "values": values or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/programmes/{slug}/periods", include_in_schema=False, name="create_period")
+def create_period(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    slug: str,
+    name: Annotated[str, Form()] = "",
+    reference_date: Annotated[str, Form()] = "",
+    deadline: Annotated[str, Form()] = "",
+) -> Response:
+    programme = readmodel.get_programme(session, slug)
+    values = {"name": name, "reference_date": reference_date, "deadline": deadline}
+    try:
+        created = service.create_period(
+            session,
+            programme_id=programme.id,
+            name=name,
+            reference_date=_parse_date(reference_date, "reference date", required=True),  # type: ignore[arg-type]
+            deadline=_parse_date(deadline, "deadline", required=False),
+            actor=user,
+            address=client_address(request),
+        )
+    except InvalidInput as problem:
+        session.rollback()
+        return _periods_page(
+            request, session, slug, error=problem.message, values=values, status_code=422
+        )
+    target = request.url_for("period", period_id=created.id).path + "?done=created"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/periods/{period_id}", include_in_schema=False, name="period")
+def period_page(request: Request, session: SessionDep, period_id: int) -> Response:
+    return _period_page(request, session, period_id)
+
+
+def _period_page(
+    request: Request,
+    session: Session,
+    period_id: int,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    record, programme, periods, period = _period_rows(session, period_id)
+    items = service.round_items(session, programme_id=programme.id, period=period)
+    organisations = service.progress_by_organisation(items)
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    user = current_user(request)
+    moves = [
+        move
+        for move in service.MOVES.values()
+        if move.source == record.state and user is not None and user.at_least(Role.coordinator)
+    ]
+    return render(
+        request,
+        "periods/period.html",
+        {
+            "programme": programme,
+            "period": period,
+            "record": record,
+            "periods": periods,
+            "transitions": service.transitions(session, period_id),
+            "moves": moves,
+            "state_label": service.state_label,
+            "states": list(service.STATE_LABELS),
+            "items": items,
+            "organisations": organisations,
+            "not_updated": sum(1 for item in items if item.progress == service.NOT_UPDATED),
+            "awaiting_review": sum(1 for item in items if item.row.awaiting_review),
+            "done": gettext(done) if done else "",
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/periods/{period_id}/move", include_in_schema=False, name="period_move")
+def period_move(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    period_id: int,
+    move: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        service.move_period(
+            session,
+            period_id=period_id,
+            move=move,
+            actor=user,
+            reason=reason,
+            address=client_address(request),
+        )
+    except NotFound:
+        raise
+    except DomainError as problem:
+        session.rollback()
+        return _period_page(
+            request, session, period_id, error=problem.message, status_code=problem.status_code
+        )
+    target = request.url_for("period", period_id=period_id).path + f"?done={move}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/periods/{period_id}/deadline", include_in_schema=False, name="period_deadline")
+def period_deadline(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    period_id: int,
+    deadline: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        service.set_deadline(
+            session,
+            period_id=period_id,
+            deadline=_parse_date(deadline, "deadline", required=False),
+            actor=user,
+            address=client_address(request),
+        )
+    except NotFound:
+        raise
+    except DomainError as problem:
+        session.rollback()
+        return _period_page(
+            request, session, period_id, error=problem.message, status_code=problem.status_code
+        )
+    target = request.url_for("period", period_id=period_id).path + "?done=deadline"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/periods/{period_id}/progress", include_in_schema=False, name="period_progress")
+def period_progress(
+    request: Request, session: SessionDep, period_id: int, organisation: str = ""
+) -> Response:
+    """Completeness per organisation, or one organisation's activities."""
+    _, programme, _, period = _period_rows(session, period_id)
+    items = service.round_items(session, programme_id=programme.id, period=period)
+    organisations = service.progress_by_organisation(items)
+    chosen = None
+    if organisation:
+        chosen = next((o for o in organisations if o.code == organisation), None)
+        if chosen is None:
+            raise NotFound(
+                gettext("Organisation %(code)s has no activities in this period")
+                % {"code": organisation}
+            )
+    return render(
+        request,
+        "periods/progress.html",
+        {
+            "programme": programme,
+            "period": period,
+            "organisations": organisations,
+            "chosen": chosen,
+            "items": items,
+            "progress_label": lambda key: gettext(service.PROGRESS_LABELS[key]),
+        },
+    )
+
+
+@router.get("/periods/{period_id}/todo", include_in_schema=False, name="my_todo")
+def my_todo(
+    request: Request, session: SessionDep, user: CurrentUserDep, period_id: int
+) -> Response:
+    """The signed-in editor's to-do list: their organisations' activities in the round."""
+    _, programme, _, period = _period_rows(session, period_id)
+    items = service.items_for(
+        service.round_items(session, programme_id=programme.id, period=period),
+        user.organisation_ids,
+    )
+    return render(
+        request,
+        "periods/todo.html",
+        {
+            "programme": programme,
+            "period": period,
+            "items": sorted(items, key=lambda item: not item.open),
+            "open_count": sum(1 for item in items if item.open),
+            "progress_label": lambda key: gettext(service.PROGRESS_LABELS[key]),
+        },
+    )

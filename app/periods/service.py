@@ -1,0 +1,475 @@
+"""The rules of a reporting period's life: draft → open (update round) → in review → published,
+and back from published only by an explicit reopen with a reason.
+
+Every move is a compare-and-set on the period's state (so two coordinators, in any app
+processes, cannot both make the same move), recorded in period_transition and in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from app.accounts.models import Role
+from app.accounts.service import CurrentUser
+from app.activities.models import (
+    BASELINE_SOURCES,
+    StatusApproved,
+    StatusCurrent,
+    StatusUpdate,
+    UpdateSource,
+    utc_now,
+)
+from app.audit import service as audit
+from app.board import readmodel
+from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.i18n import N_, gettext
+from app.periods.models import PeriodTransition
+from app.programmes.models import (
+    ActionLine,
+    Activity,
+    PeriodState,
+    ReportingPeriod,
+    Result,
+    Theme,
+)
+from app.review.models import ReviewKind, ReviewNote
+
+STATE_LABELS = {
+    PeriodState.draft: N_("Draft"),
+    PeriodState.open: N_("Open for updates"),
+    PeriodState.in_review: N_("In review"),
+    PeriodState.published: N_("Published"),
+}
+
+MAX_REASON_LENGTH = 2000
+
+
+class PeriodClosed(DomainError):
+    """The period does not accept this change in its current state."""
+
+    status_code = 409
+
+
+@dataclass(frozen=True)
+class Move:
+    name: str
+    source: PeriodState
+    target: PeriodState
+    label: str
+    needs_reason: bool = False
+
+
+# The moves a coordinator can make, by name (the name is what forms and the CLI send).
+MOVES: dict[str, Move] = {
+    move.name: move
+    for move in (
+        Move("open", PeriodState.draft, PeriodState.open, N_("Open the update round")),
+        Move("review", PeriodState.open, PeriodState.in_review, N_("Close the round for review")),
+        Move("reopen-round", PeriodState.in_review, PeriodState.open, N_("Reopen the round")),
+        Move("publish", PeriodState.in_review, PeriodState.published, N_("Publish")),
+        Move(
+            "reopen",
+            PeriodState.published,
+            PeriodState.in_review,
+            N_("Reopen for a correction"),
+            needs_reason=True,
+        ),
+    )
+}
+
+
+def state_label(state: PeriodState | str) -> str:
+    return gettext(STATE_LABELS[PeriodState(state)])
+
+
+def get_period(session: Session, period_id: int) -> ReportingPeriod:
+    period = session.get(ReportingPeriod, period_id)
+    if period is None:
+        raise NotFound(gettext("Reporting period %(id)s does not exist") % {"id": period_id})
+    return period
+
+
+def _require_coordinator(user: CurrentUser) -> None:
+    if not user.at_least(Role.coordinator):
+        raise Forbidden(gettext("Only coordinators may manage reporting periods."))
+
+
+def create_period(
+    session: Session,
+    *,
+    programme_id: int,
+    name: str,
+    reference_date: date,
+    deadline: date | None,
+    actor: CurrentUser,
+    address: str = "",
+) -> ReportingPeriod:
+    """A new period, as a draft: nothing is carried over until it is opened."""
+    _require_coordinator(actor)
+    name = name.strip()
+    if not name:
+        raise InvalidInput(gettext("Give the period a name."))
+    if len(name) > 200:
+        raise InvalidInput(gettext("A period name has at most 200 characters."))
+    taken = session.scalar(
+        select(ReportingPeriod.id).where(
+            ReportingPeriod.programme_id == programme_id, ReportingPeriod.name == name
+        )
+    )
+    if taken is not None:
+        raise InvalidInput(gettext("There is already a period named %(name)s.") % {"name": name})
+    if deadline is not None and deadline < date(2000, 1, 1):
+        raise InvalidInput(
+            gettext("The deadline %(date)s is not a plausible date.") % {"date": deadline}
+        )
+    period = ReportingPeriod(
+        programme_id=programme_id,
+        name=name,
+        reference_date=reference_date,
+        deadline=deadline,
+        state=PeriodState.draft,
+    )
+    session.add(period)
+    session.flush()
+    session.add(
+        PeriodTransition(
+            period_id=period.id,
+            from_state=None,
+            to_state=PeriodState.draft,
+            actor=actor.name,
+            actor_id=actor.id,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="period.create",
+        object_type="period",
+        object_id=period.id,
+        summary=name,
+        details={"reference_date": reference_date.isoformat(), "deadline": _iso(deadline)},
+        address=address,
+    )
+    session.flush()
+    return period
+
+
+def set_deadline(
+    session: Session,
+    *,
+    period_id: int,
+    deadline: date | None,
+    actor: CurrentUser,
+    address: str = "",
+) -> ReportingPeriod:
+    _require_coordinator(actor)
+    period = get_period(session, period_id)
+    if period.state == PeriodState.published:
+        raise PeriodClosed(published_message(period.name))
+    previous = period.deadline
+    period.deadline = deadline
+    audit.record(
+        session,
+        actor=actor,
+        action="period.deadline",
+        object_type="period",
+        object_id=period.id,
+        summary=f"{_iso(previous) or '-'} → {_iso(deadline) or '-'}",
+        details={"from": _iso(previous), "to": _iso(deadline)},
+        address=address,
+    )
+    session.flush()
+    return period
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def published_message(name: str) -> str:
+    return gettext(
+        "%(period)s is published and can no longer change. A coordinator can reopen it "
+        "for a correction, giving a reason."
+    ) % {"period": name}
+
+
+def move_period(
+    session: Session,
+    *,
+    period_id: int,
+    move: str,
+    actor: CurrentUser,
+    reason: str = "",
+    address: str = "",
+) -> ReportingPeriod:
+    """Make one of MOVES. Refused (409) when the period is not in the move's starting state,
+    for instance because another coordinator moved it first."""
+    _require_coordinator(actor)
+    chosen = MOVES.get(move)
+    if chosen is None:
+        raise InvalidInput(gettext("Unknown step %(move)s") % {"move": repr(move)})
+    period = get_period(session, period_id)
+    reason = reason.replace("\r\n", "\n").strip()
+    if chosen.needs_reason and not reason:
+        raise InvalidInput(gettext("Give the reason for reopening a published period."))
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(
+            gettext("The reason has at most %(max)d characters.") % {"max": MAX_REASON_LENGTH}
+        )
+    if period.state != chosen.source:
+        raise PeriodClosed(
+            gettext("%(period)s is %(state)s: %(step)s is not possible now.")
+            % {
+                "period": period.name,
+                "state": state_label(period.state).lower(),
+                "step": gettext(chosen.label).lower(),
+            }
+        )
+    if chosen.target in (PeriodState.open, PeriodState.in_review):
+        _ensure_single_round(session, period)
+    # Compare-and-set: of two concurrent moves only one finds the state it expects.
+    changes: dict[str, object] = {"state": chosen.target.value}
+    if chosen.target == PeriodState.published:
+        changes["published_at"] = utc_now()
+    moved = session.execute(
+        update(ReportingPeriod)
+        .where(ReportingPeriod.id == period.id, ReportingPeriod.state == chosen.source.value)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise PeriodClosed(gettext("Someone else changed this period in the meantime. Reload."))
+    session.refresh(period)
+    carried = 0
+    if move == "open":
+        carried = carry_over(session, period=period, actor=actor)
+    session.add(
+        PeriodTransition(
+            period_id=period.id,
+            from_state=chosen.source,
+            to_state=chosen.target,
+            reason=reason,
+            actor=actor.name,
+            actor_id=actor.id,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=f"period.{move}",
+        object_type="period",
+        object_id=period.id,
+        summary=f"{period.name}: {chosen.source} → {chosen.target}"
+        + (f" ({reason})" if reason else ""),
+        details={"from": chosen.source.value, "to": chosen.target.value, "reason": reason}
+        | ({"carried_over": carried} if move == "open" else {}),
+        address=address,
+    )
+    session.flush()
+    return period
+
+
+def _ensure_single_round(session: Session, period: ReportingPeriod) -> None:
+    """One round at a time: partners update one period, never two."""
+    other = session.scalar(
+        select(ReportingPeriod.name).where(
+            ReportingPeriod.programme_id == period.programme_id,
+            ReportingPeriod.id != period.id,
+            ReportingPeriod.state.in_([PeriodState.open.value, PeriodState.in_review.value]),  # type: ignore[attr-defined]
+        )
+    )
+    if other is not None:
+        raise PeriodClosed(
+            gettext("%(other)s is still open or in review; publish it first.") % {"other": other}
+        )
+
+
+def previous_period(session: Session, period: ReportingPeriod) -> ReportingPeriod | None:
+    """The period before this one (by reference date) in the same programme."""
+    return session.scalar(
+        select(ReportingPeriod)
+        .where(
+            ReportingPeriod.programme_id == period.programme_id,
+            ReportingPeriod.id != period.id,
+            ReportingPeriod.reference_date <= period.reference_date,
+        )
+        .order_by(ReportingPeriod.reference_date.desc(), ReportingPeriod.id.desc())
+        .limit(1)
+    )
+
+
+def carry_over(session: Session, *, period: ReportingPeriod, actor: CurrentUser) -> int:
+    """Give every current activity its status and explanation that counted in the previous
+    period as its starting point here (version 1, marked carried over). Retired activities are
+    not carried; activities that already have a status here keep it."""
+    previous = previous_period(session, period)
+    if previous is None:
+        return 0
+    rows = session.execute(
+        select(StatusUpdate.activity_id, StatusUpdate.status, StatusUpdate.explanation)
+        .join(StatusApproved, StatusApproved.status_update_id == StatusUpdate.id)
+        .join(Activity, Activity.id == StatusUpdate.activity_id)
+        .join(Result, Result.id == Activity.result_id)
+        .join(Theme, Theme.id == Result.theme_id)
+        .join(ActionLine, ActionLine.id == Theme.action_line_id)
+        .where(
+            StatusApproved.period_id == previous.id,
+            Result.programme_id == period.programme_id,
+            Activity.retired_at.is_(None),  # type: ignore[union-attr]
+            Result.retired_at.is_(None),  # type: ignore[union-attr]
+            Theme.retired_at.is_(None),  # type: ignore[union-attr]
+            ActionLine.retired_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    present = set(
+        session.scalars(select(StatusUpdate.activity_id).where(StatusUpdate.period_id == period.id))
+    )
+    now = utc_now()
+    added = [
+        StatusUpdate(
+            activity_id=activity_id,
+            period_id=period.id,
+            version=1,
+            status=status,
+            explanation=explanation,
+            source=UpdateSource.carried_over,
+            author=actor.name,
+            author_id=actor.id,
+            created_at=now,
+        )
+        for activity_id, status, explanation in rows
+        if activity_id not in present
+    ]
+    session.add_all(added)
+    session.flush()
+    return len(added)
+
+
+def transitions(session: Session, period_id: int) -> list[PeriodTransition]:
+    return list(
+        session.scalars(
+            select(PeriodTransition)
+            .where(PeriodTransition.period_id == period_id)
+            .order_by(PeriodTransition.created_at, PeriodTransition.id)
+        )
+    )
+
+
+# -- the update round: who still has to do what --------------------------------------------
+
+NOT_UPDATED = "not_updated"
+CONFIRMED = "confirmed"
+CHANGED = "changed"
+PROGRESS_LABELS = {
+    NOT_UPDATED: N_("Not yet updated"),
+    CONFIRMED: N_("Confirmed"),
+    CHANGED: N_("Changed"),
+}
+
+
+@dataclass
+class RoundItem:
+    """One activity in an update round, as its organisation's to-do list shows it."""
+
+    row: readmodel.ActivityRow
+    progress: str  # NOT_UPDATED, CONFIRMED or CHANGED
+    sent_back: bool
+    comment: str  # the reviewer's comment when sent back
+
+    @property
+    def open(self) -> bool:
+        return self.progress == NOT_UPDATED or self.sent_back
+
+
+@dataclass
+class OrganisationProgress:
+    code: str
+    name: str
+    items: list[RoundItem]
+
+    def count(self, progress: str) -> int:
+        return sum(1 for item in self.items if item.progress == progress)
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def sent_back(self) -> int:
+        return sum(1 for item in self.items if item.sent_back)
+
+    @property
+    def done(self) -> int:
+        return self.total - self.count(NOT_UPDATED)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100
+
+    @property
+    def open_items(self) -> list[RoundItem]:
+        return [item for item in self.items if item.open]
+
+
+def round_items(
+    session: Session, *, programme_id: int, period: readmodel.PeriodRow
+) -> list[RoundItem]:
+    """Every activity of the period with where it stands in the round: not yet updated
+    (still its starting point, or no status at all), confirmed (saved unchanged), or changed;
+    and whether its newest version was sent back. Four queries whatever the size."""
+    listing = readmodel.list_activities(session, programme_id, period)
+    starting = {
+        activity_id: (status, explanation)
+        for activity_id, status, explanation in session.execute(
+            select(StatusUpdate.activity_id, StatusUpdate.status, StatusUpdate.explanation).where(
+                StatusUpdate.period_id == period.id,
+                StatusUpdate.version == 1,
+                StatusUpdate.source.in_([s.value for s in BASELINE_SOURCES]),  # type: ignore[attr-defined]
+            )
+        )
+    }
+    # The newest review note on each activity's newest version in the period.
+    last_note: dict[int, tuple[str, str]] = {}
+    for activity_id, kind, comment in session.execute(
+        select(StatusCurrent.activity_id, ReviewNote.kind, ReviewNote.comment)
+        .join(ReviewNote, ReviewNote.status_update_id == StatusCurrent.status_update_id)
+        .where(StatusCurrent.period_id == period.id)
+        .order_by(ReviewNote.created_at, ReviewNote.id)
+    ):
+        last_note[activity_id] = (kind, comment)
+    items = []
+    for row in listing.rows:
+        if row.version is None or row.source in BASELINE_SOURCES:
+            progress = NOT_UPDATED
+        elif starting.get(row.id) == (row.status, row.explanation):
+            progress = CONFIRMED
+        else:
+            progress = CHANGED
+        kind, comment = last_note.get(row.id, ("", ""))
+        sent_back = kind == ReviewKind.send_back
+        items.append(RoundItem(row, progress, sent_back, comment if sent_back else ""))
+    return items
+
+
+def progress_by_organisation(items: list[RoundItem]) -> list[OrganisationProgress]:
+    """Per organisation (lead or involved), its activities in the round, by name."""
+    found: dict[str, OrganisationProgress] = {}
+    for item in items:
+        for organisation in item.row.organisations:
+            found.setdefault(
+                organisation.code, OrganisationProgress(organisation.code, organisation.name, [])
+            ).items.append(item)
+    return sorted(found.values(), key=lambda progress: progress.name.lower())
+
+
+def items_for(items: list[RoundItem], organisation_ids: frozenset[int]) -> list[RoundItem]:
+    """The activities one of these organisations leads or is involved in."""
+    return [
+        item
+        for item in items
+        if any(organisation.id in organisation_ids for organisation in item.row.organisations)
+    ]

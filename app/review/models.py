@@ -1,0 +1,43 @@
+"""Four-eyes review: the decisions and comments on proposed status updates (append-only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from app.activities.models import utc_now
+
+
+class ReviewKind(StrEnum):
+    approve = "approve"  # the reviewer accepts this version: it counts for the report
+    send_back = "send_back"  # the reviewer returns it to the editor with a comment
+    reply = "reply"  # the editor answers a returned version
+
+
+class ReviewNote(SQLModel, table=True):
+    """One row per decision or comment on one version of an activity's status. Never updated
+    or deleted (database triggers refuse it). A version's review state is its newest note."""
+
+    __tablename__ = "review_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status_update_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("status_update.id", ondelete="RESTRICT"),
+            nullable=False,
+            index=True,
+        )
+    )
+    kind: ReviewKind = Field(sa_column=Column(String(20), nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    author: str = Field(default="", max_length=200)
+    author_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("app_user.id"), nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

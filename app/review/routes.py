@@ -1,0 +1,166 @@
+"""The reviewer's page: proposals beside the previous period's text, approve one or many, send
+one back with a comment; and the editor's answer to a version sent back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app.activities.models import StatusUpdate
+from app.board import readmodel
+from app.deps import SessionDep
+from app.errors import DomainError, NotFound
+from app.i18n import gettext
+from app.periods import service as periods
+from app.permissions import CurrentUserDep, client_address
+from app.review import service
+from app.web import render
+
+router = APIRouter()
+
+DONE_MESSAGES = {
+    "approve": "The proposal was approved.",
+    "send_back": "The proposal was sent back to the editor.",
+    "approve_many": "The selected proposals were approved.",
+}
+
+
+def _review_page(
+    request: Request,
+    session: Session,
+    period_id: int,
+    *,
+    error: str = "",
+    comments: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    record = periods.get_period(session, period_id)
+    programme = next(p for p in readmodel.list_programmes(session) if p.id == record.programme_id)
+    period = readmodel.choose_period(readmodel.list_periods(session, programme.id), period_id)
+    proposals = service.proposals(session, period=period, programme_id=programme.id)  # type: ignore[arg-type]
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    return render(
+        request,
+        "review/review.html",
+        {
+            "programme": programme,
+            "period": period,
+            "record": record,
+            "proposals": proposals,
+            "waiting": [p for p in proposals if p.state != "sent_back"],
+            "sent_back": [p for p in proposals if p.state == "sent_back"],
+            "flag_label": lambda flag: gettext(service.FLAG_LABELS[flag]),
+            "state_label": periods.state_label,
+            "done": gettext(done) if done else "",
+            "error": error,
+            "comments": comments or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/periods/{period_id}/review", include_in_schema=False, name="review")
+def review(request: Request, session: SessionDep, period_id: int) -> Response:
+    return _review_page(request, session, period_id)
+
+
+@router.post("/review/{status_update_id}", include_in_schema=False, name="review_decide")
+def review_decide(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    status_update_id: int,
+    decision: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    update = session.get(StatusUpdate, status_update_id)
+    if update is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": status_update_id})
+    period_id = update.period_id
+    try:
+        if decision == "approve":
+            service.approve(
+                session,
+                status_update_id=status_update_id,
+                reviewer=user,
+                address=client_address(request),
+            )
+        elif decision == "send_back":
+            service.send_back(
+                session,
+                status_update_id=status_update_id,
+                reviewer=user,
+                comment=comment,
+                address=client_address(request),
+            )
+        else:
+            raise service.InvalidInput(gettext("Choose approve or send back."))
+    except DomainError as problem:
+        session.rollback()
+        return _review_page(
+            request,
+            session,
+            period_id,
+            error=problem.message,
+            comments={status_update_id: comment},
+            status_code=problem.status_code,
+        )
+    target = request.url_for("review", period_id=period_id).path + f"?done={decision}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post(
+    "/periods/{period_id}/review/approve", include_in_schema=False, name="review_approve_many"
+)
+def review_approve_many(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    period_id: int,
+    version: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    try:
+        ids = [int(raw) for raw in version or []]
+    except ValueError:
+        ids = []
+    return _approve_many(request, session, user, period_id, ids)
+
+
+def _approve_many(request, session, user, period_id: int, ids: list[int]) -> Response:  # type: ignore[no-untyped-def]
+    periods.get_period(session, period_id)
+    try:
+        service.approve_many(
+            session, status_update_ids=ids, reviewer=user, address=client_address(request)
+        )
+    except DomainError as problem:
+        session.rollback()
+        return _review_page(
+            request, session, period_id, error=problem.message, status_code=problem.status_code
+        )
+    target = request.url_for("review", period_id=period_id).path + "?done=approve_many"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/review/{status_update_id}/reply", include_in_schema=False, name="review_reply")
+def review_reply(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    status_update_id: int,
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    update = session.get(StatusUpdate, status_update_id)
+    if update is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": status_update_id})
+    service.reply(
+        session,
+        status_update_id=status_update_id,
+        author=user,
+        comment=comment,
+        address=client_address(request),
+    )
+    target = request.url_for("activity", activity_id=update.activity_id).path
+    return RedirectResponse(f"{target}?period={update.period_id}&done=reply", status_code=303)

@@ -1,0 +1,367 @@
+"""Four-eyes review: during an update round an editor's save is a proposal; a coordinator
+other than its author approves it (then it counts for the report) or sends it back with a
+comment, which the editor answers.
+
+Decisions are made on one version: if a newer version was saved since the reviewer looked,
+the decision is refused, so nobody approves a text they have not seen.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.accounts.models import Role
+from app.accounts.service import CurrentUser
+from app.activities import service as activities
+from app.activities.diff import explanation_diff
+from app.activities.models import (
+    BASELINE_SOURCES,
+    Status,
+    StatusApproved,
+    StatusCurrent,
+    StatusUpdate,
+)
+from app.audit import service as audit
+from app.board import readmodel
+from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.i18n import N_, gettext
+from app.periods.service import PeriodClosed, get_period, previous_period, published_message
+from app.programmes.models import PeriodState, ReportingPeriod
+from app.review.models import ReviewKind, ReviewNote
+
+MAX_COMMENT_LENGTH = 2000
+
+# How far along an activity is, for the "moved backwards" flag. "Not applicable" is outside
+# the scale; "in consultation" and "not started" are both before the work.
+PROGRESS: dict[Status, int] = {
+    Status.delayed: 0,
+    Status.not_started: 1,
+    Status.in_consultation: 1,
+    Status.on_schedule: 2,
+    Status.ongoing: 2,
+    Status.completed: 3,
+}
+
+FLAG_LABELS = {
+    "status_only": N_("Status changed, explanation unchanged"),
+    "stale_explanation": N_("Explanation unchanged for two periods"),
+    "backwards": N_("Status moved backwards"),
+}
+
+
+class ReviewConflict(DomainError):
+    """A newer version was saved after the one being decided on."""
+
+    status_code = 409
+
+
+def moved_backwards(before: Status | None, after: Status | None) -> bool:
+    if before not in PROGRESS or after not in PROGRESS:
+        return False
+    return PROGRESS[after] < PROGRESS[before]  # type: ignore[index]
+
+
+def _clean_comment(comment: str) -> str:
+    comment = comment.replace("\r\n", "\n").strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise InvalidInput(
+            gettext("The comment has at most %(max)d characters.") % {"max": MAX_COMMENT_LENGTH}
+        )
+    return comment
+
+
+def _reviewable(session: Session, status_update_id: int) -> tuple[StatusUpdate, ReportingPeriod]:
+    update = session.get(StatusUpdate, status_update_id)
+    if update is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": status_update_id})
+    period = get_period(session, update.period_id)
+    if period.state == PeriodState.published:
+        raise PeriodClosed(published_message(period.name))
+    if period.state == PeriodState.draft:
+        raise PeriodClosed(
+            gettext("%(period)s has not been opened for updates yet.") % {"period": period.name}
+        )
+    latest = activities.latest_update(
+        session, activity_id=update.activity_id, period_id=update.period_id
+    )
+    if latest is not None and latest.id != update.id:
+        raise ReviewConflict(
+            gettext(
+                "A newer version (%(version)s) of this activity was saved after the one you "
+                "reviewed. Look at it first."
+            )
+            % {"version": latest.version}
+        )
+    return update, period
+
+
+def _note(
+    session: Session,
+    update: StatusUpdate,
+    *,
+    kind: ReviewKind,
+    comment: str,
+    actor: CurrentUser,
+    address: str,
+) -> ReviewNote:
+    note = ReviewNote(
+        status_update_id=update.id,  # type: ignore[arg-type]
+        kind=kind,
+        comment=comment,
+        author=actor.name,
+        author_id=actor.id,
+    )
+    session.add(note)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"review.{kind.value}",
+        object_type="activity",
+        object_id=update.activity_id,
+        summary=f"v{update.version}" + (f": {comment}" if comment else ""),
+        details={
+            "period_id": update.period_id,
+            "version": update.version,
+            "status_update_id": update.id,
+            "comment": comment,
+        },
+        address=address,
+    )
+    return note
+
+
+def _ensure_reviewer(reviewer: CurrentUser) -> None:
+    if not reviewer.at_least(Role.coordinator):
+        raise Forbidden(gettext("Only coordinators review proposals."))
+
+
+def approve(
+    session: Session, *, status_update_id: int, reviewer: CurrentUser, address: str = ""
+) -> ReviewNote:
+    _ensure_reviewer(reviewer)
+    update, _ = _reviewable(session, status_update_id)
+    if update.source in BASELINE_SOURCES:
+        raise InvalidInput(gettext("This is the period's starting point; it needs no approval."))
+    kind = activities.latest_review_kind(session, update.id)  # type: ignore[arg-type]
+    if kind == ReviewKind.approve:
+        raise InvalidInput(gettext("This version has been approved already."))
+    if update.author_id is not None and update.author_id == reviewer.id:
+        raise Forbidden(
+            gettext("Four eyes: someone else must approve your own proposal (version %(v)s).")
+            % {"v": update.version}
+        )
+    return _note(
+        session, update, kind=ReviewKind.approve, comment="", actor=reviewer, address=address
+    )
+
+
+def approve_many(
+    session: Session, *, status_update_ids: list[int], reviewer: CurrentUser, address: str = ""
+) -> int:
+    """Approve several proposals at once: all of them, or none (each refusal is named)."""
+    if not status_update_ids:
+        raise InvalidInput(gettext("Select at least one proposal to approve."))
+    problems: list[str] = []
+    approved = 0
+    with session.begin_nested() as savepoint:
+        for status_update_id in dict.fromkeys(status_update_ids):
+            try:
+                approve(
+                    session,
+                    status_update_id=status_update_id,
+                    reviewer=reviewer,
+                    address=address,
+                )
+                approved += 1
+            except DomainError as problem:
+                title = _activity_title(session, status_update_id)
+                problems.append(f"{title}: {problem.message}")
+        if problems:
+            savepoint.rollback()
+    if problems:
+        raise InvalidInput(gettext("Nothing was approved, because:") + " " + " · ".join(problems))
+    return approved
+
+
+def _activity_title(session: Session, status_update_id: int) -> str:
+    update = session.get(StatusUpdate, status_update_id)
+    if update is None:
+        return f"#{status_update_id}"
+    from app.programmes.models import Activity
+
+    activity = session.get(Activity, update.activity_id)
+    return (
+        f"{activity.label or ''} {activity.title}".strip() if activity else f"#{status_update_id}"
+    )
+
+
+def send_back(
+    session: Session,
+    *,
+    status_update_id: int,
+    reviewer: CurrentUser,
+    comment: str,
+    address: str = "",
+) -> ReviewNote:
+    _ensure_reviewer(reviewer)
+    comment = _clean_comment(comment)
+    if not comment:
+        raise InvalidInput(gettext("Say what should change: a comment is needed."))
+    update, _ = _reviewable(session, status_update_id)
+    if update.source in BASELINE_SOURCES:
+        raise InvalidInput(gettext("This is the period's starting point; it needs no approval."))
+    if activities.latest_review_kind(session, update.id) == ReviewKind.approve:  # type: ignore[arg-type]
+        raise InvalidInput(gettext("This version has been approved already."))
+    return _note(
+        session,
+        update,
+        kind=ReviewKind.send_back,
+        comment=comment,
+        actor=reviewer,
+        address=address,
+    )
+
+
+def reply(
+    session: Session,
+    *,
+    status_update_id: int,
+    author: CurrentUser,
+    comment: str,
+    address: str = "",
+) -> ReviewNote:
+    """The editor's answer to a version sent back to them (back in the reviewer's queue)."""
+    comment = _clean_comment(comment)
+    if not comment:
+        raise InvalidInput(gettext("Write an answer."))
+    update, _ = _reviewable(session, status_update_id)
+    activities.ensure_can_edit(session, author, update.activity_id)
+    if activities.latest_review_kind(session, update.id) != ReviewKind.send_back:  # type: ignore[arg-type]
+        raise InvalidInput(gettext("Only a version that was sent back can be answered."))
+    return _note(
+        session, update, kind=ReviewKind.reply, comment=comment, actor=author, address=address
+    )
+
+
+def notes_by_update(session: Session, status_update_ids: list[int]) -> dict[int, list[ReviewNote]]:
+    """Review notes per version, oldest first."""
+    found: dict[int, list[ReviewNote]] = defaultdict(list)
+    if not status_update_ids:
+        return found
+    for note in session.scalars(
+        select(ReviewNote)
+        .where(ReviewNote.status_update_id.in_(status_update_ids))  # type: ignore[attr-defined]
+        .order_by(ReviewNote.created_at, ReviewNote.id)
+    ):
+        found[note.status_update_id].append(note)
+    return found
+
+
+# -- the reviewer's queue -----------------------------------------------------------------
+
+
+@dataclass
+class Proposal:
+    row: readmodel.ActivityRow
+    update: StatusUpdate
+    # What counted in the previous period (the text the reviewer compares against).
+    previous_status: Status | None
+    previous_explanation: str | None
+    diff: Markup | None
+    flags: list[str]
+    state: str  # "waiting", "answered" or "sent_back"
+    notes: list[ReviewNote] = field(default_factory=list)
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.update.created_at
+
+
+def counted_texts(session: Session, period_id: int) -> dict[int, tuple[Status, str]]:
+    """Per activity, the status and explanation that count in a period."""
+    rows = session.execute(
+        select(StatusUpdate.activity_id, StatusUpdate.status, StatusUpdate.explanation)
+        .join(StatusApproved, StatusApproved.status_update_id == StatusUpdate.id)
+        .where(StatusApproved.period_id == period_id)
+    )
+    return {activity_id: (Status(status), text) for activity_id, status, text in rows}
+
+
+def proposals(
+    session: Session, *, period: readmodel.PeriodRow, programme_id: int
+) -> list[Proposal]:
+    """The activities whose newest version in the period waits for a decision (or was sent
+    back), in programme order, each with the previous period's text beside it and flags."""
+    record = get_period(session, period.id)
+    pending_ids = [
+        update_id
+        for update_id, approved in session.execute(
+            select(StatusCurrent.status_update_id, StatusApproved.status_update_id)
+            .outerjoin(
+                StatusApproved,
+                (StatusApproved.activity_id == StatusCurrent.activity_id)
+                & (StatusApproved.period_id == StatusCurrent.period_id),
+            )
+            .where(StatusCurrent.period_id == period.id)
+        )
+        if update_id != approved
+    ]
+    if not pending_ids:
+        return []
+    updates = {
+        update.activity_id: update
+        for update in session.scalars(
+            select(StatusUpdate).where(StatusUpdate.id.in_(pending_ids))  # type: ignore[union-attr]
+        )
+    }
+    notes = notes_by_update(session, pending_ids)
+    before = previous_period(session, record)
+    earlier = previous_period(session, before) if before is not None else None
+    previous_texts = counted_texts(session, before.id) if before is not None else {}  # type: ignore[arg-type]
+    earlier_texts = counted_texts(session, earlier.id) if earlier is not None else {}  # type: ignore[arg-type]
+    listing = readmodel.list_activities(session, programme_id, period)
+    found: list[Proposal] = []
+    for row in listing.rows:
+        update = updates.get(row.id)
+        if update is None:
+            continue
+        previous = previous_texts.get(row.id)
+        earliest = earlier_texts.get(row.id)
+        flags = []
+        if previous is not None:
+            if update.status != previous[0] and update.explanation == previous[1]:
+                flags.append("status_only")
+            if (
+                earliest is not None
+                and update.explanation == previous[1]
+                and previous[1] == earliest[1]
+            ):
+                flags.append("stale_explanation")
+            if moved_backwards(previous[0], Status(update.status)):
+                flags.append("backwards")
+        update_notes = notes.get(update.id, [])  # type: ignore[arg-type]
+        last = update_notes[-1].kind if update_notes else None
+        state = {ReviewKind.send_back: "sent_back", ReviewKind.reply: "answered"}.get(
+            last,
+            "waiting",  # type: ignore[arg-type]
+        )
+        found.append(
+            Proposal(
+                row=row,
+                update=update,
+                previous_status=previous[0] if previous else None,
+                previous_explanation=previous[1] if previous else None,
+                diff=explanation_diff(previous[1], update.explanation) if previous else None,
+                flags=flags,
+                state=state,
+                notes=update_notes,
+            )
+        )
+    return found
