@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, MetaData, event
+from sqlalchemy import BigInteger, Column, MetaData, String, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 from app.config import Settings
@@ -35,6 +38,24 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     if type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIXES):
         return False
     return not (type_ == "index" and name in SEARCH_INDEXES)
+
+
+class EnumText(TypeDecorator):  # type: ignore[type-arg]
+    """A StrEnum stored as plain text (no database enum type to migrate), read back as the
+    enum member, so code and templates never meet a bare string."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int = 20) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Any) -> StrEnum | None:
+        return None if value is None else self.enum(value)
 
 
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.programmes.models import Activity, ActivityOrganisation, Organisation, Result
 from tests.browser import WCAG_21_AA, LiveServer, sign_in_page
-from tests.factories import PASSWORD, create_user
+from tests.factories import PASSWORD, create_user, open_round
 from tests.test_board import SLUG
 
 pytestmark = pytest.mark.browser
@@ -26,6 +26,8 @@ def server(seeded_settings: Settings) -> Iterator[LiveServer]:
             server.editor = create_user(session, "editor", ("IND",))  # type: ignore[attr-defined]
             server.coordinator = create_user(session, "coordinator")  # type: ignore[attr-defined]
             server.admin = create_user(session, "admin")  # type: ignore[attr-defined]
+            # 2021 is published: editing happens in the 2022 update round.
+            server.period = open_round(session)  # type: ignore[attr-defined]
             server.ind_activity = session.scalars(  # type: ignore[attr-defined]
                 select(Activity.id)
                 .join(ActivityOrganisation, ActivityOrganisation.activity_id == Activity.id)

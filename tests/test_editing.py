@@ -194,12 +194,19 @@ def test_explanation_with_markup_is_stored_and_shown_as_text(world, session: Ses
     assert _versions(session, activity)[-1][2] == evil
 
 
-def test_unchanged_save_is_refused_politely(world, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_unchanged_save_confirms_a_starting_point_once_then_is_refused_politely(
+    world, session: Session
+) -> None:  # type: ignore[no-untyped-def]
     client = _client(world, session, "coordinator")
     activity = world["ids"]["ORG-A"]
     current = _versions(session, activity)[-1]
-    response = _save(client, activity, status=current[1], explanation=current[2])
-    assert response.status_code == 422 and "niets gewijzigd" in response.text
+    # The derived status is the period's starting point: saving it unchanged confirms it.
+    confirmed = _save(client, activity, status=current[1], explanation=current[2])
+    assert confirmed.status_code == 200
+    assert _versions(session, activity)[-1] == (2, current[1], current[2])
+    again = _save(client, activity, status=current[1], explanation=current[2], version="2")
+    assert again.status_code == 422 and "niets gewijzigd" in again.text
+    assert len(_versions(session, activity)) == 2
 
 
 def test_counts_fragment_reflects_the_change(world, session: Session) -> None:  # type: ignore[no-untyped-def]

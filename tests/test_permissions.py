@@ -72,6 +72,8 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
             "kind": "activity",
             "item_id": str(police_activity),
             "organisation_id": "1",
+            "period_id": "1",
+            "status_update_id": "1",
         }
     return cookies, params
 

@@ -120,14 +120,17 @@ def test_retired_activity_keeps_its_history_and_leaves_new_periods(admin, sessio
 def test_retiring_an_action_line_hides_it_where_it_has_no_statuses(admin, session: Session) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from app.programmes.models import ReportingPeriod
+    from app.programmes.models import PeriodState, ReportingPeriod
 
     line = session.scalars(select(ActionLine).where(ActionLine.number == 2)).one()
     _change(admin, "action_line", line.id, "retire")
     old_period = session.scalars(select(ReportingPeriod)).one()
     session.add(
         ReportingPeriod(
-            programme_id=old_period.programme_id, name="Nieuw", reference_date=date(2031, 1, 1)
+            programme_id=old_period.programme_id,
+            name="Nieuw",
+            reference_date=date(2031, 1, 1),
+            state=PeriodState.open,
         )
     )
     session.commit()

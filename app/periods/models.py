@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from app.activities.models import utc_now
+from app.db import EnumText
 from app.programmes.models import PeriodState
 
 
@@ -27,9 +28,9 @@ class PeriodTransition(SQLModel, table=True):
         )
     )
     from_state: PeriodState | None = Field(
-        default=None, sa_column=Column(String(20), nullable=True)
+        default=None, sa_column=Column(EnumText(PeriodState), nullable=True)
     )
-    to_state: PeriodState = Field(sa_column=Column(String(20), nullable=False))
+    to_state: PeriodState = Field(sa_column=Column(EnumText(PeriodState), nullable=False))
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     actor: str = Field(default="", max_length=300)
     actor_id: int | None = Field(

@@ -14,7 +14,7 @@ from app.accounts.models import Role
 from app.board import readmodel
 from app.deps import SessionDep
 from app.errors import DomainError, InvalidInput, NotFound
-from app.i18n import gettext
+from app.i18n import N_, gettext
 from app.periods import service
 from app.permissions import CurrentUserDep, client_address, current_user
 from app.web import render
@@ -23,13 +23,13 @@ router = APIRouter()
 
 # Messages shown after a redirect (?done=...): fixed texts, never echoed from the URL.
 DONE_MESSAGES = {
-    "created": "The period was created as a draft.",
-    "open": "The update round is open; every activity starts from its last status.",
-    "review": "The round is closed for review.",
-    "reopen-round": "The update round is open again.",
-    "publish": "The period is published.",
-    "reopen": "The period is reopened for a correction.",
-    "deadline": "The deadline was saved.",
+    "created": N_("The period was created as a draft."),
+    "open": N_("The update round is open; every activity starts from its last status."),
+    "review": N_("The round is closed for review."),
+    "reopen-round": N_("The update round is open again."),
+    "publish": N_("The period is published."),
+    "reopen": N_("The period is reopened for a correction."),
+    "deadline": N_("The deadline was saved."),
 }
 
 
@@ -102,8 +102,8 @@ def create_period(
             session,
             programme_id=programme.id,
             name=name,
-            reference_date=_parse_date(reference_date, "reference date", required=True),  # type: ignore[arg-type]
-            deadline=_parse_date(deadline, "deadline", required=False),
+            reference_date=_parse_date(reference_date, N_("reference date"), required=True),  # type: ignore[arg-type]
+            deadline=_parse_date(deadline, N_("deadline"), required=False),
             actor=user,
             address=client_address(request),
         )
@@ -203,7 +203,7 @@ def period_deadline(
         service.set_deadline(
             session,
             period_id=period_id,
-            deadline=_parse_date(deadline, "deadline", required=False),
+            deadline=_parse_date(deadline, N_("deadline"), required=False),
             actor=user,
             address=client_address(request),
         )

@@ -11,6 +11,8 @@ from enum import StrEnum
 from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.db import EnumText
+
 
 class ProgrammeBase(SQLModel):
     slug: str = Field(max_length=100, unique=True, index=True)
@@ -167,7 +169,9 @@ class ReportingPeriod(ReportingPeriodBase, table=True):
     )
     state: PeriodState = Field(
         default=PeriodState.draft,
-        sa_column=Column(String(20), nullable=False, server_default=PeriodState.draft.value),
+        sa_column=Column(
+            EnumText(PeriodState), nullable=False, server_default=PeriodState.draft.value
+        ),
     )
     # The date by which the partners are asked to have updated their activities.
     deadline: date | None = Field(default=None, sa_column=Column(Date, nullable=True))

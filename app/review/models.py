@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from app.activities.models import utc_now
+from app.db import EnumText
 
 
 class ReviewKind(StrEnum):
@@ -32,7 +33,7 @@ class ReviewNote(SQLModel, table=True):
             index=True,
         )
     )
-    kind: ReviewKind = Field(sa_column=Column(String(20), nullable=False))
+    kind: ReviewKind = Field(sa_column=Column(EnumText(ReviewKind), nullable=False))
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     author: str = Field(default="", max_length=200)
     author_id: int | None = Field(

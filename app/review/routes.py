@@ -13,7 +13,7 @@ from app.activities.models import StatusUpdate
 from app.board import readmodel
 from app.deps import SessionDep
 from app.errors import DomainError, NotFound
-from app.i18n import gettext
+from app.i18n import N_, gettext
 from app.periods import service as periods
 from app.permissions import CurrentUserDep, client_address
 from app.review import service
@@ -22,9 +22,9 @@ from app.web import render
 router = APIRouter()
 
 DONE_MESSAGES = {
-    "approve": "The proposal was approved.",
-    "send_back": "The proposal was sent back to the editor.",
-    "approve_many": "The selected proposals were approved.",
+    "approve": N_("The proposal was approved."),
+    "send_back": N_("The proposal was sent back to the editor."),
+    "approve_many": N_("The selected proposals were approved."),
 }
 
 

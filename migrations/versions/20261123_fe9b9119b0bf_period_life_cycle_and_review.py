@@ -112,6 +112,13 @@ def downgrade() -> None:
         batch_op.drop_column("published_at")
         batch_op.drop_column("deadline")
         batch_op.drop_column("state")
+    if op.get_context().dialect.name == "sqlite":
+        # SQLite rebuilt the table to drop its columns, and its triggers went with it.
+        for verb in ("INSERT", "UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER reporting_period_revision_{verb.lower()} AFTER {verb} "
+                f"ON reporting_period BEGIN {BUMP}; END"
+            )
 
     with op.batch_alter_table("status_approved", schema=None) as batch_op:
         batch_op.drop_index("ix_status_approved_period_status")
