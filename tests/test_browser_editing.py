@@ -152,7 +152,7 @@ def test_signed_in_pages_pass_axe(browser, server) -> None:  # type: ignore[no-u
         f"/programmes/{SLUG}/action-lines/1",
         f"/programmes/{SLUG}/results/1",
         f"/activities/{activity}",
-        f"/activities/{activity}/edit?context=page&period=1",
+        f"/activities/{activity}/edit?context=page&period={server.period}",
         "/account",
         "/admin/users",
         "/admin/organisations",
