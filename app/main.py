@@ -80,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.routes import router as api_router
     from app.board.routes import router as board_router
     from app.compare.routes import router as compare_router
+    from app.exports.routes import router as exports_router
+    from app.imports.routes import router as imports_router
+    from app.jobs.routes import router as jobs_router
     from app.periods.routes import router as periods_router
     from app.reminders.routes import router as reminders_router
     from app.review.routes import router as review_router
@@ -93,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_router)
     app.include_router(compare_router)
     app.include_router(reminders_router)
+    app.include_router(jobs_router)
+    app.include_router(exports_router)
+    app.include_router(imports_router)
 
     @app.get("/api/openapi.json", include_in_schema=False, name="openapi")
     def openapi() -> JSONResponse:

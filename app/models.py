@@ -4,6 +4,7 @@ from app.accounts.models import ApiToken, LoginAttempt, User, UserOrganisation, 
 from app.activities.models import StatusApproved, StatusCurrent, StatusUpdate
 from app.audit.models import AuditEvent
 from app.db import DataRevision
+from app.jobs.models import Job, StoredFile
 from app.periods.models import PeriodTransition
 from app.programmes.models import (
     ActionLine,
@@ -21,7 +22,9 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "DataRevision",
+    "Job",
     "LoginAttempt",
+    "StoredFile",
     "PeriodTransition",
     "ReviewNote",
     "StatusApproved",

@@ -86,6 +86,14 @@ ROUTE_RULES: dict[str, Rule] = {
     "review_decide": Rule.coordinator,
     "review_approve_many": Rule.coordinator,
     "review_reply": Rule.editor,
+    # long work: its progress page and files (the service checks whose they are)
+    "job": Rule.signed_in,
+    "stored_file": Rule.signed_in,
+    # exports (reading) and bulk updates by spreadsheet (the editing rules, per row)
+    "create_export": Rule.signed_in,
+    "import_form": Rule.editor,
+    "import_upload": Rule.editor,
+    "import_apply": Rule.editor,
     # administration
     "admin_users": Rule.admin,
     "admin_create_user": Rule.admin,

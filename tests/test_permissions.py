@@ -74,6 +74,8 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
             "organisation_id": "1",
             "period_id": "1",
             "status_update_id": "1",
+            "job_id": "1",
+            "file_id": "1",
         }
     return cookies, params
 
