@@ -394,6 +394,201 @@ def token_revoke(email: str, token_id: int) -> None:
     typer.echo(f"Token {token_id} revoked.")
 
 
+# Paragraphs as single lines: the help formatter keeps line breaks as they are written.
+REMIND_HELP = (
+    "Remind editors of the activities that still wait for them in the update round.\n\n"
+    "Every active editor of an organisation with open activities (not yet updated, or sent "
+    "back by the reviewer; in review only the latter) gets one message listing them, with "
+    "links and the deadline. One line per recipient says whether it was sent and, if not, why; "
+    "organisations with open activities and no active editor are listed too. Exits 1 when a "
+    "message could not be sent, or when nobody could be reminded of open activities.\n\n"
+    "Where messages go is set by MAIL_BACKEND: console (the default in development) prints "
+    "them; folder writes each as an .eml file into MAIL_FOLDER; smtp (the default in "
+    "production) sends them through SMTP_HOST and SMTP_PORT, with STARTTLS unless "
+    "SMTP_STARTTLS=false, signing in when SMTP_USERNAME (and SMTP_PASSWORD) are set. "
+    "MAIL_FROM is the sender; links in the messages start with PUBLIC_URL."
+)
+
+
+@cli.command(help=REMIND_HELP)
+def remind(
+    programme: Annotated[
+        str | None, typer.Option(help="Programme slug (default: the only programme)")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Period id or name (default: the period open for updates or in review)"),
+    ] = None,
+) -> None:
+    """Mail every editor the activities that still wait for them (see REMIND_HELP)."""
+    from app.reminders.service import send_reminders
+
+    settings = get_settings()
+
+    def action(session):  # type: ignore[no-untyped-def]
+        programme_row = _choose_programme(session, programme)
+        period_row = _choose_round(session, programme_row, period)
+        return send_reminders(
+            session,
+            settings=settings,
+            programme_id=programme_row.id,
+            period=period_row,
+            actor=None,
+            address="cli",
+        )
+
+    report = _in_session(action)
+    typer.echo(
+        f"{report.period.name}: {report.open_activities} open activities, "
+        f"mail backend {settings.effective_mail_backend}."
+    )
+    for reminder in report.reminders:
+        where = f"{reminder.email} ({', '.join(reminder.organisations)}, "
+        where += f"{reminder.activities} open)"
+        typer.echo(
+            f"sent      {where}" if reminder.sent else f"FAILED    {where}: {reminder.error}"
+        )
+    for organisation in report.without_editors:
+        typer.echo(
+            f"nobody    {organisation.code} ({organisation.name}, {organisation.activities} "
+            "open): no active editor to remind"
+        )
+    typer.echo(f"{len(report.sent)} sent, {len(report.failed)} failed.")
+    if report.failed:
+        typer.echo(f"voortgang: {len(report.failed)} reminders could not be sent.", err=True)
+        raise typer.Exit(code=1)
+    if not report.complete:
+        typer.echo("voortgang: open activities, but no active editor to remind.", err=True)
+        raise typer.Exit(code=1)
+
+
+def _choose_programme(session, slug: str | None):  # type: ignore[no-untyped-def]
+    from app.board import readmodel
+
+    if slug:
+        return readmodel.get_programme(session, slug)
+    programmes = readmodel.list_programmes(session)
+    if len(programmes) == 1:
+        return programmes[0]
+    if not programmes:
+        typer.echo("voortgang: no programme loaded yet; run `voortgang seed`.", err=True)
+    else:
+        slugs = ", ".join(programme.slug for programme in programmes)
+        typer.echo(f"voortgang: several programmes; choose one with --programme: {slugs}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _choose_round(session, programme, wanted: str | None):  # type: ignore[no-untyped-def]
+    """The named (or numbered) period, or else the one open for updates, or else in review."""
+    from app.board import readmodel
+    from app.programmes.models import PeriodState
+
+    periods = readmodel.list_periods(session, programme.id)
+    if wanted:
+        for period in periods:
+            if period.name == wanted or str(period.id) == wanted:
+                return period
+        names = ", ".join(f"{period.id} ({period.name})" for period in periods) or "none"
+        typer.echo(
+            f"voortgang: no period {wanted!r} in {programme.slug}; there are: {names}", err=True
+        )
+        raise typer.Exit(code=1)
+    for state in (PeriodState.open, PeriodState.in_review):
+        for period in periods:
+            if period.state == state:
+                return period
+    typer.echo(
+        f"voortgang: no period of {programme.slug} is open for updates or in review; "
+        "give one with --period.",
+        err=True,
+    )
+    raise typer.Exit(code=1)
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="XLSX, ODS or CSV in the layout of an export")],
+    period: Annotated[str, typer.Option(help="Period id or name")],
+    as_email: Annotated[
+        str, typer.Option("--as", help="E-mail address of the account the changes are made by")
+    ],
+    programme: Annotated[
+        str | None, typer.Option(help="Programme slug (default: the only programme)")
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Apply the changes (all or none); without it: preview")
+    ] = False,
+) -> None:
+    """Bulk update from a spreadsheet: print what each row does, and with --apply apply them.
+
+    An export is the template: only the status and explanation columns change anything, and
+    a row that changes nothing is left alone. The same rules as editing in the web app apply,
+    checked as the account given with --as (its rights, its organisations). With --apply every
+    change is applied or none: when any row is refused nothing changes. Each change is
+    recorded as imported, by that account, and audited with the address "cli". Exits 1 when a
+    row is refused or the file cannot be read.
+    """
+    from app.accounts.models import Role
+    from app.accounts.service import as_current_user, get_user_by_email
+    from app.activities.presentation import status_label
+    from app.imports import service
+    from app.imports.parsing import ImportFileError, read_sheet
+
+    try:
+        content = file.read_bytes()
+    except OSError as error:
+        typer.echo(f"voortgang: {file} cannot be read: {error.strerror}", err=True)
+        raise typer.Exit(code=1) from None
+    try:
+        sheet = read_sheet(content, file.name)
+    except ImportFileError as error:
+        typer.echo(f"voortgang: {error.message}", err=True)
+        raise typer.Exit(code=1) from None
+
+    def action(session):  # type: ignore[no-untyped-def]
+        account = get_user_by_email(session, as_email)
+        user = as_current_user(session, account)
+        if not account.active or not user.at_least(Role.editor):
+            typer.echo(f"voortgang: {as_email} may not change activities.", err=True)
+            raise typer.Exit(code=1)
+        period_row = _choose_round(session, _choose_programme(session, programme), period)
+        arguments = {"period_id": period_row.id, "rows": sheet.rows, "user": user}
+        if apply:
+            return service.apply(
+                session, **arguments, columns=sheet.columns, address="cli", filename=file.name
+            )
+        return service.ApplyResult(
+            service.preview(session, **arguments, columns=sheet.columns), applied=[]
+        )
+
+    outcome = _in_session(action)
+    checked = outcome.preview
+    for line in checked.lines:
+        where = f"row {line.row:<6} {line.activity_id or '-':<6} {line.activity[:60]}"
+        if line.outcome == service.CHANGE:
+            what = []
+            if line.status_changed:
+                what.append(f"{status_label(line.status_from)} → {status_label(line.status_to)}")
+            if line.explanation_changed:
+                what.append("explanation changed")
+            typer.echo(f"{where}\n    change: {'; '.join(what)}")
+        elif line.outcome == service.REFUSED:
+            for problem in line.problems:
+                column = f"{problem.column}: " if problem.column else ""
+                typer.echo(f"{where}\n    REFUSED: {column}{problem.message}")
+        else:
+            typer.echo(f"{where}\n    unchanged{': ' + line.note if line.note else ''}")
+    typer.echo(f"{checked.period}: {checked.summary()}")
+    if checked.refused:
+        refused = len(checked.refused)
+        typer.echo(f"voortgang: {refused} rows refused; nothing was changed.", err=True)
+        raise typer.Exit(code=1)
+    if apply:
+        typer.echo(f"Applied {len(outcome.applied)} changes.")
+    elif checked.changes:
+        typer.echo("Preview only: run again with --apply to apply these changes.")
+
+
 def main() -> None:
     cli(prog_name="voortgang")
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +16,14 @@ DEFAULT_SECRET = "development-only-secret-change-me"
 class Environment(StrEnum):
     development = "development"
     production = "production"
+
+
+class MailBackend(StrEnum):
+    """Where outgoing mail goes: printed, written as .eml files, or sent over SMTP."""
+
+    console = "console"
+    folder = "folder"
+    smtp = "smtp"
 
 
 class Settings(BaseSettings):
@@ -36,6 +44,30 @@ class Settings(BaseSettings):
     # Entries in the per-process cache of pages and counts (keyed by the data revision);
     # 0 turns it off.
     cache_size: int = 256
+    # Outgoing mail (reminders). None: smtp in production, console in development.
+    mail_backend: MailBackend | None = None
+    # The folder backend writes each message here as an .eml file.
+    mail_folder: Path = PROJECT_ROOT / "data" / "mail"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    # Sign in to the SMTP server when a user name is set.
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    # Upgrade the connection with STARTTLS before signing in and sending.
+    smtp_starttls: bool = True
+    # Seconds to wait for the SMTP server before a message counts as failed.
+    smtp_timeout: float = 10
+    mail_from: str = "voortgang@localhost"
+    # Where users reach the app; links in messages start with it.
+    public_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def effective_mail_backend(self) -> MailBackend:
+        if self.mail_backend is not None:
+            return self.mail_backend
+        if self.environment == Environment.production:
+            return MailBackend.smtp
+        return MailBackend.console
 
     @property
     def secure_cookies(self) -> bool:
@@ -50,6 +82,13 @@ class Settings(BaseSettings):
                 "SECRET_KEY must be set to a random value of at least 32 characters in "
                 "production, for example the output of: "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if self.effective_mail_backend == MailBackend.smtp and not self.smtp_host:
+            raise RuntimeError(
+                "SMTP_HOST must be set in production: reminders are sent over SMTP "
+                "(MAIL_BACKEND is smtp by default in production). Set SMTP_HOST, and SMTP_PORT, "
+                "SMTP_USERNAME and SMTP_PASSWORD as your mail server needs, or set "
+                "MAIL_BACKEND=folder to write the messages to MAIL_FOLDER instead."
             )
 
     @model_validator(mode="after")

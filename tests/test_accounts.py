@@ -163,6 +163,7 @@ def test_production_refuses_a_default_or_missing_secret(database_url: str) -> No
         database_url=database_url,
         environment=Environment.production,
         secret_key="x" * 48,
+        smtp_host="mail.example.nl",  # production also needs a mail server for reminders
         _env_file=None,
     )  # type: ignore[call-arg]
     create_app(good).state.engine.dispose()
@@ -175,6 +176,7 @@ def test_production_cookies_are_secure(database_url: str, session: Session) -> N
             database_url=database_url,
             environment=Environment.production,
             secret_key="y" * 48,
+            smtp_host="mail.example.nl",
             _env_file=None,
         )
     )  # type: ignore[call-arg]
