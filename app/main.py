@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.exports.routes import router as exports_router
     from app.imports.routes import router as imports_router
     from app.jobs.routes import router as jobs_router
+    from app.public.routes import router as public_router
     from app.periods.routes import router as periods_router
     from app.reminders.routes import router as reminders_router
     from app.review.routes import router as review_router
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs_router)
     app.include_router(exports_router)
     app.include_router(imports_router)
+    app.include_router(public_router)
 
     @app.get("/api/openapi.json", include_in_schema=False, name="openapi")
     def openapi() -> JSONResponse:
