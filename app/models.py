@@ -5,7 +5,7 @@ from app.activities.models import StatusApproved, StatusCurrent, StatusUpdate
 from app.audit.models import AuditEvent
 from app.db import DataRevision
 from app.jobs.models import Job, StoredFile
-from app.periods.models import PeriodTransition
+from app.periods.models import PeriodTransition, PublishedActivity
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -26,6 +26,7 @@ __all__ = [
     "LoginAttempt",
     "StoredFile",
     "PeriodTransition",
+    "PublishedActivity",
     "ReviewNote",
     "StatusApproved",
     "User",

@@ -573,3 +573,40 @@ def test_a_draft_period_accepts_no_status(seeded_session) -> None:  # type: igno
             author=actor,
             based_on_version=None,
         )
+
+
+def test_a_published_period_keeps_the_titles_and_order_it_was_published_with(
+    seeded_session, clients
+) -> None:  # type: ignore[no-untyped-def]
+    """Renaming and reordering after publication change the new period only."""
+    actor = coordinator(seeded_session)
+    old = _period(seeded_session, "Voortgangsrapportage 2021")
+    first, second = _police_activities(seeded_session)[:2]
+    old_title = seeded_session.get(Activity, first).title
+    from app.programmes.models import ActionLine
+
+    line = seeded_session.scalars(select(ActionLine).where(ActionLine.number == 1)).one()
+    old_line_title = line.title
+    structure.rename(
+        seeded_session, actor=actor, kind="activity", item_id=first, title="Nieuwe titel na 2021"
+    )
+    structure.rename(
+        seeded_session,
+        actor=actor,
+        kind="action_line",
+        item_id=line.id,
+        title="Hernoemde actielijn",
+    )
+    seeded_session.commit()
+    new_id = open_round(seeded_session)
+
+    def page(period_id: int) -> str:
+        return clients["viewer"].get(f"/programmes/{SLUG}/activities?period={period_id}").text
+
+    assert old_title in page(old.id) and "Nieuwe titel na 2021" not in page(old.id)
+    assert "Nieuwe titel na 2021" in page(new_id) and old_title not in page(new_id)
+    board_old = clients["viewer"].get(f"/programmes/{SLUG}?period={old.id}").text
+    board_new = clients["viewer"].get(f"/programmes/{SLUG}?period={new_id}").text
+    assert old_line_title in board_old and "Hernoemde actielijn" not in board_old
+    assert "Hernoemde actielijn" in board_new
+    assert second  # the other activity is untouched in both

@@ -29,6 +29,7 @@ from app.activities.models import (
 from app.activities.rollup import rollup
 from app.errors import NotFound
 from app.i18n import gettext
+from app.periods.models import PublishedActivity
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -299,7 +300,79 @@ def _visible_in_period(period: PeriodRow | None) -> ColumnElement[bool]:
     )
 
 
-_PROGRAMME_ORDER = (ActionLine.position, Theme.position, Result.position, Activity.position)
+@dataclass(frozen=True)
+class _Structure:
+    """Where an activity stands in the structure, as a period shows it: a published period as
+    it was at publication (the snapshot in published_activity), any other as it is now."""
+
+    snapshot: type[PublishedActivity] | None
+    line_number: ColumnElement  # type: ignore[type-arg]
+    line_title: ColumnElement  # type: ignore[type-arg]
+    line_position: ColumnElement  # type: ignore[type-arg]
+    theme_title: ColumnElement  # type: ignore[type-arg]
+    theme_position: ColumnElement  # type: ignore[type-arg]
+    result_number: ColumnElement  # type: ignore[type-arg]
+    result_title: ColumnElement  # type: ignore[type-arg]
+    result_note: ColumnElement  # type: ignore[type-arg]
+    result_position: ColumnElement  # type: ignore[type-arg]
+    label: ColumnElement  # type: ignore[type-arg]
+    title: ColumnElement  # type: ignore[type-arg]
+    position: ColumnElement  # type: ignore[type-arg]
+
+    @property
+    def order(self) -> tuple[ColumnElement, ...]:  # type: ignore[type-arg]
+        return (self.line_position, self.theme_position, self.result_position, self.position)
+
+    def join(self, statement: Select, period: PeriodRow | None) -> Select:  # type: ignore[type-arg]
+        if self.snapshot is None:
+            return statement
+        return statement.outerjoin(
+            self.snapshot,
+            and_(
+                self.snapshot.period_id == _period_id(period),
+                self.snapshot.activity_id == Activity.id,
+            ),
+        )
+
+
+def _structure(period: PeriodRow | None) -> _Structure:
+    live = (
+        ActionLine.number,
+        ActionLine.title,
+        ActionLine.position,
+        Theme.title,
+        Theme.position,
+        Result.number,
+        Result.title,
+        Result.note,
+        Result.position,
+        Activity.label,
+        Activity.title,
+        Activity.position,
+    )
+    if period is None or not period.published:
+        return _Structure(None, *live)  # type: ignore[arg-type]
+    snapshot = aliased(PublishedActivity)
+    recorded = (
+        snapshot.action_line_number,
+        snapshot.action_line_title,
+        snapshot.action_line_position,
+        snapshot.theme_title,
+        snapshot.theme_position,
+        snapshot.result_number,
+        snapshot.result_title,
+        snapshot.result_note,
+        snapshot.result_position,
+        snapshot.activity_label,
+        snapshot.activity_title,
+        snapshot.activity_position,
+    )
+    # The snapshot wins; the live structure only fills in for a period without one.
+    columns = [
+        func.coalesce(then, now).label(f"s{index}")
+        for index, (then, now) in enumerate(zip(recorded, live, strict=True))
+    ]
+    return _Structure(snapshot, *columns)  # type: ignore[arg-type]
 
 
 def _filtered_activity_ids(
@@ -307,21 +380,22 @@ def _filtered_activity_ids(
 ) -> Select:  # type: ignore[type-arg]
     """The ids of the matching activities, in programme order."""
     pointer = status_pointer(period)
-    statement = (
+    structure = _structure(period)
+    statement = structure.join(
         select(Activity.id)
         .join(Result, Result.id == Activity.result_id)
         .join(Theme, Theme.id == Result.theme_id)
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
-        .outerjoin(pointer, _current_status_join(period))
-        .where(Result.programme_id == programme_id, _visible_in_period(period))
-        .order_by(*_PROGRAMME_ORDER)
-    )
+        .outerjoin(pointer, _current_status_join(period)),
+        period,
+    ).where(Result.programme_id == programme_id, _visible_in_period(period))
+    statement = statement.order_by(*structure.order)
     if filters.statuses:
         statement = statement.where(pointer.status.in_([s.value for s in filters.statuses]))
     if filters.action_line is not None:
-        statement = statement.where(ActionLine.number == filters.action_line)
+        statement = statement.where(structure.line_number == filters.action_line)
     if filters.result is not None:
-        statement = statement.where(Result.number == filters.result)
+        statement = statement.where(structure.result_number == filters.result)
     if filters.organisation:
         statement = statement.where(
             Activity.id.in_(
@@ -339,18 +413,19 @@ def _activity_select(period: PeriodRow | None) -> Select:  # type: ignore[type-a
     """Activities with their place in the structure and their current status, in order."""
     pointer = status_pointer(period)
     approved = aliased(StatusApproved)
-    return (
+    structure = _structure(period)
+    statement = (
         select(
             Activity.id,
-            ActionLine.number,
-            ActionLine.title,
+            structure.line_number,
+            structure.line_title,
             Theme.id,
-            Theme.title,
-            Result.number,
-            Result.title,
-            Result.note,
-            Activity.label,
-            Activity.title,
+            structure.theme_title,
+            structure.result_number,
+            structure.result_title,
+            structure.result_note,
+            structure.label,
+            structure.title,
             StatusUpdate.status,
             StatusUpdate.explanation,
             StatusUpdate.version,
@@ -367,8 +442,8 @@ def _activity_select(period: PeriodRow | None) -> Select:  # type: ignore[type-a
             approved,
             and_(approved.activity_id == Activity.id, approved.period_id == _period_id(period)),
         )
-        .order_by(*_PROGRAMME_ORDER)
     )
+    return structure.join(statement, period).order_by(*structure.order)
 
 
 def _activity_row(record) -> ActivityRow:  # type: ignore[no-untyped-def]
@@ -483,7 +558,10 @@ def list_action_lines(session: Session, programme_id: int) -> list[tuple[int, st
 
 
 def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -> Board:
-    """Per action line, the number of activities in each status: one aggregate query."""
+    """Per action line, the number of activities in each status: one aggregate query (two
+    for a period in progress, whose action lines are today's)."""
+    if period is not None and period.published:
+        return _published_board(session, programme, period)
     rows = (
         _rows(session)
         .execute(
@@ -520,6 +598,47 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
             ActionLineSummary(number, title, counts[number])
             for number, title in lines
             if number in current_lines or counts[number].total
+        ],
+        totals=totals,
+    )
+
+
+def _published_board(session: Session, programme: ProgrammeRow, period: PeriodRow) -> Board:
+    """The board of a published period: its action lines as they were at publication."""
+    pointer = status_pointer(period)
+    structure = _structure(period)
+    aggregate = _rows(session).execute(
+        structure.join(
+            select(
+                structure.line_number,
+                structure.line_title,
+                func.min(structure.line_position),
+                pointer.status,
+                func.count(Activity.id),
+            )
+            .select_from(Activity)
+            .join(Result, Result.id == Activity.result_id)
+            .join(Theme, Theme.id == Result.theme_id)
+            .join(ActionLine, ActionLine.id == Theme.action_line_id)
+            .join(pointer, _current_status_join(period)),
+            period,
+        )
+        .where(Result.programme_id == programme.id)
+        .group_by(structure.line_number, structure.line_title, pointer.status)
+    )
+    lines: dict[int, tuple[int, str, StatusCounts]] = {}
+    totals = StatusCounts()
+    for number, title, position, status, count in aggregate:
+        key = Status(status) if status else None
+        entry = lines.setdefault(number, (position, title, StatusCounts()))
+        entry[2].counts[key] = count
+        totals.counts[key] = totals.counts.get(key, 0) + count
+    return Board(
+        programme=programme,
+        period=period,
+        action_lines=[
+            ActionLineSummary(number, title, counts)
+            for number, (_, title, counts) in sorted(lines.items(), key=lambda item: item[1][0])
         ],
         totals=totals,
     )

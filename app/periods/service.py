@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session
 
 from app.accounts.models import Role
@@ -27,7 +27,7 @@ from app.audit import service as audit
 from app.board import readmodel
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
-from app.periods.models import PeriodTransition
+from app.periods.models import PeriodTransition, PublishedActivity
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -247,6 +247,8 @@ def move_period(
     carried = 0
     if move == "open":
         carried = carry_over(session, period=period, actor=actor)
+    if chosen.target == PeriodState.published:
+        snapshot_structure(session, period_id=period.id)  # type: ignore[arg-type]
     session.add(
         PeriodTransition(
             period_id=period.id,
@@ -347,6 +349,53 @@ def carry_over(session: Session, *, period: ReportingPeriod, actor: CurrentUser)
     session.add_all(added)
     session.flush()
     return len(added)
+
+
+def snapshot_structure(session: Session, *, period_id: int) -> None:
+    """Record where every activity the period reports on stands in the structure now (at
+    publication), so that the published period keeps showing it that way."""
+    session.execute(delete(PublishedActivity).where(PublishedActivity.period_id == period_id))
+    session.execute(
+        insert(PublishedActivity).from_select(
+            [
+                "period_id",
+                "activity_id",
+                "action_line_number",
+                "action_line_title",
+                "action_line_position",
+                "theme_title",
+                "theme_position",
+                "result_number",
+                "result_title",
+                "result_note",
+                "result_position",
+                "activity_label",
+                "activity_title",
+                "activity_position",
+            ],
+            select(
+                StatusApproved.period_id,
+                Activity.id,
+                ActionLine.number,
+                ActionLine.title,
+                ActionLine.position,
+                Theme.title,
+                Theme.position,
+                Result.number,
+                Result.title,
+                Result.note,
+                Result.position,
+                Activity.label,
+                Activity.title,
+                Activity.position,
+            )
+            .join(Activity, Activity.id == StatusApproved.activity_id)
+            .join(Result, Result.id == Activity.result_id)
+            .join(Theme, Theme.id == Result.theme_id)
+            .join(ActionLine, ActionLine.id == Theme.action_line_id)
+            .where(StatusApproved.period_id == period_id),
+        )
+    )
 
 
 def transitions(session: Session, period_id: int) -> list[PeriodTransition]:

@@ -316,8 +316,11 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
                     )
     session.flush()
     if publish_when_loaded:
+        from app.periods.service import snapshot_structure
+
         period.state = PeriodState.published
         period.published_at = utc_now()
+        snapshot_structure(session, period_id=period.id)  # type: ignore[arg-type]
         session.add(
             PeriodTransition(
                 period_id=period.id,
