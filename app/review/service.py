@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from markupsafe import Markup
 from sqlalchemy import select
@@ -278,10 +277,6 @@ class Proposal:
     flags: list[str]
     state: str  # "waiting", "answered" or "sent_back"
     notes: list[ReviewNote] = field(default_factory=list)
-
-    @property
-    def updated_at(self) -> datetime:
-        return self.update.created_at
 
 
 def counted_texts(session: Session, period_id: int) -> dict[int, tuple[Status, str]]:
