@@ -505,6 +505,55 @@ def _choose_round(session, programme, wanted: str | None):  # type: ignore[no-un
     raise typer.Exit(code=1)
 
 
+@cli.command("export")
+def export_command(
+    period: Annotated[str, typer.Option(help="Period id or name")],
+    format: Annotated[str, typer.Option(help="docx, odt, pdf, xlsx, ods, csv or json")],
+    output: Annotated[Path, typer.Option(help="File to write (replaced if it exists)")],
+    programme: Annotated[
+        str | None, typer.Option(help="Programme slug (default: the only programme)")
+    ] = None,
+    action_line: Annotated[int | None, typer.Option(help="Only this action line")] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="Only activities this organisation (code) leads or is in")
+    ] = None,
+    status: Annotated[
+        list[str] | None, typer.Option(help="Only this status (code); repeat for more")
+    ] = None,
+    language: Annotated[str, typer.Option(help="Language of the document: nl or en")] = "nl",
+) -> None:
+    """Export a period's progress table to a file.
+
+    A published period is exported as it was published; its export is made once and stored,
+    so a second export of it is read from storage. Any other period is exported as it stands,
+    marked as a draft. Exits 1 on an unknown period, format, status or language.
+    """
+    from app.exports import service
+    from app.programmes.models import ReportingPeriod
+
+    def action(session):  # type: ignore[no-untyped-def]
+        fmt = service.get_format(format)
+        filters = service.parse_filters(
+            action_line=action_line, organisation=organisation, statuses=status
+        )
+        record = session.get(ReportingPeriod, int(period)) if period.isdigit() else None
+        if record is not None and programme is None:
+            period_id = record.id
+        else:
+            period_id = _choose_round(session, _choose_programme(session, programme), period).id
+        return service.export(
+            session, period_id=period_id, fmt=fmt.key, filters=filters, language=language
+        )
+
+    name, _, content = _in_session(action)
+    try:
+        output.write_bytes(content)
+    except OSError as error:
+        typer.echo(f"voortgang: {output} cannot be written: {error.strerror}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"{output}: {name}, {len(content):,} bytes.")
+
+
 @cli.command("import")
 def import_file(
     file: Annotated[Path, typer.Argument(help="XLSX, ODS or CSV in the layout of an export")],
@@ -584,7 +633,7 @@ def import_file(
         typer.echo(f"voortgang: {refused} rows refused; nothing was changed.", err=True)
         raise typer.Exit(code=1)
     if apply:
-        typer.echo(f"Applied {len(outcome.applied)} changes.")
+        typer.echo(f"Changes applied: {len(outcome.applied)}.")
     elif checked.changes:
         typer.echo("Preview only: run again with --apply to apply these changes.")
 

@@ -83,8 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.exports.routes import router as exports_router
     from app.imports.routes import router as imports_router
     from app.jobs.routes import router as jobs_router
-    from app.public.routes import router as public_router
     from app.periods.routes import router as periods_router
+    from app.public.routes import router as public_router
     from app.reminders.routes import router as reminders_router
     from app.review.routes import router as review_router
 
@@ -151,16 +151,116 @@ class LanguageAndHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+# The largest multipart form body read to find its CSRF token (uploads are smaller: see
+# app/imports/parsing.py); a larger one is refused before the app sees it.
+MAX_MULTIPART_BYTES = 20 * 1024 * 1024
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+MULTIPART_STAND_IN = b"application/x-voortgang-multipart"
+
+
 class CSRFMiddleware:
     """asgi-csrf (a signed double-submit cookie) as a Starlette middleware: every POST,
     PUT, PATCH and DELETE must carry the token in the form field `csrftoken` or the header
-    `x-csrftoken`; requests with a bearer token (the API) need none."""
+    `x-csrftoken`; requests with a bearer token (the API) need none.
+
+    asgi-csrf reads urlencoded forms itself, but its multipart reading no longer works with
+    current python-multipart. So for a multipart form (a file upload) this reads the body once
+    with Starlette's parser and hands asgi-csrf the token as the header (the header the request
+    sent, else the form's field), under a stand-in content type so that asgi-csrf never parses
+    the body itself; the app then gets the original request back. asgi-csrf still decides."""
 
     def __init__(self, app, **options) -> None:  # type: ignore[no-untyped-def]
-        self.app = asgi_csrf(app, **options)
+        self.app = asgi_csrf(_RestoreContentType(app), **options)
 
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if not _unsafe_multipart(scope):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > MAX_MULTIPART_BYTES:
+                await _plain_response(send, 413, "Request body too large.")
+                return
+            if not message.get("more_body", False):
+                break
+        content = bytes(body)
+
+        def replay():  # type: ignore[no-untyped-def]
+            sent = False
+
+            async def receive_again():  # type: ignore[no-untyped-def]
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": content, "more_body": False}
+
+            return receive_again
+
+        headers = dict(scope["headers"])
+        token = headers.get(b"x-csrftoken", b"").decode("latin-1")
+        if not token:
+            from starlette.requests import Request
+
+            try:
+                form = await Request(scope, replay()).form()
+                token = str(form.get("csrftoken") or "")
+                await form.close()
+            except Exception:  # noqa: BLE001 - a malformed body has no token: refused below
+                token = ""
+        checked = [
+            (name, value)
+            for name, value in scope["headers"]
+            if name not in (b"x-csrftoken", b"content-type")
+        ]
+        checked += [
+            (b"x-csrftoken", token.encode("latin-1", "replace")),
+            (b"content-type", MULTIPART_STAND_IN),
+        ]
+        original = headers[b"content-type"]
+        await self.app(
+            {**scope, "headers": checked, "voortgang.content_type": original}, replay(), send
+        )
+
+
+class _RestoreContentType:
+    """Inside asgi-csrf: give the app the multipart request's own content type back."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        original = scope.get("voortgang.content_type")
+        if original is not None:
+            headers = [(n, v) for n, v in scope["headers"] if n != b"content-type"]
+            scope = {**scope, "headers": [*headers, (b"content-type", original)]}
         await self.app(scope, receive, send)
+
+
+def _unsafe_multipart(scope) -> bool:  # type: ignore[no-untyped-def]
+    if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+        return False
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+    return content_type.decode("latin-1").lower().startswith("multipart/form-data")
+
+
+async def _plain_response(send, status: int, text: str) -> None:  # type: ignore[no-untyped-def]
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _csrf_failed(scope, send, message_id) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,112 @@
-"""Stub: being written."""
+"""Bulk update by spreadsheet: the upload form, the upload (a preview job) and applying a
+preview (an apply job). The job pages show the outcome (templates/jobs/result_import_*.html).
+
+The upload form works with htmx (the CSRF token in the x-csrftoken header) and without
+JavaScript (the token as a form field, read for asgi-csrf by CSRFMiddleware in app/main.py).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from babel.numbers import format_decimal
+from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app.board import readmodel
+from app.deps import SessionDep
+from app.i18n import get_language, gettext
+from app.imports import parsing, service
+from app.jobs import service as jobs
+from app.periods import service as periods
+from app.permissions import CurrentUserDep, client_address
+from app.programmes.models import PeriodState
+from app.web import is_htmx, render
 
 router = APIRouter()
+
+
+def _form(
+    request: Request, session: Session, period_id: int, *, error: str = "", status_code: int = 200
+) -> Response:
+    record = periods.get_period(session, period_id)
+    programme = next(p for p in readmodel.list_programmes(session) if p.id == record.programme_id)
+    # An htmx upload swaps just the form (with its error) back in.
+    return render(
+        request,
+        "imports/upload.html",
+        {
+            "programme": programme,
+            "period": record,
+            "accepts_changes": record.state in (PeriodState.open, PeriodState.in_review),
+            "state_label": periods.state_label,
+            "error": error,
+            "max_megabytes": parsing.MAX_FILE_BYTES // 1024 // 1024,
+            "max_rows": format_decimal(parsing.MAX_ROWS, locale=get_language()),
+        },
+        block="form",
+        status_code=status_code,
+    )
+
+
+@router.get("/periods/{period_id}/import", name="import_form", include_in_schema=False)
+def import_form(request: Request, session: SessionDep, period_id: int) -> Response:
+    return _form(request, session, period_id)
+
+
+@router.post("/periods/{period_id}/import", name="import_upload", include_in_schema=False)
+def import_upload(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    background: BackgroundTasks,
+    period_id: int,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    if file is None or not file.filename:
+        return _form(
+            request, session, period_id, error=gettext("Choose a file to upload."), status_code=422
+        )
+    # One byte more than allowed is enough to know the file is too big.
+    content = file.file.read(parsing.MAX_FILE_BYTES + 1)
+    try:
+        job = service.submit_preview(
+            session,
+            period_id=period_id,
+            content=content,
+            filename=file.filename,
+            user=user,
+            language=get_language(),
+        )
+    except parsing.ImportFileError as error:
+        return _form(request, session, period_id, error=error.message, status_code=422)
+    jobs.run_after_response(request, session, background, job)
+    return _to_job(request, job.id)  # type: ignore[arg-type]
+
+
+def _to_job(request: Request, job_id: int) -> Response:
+    """To the job's page: a redirect, or for htmx a full page load (not a swap)."""
+    location = request.url_for("job", job_id=job_id).path
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+@router.post("/jobs/{job_id}/apply", name="import_apply", include_in_schema=False)
+def import_apply(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    background: BackgroundTasks,
+    job_id: int,
+) -> Response:
+    job = service.submit_apply(
+        session,
+        preview_job_id=job_id,
+        user=user,
+        language=get_language(),
+        address=client_address(request),
+    )
+    jobs.run_after_response(request, session, background, job)
+    return RedirectResponse(request.url_for("job", job_id=job.id).path, status_code=303)

@@ -1,0 +1,675 @@
+"""Bulk update by spreadsheet: a dry run that says per row what it would do, and applying all
+rows or none, each change through `record_status` (versioned, audited and reviewed like an
+edit on the web page, recorded as imported).
+
+The rules are the editing rules: a row changes an activity only if the user may edit it, the
+period accepts changes from them, and nobody saved a newer version since the export the file
+was made from. Rows that change nothing are never refused for these reasons, so an editor can
+send back a whole export with only their own activities changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.accounts.models import Role, User
+from app.accounts.service import CurrentUser, as_current_user
+from app.activities.models import Status, StatusUpdate, UpdateSource
+from app.activities.presentation import STATUS_STYLES
+from app.activities.service import (
+    FieldErrors,
+    can_edit,
+    ensure_period_accepts,
+    latest_update,
+    record_status,
+    validate_status_form,
+)
+from app.audit import service as audit
+from app.board import readmodel
+from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.exports.columns import KEYS
+from app.i18n import gettext, ngettext
+from app.imports import parsing
+from app.imports.parsing import SheetRow
+from app.jobs import service as jobs
+from app.jobs.models import Job, JobState, StoredFile
+from app.periods.service import PeriodClosed, get_period
+from app.programmes.models import Activity, PeriodState, ReportingPeriod, Result
+
+CHANGE = "change"
+UNCHANGED = "unchanged"
+REFUSED = "refused"
+OUTCOMES = (CHANGE, UNCHANGED, REFUSED)
+
+PREVIEW_JOB = "import_preview"
+APPLY_JOB = "import_apply"
+# Longer uploaded file names are shortened (a stored file's name has at most 300 characters).
+MAX_FILENAME_LENGTH = 200
+# Refusals named in the message of an apply that found the data changed since the preview.
+REFUSALS_IN_MESSAGE = 10
+
+
+class ImportRefused(DomainError):
+    """The import cannot be applied (as a whole); nothing was changed."""
+
+    status_code = 409
+
+
+@dataclass
+class Problem:
+    column: str  # as the file names it ("Toelichting (K)"); empty for the row as a whole
+    message: str
+
+
+@dataclass
+class PreviewLine:
+    """What one row of the file does. JSON-serialisable (the preview job keeps it)."""
+
+    row: int
+    activity_id: int | None
+    activity: str
+    outcome: str = UNCHANGED
+    status_from: str | None = None
+    status_to: str | None = None
+    # The new explanation of a change; the old one only when it changes.
+    explanation: str | None = None
+    explanation_from: str | None = None
+    # The version the row was exported from: what a change is based on.
+    based_on_version: int | None = None
+    note: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def status_changed(self) -> bool:
+        return self.status_from != self.status_to
+
+    @property
+    def explanation_changed(self) -> bool:
+        return self.explanation_from is not None
+
+
+@dataclass
+class Preview:
+    period_id: int
+    period: str
+    lines: list[PreviewLine]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+    @property
+    def changes(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.outcome == CHANGE]
+
+    @property
+    def refused(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.outcome == REFUSED]
+
+    def counts(self) -> dict[str, int]:
+        return {outcome: self.count(outcome) for outcome in OUTCOMES}
+
+    def summary(self) -> str:
+        return gettext(
+            "Rows: %(rows)d; changes: %(change)d; unchanged: %(unchanged)d; refused: %(refused)d."
+        ) % {"rows": len(self.lines), **self.counts()}
+
+    def as_result(self) -> dict[str, Any]:
+        """For the preview job's result page (and JSON)."""
+        return {
+            "period_id": self.period_id,
+            "period": self.period,
+            "counts": self.counts(),
+            "lines": [
+                asdict(line) | {"explanation_changed": line.explanation_changed}
+                for line in self.lines
+            ],
+        }
+
+
+@dataclass
+class ApplyResult:
+    preview: Preview
+    applied: list[StatusUpdate]  # empty when anything was refused
+
+
+def _normalise(text: str) -> str:
+    """Explanations compare as the edit form stores them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _period_row(period: ReportingPeriod) -> readmodel.PeriodRow:
+    return readmodel.PeriodRow(
+        period.id,  # type: ignore[arg-type]
+        period.name,
+        period.reference_date,
+        PeriodState(period.state),
+        period.deadline,
+    )
+
+
+def _activity_text(row: readmodel.ActivityRow) -> str:
+    number = f"{row.result_number}.{row.label}" if row.label else str(row.result_number)
+    return f"{number} {row.title}"
+
+
+class _Checker:
+    """Checks the rows of one file against one period, with the data read once."""
+
+    def __init__(
+        self,
+        session: Session,
+        period: ReportingPeriod,
+        user: CurrentUser,
+        rows: Sequence[SheetRow],
+        columns: Mapping[str, str] | None,
+    ) -> None:
+        self.session = session
+        self.period = period
+        self.user = user
+        self.columns = {key: parsing.column_name(key) for key in KEYS} | dict(columns or {})
+        listing = readmodel.list_activities(session, period.programme_id, _period_row(period))
+        self.activities = {row.id: row for row in listing.rows}
+        self.first_row: dict[int, int] = {}
+        # Where the ids the period does not show belong (another programme, or retired).
+        wanted = set()
+        for row in rows:
+            try:
+                wanted.add(parsing.parse_whole_number(row.values.get("activity_id", "")))
+            except ValueError:
+                continue
+        unknown = list(wanted - set(self.activities))
+        self.programme_of: dict[int, int] = {}
+        if unknown:
+            self.programme_of = dict(
+                session.execute(
+                    select(Activity.id, Result.programme_id)
+                    .join(Result, Result.id == Activity.result_id)
+                    .where(Activity.id.in_(unknown))  # type: ignore[union-attr]
+                ).all()
+            )
+
+    def problem(self, key: str, message: str) -> Problem:
+        return Problem(self.columns[key], message)
+
+    def check(self, row: SheetRow) -> PreviewLine:
+        values = row.values
+        line = PreviewLine(row=row.number, activity_id=None, activity=values.get("activity", ""))
+        raw_id = values.get("activity_id", "").strip()
+        if not raw_id:
+            return self.refuse(
+                line,
+                self.problem(
+                    "activity_id",
+                    gettext(
+                        "No activity id: this column says which activity the row is about. "
+                        "Copy the row from an export."
+                    ),
+                ),
+            )
+        try:
+            activity_id = parsing.parse_whole_number(raw_id)
+        except ValueError:
+            return self.refuse(
+                line,
+                self.problem(
+                    "activity_id",
+                    gettext("%(value)s is not an activity id.") % {"value": repr(raw_id)},
+                ),
+            )
+        line.activity_id = activity_id
+        if activity_id in self.first_row:
+            return self.refuse(
+                line,
+                self.problem(
+                    "activity_id",
+                    gettext("Activity %(id)s is also in row %(row)s; give each activity one row.")
+                    % {"id": activity_id, "row": self.first_row[activity_id]},
+                ),
+            )
+        self.first_row[activity_id] = row.number
+        current = self.activities.get(activity_id)
+        if current is None:
+            return self.refuse(line, self.problem("activity_id", self.unknown(activity_id)))
+        line.activity = _activity_text(current)
+
+        problems: list[Problem] = []
+        raw_version = values.get("version", "").strip()
+        version: int | None = None
+        if raw_version:
+            try:
+                version = parsing.parse_whole_number(raw_version)
+            except ValueError:
+                problems.append(
+                    self.problem(
+                        "version",
+                        gettext(
+                            "%(value)s is not a version number. Leave this column as the "
+                            "export wrote it."
+                        )
+                        % {"value": repr(raw_version)},
+                    )
+                )
+        line.based_on_version = version
+        raw_status = values.get("status", "").strip()
+        raw_explanation = values.get("explanation", "")
+        if not raw_status and not raw_explanation.strip() and not raw_version:
+            # Exported without a status, and left that way.
+            line.note = gettext("No status in the file: nothing changes.")
+            return line
+        parsed = parsing.parse_status(raw_status) if raw_status else None
+        if (parsed, _normalise(raw_explanation)) == (
+            current.status,
+            _normalise(current.explanation),
+        ):
+            # As it is now (whatever the rules would say about it as a new version).
+            line.status_from = line.status_to = current.status.value if current.status else None
+            return line
+        if version is not None and version != current.version:
+            exported = self.session.scalar(
+                select(StatusUpdate).where(
+                    StatusUpdate.activity_id == activity_id,
+                    StatusUpdate.period_id == self.period.id,
+                    StatusUpdate.version == version,
+                )
+            )
+            if exported is not None and (parsed, _normalise(raw_explanation)) == (
+                exported.status,
+                _normalise(exported.explanation),
+            ):
+                # The row is as exported: it does not undo what someone saved since.
+                line.status_from = line.status_to = current.status.value if current.status else None
+                line.note = gettext(
+                    "Changed by someone else since the export (now version %(version)s); this "
+                    "row leaves that as it is."
+                ) % {"version": current.version}
+                return line
+        try:
+            status, explanation = validate_status_form(
+                parsed.value if parsed else raw_status, raw_explanation
+            )
+        except FieldErrors as invalid:
+            status, explanation = parsed, _normalise(raw_explanation)
+            if "status" in invalid.errors:
+                message = invalid.errors["status"]
+                if raw_status:
+                    message = gettext("Unknown status %(value)s; use one of: %(statuses)s.") % {
+                        "value": repr(raw_status),
+                        "statuses": "; ".join(
+                            gettext(style.label) for style in STATUS_STYLES.values()
+                        ),
+                    }
+                problems.append(self.problem("status", message))
+            if "explanation" in invalid.errors:
+                problems.append(self.problem("explanation", invalid.errors["explanation"]))
+        if problems:
+            return self.refuse(line, *problems)
+        assert status is not None
+
+        line.status_from = current.status.value if current.status else None
+        line.status_to = status.value
+        if version != current.version:
+            return self.refuse(
+                line,
+                self.problem(
+                    "version",
+                    gettext(
+                        "Someone changed this activity after the export was made (the file has "
+                        "version %(file)s, it is now at version %(current)s). Export again, or "
+                        "make this change on the activity's page."
+                    )
+                    % {
+                        "file": version if version is not None else "-",
+                        "current": current.version if current.version is not None else "-",
+                    },
+                ),
+            )
+        period_problem = self.period_problem(activity_id)
+        if period_problem:
+            problems.append(Problem("", period_problem))
+        if not can_edit(self.user, {organisation.id for organisation in current.organisations}):
+            problems.append(
+                Problem(
+                    "",
+                    gettext(
+                        "Not your organisation: only editors of %(organisations)s (or a "
+                        "coordinator) may change this activity."
+                    )
+                    % {"organisations": ", ".join(o.code for o in current.organisations) or "-"},
+                )
+            )
+        if problems:
+            return self.refuse(line, *problems)
+        line.outcome = CHANGE
+        line.explanation = explanation
+        if _normalise(current.explanation) != explanation:
+            line.explanation_from = current.explanation
+        return line
+
+    def unknown(self, activity_id: int) -> str:
+        programme_id = self.programme_of.get(activity_id)
+        if programme_id is None:
+            return gettext("There is no activity %(id)s.") % {"id": activity_id}
+        if programme_id != self.period.programme_id:
+            return gettext("Activity %(id)s is not part of this programme.") % {"id": activity_id}
+        return gettext("Activity %(id)s is no longer part of %(period)s (it was retired).") % {
+            "id": activity_id,
+            "period": self.period.name,
+        }
+
+    def period_problem(self, activity_id: int) -> str | None:
+        """Why the period does not take a change of this activity from this user, if so."""
+        current = None
+        if self.period.state == PeriodState.in_review and not self.user.at_least(Role.coordinator):
+            # During review an editor may change what was sent back to them.
+            current = latest_update(
+                self.session,
+                activity_id=activity_id,
+                period_id=self.period.id,  # type: ignore[arg-type]
+            )
+        try:
+            ensure_period_accepts(
+                self.session,
+                period_id=self.period.id,  # type: ignore[arg-type]
+                user=self.user,
+                current=current,
+            )
+        except PeriodClosed as closed:
+            return closed.message
+        return None
+
+    @staticmethod
+    def refuse(line: PreviewLine, *problems: Problem) -> PreviewLine:
+        line.outcome = REFUSED
+        line.status_from = line.status_to = None
+        line.problems.extend(problems)
+        return line
+
+
+def preview(
+    session: Session,
+    *,
+    period_id: int,
+    rows: Sequence[SheetRow],
+    user: CurrentUser,
+    columns: Mapping[str, str] | None = None,
+) -> Preview:
+    """A dry run: per row, the change it makes, or that it changes nothing, or why it is
+    refused. Changes nothing. `columns` names the columns as the file does, for messages."""
+    period = get_period(session, period_id)
+    checker = _Checker(session, period, user, rows, columns)
+    return Preview(period_id, period.name, [checker.check(row) for row in rows])
+
+
+def apply(
+    session: Session,
+    *,
+    period_id: int,
+    rows: Sequence[SheetRow],
+    user: CurrentUser,
+    address: str,
+    filename: str = "",
+    columns: Mapping[str, str] | None = None,
+    progress: jobs.Progress | None = None,
+) -> ApplyResult:
+    """All rows or none. Everything is checked again (the data may have changed since the
+    preview); if any row is refused nothing is written and the refusals are in the result.
+    Otherwise every change goes through record_status (versioned, audited, source "imported")
+    and the import as a whole is audited too. A change refused while writing (someone saved
+    at the same moment) undoes the others and raises ImportRefused."""
+    checked = preview(session, period_id=period_id, rows=rows, user=user, columns=columns)
+    if checked.refused or not checked.changes:
+        return ApplyResult(checked, [])
+    if progress:
+        count = len(checked.changes)
+        progress(
+            60,
+            ngettext("Applying %(num)d change…", "Applying %(num)d changes…", count)
+            % {"num": count},
+        )
+    applied: list[StatusUpdate] = []
+    line: PreviewLine | None = None
+    try:
+        with session.begin_nested():
+            for line in checked.changes:
+                assert line.activity_id is not None and line.status_to and line.explanation
+                applied.append(
+                    record_status(
+                        session,
+                        activity_id=line.activity_id,
+                        period_id=period_id,
+                        status=Status(line.status_to),
+                        explanation=line.explanation,
+                        author=user,
+                        based_on_version=line.based_on_version,
+                        source=UpdateSource.imported,
+                        address=address,
+                    )
+                )
+            audit.record(
+                session,
+                actor=user,
+                action="status.import",
+                object_type="period",
+                object_id=period_id,
+                summary=gettext("%(file)s: %(changes)d changes in %(period)s")
+                % {"file": filename or "-", "changes": len(applied), "period": checked.period},
+                details={
+                    "filename": filename,
+                    "rows": len(checked.lines),
+                    "changed": [
+                        {
+                            "row": changed.row,
+                            "activity_id": update.activity_id,
+                            "version": update.version,
+                        }
+                        for changed, update in zip(checked.changes, applied, strict=True)
+                    ],
+                    "unchanged": checked.count(UNCHANGED),
+                },
+                address=address,
+            )
+    except DomainError as error:
+        assert line is not None
+        raise ImportRefused(
+            gettext("Nothing was changed. Row %(row)s (activity %(id)s): %(reason)s")
+            % {"row": line.row, "id": line.activity_id, "reason": error.message}
+        ) from error
+    return ApplyResult(checked, applied)
+
+
+def refusals_message(checked: Preview) -> str:
+    """The refused rows in one message (the first few), for a job that failed and the CLI."""
+    refused = checked.refused
+    described = [
+        gettext("row %(row)s: %(reasons)s")
+        % {
+            "row": line.row,
+            "reasons": " ".join(
+                f"{problem.column}: {problem.message}" if problem.column else problem.message
+                for problem in line.problems
+            ),
+        }
+        for line in refused[:REFUSALS_IN_MESSAGE]
+    ]
+    if len(refused) > REFUSALS_IN_MESSAGE:
+        described.append(gettext("and %(num)d more") % {"num": len(refused) - REFUSALS_IN_MESSAGE})
+    return (
+        ngettext(
+            "Nothing was changed: %(num)d row is refused.",
+            "Nothing was changed: %(num)d rows are refused.",
+            len(refused),
+        )
+        % {"num": len(refused)}
+        + " "
+        + "; ".join(described)
+    )
+
+
+# -- jobs: the preview and the apply run outside the request -------------------------------
+
+
+def submit_preview(
+    session: Session,
+    *,
+    period_id: int,
+    content: bytes,
+    filename: str,
+    user: CurrentUser,
+    language: str,
+) -> Job:
+    """Check the file enough to refuse a bad one at once (format, size, columns), keep it,
+    and queue the dry run."""
+    period = get_period(session, period_id)
+    name = PurePath(filename).name
+    if len(name) > MAX_FILENAME_LENGTH:  # kept with the file; the extension says its format
+        suffix = PurePath(name).suffix[:10]
+        name = name[: MAX_FILENAME_LENGTH - len(suffix) - 1] + "…" + suffix
+    sheet = parsing.read_sheet(content, name, header_only=True)
+    stored = jobs.store_file(
+        session,
+        filename=name,
+        media_type=parsing.MEDIA_TYPES[sheet.format],
+        content=content,
+        user_id=user.id,
+    )
+    return jobs.submit(
+        session,
+        kind=PREVIEW_JOB,
+        params={
+            "file_id": stored.id,
+            "period_id": period.id,
+            "filename": name,
+            "language": language,
+            "title": gettext("Bulk update of %(period)s: preview of %(file)s")
+            % {"period": period.name, "file": name},
+        },
+        user=user,
+    )
+
+
+def submit_apply(
+    session: Session, *, preview_job_id: int, user: CurrentUser, language: str, address: str
+) -> Job:
+    """Queue applying a finished preview without refusals: for whoever made the preview, or a
+    coordinator. A preview is applied once."""
+    previewed = jobs.get_job(session, preview_job_id, user)
+    if previewed.kind != PREVIEW_JOB:
+        raise NotFound(
+            gettext("Job %(id)s is not a preview of a bulk update.") % {"id": previewed.id}
+        )
+    result = previewed.result or {}
+    if previewed.state != JobState.done:
+        raise ImportRefused(gettext("The preview has not finished; wait for it, then apply."))
+    if result.get("apply_job_id"):
+        raise ImportRefused(gettext("These changes were already submitted to be applied."))
+    counts = result.get("counts", {})
+    if counts.get(REFUSED):
+        raise ImportRefused(
+            gettext(
+                "Rows of this file are refused, so nothing can be applied. Correct them and "
+                "upload the file again."
+            )
+        )
+    if not counts.get(CHANGE):
+        raise InvalidInput(gettext("Nothing to apply: no row changes anything."))
+    params = previewed.params
+    job = jobs.submit(
+        session,
+        kind=APPLY_JOB,
+        params={
+            "file_id": params["file_id"],
+            "period_id": params["period_id"],
+            "filename": params["filename"],
+            "preview_job_id": previewed.id,
+            "language": language,
+            "address": address,
+            "title": gettext("Bulk update of %(period)s: applying %(file)s")
+            % {"period": result.get("period", ""), "file": params["filename"]},
+        },
+        user=user,
+    )
+    previewed.result = {**result, "apply_job_id": job.id}  # a new dict: the JSON is saved
+    session.flush()
+    return job
+
+
+def _job_user(session: Session, job: Job) -> CurrentUser:
+    account = session.get(User, job.created_by_id) if job.created_by_id else None
+    if account is None or not account.active:
+        raise Forbidden(
+            gettext("The account that started this import can no longer change anything.")
+        )
+    return as_current_user(session, account)
+
+
+def _job_sheet(session: Session, job: Job, progress: jobs.Progress) -> parsing.Sheet:
+    progress(10, gettext("Reading the file…"))
+    stored = session.get(StoredFile, job.params["file_id"])
+    if stored is None:
+        raise NotFound(gettext("File %(id)s does not exist") % {"id": job.params["file_id"]})
+    return parsing.read_sheet(stored.content, job.params["filename"])
+
+
+@jobs.handler(PREVIEW_JOB)
+def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
+    user = _job_user(session, job)
+    sheet = _job_sheet(session, job, progress)
+    count = len(sheet.rows)
+    progress(
+        40,
+        ngettext("Checking %(num)d row…", "Checking %(num)d rows…", count) % {"num": count},
+    )
+    checked = preview(
+        session,
+        period_id=job.params["period_id"],
+        rows=sheet.rows,
+        user=user,
+        columns=sheet.columns,
+    )
+    return jobs.Outcome(
+        result=checked.as_result() | {"filename": job.params["filename"]},
+        message=checked.summary(),
+    )
+
+
+@jobs.handler(APPLY_JOB)
+def _apply_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
+    user = _job_user(session, job)
+    sheet = _job_sheet(session, job, progress)
+    progress(30, gettext("Checking every row again…"))
+    outcome = apply(
+        session,
+        period_id=job.params["period_id"],
+        rows=sheet.rows,
+        user=user,
+        address=job.params.get("address", ""),
+        filename=job.params["filename"],
+        columns=sheet.columns,
+        progress=progress,
+    )
+    checked = outcome.preview
+    if checked.refused:
+        raise ImportRefused(refusals_message(checked))
+    applied = len(outcome.applied)
+    return jobs.Outcome(
+        result={
+            "period_id": checked.period_id,
+            "period": checked.period,
+            "filename": job.params["filename"],
+            "preview_job_id": job.params.get("preview_job_id"),
+            "applied": applied,
+            "unchanged": checked.count(UNCHANGED),
+            "changes": [
+                {"row": line.row, "activity_id": line.activity_id, "activity": line.activity}
+                for line in checked.changes
+            ],
+        },
+        message=ngettext("%(num)d change applied.", "%(num)d changes applied.", applied)
+        % {"num": applied},
+    )
