@@ -52,6 +52,18 @@ ROUTE_RULES: dict[str, Rule] = {
     "sign_in_form": Rule.public,
     "sign_in": Rule.public,
     "sign_out": Rule.public,
+    # the public site: published reports only (app/public)
+    "public_index": Rule.public,
+    "public_accessibility": Rule.public,
+    "public_programme": Rule.public,
+    "public_summary": Rule.public,
+    "public_table": Rule.public,
+    "public_data": Rule.public,
+    "public_data_csv": Rule.public,
+    "public_data_json": Rule.public,
+    "public_data_schema": Rule.public,
+    "public_table_pdf": Rule.public,
+    "public_summary_pdf": Rule.public,
     # reading: any signed-in account
     "home": Rule.signed_in,
     "programme_board": Rule.signed_in,
@@ -91,6 +103,7 @@ ROUTE_RULES: dict[str, Rule] = {
     "stored_file": Rule.signed_in,
     # exports (reading) and bulk updates by spreadsheet (the editing rules, per row)
     "create_export": Rule.signed_in,
+    "export_schema": Rule.signed_in,
     "import_form": Rule.editor,
     "import_upload": Rule.editor,
     "import_apply": Rule.editor,

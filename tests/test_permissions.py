@@ -136,7 +136,20 @@ def test_signed_out_visitor_sees_only_the_sign_in_page(seeded_app) -> None:  # t
 def test_rules_follow_the_site_policy(seeded_app) -> None:  # type: ignore[no-untyped-def]
     """Independent of the table: administration is for admins only, changing statuses is
     never for viewers, and nothing but signing in, the language switch and assets is public."""
-    public = {"static", "status_css", "set_language", "sign_in_form", "sign_in", "sign_out"}
+    public = {"static", "status_css", "set_language", "sign_in_form", "sign_in", "sign_out"} | {
+        # the public site: published reports only (tests/test_public.py proves nothing else)
+        "public_index",
+        "public_accessibility",
+        "public_programme",
+        "public_summary",
+        "public_table",
+        "public_data",
+        "public_data_csv",
+        "public_data_json",
+        "public_data_schema",
+        "public_table_pdf",
+        "public_summary_pdf",
+    }
     for route in _routes(seeded_app):
         rule = ROUTE_RULES[route.name]
         path = getattr(route, "path", "")

@@ -1,7 +1,269 @@
-"""Stub: being written."""
+"""The public site: summaries, tables and open data of published reports, without an account.
+
+Every route here has the rule `public` (app/permissions.py) and reads published periods only
+(app/public/service.py). Pages and files are the same for every visitor, so they are kept in
+the app's revision cache per language and address; nothing on them belongs to a session (no
+forms, no CSRF token, no account menu).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date
+from typing import Any
 
-router = APIRouter()
+from babel.dates import format_date as format_date_babel
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from app.cache import RevisionCache
+from app.deps import SessionDep
+from app.errors import NotFound
+from app.exports import service as exports
+from app.exports.columns import COLUMNS
+from app.exports.opendata import json_schema
+from app.i18n import N_, get_language, gettext
+from app.public import charts, narrative, service, summary_pdf
+from app.public.references import link_references
+from app.web import render, templates
+
+router = APIRouter(prefix="/public")
+
+PDF_MEDIA_TYPE = "application/pdf"
+SCHEMA_MEDIA_TYPE = "application/schema+json"
+
+
+def _cached(request: Request, kind: str, build: Callable[[], Any]) -> Any:
+    """What `build` makes, from the revision cache: the same for every visitor with this
+    language and address. The query string is left out on purpose: no public page reads it
+    (the language is in get_language()), and a made-up query must not make the server render
+    a PDF anew."""
+    store: RevisionCache = request.app.state.cache
+    key = ("public", kind, get_language(), request.url.path)
+    return store.get_or_build(request.state.revision, key, build)
+
+
+def _not_found(request: Request, error: NotFound) -> Response:
+    return render(request, "public/not_found.html", {"message": error.message}, status_code=404)
+
+
+def _page(request: Request, build: Callable[[], Response]) -> Response:
+    try:
+        html = _cached(request, "page", lambda: bytes(build().body).decode())
+    except NotFound as error:
+        return _not_found(request, error)
+    return HTMLResponse(html)
+
+
+def _file(
+    request: Request, build: Callable[[], tuple[str, str, bytes]], *, inline: bool = False
+) -> Response:
+    try:
+        name, media_type, content = _cached(request, "file", build)
+    except NotFound as error:
+        return _not_found(request, error)
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+    )
+
+
+# Dates as the text around them writes them: "1 november 2021", "1 November 2021" (British
+# order, as GOV.UK does).
+DATE_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+
+
+def format_date(value: date) -> str:
+    return format_date_babel(value, format="long", locale=DATE_LOCALES.get(get_language(), "nl_NL"))
+
+
+TYPE_LABELS = {
+    "integer": N_("Whole number"),
+    "text": N_("Text"),
+    "datetime": N_("Date and time (ISO 8601, UTC)"),
+}
+
+
+def _context(**values: Any) -> dict[str, Any]:
+    """What every public template gets."""
+    return {
+        "format_date": format_date,
+        "link_references": link_references,
+        "content_lang": _foreign(),
+        **values,
+    }
+
+
+def _anchor_link(request: Request, slug: str, period_id: int) -> narrative.Link:
+    table = request.url_for("public_table", slug=slug, period_id=period_id).path
+    return lambda row: f"{table}#activity-{row.id}"
+
+
+def _foreign() -> str | None:
+    """The language of the programme's texts, when the page is in another."""
+    return None if get_language() == service.CONTENT_LANGUAGE else service.CONTENT_LANGUAGE
+
+
+def _summary_context(request: Request, report: service.PublicReport) -> dict[str, Any]:
+    language = get_language()
+    link = _anchor_link(request, report.programme.slug, report.period.id)
+    context = _context(
+        report=report,
+        programme=report.programme,
+        period=report.period,
+        narrative=narrative.summary(report.rows, report.comparison, language, link),
+        line_texts={
+            line.number: narrative.action_line(line.counts, language)
+            for line in report.board.action_lines
+        },
+        action_line_chart=charts.action_lines_chart(report.board),
+        lines=report.action_lines(),
+    )
+    if report.comparison is not None:
+        context["transition_chart"] = charts.transitions_chart(report.comparison)
+        context["transitions"] = charts.transition_rows(report.comparison)
+    return context
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+@router.get("/", include_in_schema=False, name="public_index")
+def public_index(request: Request, session: SessionDep) -> Response:
+    return _page(
+        request,
+        lambda: render(
+            request,
+            "public/index.html",
+            _context(programmes=service.programmes_with_reports(session)),
+        ),
+    )
+
+
+@router.get("/accessibility", include_in_schema=False, name="public_accessibility")
+def public_accessibility(request: Request) -> Response:
+    return _page(request, lambda: render(request, "public/accessibility.html", _context()))
+
+
+@router.get("/{slug}/", include_in_schema=False, name="public_programme")
+def public_programme(request: Request, session: SessionDep, slug: str) -> Response:
+    """The latest published report of the programme: a stable address to link to."""
+    try:
+        programme, period = service.latest_period(session, slug)
+    except NotFound as error:
+        return _not_found(request, error)
+    target = request.url_for("public_summary", slug=programme.slug, period_id=period.id).path
+    return RedirectResponse(target, status_code=302)
+
+
+@router.get("/{slug}/{period_id}", include_in_schema=False, name="public_summary")
+def public_summary(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
+    def build() -> Response:
+        report = service.report(session, slug, period_id)
+        return render(request, "public/summary.html", _summary_context(request, report))
+
+    return _page(request, build)
+
+
+@router.get("/{slug}/{period_id}/table", include_in_schema=False, name="public_table")
+def public_table(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
+    def build() -> Response:
+        report = service.report(session, slug, period_id, compare=False)
+        return render(
+            request,
+            "public/table.html",
+            _context(
+                report=report,
+                programme=report.programme,
+                period=report.period,
+                lines=report.action_lines(),
+            ),
+        )
+
+    return _page(request, build)
+
+
+@router.get("/{slug}/{period_id}/data", include_in_schema=False, name="public_data")
+def public_data(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
+    def build() -> Response:
+        report = service.report(session, slug, period_id, compare=False)
+        return render(
+            request,
+            "public/data.html",
+            _context(
+                programme=report.programme,
+                period=report.period,
+                activity_count=len(report.rows),
+                derived=report.derived,
+                columns=COLUMNS,
+                type_labels=TYPE_LABELS,
+                publisher=service.PUBLISHER,
+                licence_url=service.LICENCE_URL,
+            ),
+        )
+
+    return _page(request, build)
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def _export(session: Session, slug: str, period_id: int, fmt: str) -> tuple[str, str, bytes]:
+    """The export of the published table (app/exports), the same file staff download."""
+    service.published_period(session, slug, period_id)  # NotFound unless published
+    return exports.export(session, period_id=period_id, fmt=fmt, language=get_language())
+
+
+@router.get("/{slug}/{period_id}/data.csv", include_in_schema=False, name="public_data_csv")
+def public_data_csv(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
+    return _file(request, lambda: _export(session, slug, period_id, "csv"))
+
+
+@router.get("/{slug}/{period_id}/data.json", include_in_schema=False, name="public_data_json")
+def public_data_json(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
+    return _file(request, lambda: _export(session, slug, period_id, "json"))
+
+
+@router.get("/{slug}/{period_id}/schema.json", include_in_schema=False, name="public_data_schema")
+def public_data_schema(
+    request: Request, session: SessionDep, slug: str, period_id: int
+) -> Response:
+    def build() -> tuple[str, str, bytes]:
+        service.published_period(session, slug, period_id)
+        content = json.dumps(json_schema(), ensure_ascii=False, indent=1).encode()
+        return "schema.json", SCHEMA_MEDIA_TYPE, content
+
+    return _file(request, build, inline=True)
+
+
+@router.get("/{slug}/{period_id}/table.pdf", include_in_schema=False, name="public_table_pdf")
+def public_table_pdf(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
+    return _file(request, lambda: _export(session, slug, period_id, "pdf"), inline=True)
+
+
+@router.get("/{slug}/{period_id}/summary.pdf", include_in_schema=False, name="public_summary_pdf")
+def public_summary_pdf(
+    request: Request, session: SessionDep, slug: str, period_id: int
+) -> Response:
+    def build() -> tuple[str, str, bytes]:
+        report = service.report(session, slug, period_id)
+        html = templates.env.get_template("public/summary_pdf.html").render(
+            request=request, **_summary_context(request, report)
+        )
+        summary = gettext("summary")
+        name = f"{_slug(report.period.name)}-{_slug(summary)}.pdf"
+        return name, PDF_MEDIA_TYPE, summary_pdf.render(html)
+
+    return _file(request, build, inline=True)
+
+
+def _slug(text: str) -> str:
+    """A file name part: "Voortgangsrapportage 2021" → "voortgangsrapportage-2021"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "report"
