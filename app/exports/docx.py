@@ -1,0 +1,302 @@
+"""The progress table as a Word document (python-docx): the annex to the letter to Parliament.
+
+A4 landscape; the programme and period in the page header (with DRAFT for a period that is
+not published), the legend and "Page X of Y" in the page footer of every page; per action line
+and theme a table Nr. | Result (objective) | Activities / products | State of affairs |
+Explanation whose header row repeats on every page (`w:tblHeader`) and whose rows never split
+across pages (`w:cantSplit`); a result's number and title are repeated, marked as continued, on
+each of its further rows, so a result that runs over a page stays readable.
+"""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Mm, Pt, RGBColor
+
+from app.exports.table import ActivityLine, ProgressTable, ResultBlock, ThemeBlock
+
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# Column widths (cm) of the five columns, 26.7 cm in all (A4 landscape less 1.5 cm margins).
+WIDTHS = (1.1, 5.2, 5.6, 3.6, 11.2)
+MUTED = "595959"  # 7:1 on white
+HEADER_FILL = "D9E6F2"
+FONT = "Arial"
+
+
+def _set(element, tag: str, **attributes: str):  # type: ignore[no-untyped-def]
+    """Append <tag attributes/> to an oxml element and return it."""
+    child = OxmlElement(tag)
+    for name, value in attributes.items():
+        child.set(qn(f"w:{name}"), value)
+    element.append(child)
+    return child
+
+
+def _shade(cell, fill: str) -> None:  # type: ignore[no-untyped-def]
+    _set(cell._tc.get_or_add_tcPr(), "w:shd", val="clear", color="auto", fill=fill.lstrip("#"))
+
+
+def _field(paragraph, instruction: str) -> None:  # type: ignore[no-untyped-def]
+    """A simple field (PAGE, NUMPAGES) that Word fills in when it lays out the pages."""
+    field = _set(paragraph._p, "w:fldSimple", instr=f" {instruction} ")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+
+
+def _page_numbers(paragraph, template: str) -> None:  # type: ignore[no-untyped-def]
+    """'Page %(page)s of %(pages)s', translated, with the placeholders as fields."""
+    for piece in re.split(r"(%\(page\)s|%\(pages\)s)", template):
+        if piece == "%(page)s":
+            _field(paragraph, "PAGE")
+        elif piece == "%(pages)s":
+            _field(paragraph, "NUMPAGES")
+        elif piece:
+            paragraph.add_run(piece)
+
+
+def _setup(document, table: ProgressTable) -> None:  # type: ignore[no-untyped-def]
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    section.left_margin = section.right_margin = Mm(15)
+    section.top_margin, section.bottom_margin = Mm(18), Mm(18)
+    section.header_distance = section.footer_distance = Mm(8)
+
+    normal = document.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(8.5)
+    normal.paragraph_format.space_after = Pt(2)
+    # The document language, for spelling and screen readers.
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    run_defaults = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    language = run_defaults.find(qn("w:lang"))
+    if language is None:
+        language = _set(run_defaults, "w:lang")
+    tag = "nl-NL" if table.language == "nl" else "en-GB"
+    language.set(qn("w:val"), tag)
+    language.set(qn("w:eastAsia"), tag)
+    for name in ("Title", "Heading 1", "Heading 2"):
+        document.styles[name].font.name = FONT
+    document.styles["Title"].font.size = Pt(20)
+    document.styles["Heading 1"].font.size = Pt(14)
+    document.styles["Heading 2"].font.size = Pt(11)
+
+    properties = document.core_properties
+    properties.title = table.title
+    properties.subject = table.period.name
+    properties.author = "Voortgang"
+    properties.language = tag
+    properties.created = table.generated_at
+
+    usable = Mm(297 - 30)
+    header = section.header.paragraphs[0]
+    header.paragraph_format.tab_stops.add_tab_stop(usable, WD_TAB_ALIGNMENT.RIGHT)
+    header.add_run(table.header_text).font.size = Pt(8)
+    if table.draft:
+        header.add_run("\t")
+        mark = header.add_run(table.texts.draft)
+        mark.bold = True
+        mark.font.size = Pt(10)
+        mark.font.color.rgb = RGBColor(0xA9, 0x00, 0x61)
+
+    footer = section.footer.paragraphs[0]
+    footer.paragraph_format.tab_stops.add_tab_stop(usable, WD_TAB_ALIGNMENT.RIGHT)
+    legend = footer.add_run(
+        f"{table.texts.legend}: "
+        + "   ".join(f"{entry.symbol} {entry.label}" for entry in table.legend)
+        + "\t"
+    )
+    legend.font.size = Pt(7)
+    _page_numbers(footer, table.texts.page)
+
+
+def _title_block(document, table: ProgressTable) -> None:  # type: ignore[no-untyped-def]
+    texts = table.texts
+    if table.draft:
+        notice = document.add_paragraph()
+        notice.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = notice.add_run(texts.draft)
+        run.bold = True
+        run.font.size = Pt(28)
+        run.font.color.rgb = RGBColor(0xA9, 0x00, 0x61)
+        line = document.add_paragraph()
+        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        line.add_run(texts.draft_notice % {"state": table.period.state_label}).bold = True
+    document.add_paragraph(f"{texts.title}: {table.programme.name}", style="Title")
+    facts = document.add_paragraph()
+    facts.add_run(table.period.name).bold = True
+    facts.add_run(f" ({table.period.state_label}) · ")
+    facts.add_run(texts.reference_date % {"date": table.period.reference_date.isoformat()})
+    facts.add_run(" · " + texts.generated % {"time": table.generated_at.strftime("%Y-%m-%d %H:%M")})
+    if table.selection:
+        document.add_paragraph(f"{texts.selection}: " + "; ".join(table.selection))
+
+    document.add_paragraph(texts.legend, style="Heading 2")
+    legend = document.add_table(rows=0, cols=2)
+    legend.alignment = WD_TABLE_ALIGNMENT.LEFT
+    legend.style = "Table Grid"
+    legend.autofit = False
+    legend.columns[0].width, legend.columns[1].width = Cm(1.0), Cm(7.0)
+    for entry in table.legend:
+        cells = legend.add_row().cells
+        cells[0].width, cells[1].width = Cm(1.0), Cm(7.0)
+        symbol = cells[0].paragraphs[0]
+        symbol.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = symbol.add_run(entry.symbol)
+        run.bold = True
+        run.font.color.rgb = RGBColor.from_string(entry.ink.lstrip("#").upper())
+        _shade(cells[0], entry.colour)
+        cells[1].paragraphs[0].add_run(entry.label)
+
+
+# --- The progress tables, as WordprocessingML ---------------------------------------------
+# python-docx's run API looks up and creates properties element by element; the tables (most
+# of the document) are written as XML text and parsed once per table by python-docx's own
+# parser: the same elements, a fraction of the time.
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TWIPS_PER_CM = 567
+
+
+def _xml_text(text: str) -> str:
+    return escape(_INVALID_XML.sub("", text))
+
+
+def _run(text: str, *, bold: bool = False, italic: bool = False, colour: str = "",
+         size: float = 0) -> str:  # fmt: skip
+    properties = (
+        ("<w:b/>" if bold else "")
+        + ("<w:i/>" if italic else "")
+        + (f'<w:color w:val="{colour}"/>' if colour else "")
+        + (f'<w:sz w:val="{round(size * 2)}"/>' if size else "")
+    )
+    return (
+        f"<w:r>{f'<w:rPr>{properties}</w:rPr>' if properties else ''}"
+        f'<w:t xml:space="preserve">{_xml_text(text)}</w:t></w:r>'
+    )
+
+
+def _paragraph(*runs: str) -> str:
+    return f"<w:p>{''.join(runs)}</w:p>"
+
+
+def _cell(width: float, *paragraphs: str, fill: str = "", span: int = 1) -> str:
+    properties = f'<w:tcW w:w="{round(width * _TWIPS_PER_CM)}" w:type="dxa"/>'
+    if span > 1:
+        properties += f'<w:gridSpan w:val="{span}"/>'
+    if fill:
+        properties += f'<w:shd w:val="clear" w:color="auto" w:fill="{fill.lstrip("#")}"/>'
+    return f"<w:tc><w:tcPr>{properties}</w:tcPr>{''.join(paragraphs) or '<w:p/>'}</w:tc>"
+
+
+def _row(*cells: str, header: bool = False) -> str:
+    flags = "<w:cantSplit/>" + ("<w:tblHeader/>" if header else "")
+    return f"<w:tr><w:trPr>{flags}</w:trPr>{''.join(cells)}</w:tr>"
+
+
+def _result_cells(result: ResultBlock, continued: str | None) -> list[str]:
+    if continued is None:
+        return [
+            _cell(WIDTHS[0], _paragraph(_run(f"{result.number}.", bold=True))),
+            _cell(WIDTHS[1], _paragraph(_run(result.title, bold=True))),
+        ]
+    # A further row of the same result: repeated, so a page that starts here says which
+    # result it belongs to, but quieter than the first.
+    return [
+        _cell(WIDTHS[0], _paragraph(_run(f"{result.number}.", colour=MUTED))),
+        _cell(
+            WIDTHS[1],
+            _paragraph(
+                _run(result.title + " ", colour=MUTED), _run(continued, italic=True, colour=MUTED)
+            ),
+        ),
+    ]
+
+
+def _activity_cells(activity: ActivityLine, table: ProgressTable, inks: dict) -> list[str]:  # type: ignore[type-arg]
+    label = f"{activity.label}. " if activity.label else ""
+    title = [_paragraph(_run(label + activity.title))]
+    if activity.organisations:
+        title.append(_paragraph(_run(table.organisations_text(activity), colour=MUTED, size=7.5)))
+    fill, ink = inks.get(activity.status, ("", ""))
+    status = _paragraph(
+        _run(activity.symbol + " ", bold=True, colour=ink), _run(activity.status_label, colour=ink)
+    )
+    explanation = [_paragraph(_run(text)) for text in activity.paragraphs]
+    return [
+        _cell(WIDTHS[2], *title),
+        _cell(WIDTHS[3], status, fill=fill),
+        _cell(WIDTHS[4], *explanation),
+    ]
+
+
+def _theme_table(theme: ThemeBlock, table: ProgressTable, inks: dict) -> str:  # type: ignore[type-arg]
+    texts = table.texts
+    headers = (texts.number, texts.result, texts.activities, texts.status, texts.explanation)
+    rows = [
+        _row(
+            *(
+                _cell(width, _paragraph(_run(text, bold=True)), fill=HEADER_FILL)
+                for width, text in zip(WIDTHS, headers, strict=True)
+            ),
+            header=True,
+        )
+    ]
+    for result in theme.results:
+        if result.note:
+            note = _cell(
+                sum(WIDTHS[2:]), _paragraph(_run(result.note, italic=True)), span=len(WIDTHS) - 2
+            )
+            rows.append(_row(*_result_cells(result, None), note))
+        for index, activity in enumerate(result.activities):
+            first = index == 0 and not result.note
+            rows.append(
+                _row(
+                    *_result_cells(result, None if first else texts.continued),
+                    *_activity_cells(activity, table, inks),
+                )
+            )
+    grid = "".join(f'<w:gridCol w:w="{round(w * _TWIPS_PER_CM)}"/>' for w in WIDTHS)
+    return (
+        f"<w:tbl {nsdecls('w')}><w:tblPr>"
+        '<w:tblStyle w:val="TableGrid"/>'
+        f'<w:tblW w:w="{round(sum(WIDTHS) * _TWIPS_PER_CM)}" w:type="dxa"/>'
+        '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" '
+        'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'
+        f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+    )
+
+
+def render(table: ProgressTable) -> bytes:
+    document = Document()
+    _setup(document, table)
+    _title_block(document, table)
+    # Fill and text colour of each status (the legend's, chosen for contrast).
+    inks = {entry.status: (entry.colour, entry.ink.lstrip("#").upper()) for entry in table.legend}
+    body = document.element.body
+    if not table.action_lines:
+        document.add_paragraph(table.texts.no_activities)
+    for line in table.action_lines:
+        heading = table.texts.action_line_heading % {"number": line.number, "title": line.title}
+        document.add_paragraph(heading, style="Heading 1")
+        for theme in line.themes:
+            document.add_paragraph(
+                theme.title, style="Heading 2"
+            ).paragraph_format.keep_with_next = True
+            body.sectPr.addprevious(parse_xml(_theme_table(theme, table, inks)))
+    buffer = BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,371 @@
+"""The progress table as an OpenDocument text (odfpy): ODF is the Dutch government's open
+standard for documents.
+
+The same layout as the Word document: A4 landscape; programme and period (and DRAFT) in the
+page header; the legend and "Page X of Y" in the page footer of every page; per action line and
+theme a table whose header row repeats on every page (`table:table-header-rows`) and whose
+rows are kept on one page (`fo:keep-together`), with a result's number and title repeated, as
+continued, on its further rows.
+"""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+from odf import dc, meta
+from odf.namespaces import TABLENS, TEXTNS
+from odf.opendocument import OpenDocumentText
+from odf.style import (
+    Footer,
+    Header,
+    MasterPage,
+    PageLayout,
+    PageLayoutProperties,
+    ParagraphProperties,
+    Style,
+    TableCellProperties,
+    TableColumnProperties,
+    TableProperties,
+    TableRowProperties,
+    TextProperties,
+)
+from odf.table import (
+    CoveredTableCell,
+    Table,
+    TableCell,
+    TableColumn,
+    TableHeaderRows,
+    TableRow,
+)
+from odf.text import H, P, PageCount, PageNumber, Span
+
+from app.exports.docx import WIDTHS
+from app.exports.table import ActivityLine, ProgressTable, ResultBlock, ThemeBlock
+
+MEDIA_TYPE = "application/vnd.oasis.opendocument.text"
+FONT = "Liberation Sans"
+BORDER = "0.5pt solid #777777"
+DRAFT_COLOUR = "#a90061"
+MUTED = "#595959"
+
+
+class _Styles:
+    """The automatic and common styles of one document."""
+
+    def __init__(self, document: OpenDocumentText, table: ProgressTable) -> None:
+        self.document = document
+        language, country = ("nl", "NL") if table.language == "nl" else ("en", "GB")
+        default = Style(name="Standard", family="paragraph")
+        default.addElement(
+            TextProperties(
+                fontname=FONT,
+                fontfamily=FONT,
+                fontsize="8.5pt",
+                language=language,
+                country=country,
+            )
+        )
+        default.addElement(ParagraphProperties(marginbottom="0.05cm"))
+        document.styles.addElement(default)
+        self.title = self._paragraph("Title", fontsize="20pt", fontweight="bold", parent=True)
+        self.heading1 = self._heading("Heading_20_1", "Heading 1", 1, "14pt")
+        self.heading2 = self._heading("Heading_20_2", "Heading 2", 2, "11pt")
+        self.bold = self._text("Bold", fontweight="bold")
+        self.italic = self._text("Italic", fontstyle="italic")
+        self.small = self._paragraph("Small", fontsize="7.5pt", color=MUTED)
+        self.draft = self._paragraph(
+            "Draft", fontsize="26pt", fontweight="bold", color=DRAFT_COLOUR, center=True
+        )
+        self.draft_notice = self._paragraph(
+            "DraftNotice", fontweight="bold", color=DRAFT_COLOUR, center=True
+        )
+        self.draft_mark = self._text(
+            "DraftMark", fontweight="bold", color=DRAFT_COLOUR, fontsize="10pt"
+        )
+        self.header_cell = self._cell("HeaderCell", "#d9e6f2")
+        self.cell = self._cell("Cell", None)
+        self.header_row = self._row("HeaderRow")
+        self.row = self._row("Row")
+        self.status_cells = {
+            entry.status: self._cell(f"Status_{entry.status.value}", entry.colour)
+            for entry in table.legend
+        }
+        self.bold_paragraph = self._paragraph("BoldParagraph", fontweight="bold")
+        self.muted_paragraph = self._paragraph("MutedParagraph", color=MUTED)
+        self.italic_paragraph = self._paragraph("ItalicParagraph", fontstyle="italic")
+        self.status_paragraphs = {
+            entry.status: self._paragraph(
+                f"Status_{entry.status.value}_Text", color=entry.ink, fontweight="bold"
+            )
+            for entry in table.legend
+        }
+        self.columns = [self._column(f"Column{index}", width) for index, width in enumerate(WIDTHS)]
+        self.table = Style(name="ProgressTable", family="table")
+        self.table.addElement(TableProperties(width=f"{sum(WIDTHS)}cm", align="left"))
+        document.automaticstyles.addElement(self.table)
+        self.legend_columns = [self._column("LegendSymbol", 1.0), self._column("LegendLabel", 7.0)]
+        self.legend_table = Style(name="LegendTable", family="table")
+        self.legend_table.addElement(TableProperties(width="8cm", align="left"))
+        document.automaticstyles.addElement(self.legend_table)
+
+    def _add(self, style: Style, common: bool = False) -> Style:
+        (self.document.styles if common else self.document.automaticstyles).addElement(style)
+        return style
+
+    def _paragraph(
+        self, name: str, *, parent: bool = False, center: bool = False, **text: str
+    ) -> Style:
+        style = Style(name=name, family="paragraph", parentstylename="Standard")
+        style.addElement(TextProperties(**text))
+        if center:
+            style.addElement(ParagraphProperties(textalign="center"))
+        return self._add(style, common=parent)
+
+    def _heading(self, name: str, display: str, level: int, size: str) -> Style:
+        style = Style(
+            name=name,
+            displayname=display,
+            family="paragraph",
+            parentstylename="Standard",
+            defaultoutlinelevel=str(level),
+        )
+        style.addElement(TextProperties(fontsize=size, fontweight="bold"))
+        style.addElement(
+            ParagraphProperties(margintop="0.3cm", marginbottom="0.15cm", keepwithnext="always")
+        )
+        return self._add(style, common=True)
+
+    def _text(self, name: str, **properties: str) -> Style:
+        style = Style(name=name, family="text")
+        style.addElement(TextProperties(**properties))
+        return self._add(style)
+
+    def _cell(self, name: str, fill: str | None) -> Style:
+        style = Style(name=name, family="table-cell")
+        properties = {"border": BORDER, "padding": "0.08cm"}
+        if fill:
+            properties["backgroundcolor"] = fill
+        style.addElement(TableCellProperties(**properties))
+        return self._add(style)
+
+    def _row(self, name: str) -> Style:
+        style = Style(name=name, family="table-row")
+        style.addElement(TableRowProperties(keeptogether="always", useoptimalrowheight="true"))
+        return self._add(style)
+
+    def _column(self, name: str, width: float) -> Style:
+        style = Style(name=name, family="table-column")
+        style.addElement(TableColumnProperties(columnwidth=f"{width}cm"))
+        return self._add(style)
+
+
+def _page(document: OpenDocumentText, styles: _Styles, table: ProgressTable) -> None:
+    layout = PageLayout(name="Landscape")
+    layout.addElement(
+        PageLayoutProperties(
+            pagewidth="29.7cm",
+            pageheight="21cm",
+            printorientation="landscape",
+            margintop="1.2cm",
+            marginbottom="1.2cm",
+            marginleft="1.5cm",
+            marginright="1.5cm",
+        )
+    )
+    document.automaticstyles.addElement(layout)
+    master = MasterPage(name="Standard", pagelayoutname=layout)
+    header = Header()
+    line = P(stylename=styles.small, text=table.header_text)
+    if table.draft:
+        line.addText("    ")
+        line.addElement(Span(stylename=styles.draft_mark, text=table.texts.draft))
+    header.addElement(line)
+    master.addElement(header)
+    footer = Footer()
+    legend = P(stylename=styles.small)
+    legend.addElement(Span(stylename=styles.bold, text=f"{table.texts.legend}: "))
+    legend.addText("   ".join(f"{entry.symbol} {entry.label}" for entry in table.legend))
+    footer.addElement(legend)
+    numbers = P(stylename=styles.small)
+    for piece in re.split(r"(%\(page\)s|%\(pages\)s)", table.texts.page):
+        if piece == "%(page)s":
+            numbers.addElement(PageNumber(selectpage="current", text="1"))
+        elif piece == "%(pages)s":
+            numbers.addElement(PageCount(text="1"))
+        elif piece:
+            numbers.addText(piece)
+    footer.addElement(numbers)
+    master.addElement(footer)
+    document.masterstyles.addElement(master)
+
+
+# The rows are most of the document. Their elements are made the quick way: attributes by
+# their qualified names and styles by name (odfpy otherwise searches its grammar for each
+# attribute and each style object), no grammar check (the names below are fixed and valid),
+# paragraph styles rather than spans.
+_CELL_STYLE = (TABLENS, "style-name")
+_TEXT_STYLE = (TEXTNS, "style-name")
+
+
+def _name(style: Style) -> str:
+    return style.getAttribute("name")  # type: ignore[no-any-return]
+
+
+def _p(text: str, style: str | None = None) -> P:
+    if style is None:
+        return P(text=text, check_grammar=False)
+    return P(qattributes={_TEXT_STYLE: style}, text=text, check_grammar=False)
+
+
+def _cell(style: str, *paragraphs: P) -> TableCell:
+    cell = TableCell(qattributes={_CELL_STYLE: style}, check_grammar=False)
+    for paragraph in paragraphs:
+        cell.addElement(paragraph, check_grammar=False)
+    return cell
+
+
+class _RowStyles:
+    """The style names the rows use, looked up once per document."""
+
+    def __init__(self, styles: _Styles) -> None:
+        self.cell = _name(styles.cell)
+        self.row = _name(styles.row)
+        self.bold = _name(styles.bold_paragraph)
+        self.muted = _name(styles.muted_paragraph)
+        self.small = _name(styles.small)
+        self.italic = _name(styles.italic)
+        self.status_cells = {key: _name(value) for key, value in styles.status_cells.items()}
+        self.status_paragraphs = {
+            key: _name(value) for key, value in styles.status_paragraphs.items()
+        }
+
+
+def _result_cells(names: _RowStyles, result: ResultBlock, continued: str | None) -> list[TableCell]:
+    if continued is None:
+        return [
+            _cell(names.cell, _p(f"{result.number}.", names.bold)),
+            _cell(names.cell, _p(result.title, names.bold)),
+        ]
+    title = _p(result.title + " ", names.muted)
+    title.addElement(
+        Span(qattributes={_TEXT_STYLE: names.italic}, text=continued, check_grammar=False),
+        check_grammar=False,
+    )
+    return [_cell(names.cell, _p(f"{result.number}.", names.muted)), _cell(names.cell, title)]
+
+
+def _activity_cells(
+    names: _RowStyles, activity: ActivityLine, table: ProgressTable
+) -> list[TableCell]:
+    label = f"{activity.label}. " if activity.label else ""
+    title = [_p(label + activity.title)]
+    if activity.organisations:
+        title.append(_p(table.organisations_text(activity), names.small))
+    status = _cell(
+        names.status_cells[activity.status] if activity.status else names.cell,
+        _p(
+            f"{activity.symbol} {activity.status_label}",
+            names.status_paragraphs[activity.status] if activity.status else names.bold,
+        ),
+    )
+    explanation = [_p(text) for text in activity.paragraphs or [""]]
+    return [_cell(names.cell, *title), status, _cell(names.cell, *explanation)]
+
+
+def _theme_table(document, styles: _Styles, theme: ThemeBlock, table: ProgressTable, index: int):  # type: ignore[no-untyped-def]
+    grid = Table(name=f"Table{index}", stylename=styles.table)
+    for column in styles.columns:
+        grid.addElement(TableColumn(stylename=column))
+    header_rows = TableHeaderRows()
+    header = TableRow(stylename=styles.header_row)
+    texts = table.texts
+    names = _RowStyles(styles)
+    for text in (texts.number, texts.result, texts.activities, texts.status, texts.explanation):
+        header.addElement(_cell(_name(styles.header_cell), _p(text, names.bold)))
+    header_rows.addElement(header)
+    grid.addElement(header_rows)
+    for result in theme.results:
+        if result.note:
+            row = TableRow(stylename=styles.row)
+            for cell in _result_cells(names, result, None):
+                row.addElement(cell)
+            note = TableCell(stylename=styles.cell, numbercolumnsspanned=3)
+            note.addElement(P(stylename=styles.italic_paragraph, text=result.note))
+            row.addElement(note)
+            row.addElement(CoveredTableCell())
+            row.addElement(CoveredTableCell())
+            grid.addElement(row)
+        for position, activity in enumerate(result.activities):
+            row = TableRow(qattributes={_CELL_STYLE: names.row}, check_grammar=False)
+            first = position == 0 and not result.note
+            for cell in (
+                *_result_cells(names, result, None if first else texts.continued),
+                *_activity_cells(names, activity, table),
+            ):
+                row.addElement(cell, check_grammar=False)
+            grid.addElement(row, check_grammar=False)
+    document.text.addElement(grid)
+
+
+def _title_block(document: OpenDocumentText, styles: _Styles, table: ProgressTable) -> None:
+    texts = table.texts
+    body = document.text
+    if table.draft:
+        body.addElement(P(stylename=styles.draft, text=texts.draft))
+        body.addElement(
+            P(
+                stylename=styles.draft_notice,
+                text=texts.draft_notice % {"state": table.period.state_label},
+            )
+        )
+    body.addElement(P(stylename=styles.title, text=f"{texts.title}: {table.programme.name}"))
+    facts = P()
+    facts.addElement(Span(stylename=styles.bold, text=table.period.name))
+    facts.addText(
+        f" ({table.period.state_label}) · "
+        + texts.reference_date % {"date": table.period.reference_date.isoformat()}
+        + " · "
+        + texts.generated % {"time": table.generated_at.strftime("%Y-%m-%d %H:%M")}
+    )
+    body.addElement(facts)
+    if table.selection:
+        body.addElement(P(text=f"{texts.selection}: " + "; ".join(table.selection)))
+    body.addElement(H(outlinelevel=2, stylename=styles.heading2, text=texts.legend))
+    legend = Table(name="Legend", stylename=styles.legend_table)
+    for column in styles.legend_columns:
+        legend.addElement(TableColumn(stylename=column))
+    for entry in table.legend:
+        row = TableRow()
+        row.addElement(
+            _cell(
+                _name(styles.status_cells[entry.status]),
+                _p(entry.symbol, _name(styles.status_paragraphs[entry.status])),
+            )
+        )
+        row.addElement(_cell(_name(styles.cell), _p(entry.label)))
+        legend.addElement(row)
+    body.addElement(legend)
+
+
+def render(table: ProgressTable) -> bytes:
+    document = OpenDocumentText()
+    styles = _Styles(document, table)
+    _page(document, styles, table)
+    document.meta.addElement(dc.Title(text=table.title))
+    document.meta.addElement(dc.Language(text="nl-NL" if table.language == "nl" else "en-GB"))
+    document.meta.addElement(meta.Generator(text="Voortgang"))
+    _title_block(document, styles, table)
+    if not table.action_lines:
+        document.text.addElement(P(text=table.texts.no_activities))
+    index = 0
+    for line in table.action_lines:
+        heading = table.texts.action_line_heading % {"number": line.number, "title": line.title}
+        document.text.addElement(H(outlinelevel=1, stylename=styles.heading1, text=heading))
+        for theme in line.themes:
+            document.text.addElement(H(outlinelevel=2, stylename=styles.heading2, text=theme.title))
+            index += 1
+            _theme_table(document, styles, theme, table, index)
+    buffer = BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()

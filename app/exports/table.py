@@ -1,0 +1,358 @@
+"""The progress table, as Parliament knows it: the read-model every export renders.
+
+One function, `build_table`, reads a period through the board's read-model
+(`readmodel.list_activities`: three queries whatever the size) and returns plain dataclasses:
+action line → theme → result → activity, with the legend and every text a document needs in
+the export's language. The renderers (docx, odt, pdf, spreadsheets, opendata) only lay it out;
+none of them queries the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlmodel import Session
+
+from app.activities.models import STATUS_ORDER, Status
+from app.activities.presentation import STATUS_STYLES
+from app.board import readmodel
+from app.board.readmodel import ActivityFilters, ActivityRow, ProgrammeRow
+from app.errors import NotFound
+from app.exports.columns import KEYS
+from app.i18n import N_, gettext, translations_for
+from app.periods.service import STATE_LABELS
+from app.programmes.models import PeriodState, ReportingPeriod
+
+# Cells whose text starts with one of these would run as a formula when a spreadsheet opens
+# the file; spreadsheet and CSV exports prefix them with an apostrophe (see neutralise()).
+FORMULA_TRIGGERS = ("=", "+", "-", "@")
+
+
+def neutralise(text: str) -> str:
+    """A text cell that no spreadsheet runs as a formula: "=SUM(1,2)" → "'=SUM(1,2)".
+    The importer removes the apostrophe again."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    status: Status
+    symbol: str
+    label: str
+    colour: str  # the legend's colour; never the only carrier of meaning
+    ink: str  # text colour on `colour`
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationCell:
+    code: str
+    name: str
+    lead: bool
+
+
+@dataclass(slots=True)
+class ActivityLine:
+    id: int
+    label: str  # as printed ("1", "1.1"), "" when unnumbered
+    title: str
+    status: Status | None
+    symbol: str
+    status_label: str
+    explanation: str
+    organisations: list[OrganisationCell]
+    last_change: datetime | None
+    version: int | None
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The explanation's paragraphs (the seed separates them with a blank line)."""
+        return [part.strip() for part in self.explanation.split("\n\n") if part.strip()]
+
+
+@dataclass
+class ResultBlock:
+    number: int
+    title: str
+    note: str
+    activities: list[ActivityLine] = field(default_factory=list)
+
+
+@dataclass
+class ThemeBlock:
+    title: str
+    results: list[ResultBlock] = field(default_factory=list)
+
+
+@dataclass
+class ActionLineBlock:
+    number: int
+    title: str
+    themes: list[ThemeBlock] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PeriodInfo:
+    id: int
+    name: str
+    state: PeriodState
+    state_label: str
+    reference_date: date
+    published_at: datetime | None
+
+    @property
+    def published(self) -> bool:
+        return self.state == PeriodState.published
+
+
+# Every text a document shows, as English msgids; `Texts` holds them translated.
+_TEXTS = {
+    "number": N_("Nr."),
+    "result": N_("Result (objective)"),
+    "activities": N_("Activities / products"),
+    "status": N_("State of affairs"),
+    "explanation": N_("Explanation"),
+    "legend": N_("Legend"),
+    "draft": N_("DRAFT"),
+    "draft_notice": N_(
+        "Draft: this period is not published (%(state)s); statuses and explanations can "
+        "still change."
+    ),
+    "reference_date": N_("State of affairs on %(date)s"),
+    "generated": N_("Made on %(time)s (UTC)"),
+    "page": N_("Page %(page)s of %(pages)s"),
+    "continued": N_("(continued)"),
+    "lead": N_("lead"),
+    "organisations": N_("Organisations"),
+    "selection": N_("Selection"),
+    "action_line": N_("Action line"),
+    "action_line_heading": N_("Action line %(number)s: %(title)s"),
+    "organisation": N_("Organisation"),
+    "statuses": N_("Status"),
+    "no_status": N_("No status"),
+    "no_activities": N_("No activities match this selection."),
+    "title": N_("Progress table"),
+}
+
+
+class Texts:
+    """The document texts in one language: `texts.number`, `texts.page`, …"""
+
+    def __init__(self, language: str) -> None:
+        translations = translations_for(language)
+        for key, message in _TEXTS.items():
+            setattr(self, key, translations.gettext(message))
+
+    def __getattr__(self, name: str) -> str:  # only reached for an unknown key: a bug
+        raise AttributeError(name)
+
+
+@dataclass
+class ProgressTable:
+    programme: ProgrammeRow
+    period: PeriodInfo
+    generated_at: datetime
+    language: str
+    texts: Texts
+    legend: list[LegendEntry]
+    filters: ActivityFilters
+    selection: list[str]  # the filters as readable text, one item per filter
+    action_lines: list[ActionLineBlock]
+
+    @property
+    def title(self) -> str:
+        return f"{self.texts.title}: {self.programme.name} · {self.period.name}"
+
+    @property
+    def header_text(self) -> str:
+        """Programme and period, for the page header of every page."""
+        return f"{self.programme.name} · {self.period.name}"
+
+    @property
+    def draft(self) -> bool:
+        return not self.period.published
+
+    def activities(self) -> Iterator[tuple[ActionLineBlock, ThemeBlock, ResultBlock, ActivityLine]]:
+        for line in self.action_lines:
+            for theme in line.themes:
+                for result in theme.results:
+                    for activity in result.activities:
+                        yield line, theme, result, activity
+
+    @property
+    def activity_count(self) -> int:
+        return sum(1 for _ in self.activities())
+
+    def organisations_text(self, activity: ActivityLine, lead_marker: str | None = None) -> str:
+        marker = self.texts.lead if lead_marker is None else lead_marker
+        return ", ".join(
+            f"{org.code} ({marker})" if org.lead else org.code for org in activity.organisations
+        )
+
+    def column_rows(self, *, status_as: str = "label", lead_marker: str | None = None):  # type: ignore[no-untyped-def]
+        """One tuple per activity with the values of COLUMNS, in their order, typed (int, str,
+        datetime or None). `status_as`: "label" (in the export's language: XLSX, ODS) or
+        "code" (CSV, JSON). Built for speed (the 100× programme has 12,800 rows): the values
+        a result's activities share are worked out once per result."""
+        pick = itemgetter(*KEYS)
+        marker = self.texts.lead if lead_marker is None else lead_marker
+        statuses: dict[Status | None, str] = {None: ""}
+        for entry in self.legend:
+            statuses[entry.status] = entry.status.value if status_as == "code" else entry.label
+        for line in self.action_lines:
+            for theme in line.themes:
+                for result in theme.results:
+                    values: dict[str, Any] = {
+                        "action_line": line.number,
+                        "action_line_title": line.title,
+                        "theme": theme.title,
+                        "result_number": result.number,
+                        "result": result.title,
+                    }
+                    for activity in result.activities:
+                        values["activity_id"] = activity.id
+                        values["version"] = activity.version
+                        values["activity_label"] = activity.label
+                        values["activity"] = activity.title
+                        values["status"] = statuses[activity.status]
+                        values["explanation"] = activity.explanation
+                        values["organisations"] = (
+                            ", ".join(
+                                f"{org.code} ({marker})" if org.lead else org.code
+                                for org in activity.organisations
+                            )
+                            if activity.organisations
+                            else ""
+                        )
+                        values["last_change"] = activity.last_change
+                        yield pick(values)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _legend(language: str) -> list[LegendEntry]:
+    translations = translations_for(language)
+    return [
+        LegendEntry(
+            status,
+            STATUS_STYLES[status].symbol,
+            translations.gettext(STATUS_STYLES[status].label),
+            STATUS_STYLES[status].colour,
+            STATUS_STYLES[status].ink,
+        )
+        for status in STATUS_ORDER
+    ]
+
+
+def load_period(session: Session, period_id: int) -> tuple[ProgrammeRow, ReportingPeriod]:
+    record = session.get(ReportingPeriod, period_id)
+    if record is None:
+        raise NotFound(gettext("Reporting period %(id)s does not exist") % {"id": period_id})
+    programme = next(p for p in readmodel.list_programmes(session) if p.id == record.programme_id)
+    return programme, record
+
+
+def _selection(
+    filters: ActivityFilters, texts: Texts, language: str, organisations: dict[str, str]
+) -> list[str]:
+    translations = translations_for(language)
+    parts = []
+    if filters.action_line is not None:
+        parts.append(f"{texts.action_line} {filters.action_line}")
+    if filters.organisation:
+        name = organisations.get(filters.organisation, filters.organisation)
+        parts.append(f"{texts.organisation} {name}")
+    if filters.statuses:
+        labels = ", ".join(
+            translations.gettext(STATUS_STYLES[status].label) for status in filters.statuses
+        )
+        parts.append(f"{texts.statuses}: {labels}")
+    return parts
+
+
+def build_table(
+    session: Session,
+    *,
+    period_id: int,
+    filters: ActivityFilters | None = None,
+    language: str = "nl",
+    generated_at: datetime | None = None,
+) -> ProgressTable:
+    """The progress table of a period: a published period shows what counted for its report
+    (approved versions), any other period its newest versions, marked as a draft."""
+    filters = filters or ActivityFilters()
+    programme, record = load_period(session, period_id)
+    period_row = readmodel.choose_period(readmodel.list_periods(session, programme.id), period_id)
+    assert period_row is not None
+    listing = readmodel.list_activities(session, programme.id, period_row, filters)
+    texts = Texts(language)
+    translations = translations_for(language)
+    state = PeriodState(record.state)
+    period = PeriodInfo(
+        id=period_row.id,
+        name=period_row.name,
+        state=state,
+        state_label=translations.gettext(STATE_LABELS[state]),
+        reference_date=period_row.reference_date,
+        published_at=_utc(record.published_at),
+    )
+    labels = {status: translations.gettext(STATUS_STYLES[status].label) for status in Status}
+    no_status = texts.no_status
+    organisation_names: dict[str, str] = {}
+    lines: list[ActionLineBlock] = []
+    line: ActionLineBlock | None = None
+    theme: ThemeBlock | None = None
+    theme_id: int | None = None
+    result: ResultBlock | None = None
+    for row in listing.rows:
+        if line is None or line.number != row.action_line_number:
+            line = ActionLineBlock(row.action_line_number, row.action_line_title)
+            lines.append(line)
+            theme = None
+        if theme is None or theme_id != row.theme_id:
+            theme = ThemeBlock(row.theme_title)
+            theme_id = row.theme_id
+            line.themes.append(theme)
+            result = None
+        if result is None or result.number != row.result_number:
+            result = ResultBlock(row.result_number, row.result_title, row.result_note or "")
+            theme.results.append(result)
+        result.activities.append(_activity_line(row, labels, no_status))
+        for org in row.organisations:
+            organisation_names[org.code] = org.name
+    return ProgressTable(
+        programme=programme,
+        period=period,
+        generated_at=generated_at or datetime.now(UTC),
+        language=language,
+        texts=texts,
+        legend=_legend(language),
+        filters=filters,
+        selection=_selection(filters, texts, language, organisation_names),
+        action_lines=lines,
+    )
+
+
+def _activity_line(row: ActivityRow, labels: dict[Status, str], no_status: str) -> ActivityLine:
+    style = STATUS_STYLES.get(row.status) if row.status else None
+    return ActivityLine(
+        id=row.id,
+        label=row.label or "",
+        title=row.title,
+        status=row.status,
+        symbol=style.symbol if style else "?",
+        status_label=labels[row.status] if row.status else no_status,
+        explanation=row.explanation,
+        organisations=[
+            OrganisationCell(org.code, org.name, org.role == "lead") for org in row.organisations
+        ],
+        last_change=_utc(row.updated_at),
+        version=row.version,
+    )

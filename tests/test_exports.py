@@ -1,0 +1,748 @@
+"""Exports of the progress table: every format reopened by a real reader (python-docx, odfpy,
+pypdf, openpyxl, csv, json + jsonschema), filters, draft marking, published exports stored once,
+the web form and its job, permissions and the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import jsonschema
+import openpyxl
+import pytest
+from bs4 import BeautifulSoup
+from docx import Document
+from docx.oxml.ns import qn
+from fastapi.testclient import TestClient
+from odf import teletype
+from odf.namespaces import TABLENS
+from odf.opendocument import load as load_odf
+from odf.style import MasterPage, PageLayoutProperties
+from odf.table import DatabaseRange, Table, TableCell, TableHeaderRows, TableRow
+from odf.text import P, PageCount, PageNumber
+from pypdf import PdfReader
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.activities import service as activities
+from app.activities.models import Status
+from app.board import readmodel
+from app.board.readmodel import ActivityFilters
+from app.config import PROJECT_ROOT
+from app.exports import opendata, service
+from app.exports.columns import COLUMNS, KEYS
+from app.exports.table import build_table
+from app.jobs import service as jobs
+from app.jobs.models import Job, JobState, StoredFile
+from app.main import create_app
+from app.programmes.models import Programme, ReportingPeriod
+from tests.factories import coordinator, create_user, csrf_from, open_round, sign_in
+
+SLUG = "samen-tegen-mensenhandel"
+PUBLISHED = "Voortgangsrapportage 2021"
+HEADERS_NL = [
+    "Nr.",
+    "Resultaat (doelstelling)",
+    "Activiteiten / producten",
+    "Stand van zaken",
+    "Toelichting",
+]
+LEGEND_NL = [
+    "Voltooid",
+    "Doorlopend",
+    "In uitvoering en volgens planning",
+    "In uitvoering maar met vertraging",
+    "Nog niet in uitvoering",
+    "In (formele) consultatie",
+    "Niet van toepassing",
+]
+# Result 1, activity 1 of the seed, as the source document prints it.
+KNOWN_TITLE = "Training politiemedewerkers"
+KNOWN_STATUS = "▶ In uitvoering en volgens planning"
+KNOWN_EXPLANATION = "Alle eerstelijns politiemedewerkers worden getraind"
+
+
+@pytest.fixture
+def app(seeded_settings):  # type: ignore[no-untyped-def]
+    app = create_app(seeded_settings)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def session(app) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def _period_id(session: Session, name: str = PUBLISHED) -> int:
+    return session.scalars(select(ReportingPeriod.id).where(ReportingPeriod.name == name)).one()
+
+
+def _export(session: Session, fmt: str, period_id: int, **options) -> tuple[str, str, bytes]:  # type: ignore[no-untyped-def]
+    result = service.export(session, period_id=period_id, fmt=fmt, **options)
+    session.commit()
+    return result
+
+
+def _expected_ids(session: Session, period_id: int, filters: ActivityFilters) -> list[int]:
+    programme_id = session.scalars(select(Programme.id).where(Programme.slug == SLUG)).one()
+    period = readmodel.choose_period(readmodel.list_periods(session, programme_id), period_id)
+    return [
+        row.id for row in readmodel.list_activities(session, programme_id, period, filters).rows
+    ]
+
+
+# --- DOCX ------------------------------------------------------------------------------------
+
+
+def _docx_text(document) -> str:  # type: ignore[no-untyped-def]
+    parts = [paragraph.text for paragraph in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def test_docx_has_the_layout_of_the_source_document(session: Session) -> None:
+    name, media_type, content = _export(session, "docx", _period_id(session))
+    assert name == "voortgangsrapportage-2021.docx"
+    assert media_type.endswith("wordprocessingml.document")
+    document = Document(io.BytesIO(content))
+
+    section = document.sections[0]
+    assert section.page_width > section.page_height  # A4 landscape
+    assert round(section.page_width.mm) == 297 and round(section.page_height.mm) == 210
+    header = section.header.paragraphs[0].text
+    assert "Samen tegen mensenhandel" in header and PUBLISHED in header
+    assert "CONCEPT" not in _docx_text(document) + header
+    footer = section.footer.paragraphs[0]
+    assert all(label in footer.text for label in LEGEND_NL)  # the legend on every page
+    fields = [field.get(qn("w:instr")).strip() for field in footer._p.iter(qn("w:fldSimple"))]
+    assert fields == ["PAGE", "NUMPAGES"]
+    assert "Pagina" in footer.text and "van" in footer.text
+
+    legend = document.tables[0]
+    assert [row.cells[1].text for row in legend.rows] == LEGEND_NL
+    assert [row.cells[0].text for row in legend.rows][:3] == ["✔", "↻", "▶"]
+
+    progress_tables = document.tables[1:]
+    assert len(progress_tables) == 16  # one per theme
+    for table in progress_tables:
+        header_row = table.rows[0]
+        assert [cell.text for cell in header_row.cells] == HEADERS_NL
+        assert header_row._tr.trPr.find(qn("w:tblHeader")) is not None  # repeats on every page
+        assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
+
+    first = progress_tables[0]
+    known = first.rows[1].cells
+    assert known[0].text == "1." and known[1].text == "Verbeterde signalering bij professionals"
+    assert known[2].text.startswith("1. " + KNOWN_TITLE) and "Politie (trekker)" in known[2].text
+    assert known[3].text == KNOWN_STATUS
+    assert known[4].text.startswith(KNOWN_EXPLANATION)
+    # A result's further rows repeat its number and title, marked as continued.
+    assert first.rows[2].cells[1].text == "Verbeterde signalering bij professionals (vervolg)"
+
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[0] == "Actielijn 1: Doorontwikkeling basis aanpak mensenhandel"
+    assert len(headings) == 5
+    assert document.core_properties.language == "nl-NL"
+
+
+def test_docx_in_english(session: Session) -> None:
+    _, _, content = _export(session, "docx", _period_id(session), language="en")
+    document = Document(io.BytesIO(content))
+    assert [cell.text for cell in document.tables[1].rows[0].cells] == [
+        "Nr.",
+        "Result (objective)",
+        "Activities / products",
+        "State of affairs",
+        "Explanation",
+    ]
+    assert "Completed" in document.sections[0].footer.paragraphs[0].text
+
+
+# --- ODT -------------------------------------------------------------------------------------
+
+
+def _odf_cell_text(cell) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(teletype.extractText(p) for p in cell.getElementsByType(P))
+
+
+def test_odt_has_the_layout_of_the_source_document(session: Session) -> None:
+    name, media_type, content = _export(session, "odt", _period_id(session))
+    assert name == "voortgangsrapportage-2021.odt"
+    assert media_type == "application/vnd.oasis.opendocument.text"
+    document = load_odf(io.BytesIO(content))
+
+    layout = document.automaticstyles.getElementsByType(PageLayoutProperties)[0]
+    assert layout.getAttribute("printorientation") == "landscape"
+    assert layout.getAttribute("pagewidth") == "29.7cm"
+    master = document.masterstyles.getElementsByType(MasterPage)[0]
+    page_text = teletype.extractText(master)
+    assert "Samen tegen mensenhandel · " + PUBLISHED in page_text
+    assert all(label in page_text for label in LEGEND_NL)
+    assert master.getElementsByType(PageNumber) and master.getElementsByType(PageCount)
+
+    tables = document.text.getElementsByType(Table)
+    assert tables[0].getAttribute("name") == "Legend"
+    progress = tables[1:]
+    assert len(progress) == 16
+    for table in progress:
+        header_rows = table.getElementsByType(TableHeaderRows)
+        assert len(header_rows) == 1  # repeated on every page
+        header = header_rows[0].getElementsByType(TableRow)[0]
+        assert [_odf_cell_text(c) for c in header.getElementsByType(TableCell)] == HEADERS_NL
+    rows = [
+        row
+        for row in progress[0].getElementsByType(TableRow)
+        if row.parentNode.qname != (TABLENS, "table-header-rows")
+    ]
+    cells = [_odf_cell_text(cell) for cell in rows[0].getElementsByType(TableCell)]
+    assert cells[0] == "1." and cells[2].startswith("1. " + KNOWN_TITLE)
+    assert cells[3] == KNOWN_STATUS and cells[4].startswith(KNOWN_EXPLANATION)
+    assert "CONCEPT" not in teletype.extractText(document.text)
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def test_pdf_is_tagged_paged_and_reads_in_order(session: Session) -> None:
+    name, media_type, content = _export(session, "pdf", _period_id(session))
+    assert name == "voortgangsrapportage-2021.pdf" and media_type == "application/pdf"
+    reader = PdfReader(io.BytesIO(content))
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) > 10
+
+    catalog = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in catalog  # tagged
+    assert bool(catalog["/MarkInfo"]["/Marked"]) is True
+    assert str(catalog["/Lang"]) == "nl"
+    assert "Voortgangstabel" in reader.metadata.title
+    box = reader.pages[0].mediabox
+    assert round(float(box.width)) == 842 and round(float(box.height)) == 595  # A4 landscape
+
+    for number, text in enumerate(pages, start=1):
+        assert f"Samen tegen mensenhandel · {PUBLISHED}" in text  # the header of every page
+        assert f"Pagina {number} van {len(pages)}" in text
+        assert "Legenda" in text and all(label in text for label in LEGEND_NL)
+        assert "CONCEPT" not in text
+
+    # Text wraps inside the cells: compare with the line breaks as spaces.
+    table_page = re.sub(r"\s+", " ", next(text for text in pages if KNOWN_TITLE in text))
+    # Reading order: the column headers, then the rows in programme order.
+    positions = [table_page.index(header) for header in HEADERS_NL]
+    assert positions == sorted(positions)
+    assert table_page.index(KNOWN_TITLE) < table_page.index("Training luchtvaartsector")
+    assert table_page.index(KNOWN_TITLE) < table_page.index(KNOWN_STATUS)
+    assert KNOWN_EXPLANATION in table_page
+    # Column headers repeat on every page with a table.
+    assert sum(1 for text in pages if "Resultaat (doelstelling)" in text) >= len(pages) - 2
+
+
+# --- XLSX, ODS, CSV, JSON --------------------------------------------------------------------
+
+
+def test_xlsx_is_typed_frozen_and_filterable(session: Session) -> None:
+    period_id = _period_id(session)
+    name, media_type, content = _export(session, "xlsx", period_id)
+    assert name == "voortgangsrapportage-2021.xlsx" and media_type.endswith("spreadsheetml.sheet")
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert sheet.title == "Activiteiten"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:M129"
+    header = [cell.value for cell in sheet[1]]
+    assert header[:3] == ["Activiteit-id", "Versie", "Actielijn"]
+    assert header[9:11] == ["Stand van zaken", "Toelichting"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 128
+    first = dict(zip(KEYS, rows[0], strict=True))
+    assert isinstance(first["activity_id"], int) and first["version"] == 1
+    assert first["action_line"] == 1 and first["result_number"] == 1
+    assert first["activity"] == KNOWN_TITLE
+    assert first["status"] == "In uitvoering en volgens planning"
+    assert first["explanation"].startswith(KNOWN_EXPLANATION)
+    assert first["organisations"] == "Politie (trekker)"
+    assert isinstance(first["last_change"], datetime)
+    explanation = sheet.cell(row=2, column=KEYS.index("explanation") + 1)
+    assert explanation.alignment.wrap_text
+    assert sheet.column_dimensions["K"].width > 50
+    assert [row[0] for row in rows] == _expected_ids(session, period_id, ActivityFilters())
+
+
+def _ods_rows(content: bytes) -> tuple[list[list[tuple[str, str]]], Table]:
+    """(value type, text) of every cell, per row, as odfpy reads them."""
+    document = load_odf(io.BytesIO(content))
+    table = document.spreadsheet.getElementsByType(Table)[0]
+    rows = []
+    for row in table.getElementsByType(TableRow):
+        rows.append(
+            [
+                (cell.getAttribute("valuetype") or "", _odf_cell_text(cell))
+                for cell in row.getElementsByType(TableCell)
+            ]
+        )
+    return rows, table
+
+
+def test_ods_is_typed_frozen_and_filterable(session: Session) -> None:
+    name, media_type, content = _export(session, "ods", _period_id(session))
+    assert name == "voortgangsrapportage-2021.ods"
+    assert media_type == "application/vnd.oasis.opendocument.spreadsheet"
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert archive.namelist()[0] == "mimetype"
+        assert archive.read("mimetype") == media_type.encode()
+        assert archive.getinfo("mimetype").compress_type == zipfile.ZIP_STORED
+        settings = archive.read("settings.xml").decode()
+    # The header row frozen (LibreOffice's split after row 1).
+    assert re.search(r'"VerticalSplitMode" config:type="short">2<', settings)
+    assert re.search(r'"VerticalSplitPosition" config:type="int">1<', settings)
+    rows, table = _ods_rows(content)
+    assert table.getAttribute("name") == "Activiteiten"
+    assert [text for _, text in rows[0]][9:11] == ["Stand van zaken", "Toelichting"]
+    assert len(rows) == 129
+    first = dict(zip(KEYS, rows[1], strict=True))
+    assert first["activity_id"][0] == "float" and first["result_number"] == ("float", "1")
+    assert first["status"] == ("string", "In uitvoering en volgens planning")
+    assert first["last_change"][0] == "date"
+    document = load_odf(io.BytesIO(content))
+    ranges = document.spreadsheet.getElementsByType(DatabaseRange)
+    assert ranges[0].getAttribute("displayfilterbuttons") == "true"
+    assert ranges[0].getAttribute("targetrangeaddress").endswith(".M129")
+
+
+def test_csv_is_utf8_with_the_column_keys(session: Session) -> None:
+    name, media_type, content = _export(session, "csv", _period_id(session))
+    assert name == "voortgangsrapportage-2021.csv" and media_type.startswith("text/csv")
+    assert content.startswith("\ufeff".encode())  # Excel recognises UTF-8
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == list(KEYS)
+    records = [dict(zip(KEYS, row, strict=True)) for row in rows[1:]]
+    assert len(records) == 128
+    assert records[0]["status"] == "on_schedule" and records[0]["activity"] == KNOWN_TITLE
+    assert records[0]["organisations"] == "Politie (lead)"
+    datetime.fromisoformat(records[0]["last_change"])
+    assert {record["status"] for record in records} <= {status.value for status in Status}
+
+
+def test_json_validates_against_the_published_schema(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    _, media_type, content = _export(session, "json", _period_id(session))
+    assert media_type == "application/json"
+    data = json.loads(content)
+    with TestClient(app) as client:
+        sign_in(client, create_user(session, "viewer"))
+        response = client.get("/exports/schema.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema == opendata.json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    validator.validate(data)
+    assert [column["key"] for column in data["columns"]] == list(KEYS)
+    assert data["period"] == {**data["period"], "name": PUBLISHED, "published": True}
+    assert len(data["activities"]) == 128
+    first = data["activities"][0]
+    assert first["activity"] == KNOWN_TITLE and first["status"] == "on_schedule"
+    # A record with a wrong type is refused by the schema.
+    broken = {**data, "activities": [{**first, "version": "one"}]}
+    assert not validator.is_valid(broken)
+
+
+def test_docs_list_every_column() -> None:
+    docs = (PROJECT_ROOT / "docs" / "exports.md").read_text()
+    section = docs.split("<!-- columns:start -->\n", 1)[1].split("\n<!-- columns:end -->", 1)[0]
+    assert section == opendata.columns_markdown(), (
+        "docs/exports.md's column table is out of date; replace it with:\n"
+        + opendata.columns_markdown()
+    )
+    assert [column.key for column in COLUMNS] == list(KEYS)
+
+
+# --- Formulas, filters, drafts ---------------------------------------------------------------
+
+
+def _round_with_formulas(session: Session) -> tuple[int, list[int]]:
+    """An open round in which two explanations start like formulas."""
+    period_id = open_round(session)
+    actor = coordinator(session)
+    ids = _expected_ids(session, period_id, ActivityFilters())[:2]
+    for activity_id, explanation in zip(ids, ("=SUM(1,2)", "@cmd /c calc"), strict=True):
+        activities.record_status(
+            session,
+            activity_id=activity_id,
+            period_id=period_id,
+            status=Status.delayed,
+            explanation=explanation,
+            author=actor,
+            based_on_version=1,
+        )
+    session.commit()
+    return period_id, ids
+
+
+def test_spreadsheets_neutralise_formulas(session: Session) -> None:
+    period_id, _ = _round_with_formulas(session)
+    column = KEYS.index("explanation")
+
+    _, _, xlsx = _export(session, "xlsx", period_id)
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx))
+    cells = [row[column] for row in workbook.active.iter_rows(min_row=2, max_row=3)]
+    assert [cell.value for cell in cells] == ["'=SUM(1,2)", "'@cmd /c calc"]
+    assert all(cell.data_type == "s" for cell in cells)  # text, not a formula
+
+    _, _, ods = _export(session, "ods", period_id)
+    rows, _ = _ods_rows(ods)
+    assert [rows[1][column], rows[2][column]] == [
+        ("string", "'=SUM(1,2)"),
+        ("string", "'@cmd /c calc"),
+    ]
+    assert b"table:formula" not in zipfile.ZipFile(io.BytesIO(ods)).read("content.xml")
+
+    _, _, text = _export(session, "csv", period_id)
+    records = list(csv.DictReader(io.StringIO(text.decode("utf-8-sig"))))
+    assert [records[0]["explanation"], records[1]["explanation"]] == [
+        "'=SUM(1,2)",
+        "'@cmd /c calc",
+    ]
+    # JSON is data for programs: left as entered.
+    _, _, data = _export(session, "json", period_id)
+    assert json.loads(data)["activities"][0]["explanation"] == "=SUM(1,2)"
+
+
+FORMATS = ["docx", "odt", "pdf", "xlsx", "ods", "csv", "json"]
+
+
+def _titles_in(fmt: str, content: bytes) -> str:
+    """All the text of an export, to look for activity titles in."""
+    if fmt == "docx":
+        return _docx_text(Document(io.BytesIO(content)))
+    if fmt in ("odt", "ods"):
+        document = load_odf(io.BytesIO(content))
+        return teletype.extractText(document.body)
+    if fmt == "pdf":
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        return "\n".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v)
+    return content.decode("utf-8-sig")
+
+
+def _record_ids(fmt: str, content: bytes) -> list[int]:
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        return [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    if fmt == "ods":
+        rows, _ = _ods_rows(content)
+        return [int(row[0][1]) for row in rows[1:]]
+    if fmt == "csv":
+        return [
+            int(r["activity_id"]) for r in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+        ]
+    return [record["activity_id"] for record in json.loads(content)["activities"]]
+
+
+def test_filters_apply_to_every_format(session: Session) -> None:
+    period_id = _period_id(session)
+    filters = service.parse_filters(
+        action_line="1", organisation="CoMensha", statuses=["ongoing", "on_schedule"]
+    )
+    expected = _expected_ids(session, period_id, filters)
+    assert 0 < len(expected) < 20
+    table = build_table(session, period_id=period_id, filters=filters)
+    kept = [activity.title for _, _, _, activity in table.activities()]
+    everything = build_table(session, period_id=period_id)
+    left_out = [a.title for _, _, _, a in everything.activities() if a.title not in kept]
+    for fmt in FORMATS:
+        name, _, content = _export(session, fmt, period_id, filters=filters)
+        assert name.startswith("voortgangsrapportage-2021-actielijn-1-comensha-ongoing-on-schedule")
+        if fmt in ("xlsx", "ods", "csv", "json"):
+            assert _record_ids(fmt, content) == expected, fmt
+        else:
+            text = _titles_in(fmt, content)
+            squashed = re.sub(r"\s+", " ", text)
+            assert all(re.sub(r"\s+", " ", t) in squashed for t in kept), fmt
+            assert KNOWN_TITLE not in text and left_out[0] not in text, fmt
+            assert "Selectie: Actielijn 1; Organisatie CoMensha" in squashed, fmt
+
+
+def test_an_unpublished_period_is_marked_as_draft(session: Session) -> None:
+    period_id = open_round(session)
+    filters = ActivityFilters(action_line=5)
+    name, _, docx = _export(session, "docx", period_id, filters=filters)
+    assert name == "voortgangsrapportage-2022-actielijn-5-concept.docx"
+    document = Document(io.BytesIO(docx))
+    assert "CONCEPT" in document.sections[0].header.paragraphs[0].text
+    assert document.paragraphs[0].text == "CONCEPT"  # the line on top
+    assert "niet gepubliceerd (Open voor updates)" in document.paragraphs[1].text
+
+    _, _, odt = _export(session, "odt", period_id, filters=filters)
+    odf = load_odf(io.BytesIO(odt))
+    master = odf.masterstyles.getElementsByType(MasterPage)[0]
+    assert "CONCEPT" in teletype.extractText(master)
+    assert teletype.extractText(odf.text.getElementsByType(P)[0]) == "CONCEPT"
+
+    name, _, pdf = _export(session, "pdf", period_id, filters=filters)
+    assert name.endswith("-concept.pdf")
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert all("CONCEPT" in text for text in pages)
+    assert "niet gepubliceerd" in pages[0]
+
+    name, _, json_content = _export(session, "json", period_id, filters=filters, language="en")
+    assert name == "voortgangsrapportage-2022-action-line-5-draft.json"
+    assert json.loads(json_content)["period"]["published"] is False
+    # A draft is made each time, not kept.
+    assert session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
+def test_unknown_format_status_or_language_is_refused(session: Session) -> None:
+    from app.errors import InvalidInput, NotFound
+
+    with pytest.raises(InvalidInput, match="exportformaat 'rtf'"):
+        service.export(session, period_id=_period_id(session), fmt="rtf")
+    with pytest.raises(InvalidInput, match="'late'"):
+        service.parse_filters(action_line=None, organisation=None, statuses=["late"])
+    with pytest.raises(InvalidInput):
+        service.parse_filters(action_line="two", organisation=None, statuses=None)
+    with pytest.raises(InvalidInput):
+        service.export(session, period_id=_period_id(session), fmt="csv", language="de")
+    with pytest.raises(NotFound):
+        service.export(session, period_id=999999, fmt="csv")
+
+
+# --- Storage of published exports ------------------------------------------------------------
+
+
+def _file_count(session: Session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(StoredFile))  # type: ignore[return-value]
+
+
+def test_published_export_is_made_once_and_served_from_storage(session: Session) -> None:
+    period_id = _period_id(session)
+    first = _export(session, "xlsx", period_id)
+    assert _file_count(session) == 1
+    second = _export(session, "xlsx", period_id)
+    assert second == first and _file_count(session) == 1
+    # Another language, format or selection is another file.
+    _export(session, "xlsx", period_id, language="en")
+    _export(session, "csv", period_id)
+    _export(session, "csv", period_id, filters=ActivityFilters(action_line=2))
+    assert _file_count(session) == 4
+    keys = session.scalars(select(StoredFile.cache_key)).all()
+    assert all(key and key.startswith(f"export:v1:period-{period_id}:") for key in keys)
+
+
+def _post_export(client: TestClient, period_id: int, **fields):  # type: ignore[no-untyped-def]
+    page = client.get(f"/periods/{period_id}")
+    data = {"csrftoken": csrf_from(page.text), **fields}
+    return client.post(f"/periods/{period_id}/exports", data=data, follow_redirects=False)
+
+
+def test_viewer_exports_through_a_job_then_straight_from_storage(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    period_id = _period_id(session)
+    with TestClient(app) as client:
+        sign_in(client, create_user(session, "viewer"))
+        page = BeautifulSoup(client.get(f"/periods/{period_id}").text, "html.parser")
+        form = page.find("form", id="export-form")
+        assert form is not None and page.find(id="export-heading").text == "Exporteren"
+        for field in form.find_all(["select", "input"]):
+            if field.get("type") in ("hidden",):
+                continue
+            assert form.find("label", attrs={"for": field["id"]}), field  # every field labelled
+        formats = [option["value"] for option in form.find(id="export-format").find_all("option")]
+        assert formats == FORMATS
+        organisations = form.find(id="export-organisation").find_all("option")
+        assert "CoMensha" in [option["value"] for option in organisations]
+
+        response = _post_export(client, period_id, format="docx", status=["delayed"])
+        assert response.status_code == 303
+        job_url = response.headers["location"]
+        assert re.fullmatch(r"/jobs/\d+", job_url)
+        # TestClient ran the job after the response, as the server would.
+        job_page = client.get(job_url)
+        assert 'id="job-done"' in job_page.text
+        assert "Export van Voortgangsrapportage 2021 als DOCX" in job_page.text
+        link = BeautifulSoup(job_page.text, "html.parser").find(id="job-file")
+        assert "voortgangsrapportage-2021-delayed.docx" in link.text
+        download = client.get(link["href"])
+        assert download.status_code == 200
+        document = Document(io.BytesIO(download.content))
+        statuses = {
+            cells[3].text
+            for table in document.tables[1:]
+            for cells in (row.cells for row in table.rows[1:])
+            if cells[3] is not cells[2]  # not a result's note across the row
+        }
+        assert statuses == {"⚠ In uitvoering maar met vertraging"}
+        files = _file_count(session)
+
+        again = _post_export(client, period_id, format="docx", status=["delayed"])
+        assert again.status_code == 303
+        assert again.headers["location"] == link["href"]  # the same stored file
+        assert _file_count(session) == files
+        assert session.scalar(select(func.count()).select_from(Job)) == 1
+
+        refused = _post_export(client, period_id, format="rtf")
+        assert refused.status_code == 422 and "rtf" in refused.text
+
+
+def test_job_page_shows_progress_then_the_file(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    period_id = open_round(session)
+    email = create_user(session, "viewer")
+    from app.accounts.service import as_current_user, get_user_by_email
+
+    user = as_current_user(session, get_user_by_email(session, email))
+    job = jobs.submit(
+        session,
+        kind="export",
+        params={"period_id": period_id, "format": "csv", "language": "nl", "title": "Export"},
+        user=user,
+    )
+    session.commit()
+    with TestClient(app) as client:
+        sign_in(client, email)
+        waiting = client.get(f"/jobs/{job.id}")
+        assert 'data-state="queued"' in waiting.text and "<progress" in waiting.text
+        jobs.run(app.state.engine, job.id)
+        done = client.get(f"/jobs/{job.id}")
+        assert 'data-state="done"' in done.text
+        assert "voortgangsrapportage-2022-concept.csv" in done.text
+    session.expire_all()
+    finished = session.get(Job, job.id)
+    assert finished.state == JobState.done and finished.progress == 100
+    stored = session.get(StoredFile, finished.file_id)
+    assert stored.cache_key is None and stored.created_by_id == user.id
+
+
+def test_a_failing_export_job_says_why(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    job = jobs.submit(
+        session,
+        kind="export",
+        params={"period_id": 999999, "format": "csv", "language": "nl"},
+        user=None,
+    )
+    session.commit()
+    jobs.run(app.state.engine, job.id)
+    session.expire_all()
+    failed = session.get(Job, job.id)
+    assert failed.state == JobState.failed and "999999" in failed.message
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    period_id = _period_id(session)
+    with TestClient(app) as client:
+        response = client.post(
+            f"/periods/{period_id}/exports", data={"format": "csv"}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/sign-in?next=")
+        schema = client.get("/exports/schema.json", follow_redirects=False)
+        assert schema.status_code == 303 and schema.headers["location"].startswith("/sign-in")
+    assert _file_count(session) == 0
+
+
+# --- Command line ----------------------------------------------------------------------------
+
+
+def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "export", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": database_url},
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+
+
+def test_cli_writes_an_export_that_its_reader_opens(
+    seeded_database_url: str, tmp_path: Path
+) -> None:
+    output = tmp_path / "tabel.xlsx"
+    done = _cli(
+        seeded_database_url,
+        "--period",
+        PUBLISHED,
+        "--format",
+        "xlsx",
+        "--output",
+        str(output),
+        "--action-line",
+        "2",
+        "--language",
+        "en",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "voortgangsrapportage-2021-action-line-2.xlsx" in done.stdout
+    sheet = openpyxl.load_workbook(output).active
+    assert sheet.title == "Activities" and sheet["J1"].value == "Status"
+    assert {row[2] for row in sheet.iter_rows(min_row=2, values_only=True)} == {2}
+
+    docx_file = tmp_path / "tabel.docx"
+    by_id = _cli(
+        seeded_database_url, "--period", "1", "--format", "docx", "--output", str(docx_file)
+    )
+    assert by_id.returncode == 0, by_id.stderr
+    assert Document(docx_file).tables[1].rows[0].cells[1].text == "Resultaat (doelstelling)"
+
+
+def test_cli_refuses_bad_input_with_a_message(seeded_database_url: str, tmp_path: Path) -> None:
+    output = str(tmp_path / "x")
+    unknown_period = _cli(
+        seeded_database_url, "--period", "1999", "--format", "csv", "--output", output
+    )
+    assert unknown_period.returncode == 1
+    assert "no period '1999'" in unknown_period.stderr and PUBLISHED in unknown_period.stderr
+    unknown_format = _cli(
+        seeded_database_url, "--period", PUBLISHED, "--format", "rtf", "--output", output
+    )
+    assert unknown_format.returncode == 1 and "rtf" in unknown_format.stderr
+    bad_status = _cli(
+        seeded_database_url,
+        "--period",
+        PUBLISHED,
+        "--format",
+        "csv",
+        "--output",
+        output,
+        "--status",
+        "late",
+    )
+    assert bad_status.returncode == 1 and "late" in bad_status.stderr
+    assert not Path(output).exists()
+
+
+def test_a_long_export_keeps_reporting_so_its_job_is_not_taken_for_interrupted(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+    import time
+
+    monkeypatch.setattr(service, "HEARTBEAT_SECONDS", 0.02)
+
+    def slow(table):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        return b"made"
+
+    fmt = dataclasses.replace(service.FORMATS["csv"], render=slow)
+    reports: list[tuple[int, str]] = []
+    stored = service.produce(
+        session,
+        service.ExportRequest(_period_id(session), fmt, ActivityFilters(), "nl"),
+        progress=lambda percent, message: reports.append((percent, message)),
+    )
+    assert stored.content == b"made"
+    writing = [message for percent, message in reports if percent == 40]
+    assert len(writing) >= 4 and writing[0] == "128 activiteiten worden als CSV geschreven…"
+    assert reports[-1][0] == 90  # the heartbeat stopped with the render
