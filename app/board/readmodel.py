@@ -336,6 +336,12 @@ class _Structure:
 
 
 def _structure(period: PeriodRow | None) -> _Structure:
+    """The structure columns for the period: built once (SQLAlchemy expressions are costly to
+    make, and the same ones let it reuse its compiled statements)."""
+    return _PUBLISHED_STRUCTURE if period is not None and period.published else _LIVE_STRUCTURE
+
+
+def _build_structure(published: bool) -> _Structure:
     live = (
         ActionLine.number,
         ActionLine.title,
@@ -350,9 +356,9 @@ def _structure(period: PeriodRow | None) -> _Structure:
         Activity.title,
         Activity.position,
     )
-    if period is None or not period.published:
+    if not published:
         return _Structure(None, *live)  # type: ignore[arg-type]
-    snapshot = aliased(PublishedActivity)
+    snapshot = aliased(PublishedActivity, name="snapshot")
     recorded = (
         snapshot.action_line_number,
         snapshot.action_line_title,
@@ -373,6 +379,13 @@ def _structure(period: PeriodRow | None) -> _Structure:
         for index, (then, now) in enumerate(zip(recorded, live, strict=True))
     ]
     return _Structure(snapshot, *columns)  # type: ignore[arg-type]
+
+
+_LIVE_STRUCTURE = _build_structure(published=False)
+_PUBLISHED_STRUCTURE = _build_structure(published=True)
+# The approved version beside the shown one (a second alias: the shown pointer may be the
+# approved table itself).
+_APPROVED = aliased(StatusApproved, name="approved")
 
 
 def _filtered_activity_ids(
@@ -412,7 +425,7 @@ def _filtered_activity_ids(
 def _activity_select(period: PeriodRow | None) -> Select:  # type: ignore[type-arg]
     """Activities with their place in the structure and their current status, in order."""
     pointer = status_pointer(period)
-    approved = aliased(StatusApproved)
+    approved = _APPROVED
     structure = _structure(period)
     statement = (
         select(
