@@ -630,19 +630,26 @@ def test_open_data_downloads_are_the_published_table(
     assert facts["Aantal records"] == "128 activiteiten"
     licence = described.select_one("#dataset-facts a[rel=license]")
     assert licence["href"] == "https://creativecommons.org/publicdomain/zero/1.0/deed.nl"
-    from app.exports.columns import KEYS
+    from app.exports.columns import PUBLIC_COLUMNS
 
-    assert [row["data-column"] for row in described.select("#columns-table tbody tr")] == list(KEYS)
+    public_keys = [column.key for column in PUBLIC_COLUMNS]
+    assert [
+        row["data-column"] for row in described.select("#columns-table tbody tr")
+    ] == public_keys
+    # The traces of internal editing stay internal.
+    assert "version" not in public_keys and "last_change" not in public_keys
 
     response = public.get(described.select_one("#download-csv")["href"])
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     records = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert list(records[0]) == public_keys
     assert [int(r["activity_id"]) for r in records] == [row.id for row in rows]
     assert [r["status"] for r in records] == [row.status.value for row in rows]  # type: ignore[union-attr]
     assert Counter(r["status"] for r in records) == Counter(row["status"] for row in seed_rows())
 
     data = public.get(described.select_one("#download-json")["href"]).json()
+    assert all(list(activity) == public_keys for activity in data["activities"])
     assert [a["explanation"] for a in data["activities"]] == [row.explanation for row in rows]
     assert data["period"]["name"] == "Voortgangsrapportage 2021"
     assert data["period"]["published"] is True

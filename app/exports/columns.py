@@ -78,3 +78,7 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 KEYS = tuple(column.key for column in COLUMNS)
+
+# The open data of the public site: the version number and the time of saving describe the
+# internal editing (how often a text was changed, and when), not the published report.
+PUBLIC_COLUMNS = tuple(column for column in COLUMNS if column.key not in ("version", "last_change"))

@@ -23,9 +23,11 @@ from sqlmodel import Session
 from app.cache import RevisionCache
 from app.deps import SessionDep
 from app.errors import NotFound
+from app.exports import opendata
 from app.exports import service as exports
-from app.exports.columns import COLUMNS
+from app.exports.columns import PUBLIC_COLUMNS
 from app.exports.opendata import json_schema
+from app.exports.table import build_table
 from app.i18n import N_, get_language, gettext
 from app.public import charts, narrative, service, summary_pdf
 from app.public.references import link_references
@@ -201,7 +203,7 @@ def public_data(request: Request, session: SessionDep, slug: str, period_id: int
                 period=report.period,
                 activity_count=len(report.rows),
                 derived=report.derived,
-                columns=COLUMNS,
+                columns=PUBLIC_COLUMNS,
                 type_labels=TYPE_LABELS,
                 publisher=service.PUBLISHER,
                 licence_url=service.LICENCE_URL,
@@ -220,14 +222,38 @@ def _export(session: Session, slug: str, period_id: int, fmt: str) -> tuple[str,
     return exports.export(session, period_id=period_id, fmt=fmt, language=get_language())
 
 
+def _open_data(
+    request: Request, session: Session, slug: str, period_id: int, fmt: str
+) -> tuple[str, str, bytes]:
+    """The published table as open data, in the public columns (PUBLIC_COLUMNS: without the
+    traces of internal editing that the staff's export carries)."""
+    service.published_period(session, slug, period_id)  # NotFound unless published
+    table = build_table(session, period_id=period_id, language=get_language())
+    schema_id = request.url_for("public_data_schema", slug=slug, period_id=period_id).path
+    name = exports.filename(
+        table.period.name,
+        exports.get_format(fmt),
+        table.filters,
+        draft=False,
+        language=table.language,
+    )
+    if fmt == "csv":
+        return name, opendata.CSV_MEDIA_TYPE, opendata.render_csv(table, PUBLIC_COLUMNS)
+    return (
+        name,
+        opendata.JSON_MEDIA_TYPE,
+        opendata.render_json(table, PUBLIC_COLUMNS, schema_id),
+    )
+
+
 @router.get("/{slug}/{period_id}/data.csv", include_in_schema=False, name="public_data_csv")
 def public_data_csv(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
-    return _file(request, lambda: _export(session, slug, period_id, "csv"))
+    return _file(request, lambda: _open_data(request, session, slug, period_id, "csv"))
 
 
 @router.get("/{slug}/{period_id}/data.json", include_in_schema=False, name="public_data_json")
 def public_data_json(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
-    return _file(request, lambda: _export(session, slug, period_id, "json"))
+    return _file(request, lambda: _open_data(request, session, slug, period_id, "json"))
 
 
 @router.get("/{slug}/{period_id}/schema.json", include_in_schema=False, name="public_data_schema")
@@ -236,7 +262,9 @@ def public_data_schema(
 ) -> Response:
     def build() -> tuple[str, str, bytes]:
         service.published_period(session, slug, period_id)
-        content = json.dumps(json_schema(), ensure_ascii=False, indent=1).encode()
+        schema_id = request.url_for("public_data_schema", slug=slug, period_id=period_id).path
+        schema = json_schema(PUBLIC_COLUMNS, schema_id)
+        content = json.dumps(schema, ensure_ascii=False, indent=1).encode()
         return "schema.json", SCHEMA_MEDIA_TYPE, content
 
     return _file(request, build, inline=True)
