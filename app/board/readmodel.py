@@ -11,9 +11,20 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -233,10 +244,21 @@ def _period_id(period: PeriodRow | None) -> int | None:
     return period.id if period else None
 
 
+# The period every statement below is about, given when it runs: the statements themselves are
+# built once (building them costs more than running them) and reused for every period.
+_PERIOD = bindparam("period_id")
+# Stands for "a published period" when a statement is built for all of them.
+_PUBLISHED = PeriodRow(0, "", date.min, PeriodState.published)
+
+
+def _run(session: Session, statement: Select, period: PeriodRow | None):  # type: ignore[no-untyped-def,type-arg]
+    return _rows(session).execute(statement, {"period_id": _period_id(period)})
+
+
 def _current_status_join(period: PeriodRow | None) -> ColumnElement[bool]:
     """Outer-join condition for an activity's shown status in the period."""
     pointer = status_pointer(period)
-    return and_(pointer.activity_id == Activity.id, pointer.period_id == _period_id(period))
+    return and_(pointer.activity_id == Activity.id, pointer.period_id == _PERIOD)
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -247,7 +269,6 @@ def _search_condition(
 ) -> ColumnElement[bool]:
     """Full-text match on the activity title or on its current explanation in the period."""
     pointer = status_pointer(period)
-    period_id = _period_id(period)
     words = _TOKEN.findall(query)
     if not words:
         return literal_column("1") == literal_column("1")
@@ -274,7 +295,7 @@ def _search_condition(
     in_title = func.to_tsvector("dutch", Activity.title).op("@@")(ts_query)
     in_explanation = pointer.status_update_id.in_(
         select(StatusUpdate.id).where(
-            StatusUpdate.period_id == period_id,
+            StatusUpdate.period_id == _PERIOD,
             func.to_tsvector("dutch", StatusUpdate.explanation).op("@@")(ts_query),
         )
     )
@@ -323,13 +344,13 @@ class _Structure:
     def order(self) -> tuple[ColumnElement, ...]:  # type: ignore[type-arg]
         return (self.line_position, self.theme_position, self.result_position, self.position)
 
-    def join(self, statement: Select, period: PeriodRow | None) -> Select:  # type: ignore[type-arg]
+    def join(self, statement: Select) -> Select:  # type: ignore[type-arg]
         if self.snapshot is None:
             return statement
         return statement.outerjoin(
             self.snapshot,
             and_(
-                self.snapshot.period_id == _period_id(period),
+                self.snapshot.period_id == _PERIOD,
                 self.snapshot.activity_id == Activity.id,
             ),
         )
@@ -388,21 +409,34 @@ _PUBLISHED_STRUCTURE = _build_structure(published=True)
 _APPROVED = aliased(StatusApproved, name="approved")
 
 
-def _filtered_activity_ids(
-    session: Session, programme_id: int, period: PeriodRow | None, filters: ActivityFilters
-) -> Select:  # type: ignore[type-arg]
-    """The ids of the matching activities, in programme order."""
+@cache
+def _activity_ids_base(published: bool) -> Select:  # type: ignore[type-arg]
+    """The ids of the activities a period shows, in programme order (programme and period as
+    parameters)."""
+    period = _PUBLISHED if published else None
     pointer = status_pointer(period)
     structure = _structure(period)
-    statement = structure.join(
-        select(Activity.id)
-        .join(Result, Result.id == Activity.result_id)
-        .join(Theme, Theme.id == Result.theme_id)
-        .join(ActionLine, ActionLine.id == Theme.action_line_id)
-        .outerjoin(pointer, _current_status_join(period)),
-        period,
-    ).where(Result.programme_id == programme_id, _visible_in_period(period))
-    statement = statement.order_by(*structure.order)
+    return (
+        structure.join(
+            select(Activity.id)
+            .join(Result, Result.id == Activity.result_id)
+            .join(Theme, Theme.id == Result.theme_id)
+            .join(ActionLine, ActionLine.id == Theme.action_line_id)
+            .outerjoin(pointer, _current_status_join(period))
+        )
+        .where(Result.programme_id == bindparam("programme_id"), _visible_in_period(period))
+        .order_by(*structure.order)
+    )
+
+
+def _filtered_activity_ids(
+    session: Session, period: PeriodRow | None, filters: ActivityFilters
+) -> Select:  # type: ignore[type-arg]
+    """The ids of the matching activities, in programme order (the programme and the period
+    are given when it runs)."""
+    pointer = status_pointer(period)
+    structure = _structure(period)
+    statement = _activity_ids_base(period is not None and period.published)
     if filters.statuses:
         statement = statement.where(pointer.status.in_([s.value for s in filters.statuses]))
     if filters.action_line is not None:
@@ -424,6 +458,12 @@ def _filtered_activity_ids(
 
 def _activity_select(period: PeriodRow | None) -> Select:  # type: ignore[type-arg]
     """Activities with their place in the structure and their current status, in order."""
+    return _activity_select_for(period is not None and period.published)
+
+
+@cache
+def _activity_select_for(published: bool) -> Select:  # type: ignore[type-arg]
+    period = _PUBLISHED if published else None
     pointer = status_pointer(period)
     approved = _APPROVED
     structure = _structure(period)
@@ -453,10 +493,10 @@ def _activity_select(period: PeriodRow | None) -> Select:  # type: ignore[type-a
         .outerjoin(StatusUpdate, StatusUpdate.id == pointer.status_update_id)
         .outerjoin(
             approved,
-            and_(approved.activity_id == Activity.id, approved.period_id == _period_id(period)),
+            and_(approved.activity_id == Activity.id, approved.period_id == _PERIOD),
         )
     )
-    return structure.join(statement, period).order_by(*structure.order)
+    return structure.join(statement).order_by(*structure.order)
 
 
 def _activity_row(record) -> ActivityRow:  # type: ignore[no-untyped-def]
@@ -523,7 +563,10 @@ def list_activities(
     ids in order, the details of one page of them, and their organisations)."""
     ids = list(
         _rows(session)
-        .execute(_filtered_activity_ids(session, programme_id, period, filters))
+        .execute(
+            _filtered_activity_ids(session, period, filters),
+            {"period_id": _period_id(period), "programme_id": programme_id},
+        )
         .scalars()
     )
     total = len(ids)
@@ -532,7 +575,7 @@ def list_activities(
     rows: list[ActivityRow] = []
     by_id: dict[int, ActivityRow] = {}
     if ids:
-        for record in _rows(session).execute(_activity_select(period).where(Activity.id.in_(ids))):
+        for record in _run(session, _activity_select(period).where(Activity.id.in_(ids)), period):
             row = _activity_row(record)
             rows.append(row)
             by_id[row.id] = row
@@ -589,7 +632,8 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
     counts: dict[int, StatusCounts] = {number: StatusCounts() for number, _ in lines}
     totals = StatusCounts()
     pointer = status_pointer(period)
-    aggregate = _rows(session).execute(
+    aggregate = _run(
+        session,
         select(ActionLine.number, pointer.status, func.count(Activity.id))
         .select_from(Activity)
         .join(Result, Result.id == Activity.result_id)
@@ -597,7 +641,8 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
         .join(ActionLine, ActionLine.id == Theme.action_line_id)
         .outerjoin(pointer, _current_status_join(period))
         .where(Result.programme_id == programme.id, _visible_in_period(period))
-        .group_by(ActionLine.number, pointer.status)
+        .group_by(ActionLine.number, pointer.status),
+        period,
     )
     for number, status, count in aggregate:
         key = Status(status) if status else None
@@ -620,7 +665,8 @@ def _published_board(session: Session, programme: ProgrammeRow, period: PeriodRo
     """The board of a published period: its action lines as they were at publication."""
     pointer = status_pointer(period)
     structure = _structure(period)
-    aggregate = _rows(session).execute(
+    aggregate = _run(
+        session,
         structure.join(
             select(
                 structure.line_number,
@@ -633,11 +679,11 @@ def _published_board(session: Session, programme: ProgrammeRow, period: PeriodRo
             .join(Result, Result.id == Activity.result_id)
             .join(Theme, Theme.id == Result.theme_id)
             .join(ActionLine, ActionLine.id == Theme.action_line_id)
-            .join(pointer, _current_status_join(period)),
-            period,
+            .join(pointer, _current_status_join(period))
         )
         .where(Result.programme_id == programme.id)
-        .group_by(structure.line_number, structure.line_title, pointer.status)
+        .group_by(structure.line_number, structure.line_title, pointer.status),
+        period,
     )
     lines: dict[int, tuple[int, str, StatusCounts]] = {}
     totals = StatusCounts()
@@ -764,9 +810,7 @@ def activity_detail(
 
 
 def get_activity_row(session: Session, activity_id: int, period: PeriodRow | None) -> ActivityRow:
-    record = (
-        _rows(session).execute(_activity_select(period).where(Activity.id == activity_id)).one()
-    )
+    record = _run(session, _activity_select(period).where(Activity.id == activity_id), period).one()
     row = _activity_row(record)
     _attach_organisations(session, {row.id: row})
     return row
