@@ -77,9 +77,10 @@ def launch_browser() -> Iterator:  # type: ignore[type-arg]
 
 
 def sign_in_page(page, base_url: str, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Sign in through the form, as a person would."""
+    """Sign in through the form, as a person would. The wait for the page after signing in
+    starts before the click, so a fast answer cannot slip past it."""
     page.goto(f"{base_url}/sign-in")
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/sign-in" not in url)
+    with page.expect_navigation(url=lambda url: "/sign-in" not in url, timeout=60_000):
+        page.click("button[type=submit]")
