@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401
 from alembic import op
 
-
 revision: str = "5a86750d649e"
 down_revision: str | None = "50f03d585257"
 branch_labels: str | Sequence[str] | None = None
