@@ -768,6 +768,21 @@ def programme_of_activity(session: Session, activity_id: int) -> ProgrammeRow:
     return ProgrammeRow(*row)
 
 
+def programme_of_period(session: Session, period_id: int) -> ProgrammeRow:
+    row = (
+        _rows(session)
+        .execute(
+            select(Programme.id, Programme.slug, Programme.name, Programme.description)
+            .join(ReportingPeriod, ReportingPeriod.programme_id == Programme.id)
+            .where(ReportingPeriod.id == period_id)
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound(gettext("Reporting period %(id)s does not exist") % {"id": period_id})
+    return ProgrammeRow(*row)
+
+
 def activity_detail(
     session: Session, activity_id: int, period_id: int | None = None
 ) -> ActivityDetail:

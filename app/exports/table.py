@@ -255,7 +255,7 @@ def load_period(session: Session, period_id: int) -> tuple[ProgrammeRow, Reporti
     record = session.get(ReportingPeriod, period_id)
     if record is None:
         raise NotFound(gettext("Reporting period %(id)s does not exist") % {"id": period_id})
-    programme = next(p for p in readmodel.list_programmes(session) if p.id == record.programme_id)
+    programme = readmodel.programme_of_period(session, period_id)
     return programme, record
 
 

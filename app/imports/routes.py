@@ -31,7 +31,7 @@ def _form(
     request: Request, session: Session, period_id: int, *, error: str = "", status_code: int = 200
 ) -> Response:
     record = periods.get_period(session, period_id)
-    programme = next(p for p in readmodel.list_programmes(session) if p.id == record.programme_id)
+    programme = readmodel.programme_of_period(session, period_id)
     # An htmx upload swaps just the form (with its error) back in.
     return render(
         request,

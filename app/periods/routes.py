@@ -3,6 +3,7 @@ the round's completeness per organisation and an editor's own to-do list."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -35,7 +36,7 @@ DONE_MESSAGES = {
 
 def _period_rows(session: Session, period_id: int):  # type: ignore[no-untyped-def]
     record = service.get_period(session, period_id)
-    programme = next(p for p in readmodel.list_programmes(session) if p.id == record.programme_id)
+    programme = readmodel.programme_of_period(session, period_id)
     periods = readmodel.list_periods(session, programme.id)
     period = readmodel.choose_period(periods, period_id)
     return record, programme, periods, period
@@ -162,6 +163,24 @@ def _period_page(
     )
 
 
+def _change_period(
+    request: Request, session: Session, period_id: int, done: str, change: Callable[[], object]
+) -> Response:
+    """Make a change to the period, then back to its page: with a confirmation, or with the
+    reason it was refused (and nothing changed)."""
+    try:
+        change()
+    except NotFound:
+        raise
+    except DomainError as problem:
+        session.rollback()
+        return _period_page(
+            request, session, period_id, error=problem.message, status_code=problem.status_code
+        )
+    target = request.url_for("period", period_id=period_id).path + f"?done={done}"
+    return RedirectResponse(target, status_code=303)
+
+
 @router.post("/periods/{period_id}/move", include_in_schema=False, name="period_move")
 def period_move(
     request: Request,
@@ -171,24 +190,20 @@ def period_move(
     move: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        service.move_period(
+    return _change_period(
+        request,
+        session,
+        period_id,
+        move,
+        lambda: service.move_period(
             session,
             period_id=period_id,
             move=move,
             actor=user,
             reason=reason,
             address=client_address(request),
-        )
-    except NotFound:
-        raise
-    except DomainError as problem:
-        session.rollback()
-        return _period_page(
-            request, session, period_id, error=problem.message, status_code=problem.status_code
-        )
-    target = request.url_for("period", period_id=period_id).path + f"?done={move}"
-    return RedirectResponse(target, status_code=303)
+        ),
+    )
 
 
 @router.post("/periods/{period_id}/deadline", include_in_schema=False, name="period_deadline")
@@ -199,23 +214,19 @@ def period_deadline(
     period_id: int,
     deadline: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        service.set_deadline(
+    return _change_period(
+        request,
+        session,
+        period_id,
+        "deadline",
+        lambda: service.set_deadline(
             session,
             period_id=period_id,
             deadline=_parse_date(deadline, N_("deadline"), required=False),
             actor=user,
             address=client_address(request),
-        )
-    except NotFound:
-        raise
-    except DomainError as problem:
-        session.rollback()
-        return _period_page(
-            request, session, period_id, error=problem.message, status_code=problem.status_code
-        )
-    target = request.url_for("period", period_id=period_id).path + "?done=deadline"
-    return RedirectResponse(target, status_code=303)
+        ),
+    )
 
 
 @router.get("/periods/{period_id}/progress", include_in_schema=False, name="period_progress")

@@ -38,7 +38,7 @@ def _review_page(
     status_code: int = 200,
 ) -> Response:
     record = periods.get_period(session, period_id)
-    programme = next(p for p in readmodel.list_programmes(session) if p.id == record.programme_id)
+    programme = readmodel.programme_of_period(session, period_id)
     period = readmodel.choose_period(readmodel.list_periods(session, programme.id), period_id)
     proposals = service.proposals(session, period=period, programme_id=programme.id)  # type: ignore[arg-type]
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
