@@ -362,38 +362,30 @@ def _structure(period: PeriodRow | None) -> _Structure:
     return _PUBLISHED_STRUCTURE if period is not None and period.published else _LIVE_STRUCTURE
 
 
+# Where an activity stands in the structure: each published_activity column (the snapshot
+# taken at publication, app/periods/service.py) and the live column it records.
+STRUCTURE_COLUMNS = (
+    ("action_line_number", ActionLine.number),
+    ("action_line_title", ActionLine.title),
+    ("action_line_position", ActionLine.position),
+    ("theme_title", Theme.title),
+    ("theme_position", Theme.position),
+    ("result_number", Result.number),
+    ("result_title", Result.title),
+    ("result_note", Result.note),
+    ("result_position", Result.position),
+    ("activity_label", Activity.label),
+    ("activity_title", Activity.title),
+    ("activity_position", Activity.position),
+)
+
+
 def _build_structure(published: bool) -> _Structure:
-    live = (
-        ActionLine.number,
-        ActionLine.title,
-        ActionLine.position,
-        Theme.title,
-        Theme.position,
-        Result.number,
-        Result.title,
-        Result.note,
-        Result.position,
-        Activity.label,
-        Activity.title,
-        Activity.position,
-    )
+    live = tuple(column for _, column in STRUCTURE_COLUMNS)
     if not published:
         return _Structure(None, *live)  # type: ignore[arg-type]
     snapshot = aliased(PublishedActivity, name="snapshot")
-    recorded = (
-        snapshot.action_line_number,
-        snapshot.action_line_title,
-        snapshot.action_line_position,
-        snapshot.theme_title,
-        snapshot.theme_position,
-        snapshot.result_number,
-        snapshot.result_title,
-        snapshot.result_note,
-        snapshot.result_position,
-        snapshot.activity_label,
-        snapshot.activity_title,
-        snapshot.activity_position,
-    )
+    recorded = tuple(getattr(snapshot, name) for name, _ in STRUCTURE_COLUMNS)
     # The snapshot wins; the live structure only fills in for a period without one.
     columns = [
         func.coalesce(then, now).label(f"s{index}")

@@ -357,37 +357,11 @@ def snapshot_structure(session: Session, *, period_id: int) -> None:
     session.execute(delete(PublishedActivity).where(PublishedActivity.period_id == period_id))
     session.execute(
         insert(PublishedActivity).from_select(
-            [
-                "period_id",
-                "activity_id",
-                "action_line_number",
-                "action_line_title",
-                "action_line_position",
-                "theme_title",
-                "theme_position",
-                "result_number",
-                "result_title",
-                "result_note",
-                "result_position",
-                "activity_label",
-                "activity_title",
-                "activity_position",
-            ],
+            ["period_id", "activity_id", *(name for name, _ in readmodel.STRUCTURE_COLUMNS)],
             select(
                 StatusApproved.period_id,
                 Activity.id,
-                ActionLine.number,
-                ActionLine.title,
-                ActionLine.position,
-                Theme.title,
-                Theme.position,
-                Result.number,
-                Result.title,
-                Result.note,
-                Result.position,
-                Activity.label,
-                Activity.title,
-                Activity.position,
+                *(column for _, column in readmodel.STRUCTURE_COLUMNS),
             )
             .join(Activity, Activity.id == StatusApproved.activity_id)
             .join(Result, Result.id == Activity.result_id)
