@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from typing import NamedTuple
 
 from markupsafe import Markup
 from sqlalchemy import (
@@ -76,8 +77,7 @@ class ProgrammeRow:
     description: str
 
 
-@dataclass(frozen=True)
-class OrganisationRef:
+class OrganisationRef(NamedTuple):  # a tuple: made for every link of a whole table
     id: int
     code: str
     name: str
@@ -421,22 +421,22 @@ def _activity_ids_base(published: bool) -> Select:  # type: ignore[type-arg]
     )
 
 
-def _filtered_activity_ids(
+def _filter_conditions(
     session: Session, period: PeriodRow | None, filters: ActivityFilters
-) -> Select:  # type: ignore[type-arg]
-    """The ids of the matching activities, in programme order (the programme and the period
-    are given when it runs)."""
+) -> list[ColumnElement[bool]]:
+    """The filters as conditions on a statement that joins the activity's structure and its
+    shown status (the ids statement and the whole-table statement both do)."""
     pointer = status_pointer(period)
     structure = _structure(period)
-    statement = _activity_ids_base(period is not None and period.published)
+    conditions: list[ColumnElement[bool]] = []
     if filters.statuses:
-        statement = statement.where(pointer.status.in_([s.value for s in filters.statuses]))
+        conditions.append(pointer.status.in_([s.value for s in filters.statuses]))
     if filters.action_line is not None:
-        statement = statement.where(structure.line_number == filters.action_line)
+        conditions.append(structure.line_number == filters.action_line)
     if filters.result is not None:
-        statement = statement.where(structure.result_number == filters.result)
+        conditions.append(structure.result_number == filters.result)
     if filters.organisation:
-        statement = statement.where(
+        conditions.append(
             Activity.id.in_(
                 select(ActivityOrganisation.activity_id)
                 .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
@@ -444,8 +444,18 @@ def _filtered_activity_ids(
             )
         )
     if filters.query.strip():
-        statement = statement.where(_search_condition(session, filters.query, period))
-    return statement
+        conditions.append(_search_condition(session, filters.query, period))
+    return conditions
+
+
+def _filtered_activity_ids(
+    session: Session, period: PeriodRow | None, filters: ActivityFilters
+) -> Select:  # type: ignore[type-arg]
+    """The ids of the matching activities, in programme order (the programme and the period
+    are given when it runs)."""
+    statement = _activity_ids_base(period is not None and period.published)
+    conditions = _filter_conditions(session, period, filters)
+    return statement.where(*conditions) if conditions else statement
 
 
 def _activity_select(period: PeriodRow | None) -> Select:  # type: ignore[type-arg]
@@ -551,48 +561,92 @@ def list_activities(
     page: int = 1,
     page_size: int | None = None,
 ) -> ActivityPage:
-    """Activities in programme order with their current status: three queries (the matching
-    ids in order, the details of one page of them, and their organisations)."""
+    """Activities in programme order with their current status. A page of them: three queries
+    (the matching ids in order, the details of the page, and their organisations). All of
+    them (no `page_size`): two (the details, and the organisations)."""
+    parameters = {"period_id": _period_id(period), "programme_id": programme_id}
+    if page_size is None:
+        rows = [
+            _activity_row(record)
+            for record in _rows(session).execute(_whole_table(session, period, filters), parameters)
+        ]
+        by_id = {row.id: row for row in rows}
+        # Unfiltered, the whole programme's organisations, found by the programme rather than
+        # by a list of every activity id.
+        _attach_organisations(session, by_id, None if filters.active else programme_id)
+        return ActivityPage(rows=rows, total=len(rows), page=1, page_size=max(len(rows), 1))
     ids = list(
         _rows(session)
-        .execute(
-            _filtered_activity_ids(session, period, filters),
-            {"period_id": _period_id(period), "programme_id": programme_id},
-        )
+        .execute(_filtered_activity_ids(session, period, filters), parameters)
         .scalars()
     )
     total = len(ids)
-    if page_size is not None:
-        ids = ids[(max(page, 1) - 1) * page_size :][:page_size]
-    rows: list[ActivityRow] = []
-    by_id: dict[int, ActivityRow] = {}
+    ids = ids[(max(page, 1) - 1) * page_size :][:page_size]
+    rows = []
+    by_id = {}
     if ids:
         for record in _run(session, _activity_select(period).where(Activity.id.in_(ids)), period):
             row = _activity_row(record)
             rows.append(row)
             by_id[row.id] = row
     _attach_organisations(session, by_id)
-    return ActivityPage(rows=rows, total=total, page=page, page_size=page_size or max(total, 1))
+    return ActivityPage(rows=rows, total=total, page=page, page_size=page_size)
 
 
-def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> None:
+@cache
+def _whole_table_for(published: bool) -> Select:  # type: ignore[type-arg]
+    """Every activity a period shows, with its status, in programme order (programme and
+    period as parameters): the statement behind the unpaged list and the exports."""
+    period = _PUBLISHED if published else None
+    return _activity_select_for(published).where(
+        Result.programme_id == bindparam("programme_id"), _visible_in_period(period)
+    )
+
+
+def _whole_table(session: Session, period: PeriodRow | None, filters: ActivityFilters) -> Select:  # type: ignore[type-arg]
+    statement = _whole_table_for(period is not None and period.published)
+    conditions = _filter_conditions(session, period, filters)
+    return statement.where(*conditions) if conditions else statement
+
+
+# Lead first, then alphabetical.
+_ORGANISATION_LINKS = (
+    select(
+        ActivityOrganisation.activity_id,
+        Organisation.id,
+        Organisation.code,
+        Organisation.name,
+        ActivityOrganisation.role,
+    )
+    .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
+    .order_by(ActivityOrganisation.role.desc(), Organisation.code)
+)
+_PROGRAMME_ORGANISATION_LINKS = (
+    _ORGANISATION_LINKS.join(Activity, Activity.id == ActivityOrganisation.activity_id)
+    .join(Result, Result.id == Activity.result_id)
+    .where(Result.programme_id == bindparam("programme_id"))
+)
+
+
+def _attach_organisations(
+    session: Session, by_id: dict[int, ActivityRow], programme_id: int | None = None
+) -> None:
+    """Each activity's organisations, lead first. With `programme_id`, all of the
+    programme's links are read and those of activities not in `by_id` skipped."""
     if not by_id:
         return
-    links = _rows(session).execute(
-        select(
-            ActivityOrganisation.activity_id,
-            Organisation.id,
-            Organisation.code,
-            Organisation.name,
-            ActivityOrganisation.role,
+    if programme_id is None:
+        links = _rows(session).execute(
+            _ORGANISATION_LINKS.where(ActivityOrganisation.activity_id.in_(list(by_id)))
         )
-        .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
-        .where(ActivityOrganisation.activity_id.in_(list(by_id)))
-        # Lead first, then alphabetical.
-        .order_by(ActivityOrganisation.role.desc(), Organisation.code)
-    )
-    for activity_id, organisation_id, code, name, role in links:
-        by_id[activity_id].organisations.append(OrganisationRef(organisation_id, code, name, role))
+    else:
+        links = _rows(session).execute(
+            _PROGRAMME_ORGANISATION_LINKS, {"programme_id": programme_id}
+        )
+    for activity_id, organisation_id, code, name, role in links.all():
+        row = by_id.get(activity_id)
+        if row is not None:
+            row.organisations.append(OrganisationRef(organisation_id, code, name, role))
 
 
 def list_action_lines(session: Session, programme_id: int) -> list[tuple[int, str]]:

@@ -3,7 +3,7 @@ count matrix in total and per action line, which activities were added and which
 longer in the programme, and how the explanations changed.
 
 The basis of "what changed since the last letter to Parliament". Built on the read-model only:
-each period is read with `readmodel.list_activities` (three queries), so a comparison runs six
+each period is read with `readmodel.list_activities` (two queries), so a comparison runs four
 queries whatever the size of the programme, and shows each period exactly as the board does (a
 published period what counted for its report, a period in progress its newest versions).
 """

@@ -40,9 +40,9 @@ def _subset(columns: tuple[Column, ...]):  # type: ignore[no-untyped-def]
     return itemgetter(*(KEYS.index(column.key) for column in columns))
 
 
-def _rows(table: ProgressTable, columns: tuple[Column, ...]):  # type: ignore[no-untyped-def]
+def _rows(table: ProgressTable, columns: tuple[Column, ...], **options: Any):  # type: ignore[no-untyped-def]
     pick = _subset(columns)
-    rows = table.column_rows(status_as="code", lead_marker=LEAD_MARKER)
+    rows = table.column_rows(status_as="code", lead_marker=LEAD_MARKER, **options)
     return rows if pick is None else (pick(values) for values in rows)
 
 
@@ -50,20 +50,8 @@ def render_csv(table: ProgressTable, columns: tuple[Column, ...] = COLUMNS) -> b
     buffer = StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([column.key for column in columns])
-    kinds = [column.kind for column in columns]
-    for values in _rows(table, columns):
-        writer.writerow(
-            [
-                ""
-                if value is None
-                else value.isoformat()
-                if isinstance(value, datetime)
-                else neutralise(value)
-                if kinds[index] == "text"
-                else value
-                for index, value in enumerate(values)
-            ]
-        )
+    # The csv module writes None as an empty field.
+    writer.writerows(_rows(table, columns, text=neutralise, moment=datetime.isoformat))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -105,11 +93,8 @@ def document(
             for column in columns
         ],
         "activities": [
-            {
-                key: (_iso(value) if isinstance(value, datetime) else value)
-                for key, value in zip(keys, values, strict=True)
-            }
-            for values in _rows(table, columns)
+            dict(zip(keys, values, strict=True))
+            for values in _rows(table, columns, moment=datetime.isoformat)
         ],
     }
 
@@ -117,8 +102,9 @@ def document(
 def render_json(
     table: ProgressTable, columns: tuple[Column, ...] = COLUMNS, schema_id: str = SCHEMA_ID
 ) -> bytes:
-    # No indentation: json's C encoder only runs without it (three times as fast).
-    return json.dumps(document(table, columns, schema_id), ensure_ascii=False).encode("utf-8")
+    # No indentation: json's C encoder only runs without it (three times as fast). Non-ASCII
+    # characters as \u escapes (the default): valid UTF-8 either way, and a third faster.
+    return json.dumps(document(table, columns, schema_id)).encode("ascii")
 
 
 _JSON_TYPES = {
