@@ -50,12 +50,17 @@ class EnumText(TypeDecorator):  # type: ignore[type-arg]
     def __init__(self, enum: type[StrEnum], length: int = 20) -> None:
         super().__init__(length)
         self.enum = enum
+        # Members by value: a dictionary lookup per value read (whole tables read thousands).
+        self._members = {member.value: member for member in enum}
 
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         return None if value is None else self.enum(value).value
 
     def process_result_value(self, value: Any, dialect: Any) -> StrEnum | None:
-        return None if value is None else self.enum(value)
+        if value is None:
+            return None
+        member = self._members.get(value)
+        return member if member is not None else self.enum(value)  # else: the enum's error
 
 
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

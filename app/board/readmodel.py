@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     bindparam,
@@ -82,6 +84,10 @@ class OrganisationRef(NamedTuple):  # a tuple: made for every link of a whole ta
     code: str
     name: str
     role: str
+
+    @property
+    def lead(self) -> bool:
+        return self.role == "lead"
 
 
 @dataclass
@@ -566,14 +572,10 @@ def list_activities(
     them (no `page_size`): two (the details, and the organisations)."""
     parameters = {"period_id": _period_id(period), "programme_id": programme_id}
     if page_size is None:
-        rows = [
-            _activity_row(record)
-            for record in _rows(session).execute(_whole_table(session, period, filters), parameters)
-        ]
-        by_id = {row.id: row for row in rows}
-        # Unfiltered, the whole programme's organisations, found by the programme rather than
-        # by a list of every activity id.
-        _attach_organisations(session, by_id, None if filters.active else programme_id)
+        records, organisations = whole_table(session, programme_id, period, filters)
+        rows = [_activity_row(record) for record in records]
+        for row in rows:
+            row.organisations = organisations.get(row.id, [])
         return ActivityPage(rows=rows, total=len(rows), page=1, page_size=max(len(rows), 1))
     ids = list(
         _rows(session)
@@ -628,25 +630,55 @@ _PROGRAMME_ORGANISATION_LINKS = (
 )
 
 
-def _attach_organisations(
-    session: Session, by_id: dict[int, ActivityRow], programme_id: int | None = None
-) -> None:
-    """Each activity's organisations, lead first. With `programme_id`, all of the
-    programme's links are read and those of activities not in `by_id` skipped."""
+def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> None:
     if not by_id:
         return
-    if programme_id is None:
-        links = _rows(session).execute(
-            _ORGANISATION_LINKS.where(ActivityOrganisation.activity_id.in_(list(by_id)))
+    links = _rows(session).execute(
+        _ORGANISATION_LINKS.where(ActivityOrganisation.activity_id.in_(list(by_id)))
+    )
+    for activity_id, organisation_id, code, name, role in links.all():
+        by_id[activity_id].organisations.append(OrganisationRef(organisation_id, code, name, role))
+
+
+def whole_table(
+    session: Session,
+    programme_id: int,
+    period: PeriodRow | None,
+    filters: ActivityFilters = ActivityFilters(),
+) -> tuple[Sequence[Row[Any]], dict[int, list[OrganisationRef]]]:
+    """Every activity the period shows (that matches the filters), in programme order, as
+    records with ActivityRow's fields from `id` to `approved_version` in their order (the
+    columns of _activity_select_for), and each one's organisations, lead first: two
+    queries. For readers that make their own objects of them (the exports);
+    `list_activities` makes ActivityRows of them."""
+    records = (
+        _rows(session)
+        .execute(
+            _whole_table(session, period, filters),
+            {"period_id": _period_id(period), "programme_id": programme_id},
         )
-    else:
+        .all()
+    )
+    organisations: dict[int, list[OrganisationRef]] = {}
+    if not records:
+        return records, organisations
+    if filters.active:
+        links = _rows(session).execute(
+            _ORGANISATION_LINKS.where(
+                ActivityOrganisation.activity_id.in_([record[0] for record in records])
+            )
+        )
+    else:  # the whole programme's: found by the programme, not by a list of every activity
         links = _rows(session).execute(
             _PROGRAMME_ORGANISATION_LINKS, {"programme_id": programme_id}
         )
     for activity_id, organisation_id, code, name, role in links.all():
-        row = by_id.get(activity_id)
-        if row is not None:
-            row.organisations.append(OrganisationRef(organisation_id, code, name, role))
+        reference = OrganisationRef(organisation_id, code, name, role)
+        if activity_id in organisations:
+            organisations[activity_id].append(reference)
+        else:
+            organisations[activity_id] = [reference]
+    return records, organisations
 
 
 def list_action_lines(session: Session, programme_id: int) -> list[tuple[int, str]]:

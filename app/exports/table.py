@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
@@ -21,7 +21,7 @@ from sqlmodel import Session
 from app.activities.models import STATUS_ORDER, Status
 from app.activities.presentation import STATUS_STYLES
 from app.board import readmodel
-from app.board.readmodel import ActivityFilters, ActivityRow, PeriodRow, ProgrammeRow
+from app.board.readmodel import ActivityFilters, OrganisationRef, PeriodRow, ProgrammeRow
 from app.errors import NotFound
 from app.exports.columns import KEYS
 from app.i18n import N_, gettext, translations_for
@@ -48,12 +48,6 @@ class LegendEntry:
     ink: str  # text colour on `colour`
 
 
-class OrganisationCell(NamedTuple):  # a tuple: made for every link of a whole table
-    code: str
-    name: str
-    lead: bool
-
-
 @dataclass(slots=True)
 class ActivityLine:
     id: int
@@ -63,7 +57,7 @@ class ActivityLine:
     symbol: str
     status_label: str
     explanation: str
-    organisations: list[OrganisationCell]
+    organisations: list[OrganisationRef]  # lead first; `.lead` tells the lead
     last_change: datetime | None
     version: int | None
 
@@ -366,7 +360,7 @@ def build_table(
     (approved versions), any other period its newest versions, marked as a draft."""
     filters = filters or ActivityFilters()
     programme, period_row, published_at = _period_and_programme(session, period_id)
-    listing = readmodel.list_activities(session, programme.id, period_row, filters)
+    records, organisations = readmodel.whole_table(session, programme.id, period_row, filters)
     texts = Texts(language)
     translations = translations_for(language)
     state = period_row.state
@@ -378,29 +372,68 @@ def build_table(
         reference_date=period_row.reference_date,
         published_at=_utc(published_at),
     )
-    labels = {status: translations.gettext(STATUS_STYLES[status].label) for status in Status}
-    no_status = texts.no_status
+    # Symbol and label of each status (a record's status is its code).
+    shown = {None: ("?", texts.no_status)} | {
+        status.value: (
+            STATUS_STYLES[status].symbol,
+            translations.gettext(STATUS_STYLES[status].label),
+        )
+        for status in Status
+    }
     organisation_names: dict[str, str] = {}
     lines: list[ActionLineBlock] = []
     line: ActionLineBlock | None = None
     theme: ThemeBlock | None = None
     theme_id: int | None = None
     result: ResultBlock | None = None
-    for row in listing.rows:
-        if line is None or line.number != row.action_line_number:
-            line = ActionLineBlock(row.action_line_number, row.action_line_title)
+    no_organisations: list[OrganisationRef] = []
+    for (
+        activity_id,
+        line_number,
+        line_title,
+        record_theme_id,
+        theme_title,
+        result_number,
+        result_title,
+        result_note,
+        label,
+        title,
+        status,
+        explanation,
+        version,
+        _source,
+        updated_at,
+        _approved_version,
+    ) in records:
+        if line is None or line.number != line_number:
+            line = ActionLineBlock(line_number, line_title)
             lines.append(line)
             theme = None
-        if theme is None or theme_id != row.theme_id:
-            theme = ThemeBlock(row.theme_title)
-            theme_id = row.theme_id
+        if theme is None or theme_id != record_theme_id:
+            theme = ThemeBlock(theme_title)
+            theme_id = record_theme_id
             line.themes.append(theme)
             result = None
-        if result is None or result.number != row.result_number:
-            result = ResultBlock(row.result_number, row.result_title, row.result_note or "")
+        if result is None or result.number != result_number:
+            result = ResultBlock(result_number, result_title, result_note or "")
             theme.results.append(result)
-        result.activities.append(_activity_line(row, labels, no_status))
-        for org in row.organisations:
+        symbol, status_label = shown[status or None]
+        links = organisations.get(activity_id, no_organisations)
+        result.activities.append(
+            ActivityLine(
+                id=activity_id,
+                label=label or "",
+                title=title,
+                status=Status(status) if status else None,
+                symbol=symbol,
+                status_label=status_label,
+                explanation=explanation or "",
+                organisations=links,
+                last_change=_utc(updated_at),
+                version=version,
+            )
+        )
+        for org in links:
             organisation_names[org.code] = org.name
     return ProgressTable(
         programme=programme,
@@ -412,22 +445,4 @@ def build_table(
         filters=filters,
         selection=_selection(filters, texts, language, organisation_names),
         action_lines=lines,
-    )
-
-
-def _activity_line(row: ActivityRow, labels: dict[Status, str], no_status: str) -> ActivityLine:
-    style = STATUS_STYLES.get(row.status) if row.status else None
-    return ActivityLine(
-        id=row.id,
-        label=row.label or "",
-        title=row.title,
-        status=row.status,
-        symbol=style.symbol if style else "?",
-        status_label=labels[row.status] if row.status else no_status,
-        explanation=row.explanation,
-        organisations=[
-            OrganisationCell(org.code, org.name, org.role == "lead") for org in row.organisations
-        ],
-        last_change=_utc(row.updated_at),
-        version=row.version,
     )
