@@ -4,7 +4,7 @@
 
 For the real programme and the 100× programme (bench/generate.py builds both into
 bench/work/bench.db), times each format's export in-process: the read-model
-(app/exports/table.py over readmodel.list_activities) plus the renderer, as a fresh export
+(app/exports/table.py over readmodel.whole_table) plus the renderer, as a fresh export
 does. As a baseline in the same run, the same rows fetched with one plain SQL query and written
 by the bare library into a plain table (python-docx, odfpy, WeasyPrint on a minimal HTML table,
 XlsxWriter, the ODF XML with zipfile, csv, json). Then starts the app (one uvicorn worker) on a
@@ -252,14 +252,27 @@ class Timing:
         return self.render_s / self.bare_write_s if self.bare_write_s else 0.0
 
 
-def _median(function: Callable[[], object], repeats: int) -> tuple[float, object]:  # type: ignore[type-arg]
-    times, result = [], None
+def _timed(function: Callable, *args: object) -> tuple[float, object]:  # type: ignore[type-arg]
+    gc.collect()
+    started = time.perf_counter()
+    result = function(*args)
+    return time.perf_counter() - started, result
+
+
+def _interleaved(read, render, query, write, repeats: int):  # type: ignore[no-untyped-def]
+    """The medians of the four steps, timed in turn in every round (the export's two, then
+    the bare ones), so that other work on the machine weighs on both sides alike. Also the
+    table, the export and the bare file of the last round."""
+    times: list[list[float]] = [[], [], [], []]
     for _ in range(repeats):
-        gc.collect()
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        read_s, table = _timed(read)
+        render_s, content = _timed(render, table)
+        query_s, rows = _timed(query)
+        write_s, bare = _timed(write, rows)
+        for values, value in zip(times, (read_s, render_s, query_s, write_s), strict=True):
+            values.append(value)
+    medians = [statistics.median(values) for values in times]
+    return (*medians, table, content, bare)
 
 
 def measure_exports(database: Path, slug: str, size: str, formats, repeats: int) -> list[Timing]:  # type: ignore[no-untyped-def]
@@ -285,10 +298,13 @@ def measure_exports(database: Path, slug: str, size: str, formats, repeats: int)
                 fmt = service.FORMATS[fmt_key]
                 repeat = repeats if size == "real" or fmt_key not in DOCUMENTS else 1
                 build_table(session, period_id=period_id)  # warm the caches once
-                read_s, table = _median(lambda: build_table(session, period_id=period_id), repeat)
-                render_s, content = _median(lambda: fmt.render(table), repeat)  # noqa: B023
-                query_s, rows = _median(lambda: fetch_rows(database, slug), repeat)
-                write_s, bare = _median(lambda: BARE[fmt_key](rows), repeat)  # noqa: B023
+                read_s, render_s, query_s, write_s, table, content, bare = _interleaved(
+                    lambda: build_table(session, period_id=period_id),
+                    fmt.render,
+                    lambda: fetch_rows(database, slug),
+                    BARE[fmt_key],
+                    repeat,
+                )
                 # An export is the read-model and the renderer; a bare one the query and the
                 # library (each step's median, so a document at scale is made only once).
                 export_s, bare_s = read_s + render_s, query_s + write_s

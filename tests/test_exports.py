@@ -103,6 +103,31 @@ def _expected_ids(session: Session, period_id: int, filters: ActivityFilters) ->
     ]
 
 
+def test_organisations_are_the_same_however_the_table_reads_them(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole table reads its organisations by programme, a short filtered one by activity
+    ids, a page of the list by its ids: the same organisations, lead first, either way."""
+    programme_id = session.scalars(select(Programme.id).where(Programme.slug == SLUG)).one()
+    period = readmodel.choose_period(
+        readmodel.list_periods(session, programme_id), _period_id(session)
+    )
+
+    def organisations(filters: ActivityFilters, **paging: int) -> dict[int, list]:  # type: ignore[type-arg]
+        listing = readmodel.list_activities(session, programme_id, period, filters, **paging)
+        return {row.id: row.organisations for row in listing.rows}
+
+    whole = organisations(ActivityFilters())
+    assert sum(len(links) for links in whole.values()) > len(whole) > 100
+    assert all(links[0].lead for links in whole.values() if any(o.lead for o in links))
+    by_ids = organisations(ActivityFilters(action_line=1))
+    monkeypatch.setattr(readmodel, "_LISTED_IDS_LIMIT", 0)
+    by_programme = organisations(ActivityFilters(action_line=1))
+    paged = organisations(ActivityFilters(), page=2, page_size=25)
+    assert by_ids == by_programme == {key: whole[key] for key in by_ids}
+    assert paged == {key: whole[key] for key in paged} and len(paged) == 25
+
+
 # --- DOCX ------------------------------------------------------------------------------------
 
 

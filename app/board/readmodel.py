@@ -640,6 +640,13 @@ def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> No
         by_id[activity_id].organisations.append(OrganisationRef(organisation_id, code, name, role))
 
 
+# Up to this many activities of a filtered table, their organisations are asked for by id;
+# more, or the whole table, and all of the programme's are read: a list of ids costs more to
+# send and to compile than the links it leaves out (128 activities: 0.9 against 0.5 ms), and a
+# list of thousands would run into the database's limit on parameters.
+_LISTED_IDS_LIMIT = 200
+
+
 def whole_table(
     session: Session,
     programme_id: int,
@@ -662,13 +669,13 @@ def whole_table(
     organisations: dict[int, list[OrganisationRef]] = {}
     if not records:
         return records, organisations
-    if filters.active:
+    if filters.active and len(records) <= _LISTED_IDS_LIMIT:
         links = _rows(session).execute(
             _ORGANISATION_LINKS.where(
                 ActivityOrganisation.activity_id.in_([record[0] for record in records])
             )
         )
-    else:  # the whole programme's: found by the programme, not by a list of every activity
+    else:  # the whole programme's links, found by the programme, not by a long list of ids
         links = _rows(session).execute(
             _PROGRAMME_ORGANISATION_LINKS, {"programme_id": programme_id}
         )
