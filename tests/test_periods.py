@@ -610,3 +610,48 @@ def test_a_published_period_keeps_the_titles_and_order_it_was_published_with(
     assert old_line_title in board_old and "Hernoemde actielijn" not in board_old
     assert "Hernoemde actielijn" in board_new
     assert second  # the other activity is untouched in both
+
+
+def test_a_change_is_committed_before_its_response_is_sent(
+    seeded_settings: Settings, seeded_session: Session
+) -> None:
+    """When the browser gets the redirect after a change, the change is in the database: the
+    page it is sent to shows it, in any process, and a failing commit cannot follow a
+    response that said "done". Seen from a second connection at the moment the response
+    starts."""
+    app = create_app(seeded_settings)
+    with Session(app.state.engine) as session:
+        email = create_user(session, "coordinator")
+        period = periods.create_period(
+            session,
+            programme_id=_programme(session).id,
+            name="Voortgangsrapportage 2022",
+            reference_date=date(2022, 11, 1),
+            deadline=None,
+            actor=coordinator(session, email),
+        )
+        session.commit()
+        period_id = period.id
+    states_when_answered: list[PeriodState] = []
+
+    async def watching(scope, receive, send):  # type: ignore[no-untyped-def]
+        async def watched_send(message):  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start" and scope["path"].endswith("/move"):
+                seeded_session.expire_all()
+                states_when_answered.append(seeded_session.get(ReportingPeriod, period_id).state)
+                seeded_session.rollback()  # end the read, so it holds no snapshot
+            await send(message)
+
+        await app(scope, receive, watched_send)
+
+    with TestClient(watching) as client:
+        sign_in(client, email)
+        token = _token(client, f"/periods/{period_id}")
+        response = client.post(
+            f"/periods/{period_id}/move",
+            data={"csrftoken": token, "move": "open"},
+            follow_redirects=False,
+        )
+    app.state.engine.dispose()
+    assert response.status_code == 303
+    assert states_when_answered == [PeriodState.open]
