@@ -1,8 +1,8 @@
 """The progress table, as Parliament knows it: the read-model every export renders.
 
 One function, `build_table`, reads a period and its programme (one query) and the period's
-activities through the board's read-model (`readmodel.list_activities`: two queries whatever
-the size), and returns plain dataclasses:
+activities through the board's read-model (`readmodel.whole_table`: two queries whatever the
+size, with the board's rules for what a period shows), and returns plain dataclasses:
 action line → theme → result → activity, with the legend and every text a document needs in
 the export's language. The renderers (docx, odt, pdf, spreadsheets, opendata) only lay it out;
 none of them queries the database.
@@ -217,14 +217,6 @@ class ProgressTable:
                         changed = activity.last_change
                         if moment is not None and changed is not None:
                             changed = moment(changed)
-                        organisations = (
-                            ", ".join(
-                                f"{org.code} ({marker})" if org.lead else org.code
-                                for org in activity.organisations
-                            )
-                            if activity.organisations
-                            else ""
-                        )
                         # In the order of _ROW_KEYS (= KEYS, checked below).
                         yield (
                             activity.id,
@@ -238,7 +230,7 @@ class ProgressTable:
                             keep(activity.title),
                             statuses[activity.status],
                             keep(activity.explanation),
-                            keep(organisations),
+                            keep(self.organisations_text(activity, marker)),
                             changed,
                         )
 
