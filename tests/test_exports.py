@@ -325,6 +325,38 @@ def test_xlsx_is_typed_frozen_and_filterable(session: Session) -> None:
     assert [row[0] for row in rows] == _expected_ids(session, period_id, ActivityFilters())
 
 
+def test_xlsx_writes_each_text_once_and_reads_back_every_character(session: Session) -> None:
+    period_id = open_round(session)
+    actor = coordinator(session)
+    ids = _expected_ids(session, period_id, ActivityFilters())[:3]
+    tricky = 'A <b> & "quoted" _x0041_ text\nsecond line, ééé'
+    for activity_id in ids:  # the same explanation three times
+        activities.record_status(
+            session,
+            activity_id=activity_id,
+            period_id=period_id,
+            status=Status.delayed,
+            explanation=tricky,
+            author=actor,
+            based_on_version=1,
+        )
+    session.commit()
+    _, _, content = _export(session, "xlsx", period_id)
+
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    column = KEYS.index("explanation")
+    rows = list(sheet.iter_rows(min_row=1, max_row=4, values_only=True))
+    assert rows[0][column] == "Toelichting"
+    assert [row[column] for row in rows[1:]] == [tricky] * 3
+    # The shared string table holds each text once, the header's labels first.
+    strings = zipfile.ZipFile(io.BytesIO(content)).read("xl/sharedStrings.xml").decode()
+    items = re.findall(r"<si>(.*?)</si>", strings, flags=re.S)
+    assert f'uniqueCount="{len(items)}"' in strings
+    assert len(items) == len(set(items))
+    assert sum("_x005F_x0041_" in item for item in items) == 1  # Excel shows it as typed
+    assert re.sub(r"<[^>]+>", "", items[0]) == "Activiteit-id"
+
+
 def _ods_rows(content: bytes) -> tuple[list[list[tuple[str, str]]], Table]:
     """(value type, text) of every cell, per row, as odfpy reads them."""
     document = load_odf(io.BytesIO(content))

@@ -679,8 +679,14 @@ def whole_table(
         links = _rows(session).execute(
             _PROGRAMME_ORGANISATION_LINKS, {"programme_id": programme_id}
         )
+    # One OrganisationRef per organisation and role, shared by all its activities.
+    references: dict[tuple[int, str], OrganisationRef] = {}
     for activity_id, organisation_id, code, name, role in links.all():
-        reference = OrganisationRef(organisation_id, code, name, role)
+        reference = references.get((organisation_id, role))
+        if reference is None:
+            reference = references[organisation_id, role] = OrganisationRef(
+                organisation_id, code, name, role
+            )
         if activity_id in organisations:
             organisations[activity_id].append(reference)
         else:

@@ -10,7 +10,9 @@ none of them queries the database.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -350,7 +352,42 @@ def build_table(
 ) -> ProgressTable:
     """The progress table of a period: a published period shows what counted for its report
     (approved versions), any other period its newest versions, marked as a draft."""
-    filters = filters or ActivityFilters()
+    with _without_cycle_collection():
+        return _build_table(
+            session,
+            period_id=period_id,
+            filters=filters or ActivityFilters(),
+            language=language,
+            generated_at=generated_at,
+        )
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """The cycle collector paused while the table is made, then back as it was. The table is
+    tens of thousands of objects for a big programme (12,800 activities: records, lines,
+    lists), and their number sets off a full collection, which walks every object in the
+    process (about 90 ms of a 300 ms read in the export benchmark) and finds nothing: the
+    table has no reference cycles, so reference counting frees it. Pausing it is
+    process-wide: another thread's cycles wait the fraction of a second for the next
+    collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_table(
+    session: Session,
+    *,
+    period_id: int,
+    filters: ActivityFilters,
+    language: str,
+    generated_at: datetime | None,
+) -> ProgressTable:
     programme, period_row, published_at = _period_and_programme(session, period_id)
     records, organisations = readmodel.whole_table(session, programme.id, period_row, filters)
     texts = Texts(language)
