@@ -1,6 +1,6 @@
 """Benchmark the exports against the bare libraries, and a stored export's repeated download.
 
-    .venv/bin/python bench/exports.py [--scale 100] [--repeat 5] [--documents-at-scale] [--check]
+    .venv/bin/python bench/exports.py [--scale 100] [--repeat 9] [--documents-at-scale] [--check]
 
 For the real programme and the 100× programme (bench/generate.py builds both into
 bench/work/bench.db), times each format's export in-process: the read-model
@@ -539,7 +539,7 @@ def write_report(report: dict) -> None:  # type: ignore[type-arg]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=100, help="Size of the big programme")
-    parser.add_argument("--repeat", type=int, default=5, help="Runs per measurement (median)")
+    parser.add_argument("--repeat", type=int, default=9, help="Runs per measurement (median)")
     parser.add_argument(
         "--documents-at-scale",
         action=argparse.BooleanOptionalAction,
