@@ -5,6 +5,7 @@ the web form and its job, permissions and the command line."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -39,6 +40,7 @@ from app.activities.models import Status
 from app.board import readmodel
 from app.board.readmodel import ActivityFilters
 from app.config import PROJECT_ROOT
+from app.errors import NotFound
 from app.exports import odt, opendata, service
 from app.exports.columns import COLUMNS, KEYS
 from app.exports.table import build_table
@@ -126,6 +128,33 @@ def test_organisations_are_the_same_however_the_table_reads_them(
     paged = organisations(ActivityFilters(), page=2, page_size=25)
     assert by_ids == by_programme == {key: whole[key] for key in by_ids}
     assert paged == {key: whole[key] for key in paged} and len(paged) == 25
+
+
+def test_the_cycle_collector_is_paused_only_while_the_table_is_made(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    period_id = _period_id(session)
+    seen: list[bool] = []
+    whole_table = readmodel.whole_table
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return whole_table(*args, **kwargs)
+
+    monkeypatch.setattr(readmodel, "whole_table", watched)
+    assert gc.isenabled()
+    build_table(session, period_id=period_id)
+    assert seen == [False] and gc.isenabled()
+    # Back as it was, also when it fails, and left off when it was off.
+    with pytest.raises(NotFound):
+        build_table(session, period_id=-1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_table(session, period_id=period_id)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 # --- DOCX ------------------------------------------------------------------------------------
