@@ -355,21 +355,8 @@ def test_xlsx_is_typed_frozen_and_filterable(session: Session) -> None:
 
 
 def test_xlsx_writes_each_text_once_and_reads_back_every_character(session: Session) -> None:
-    period_id = open_round(session)
-    actor = coordinator(session)
-    ids = _expected_ids(session, period_id, ActivityFilters())[:3]
     tricky = 'A <b> & "quoted" _x0041_ text\nsecond line, ééé'
-    for activity_id in ids:  # the same explanation three times
-        activities.record_status(
-            session,
-            activity_id=activity_id,
-            period_id=period_id,
-            status=Status.delayed,
-            explanation=tricky,
-            author=actor,
-            based_on_version=1,
-        )
-    session.commit()
+    period_id, _ = _round_with_explanations(session, [tricky] * 3)  # the same text three times
     _, _, content = _export(session, "xlsx", period_id)
 
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
@@ -481,10 +468,15 @@ def test_docs_list_every_column() -> None:
 
 def _round_with_formulas(session: Session) -> tuple[int, list[int]]:
     """An open round in which two explanations start like formulas."""
+    return _round_with_explanations(session, ["=SUM(1,2)", "@cmd /c calc"])
+
+
+def _round_with_explanations(session: Session, explanations: list[str]) -> tuple[int, list[int]]:
+    """An open round in which the first activities have these explanations (and are delayed)."""
     period_id = open_round(session)
     actor = coordinator(session)
-    ids = _expected_ids(session, period_id, ActivityFilters())[:2]
-    for activity_id, explanation in zip(ids, ("=SUM(1,2)", "@cmd /c calc"), strict=True):
+    ids = _expected_ids(session, period_id, ActivityFilters())[: len(explanations)]
+    for activity_id, explanation in zip(ids, explanations, strict=True):
         activities.record_status(
             session,
             activity_id=activity_id,
