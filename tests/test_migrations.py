@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session
 
 from app.activities.models import StatusUpdate
 from app.board import readmodel
-from app.cli import run_alembic
+from app.cli import alembic_config, run_alembic
 from app.db import include_name, make_engine, metadata
 from app.programmes.models import Activity
 from tests.factories import create_programme
@@ -37,6 +41,21 @@ def test_upgrade_downgrade_upgrade(databases) -> None:  # type: ignore[no-untype
     # Nothing left behind: no search tables or triggers block a second upgrade.
     run_alembic("upgrade", "head", database_url=url)
     assert _tables(url) >= APP_TABLES
+
+
+def test_migration_files_list_in_history_order() -> None:
+    """A listing of migrations/versions reads as the history: first migration first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    history = [revision.revision for revision in script.walk_revisions("base", "heads")]
+    history.reverse()  # walk_revisions goes from the head down
+    files = sorted(Path(script.versions).glob("*.py"))
+    assert len(files) == len(history)
+    for path in files:
+        # The scheme of alembic.ini's file_template: creation date and time, then the id.
+        assert re.fullmatch(r"\d{8}_\d{6}_[0-9a-f]{12}_\w+\.py", path.name), path.name
+    assert [path.name.split("_")[2] for path in files] == history
+    # One line of history: no branches, so the listing order is the only order.
+    assert len(script.get_heads()) == 1
 
 
 def test_models_and_migrations_do_not_drift(database_url: str) -> None:

@@ -138,7 +138,7 @@ def downgrade() -> None:
 APPEND_ONLY = ("period_transition", "review_note")
 APPEND_ONLY_MESSAGE = "%s is append-only: rows are never updated or deleted"
 PUBLISHED_MESSAGE = "the reporting period is published: reopen it before changing it"
-# Tables that pages show (the data revision, see 20261123_5b2da6c46fc0_data_revision.py).
+# Tables that pages show (the data revision, see 20261123_062041_5b2da6c46fc0_data_revision.py).
 WATCHED = ("period_transition", "review_note", "status_approved")
 BUMP = "UPDATE data_revision SET revision = revision + 1 WHERE id = 1"
 
