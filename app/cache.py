@@ -38,6 +38,7 @@ class RevisionCache:
         with self._lock:
             if full_key in self._entries:
                 self._entries.move_to_end(full_key)
+                # One cache holds values of many types; the key says which it is.
                 return self._entries[full_key]  # type: ignore[return-value]
         value = build()
         with self._lock:

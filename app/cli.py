@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from app.config import PROJECT_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlmodel import Session
+
+    from app.accounts.models import ApiToken, Role, User
+    from app.board.readmodel import PeriodRow, ProgrammeRow
+    from app.imports.service import ApplyResult
+    from app.reminders.service import ReminderReport
+
+T = TypeVar("T")
 
 cli = typer.Typer(
     help="Voortgang: progress tracker for government programmes.",
@@ -28,7 +39,7 @@ DEV_ACCOUNT_EMAIL = "beheerder@voortgang.local"
 DEFAULT_SEED = PROJECT_ROOT / "seed" / "samen-tegen-mensenhandel.yaml"
 
 
-def alembic_config():  # type: ignore[no-untyped-def]
+def alembic_config() -> Config:
     from alembic.config import Config
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
@@ -154,25 +165,25 @@ def serve(
     )
 
 
-def _in_session(action):  # type: ignore[no-untyped-def]
+def _in_session(action: Callable[[Session], T]) -> T:
     """Run action(session) in one transaction; domain errors become a message and exit 1."""
     from app.db import engine_for, transaction
     from app.errors import DomainError
 
     engine = engine_for(get_settings())
-    result = None
     try:
         with transaction(engine) as session:
-            result = action(session)
+            return action(session)
     except DomainError as error:
         typer.echo(f"voortgang: {error.message}", err=True)
         raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
-    return result
 
 
-def _audit(session, action: str, user, summary: str, details: dict | None = None) -> None:  # type: ignore[no-untyped-def]
+def _audit(
+    session: Session, action: str, user: User, summary: str, details: dict[str, Any] | None = None
+) -> None:
     from app.audit import service as audit
 
     audit.record(
@@ -208,7 +219,7 @@ def user_create(
 
     secret = _ask_password(password)
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> User:
         user = service.create_user(
             session,
             email=email,
@@ -224,7 +235,7 @@ def user_create(
     typer.echo(f"Created {user.email} ({Role(user.role).value}).")
 
 
-def _role(value: str):  # type: ignore[no-untyped-def]
+def _role(value: str) -> Role:
     from app.accounts.models import Role
 
     try:
@@ -238,14 +249,16 @@ def _role(value: str):  # type: ignore[no-untyped-def]
 def user_list() -> None:
     """List accounts: e-mail, role, organisations, state."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from app.accounts import service
     from app.accounts.models import User
+    from app.ids import id_of
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> list[tuple[User, list[str]]]:
         return [
-            (user, service.user_organisation_codes(session, user.id))
-            for user in session.scalars(select(User).order_by(User.email))
+            (user, service.user_organisation_codes(session, id_of(user)))
+            for user in session.scalars(select(User).order_by(col(User.email)))
         ]
 
     for user, codes in _in_session(action):
@@ -265,7 +278,7 @@ def user_set_role(
     """Change an account's role (and organisations)."""
     from app.accounts import service
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> None:
         user = service.get_user_by_email(session, email)
         before = user.role
         service.set_role(session, user, role=_role(role), organisation_codes=organisation)
@@ -280,7 +293,7 @@ def user_deactivate(email: str) -> None:
     """Deactivate an account: it can no longer sign in; its sessions and tokens end."""
     from app.accounts import service
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> None:
         user = service.get_user_by_email(session, email)
         service.deactivate(session, user)
         _audit(session, "user.deactivate", user, user.email)
@@ -301,7 +314,7 @@ def user_reset_password(
 
     secret = _ask_password(password)
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> None:
         user = service.get_user_by_email(session, email)
         service.reset_password(session, user, secret)
         _audit(session, "user.reset_password", user, user.email)
@@ -325,12 +338,13 @@ def dev_account() -> None:
         raise typer.Exit(code=1)
     password = secrets_module.token_urlsafe(12)
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> None:
         from sqlalchemy import select
+        from sqlmodel import col
 
         from app.accounts.models import User
 
-        user = session.scalar(select(User).where(User.email == DEV_ACCOUNT_EMAIL))
+        user = session.scalar(select(User).where(col(User.email) == DEV_ACCOUNT_EMAIL))
         if user is None:
             user = service.create_user(
                 session,
@@ -357,7 +371,7 @@ def token_create(
     """Create an API token for an account and print it (it is shown only once)."""
     from app.accounts import service
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> str:
         user = service.get_user_by_email(session, email)
         token, secret = service.create_api_token(session, user, name=name)
         _audit(session, "token.create", user, f"{user.email}: {token.name}")
@@ -370,10 +384,11 @@ def token_create(
 def token_list(email: str) -> None:
     """List an account's tokens (id, name, prefix, state)."""
     from app.accounts import service
+    from app.ids import id_of
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> list[ApiToken]:
         user = service.get_user_by_email(session, email)
-        return service.list_api_tokens(session, user.id)
+        return service.list_api_tokens(session, id_of(user))
 
     for token in _in_session(action):
         state = "revoked" if token.revoked_at else "active"
@@ -385,7 +400,7 @@ def token_revoke(email: str, token_id: int) -> None:
     """Revoke one of an account's tokens."""
     from app.accounts import service
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> None:
         user = service.get_user_by_email(session, email)
         token = service.revoke_api_token(session, user, token_id)
         _audit(session, "token.revoke", user, f"{user.email}: {token.name}")
@@ -425,7 +440,7 @@ def remind(
 
     settings = get_settings()
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> ReminderReport:
         programme_row = _choose_programme(session, programme)
         period_row = _choose_round(session, programme_row, period)
         return send_reminders(
@@ -462,7 +477,7 @@ def remind(
         raise typer.Exit(code=1)
 
 
-def _choose_programme(session, slug: str | None):  # type: ignore[no-untyped-def]
+def _choose_programme(session: Session, slug: str | None) -> ProgrammeRow:
     from app.board import readmodel
 
     if slug:
@@ -478,7 +493,7 @@ def _choose_programme(session, slug: str | None):  # type: ignore[no-untyped-def
     raise typer.Exit(code=1)
 
 
-def _choose_round(session, programme, wanted: str | None):  # type: ignore[no-untyped-def]
+def _choose_round(session: Session, programme: ProgrammeRow, wanted: str | None) -> PeriodRow:
     """The named (or numbered) period, or else the one open for updates, or else in review."""
     from app.board import readmodel
     from app.programmes.models import PeriodState
@@ -529,16 +544,17 @@ def export_command(
     marked as a draft. Exits 1 on an unknown period, format, status or language.
     """
     from app.exports import service
+    from app.ids import id_of
     from app.programmes.models import ReportingPeriod
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> tuple[str, str, bytes]:
         fmt = service.get_format(format)
         filters = service.parse_filters(
             action_line=action_line, organisation=organisation, statuses=status
         )
         record = session.get(ReportingPeriod, int(period)) if period.isdigit() else None
         if record is not None and programme is None:
-            period_id = record.id
+            period_id = id_of(record)
         else:
             period_id = _choose_round(session, _choose_programme(session, programme), period).id
         return service.export(
@@ -594,14 +610,14 @@ def import_file(
         typer.echo(f"voortgang: {error.message}", err=True)
         raise typer.Exit(code=1) from None
 
-    def action(session):  # type: ignore[no-untyped-def]
+    def action(session: Session) -> ApplyResult:
         account = get_user_by_email(session, as_email)
         user = as_current_user(session, account)
         if not account.active or not user.at_least(Role.editor):
             typer.echo(f"voortgang: {as_email} may not change activities.", err=True)
             raise typer.Exit(code=1)
         period_row = _choose_round(session, _choose_programme(session, programme), period)
-        arguments = {"period_id": period_row.id, "rows": sheet.rows, "user": user}
+        arguments: dict[str, Any] = {"period_id": period_row.id, "rows": sheet.rows, "user": user}
         if apply:
             return service.apply(
                 session, **arguments, columns=sheet.columns, address="cli", filename=file.name
@@ -643,4 +659,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

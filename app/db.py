@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Column, MetaData, String, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
@@ -40,7 +42,7 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return not (type_ == "index" and name in SEARCH_INDEXES)
 
 
-class EnumText(TypeDecorator):  # type: ignore[type-arg]
+class EnumText(TypeDecorator):
     """A StrEnum stored as plain text (no database enum type to migrate), read back as the
     enum member, so code and templates never meet a bare string."""
 
@@ -63,7 +65,7 @@ class EnumText(TypeDecorator):  # type: ignore[type-arg]
         return member if member is not None else self.enum(value)  # else: the enum's error
 
 
-def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _set_sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets several app processes read while one writes.

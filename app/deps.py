@@ -24,7 +24,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_app_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

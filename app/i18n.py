@@ -62,5 +62,5 @@ def N_(message: str) -> str:
 def negotiate_language(query_value: str | None, cookie_value: str | None) -> str:
     for candidate in (query_value, cookie_value):
         if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     return DEFAULT_LANGUAGE

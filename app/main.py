@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
-from asgi_csrf import asgi_csrf
+from asgi_csrf import Errors, asgi_csrf
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cache import RevisionCache
 from app.config import PROJECT_ROOT, Settings, get_settings
@@ -123,10 +125,10 @@ class LanguageAndHeadersMiddleware:
     """Pure ASGI (Starlette's BaseHTTPMiddleware costs a task per request): picks the
     language for the request and adds the security headers to every response."""
 
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -137,7 +139,7 @@ class LanguageAndHeadersMiddleware:
         set_language(language)
         scope.setdefault("state", {})["language"] = language
 
-        async def send_with_headers(message) -> None:  # type: ignore[no-untyped-def]
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -169,10 +171,10 @@ class CSRFMiddleware:
     sent, else the form's field), under a stand-in content type so that asgi-csrf never parses
     the body itself; the app then gets the original request back. asgi-csrf still decides."""
 
-    def __init__(self, app, **options) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
         self.app = asgi_csrf(_RestoreContentType(app), **options)
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _unsafe_multipart(scope):
             await self.app(scope, receive, send)
             return
@@ -189,10 +191,10 @@ class CSRFMiddleware:
                 break
         content = bytes(body)
 
-        def replay():  # type: ignore[no-untyped-def]
+        def replay() -> Receive:
             sent = False
 
-            async def receive_again():  # type: ignore[no-untyped-def]
+            async def receive_again() -> Message:
                 nonlocal sent
                 if sent:
                     return {"type": "http.disconnect"}
@@ -230,10 +232,10 @@ class CSRFMiddleware:
 class _RestoreContentType:
     """Inside asgi-csrf: give the app the multipart request's own content type back."""
 
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         original = scope.get("voortgang.content_type")
         if original is not None:
             headers = [(n, v) for n, v in scope["headers"] if n != b"content-type"]
@@ -241,14 +243,14 @@ class _RestoreContentType:
         await self.app(scope, receive, send)
 
 
-def _unsafe_multipart(scope) -> bool:  # type: ignore[no-untyped-def]
+def _unsafe_multipart(scope: Scope) -> bool:
     if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
         return False
     content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
     return content_type.decode("latin-1").lower().startswith("multipart/form-data")
 
 
-async def _plain_response(send, status: int, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _plain_response(send: Send, status: int, text: str) -> None:
     body = text.encode()
     await send(
         {
@@ -263,7 +265,7 @@ async def _plain_response(send, status: int, text: str) -> None:  # type: ignore
     await send({"type": "http.response.body", "body": body})
 
 
-async def _csrf_failed(scope, send, message_id) -> None:  # type: ignore[no-untyped-def]
+async def _csrf_failed(scope: Scope, send: Send, message_id: Errors) -> None:
     from app.i18n import negotiate_language, set_language, translations_for
 
     language = negotiate_language(None, _cookie(scope, "lang"))
@@ -285,7 +287,7 @@ async def _csrf_failed(scope, send, message_id) -> None:  # type: ignore[no-unty
     await send({"type": "http.response.body", "body": body})
 
 
-def _cookie(scope, name: str) -> str | None:  # type: ignore[no-untyped-def]
+def _cookie(scope: Scope, name: str) -> str | None:
     from http.cookies import SimpleCookie
 
     for key, value in scope.get("headers", []):

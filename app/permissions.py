@@ -7,7 +7,7 @@ activity service (their organisation must lead or be involved in it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Annotated
 
@@ -187,7 +187,7 @@ def require_user(request: Request) -> CurrentUser:
 CurrentUserDep = Annotated[CurrentUser, Depends(require_user)]
 
 
-def iter_routes(routes) -> Iterator[BaseRoute]:  # type: ignore[no-untyped-def]
+def iter_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
     """Every route of the app, with included routers flattened (FastAPI keeps those as
     lazily-built wrappers). Our routers carry their prefix themselves, so paths are whole."""
     for route in routes:

@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.models import ApiToken, LoginAttempt, Role, User, UserOrganisation, UserSession
 from app.activities.models import utc_now
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
+from app.ids import id_of
 from app.programmes.models import Organisation
 
 # Argon2id with the library's current recommended parameters.
@@ -76,7 +77,8 @@ def _check_password(password: str) -> None:
 
 def _organisations_by_code(session: Session, codes: list[str]) -> list[Organisation]:
     found = {
-        o.code: o for o in session.scalars(select(Organisation).where(Organisation.code.in_(codes)))
+        o.code: o
+        for o in session.scalars(select(Organisation).where(col(Organisation.code).in_(codes)))
     }
     unknown = [code for code in codes if code not in found]
     if unknown:
@@ -87,7 +89,7 @@ def _organisations_by_code(session: Session, codes: list[str]) -> list[Organisat
 
 
 def get_user_by_email(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == _normalise_email(email)))
+    user = session.scalar(select(User).where(col(User.email) == _normalise_email(email)))
     if user is None:
         raise NotFound(gettext("No account with e-mail address %(email)s") % {"email": email})
     return user
@@ -107,7 +109,7 @@ def create_user(
         raise InvalidInput(gettext("%(email)s is not an e-mail address") % {"email": email})
     if not name.strip():
         raise InvalidInput(gettext("A name is required"))
-    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+    if session.scalar(select(func.count()).select_from(User).where(col(User.email) == email)):
         raise InvalidInput(gettext("An account with this e-mail address already exists"))
     _check_password(password)
     organisations = _organisations_by_code(session, organisation_codes or [])
@@ -119,7 +121,7 @@ def create_user(
     session.add(user)
     session.flush()
     for organisation in organisations:
-        session.add(UserOrganisation(user_id=user.id, organisation_id=organisation.id))
+        session.add(UserOrganisation(user_id=id_of(user), organisation_id=id_of(organisation)))
     session.flush()
     return user
 
@@ -129,11 +131,11 @@ def set_role(
 ) -> None:
     if organisation_codes is not None:
         organisations = _organisations_by_code(session, organisation_codes)
-        session.execute(delete(UserOrganisation).where(UserOrganisation.user_id == user.id))
+        session.execute(delete(UserOrganisation).where(col(UserOrganisation.user_id) == user.id))
         for organisation in organisations:
-            session.add(UserOrganisation(user_id=user.id, organisation_id=organisation.id))
+            session.add(UserOrganisation(user_id=id_of(user), organisation_id=id_of(organisation)))
     session.flush()
-    if role == Role.editor and not user_organisation_ids(session, user.id):
+    if role == Role.editor and not user_organisation_ids(session, id_of(user)):
         raise InvalidInput(gettext("An editor needs at least one organisation"))
     user.role = role
     session.flush()
@@ -142,7 +144,9 @@ def set_role(
 def user_organisation_ids(session: Session, user_id: int) -> frozenset[int]:
     return frozenset(
         session.scalars(
-            select(UserOrganisation.organisation_id).where(UserOrganisation.user_id == user_id)
+            select(col(UserOrganisation.organisation_id)).where(
+                col(UserOrganisation.user_id) == user_id
+            )
         )
     )
 
@@ -150,10 +154,10 @@ def user_organisation_ids(session: Session, user_id: int) -> frozenset[int]:
 def user_organisation_codes(session: Session, user_id: int) -> list[str]:
     return list(
         session.scalars(
-            select(Organisation.code)
-            .join(UserOrganisation, UserOrganisation.organisation_id == Organisation.id)
-            .where(UserOrganisation.user_id == user_id)
-            .order_by(Organisation.code)
+            select(col(Organisation.code))
+            .join(UserOrganisation, col(UserOrganisation.organisation_id) == Organisation.id)
+            .where(col(UserOrganisation.user_id) == user_id)
+            .order_by(col(Organisation.code))
         )
     )
 
@@ -161,9 +165,9 @@ def user_organisation_codes(session: Session, user_id: int) -> list[str]:
 def deactivate(session: Session, user: User) -> None:
     """Sign the user out everywhere and revoke their tokens; history keeps their name."""
     user.active = False
-    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.execute(delete(UserSession).where(col(UserSession.user_id) == user.id))
     for token in session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
     ):
         token.revoked_at = utc_now()
     session.flush()
@@ -172,7 +176,7 @@ def deactivate(session: Session, user: User) -> None:
 def reset_password(session: Session, user: User, password: str) -> None:
     _check_password(password)
     user.password_hash = password_hasher.hash(password)
-    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.execute(delete(UserSession).where(col(UserSession.user_id) == user.id))
     session.flush()
 
 
@@ -181,7 +185,9 @@ def _recent_failures(session: Session, key: str, now: datetime) -> int:
         session.scalar(
             select(func.count())
             .select_from(LoginAttempt)
-            .where(LoginAttempt.key == key, LoginAttempt.attempted_at > now - THROTTLE_WINDOW)
+            .where(
+                col(LoginAttempt.key) == key, col(LoginAttempt.attempted_at) > now - THROTTLE_WINDOW
+            )
         )
         or 0
     )
@@ -200,7 +206,7 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
         raise SignInThrottled(
             gettext("Too many failed sign-in attempts. Wait a few minutes and try again.")
         )
-    user = session.scalar(select(User).where(User.email == _normalise_email(email)))
+    user = session.scalar(select(User).where(col(User.email) == _normalise_email(email)))
     try:
         password_hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
         valid = user is not None and user.active
@@ -213,7 +219,7 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
         raise SignInFailed(gettext("The e-mail address or password is not correct."))
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = password_hasher.hash(password)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == account_key))
+    session.execute(delete(LoginAttempt).where(col(LoginAttempt.key) == account_key))
     return user
 
 
@@ -227,27 +233,30 @@ def start_session(
     now = utc_now()
     session.add(
         UserSession(
-            token_hash=hash_token(token), user_id=user.id, created_at=now, expires_at=now + lifetime
+            token_hash=hash_token(token),
+            user_id=id_of(user),
+            created_at=now,
+            expires_at=now + lifetime,
         )
     )
     # Housekeeping: expired sessions of anyone.
-    session.execute(delete(UserSession).where(UserSession.expires_at < now))
+    session.execute(delete(UserSession).where(col(UserSession.expires_at) < now))
     session.flush()
     return token
 
 
 def end_session(session: Session, token: str) -> None:
-    session.execute(delete(UserSession).where(UserSession.token_hash == hash_token(token)))
+    session.execute(delete(UserSession).where(col(UserSession.token_hash) == hash_token(token)))
     session.flush()
 
 
 def _current_user(session: Session, user: User) -> CurrentUser:
     return CurrentUser(
-        id=user.id,  # type: ignore[arg-type]
+        id=id_of(user),
         email=user.email,
         name=user.name,
         role=Role(user.role),
-        organisation_ids=user_organisation_ids(session, user.id),  # type: ignore[arg-type]
+        organisation_ids=user_organisation_ids(session, id_of(user)),
     )
 
 
@@ -259,9 +268,9 @@ def _aware(moment: datetime) -> datetime:
 def session_user(session: Session, token: str) -> tuple[CurrentUser, datetime] | None:
     """The active user a session token belongs to, with the session's expiry."""
     row = session.execute(
-        select(User, UserSession.expires_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == hash_token(token))
+        select(User, col(UserSession.expires_at))
+        .join(UserSession, col(UserSession.user_id) == User.id)
+        .where(col(UserSession.token_hash) == hash_token(token))
     ).first()
     if row is None or not row[0].active:
         return None
@@ -277,7 +286,9 @@ def create_api_token(
     if not name or len(name) > 100:
         raise InvalidInput(gettext("A token needs a name of at most 100 characters"))
     secret = "vg_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret), prefix=secret[:10])
+    token = ApiToken(
+        user_id=id_of(user), name=name, token_hash=hash_token(secret), prefix=secret[:10]
+    )
     session.add(token)
     session.flush()
     return token, secret
@@ -296,7 +307,9 @@ def revoke_api_token(session: Session, user: CurrentUser | User, token_id: int) 
 def list_api_tokens(session: Session, user_id: int) -> list[ApiToken]:
     return list(
         session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
+            select(ApiToken)
+            .where(col(ApiToken.user_id) == user_id)
+            .order_by(col(ApiToken.created_at))
         )
     )
 
@@ -304,8 +317,8 @@ def list_api_tokens(session: Session, user_id: int) -> list[ApiToken]:
 def user_for_api_token(session: Session, secret: str) -> CurrentUser | None:
     row = session.execute(
         select(User, ApiToken)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(secret))
+        .join(ApiToken, col(ApiToken.user_id) == User.id)
+        .where(col(ApiToken.token_hash) == hash_token(secret))
     ).first()
     if row is None:
         return None

@@ -28,5 +28,5 @@ class AuditEvent(SQLModel, table=True):
     object_type: str = Field(max_length=60)
     object_id: str = Field(default="", max_length=60)
     summary: str = Field(default="", max_length=1000)
-    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     address: str = Field(default="", max_length=100)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import Select, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.service import CurrentUser
 from app.audit.models import AuditEvent
@@ -58,17 +58,19 @@ class AuditFilters:
     until: date | None = None
 
 
-def _filtered(filters: AuditFilters) -> Select:  # type: ignore[type-arg]
+def _filtered(filters: AuditFilters) -> Select:
     statement = select(AuditEvent)
     if filters.action:
-        statement = statement.where(AuditEvent.action == filters.action)
+        statement = statement.where(col(AuditEvent.action) == filters.action)
     if filters.actor:
-        statement = statement.where(func.lower(AuditEvent.actor).contains(filters.actor.lower()))
+        statement = statement.where(
+            func.lower(col(AuditEvent.actor)).contains(filters.actor.lower())
+        )
     if filters.since:
-        statement = statement.where(AuditEvent.at >= datetime.combine(filters.since, time.min))
+        statement = statement.where(col(AuditEvent.at) >= datetime.combine(filters.since, time.min))
     if filters.until:
         statement = statement.where(
-            AuditEvent.at < datetime.combine(filters.until + timedelta(days=1), time.min)
+            col(AuditEvent.at) < datetime.combine(filters.until + timedelta(days=1), time.min)
         )
     return statement
 
@@ -76,14 +78,16 @@ def _filtered(filters: AuditFilters) -> Select:  # type: ignore[type-arg]
 def list_events(
     session: Session, filters: AuditFilters, *, limit: int | None = 200
 ) -> list[AuditEvent]:
-    statement = _filtered(filters).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    statement = _filtered(filters).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
     if limit:
         statement = statement.limit(limit)
     return list(session.scalars(statement))
 
 
 def list_actions(session: Session) -> list[str]:
-    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    return list(
+        session.scalars(select(col(AuditEvent.action)).distinct().order_by(col(AuditEvent.action)))
+    )
 
 
 CSV_COLUMNS = ["at", "actor", "action", "object_type", "object_id", "summary", "address", "details"]

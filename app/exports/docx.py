@@ -15,12 +15,16 @@ from io import BytesIO
 from xml.sax.saxutils import escape
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 
 from app.exports.table import ActivityLine, ProgressTable, ResultBlock, ThemeBlock
 
@@ -33,7 +37,7 @@ HEADER_FILL = "D9E6F2"
 FONT = "Arial"
 
 
-def _set(element, tag: str, **attributes: str):  # type: ignore[no-untyped-def]
+def _set(element: BaseOxmlElement, tag: str, **attributes: str) -> BaseOxmlElement:
     """Append <tag attributes/> to an oxml element and return it."""
     child = OxmlElement(tag)
     for name, value in attributes.items():
@@ -42,11 +46,11 @@ def _set(element, tag: str, **attributes: str):  # type: ignore[no-untyped-def]
     return child
 
 
-def _shade(cell, fill: str) -> None:  # type: ignore[no-untyped-def]
+def _shade(cell: _Cell, fill: str) -> None:
     _set(cell._tc.get_or_add_tcPr(), "w:shd", val="clear", color="auto", fill=fill.lstrip("#"))
 
 
-def _field(paragraph, instruction: str) -> None:  # type: ignore[no-untyped-def]
+def _field(paragraph: Paragraph, instruction: str) -> None:
     """A simple field (PAGE, NUMPAGES) that Word fills in when it lays out the pages."""
     field = _set(paragraph._p, "w:fldSimple", instr=f" {instruction} ")
     run = OxmlElement("w:r")
@@ -56,7 +60,7 @@ def _field(paragraph, instruction: str) -> None:  # type: ignore[no-untyped-def]
     field.append(run)
 
 
-def _page_numbers(paragraph, template: str) -> None:  # type: ignore[no-untyped-def]
+def _page_numbers(paragraph: Paragraph, template: str) -> None:
     """'Page %(page)s of %(pages)s', translated, with the placeholders as fields."""
     for piece in re.split(r"(%\(page\)s|%\(pages\)s)", template):
         if piece == "%(page)s":
@@ -67,7 +71,7 @@ def _page_numbers(paragraph, template: str) -> None:  # type: ignore[no-untyped-
             paragraph.add_run(piece)
 
 
-def _setup(document, table: ProgressTable) -> None:  # type: ignore[no-untyped-def]
+def _setup(document: DocxDocument, table: ProgressTable) -> None:
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)
@@ -123,7 +127,7 @@ def _setup(document, table: ProgressTable) -> None:  # type: ignore[no-untyped-d
     _page_numbers(footer, table.texts.page)
 
 
-def _title_block(document, table: ProgressTable) -> None:  # type: ignore[no-untyped-def]
+def _title_block(document: DocxDocument, table: ProgressTable) -> None:
     texts = table.texts
     if table.draft:
         notice = document.add_paragraph()
@@ -226,7 +230,7 @@ def _result_cells(result: ResultBlock, continued: str | None) -> list[str]:
     ]
 
 
-def _activity_cells(activity: ActivityLine, table: ProgressTable, inks: dict) -> list[str]:  # type: ignore[type-arg]
+def _activity_cells(activity: ActivityLine, table: ProgressTable, inks: dict) -> list[str]:
     label = f"{activity.label}. " if activity.label else ""
     title = [_paragraph(_run(label + activity.title))]
     if activity.organisations:
@@ -243,7 +247,7 @@ def _activity_cells(activity: ActivityLine, table: ProgressTable, inks: dict) ->
     ]
 
 
-def _theme_table(theme: ThemeBlock, table: ProgressTable, inks: dict) -> str:  # type: ignore[type-arg]
+def _theme_table(theme: ThemeBlock, table: ProgressTable, inks: dict) -> str:
     texts = table.texts
     headers = (texts.number, texts.result, texts.activities, texts.status, texts.explanation)
     rows = [

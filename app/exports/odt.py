@@ -218,7 +218,7 @@ _TEXT_STYLE = (TEXTNS, "style-name")
 
 
 def _name(style: Style) -> str:
-    return style.getAttribute("name")  # type: ignore[no-any-return]
+    return style.getAttribute("name")
 
 
 def _p(text: str, style: str | None = None) -> P:
@@ -325,14 +325,14 @@ def _activity_cells(
     return [_cell(names.cell, *title), status, _cell(names.cell, *explanation)]
 
 
-def _theme_table(  # type: ignore[no-untyped-def]
-    document,
+def _theme_table(
+    document: OpenDocumentText,
     styles: _Styles,
     names: _RowStyles,
     theme: ThemeBlock,
     table: ProgressTable,
     index: int,
-):
+) -> None:
     grid = Table(name=f"Table{index}", stylename=styles.table)
     for column in styles.columns:
         grid.addElement(TableColumn(stylename=column))

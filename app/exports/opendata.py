@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from io import StringIO
 from operator import itemgetter
@@ -33,14 +34,14 @@ SCHEMA_ID = "/exports/schema.json"
 LEAD_MARKER = "lead"
 
 
-def _subset(columns: tuple[Column, ...]):  # type: ignore[no-untyped-def]
+def _subset(columns: tuple[Column, ...]) -> Callable[[tuple[Any, ...]], Any] | None:
     """Pick `columns` out of a row of all COLUMNS (None: all of them)."""
     if columns == COLUMNS:
         return None
     return itemgetter(*(KEYS.index(column.key) for column in columns))
 
 
-def _rows(table: ProgressTable, columns: tuple[Column, ...], **options: Any):  # type: ignore[no-untyped-def]
+def _rows(table: ProgressTable, columns: tuple[Column, ...], **options: Any) -> Iterator[Any]:
     pick = _subset(columns)
     rows = table.column_rows(status_as="code", lead_marker=LEAD_MARKER, **options)
     return rows if pick is None else (pick(values) for values in rows)
@@ -107,7 +108,7 @@ def render_json(
     return json.dumps(document(table, columns, schema_id)).encode("ascii")
 
 
-_JSON_TYPES = {
+_JSON_TYPES: dict[str, dict[str, Any]] = {
     "integer": {"type": ["integer", "null"]},
     "text": {"type": "string"},
     "datetime": {"type": ["string", "null"], "format": "date-time"},

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from app.config import PROJECT_ROOT
 from app.exports.table import ProgressTable
+
+if TYPE_CHECKING:
+    from weasyprint import CSS
 
 MEDIA_TYPE = "application/pdf"
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -59,7 +63,7 @@ def _environment() -> Environment:
 
 
 @cache
-def _stylesheet():  # type: ignore[no-untyped-def]
+def _stylesheet() -> CSS:
     """The static CSS, parsed once per process."""
     from weasyprint import CSS
 
@@ -88,4 +92,4 @@ def render(table: ProgressTable) -> bytes:
     from weasyprint import HTML
 
     document = HTML(string=render_html(table), base_url=str(TEMPLATES))
-    return document.write_pdf(stylesheets=[_stylesheet()], **pdf_options())  # type: ignore[no-any-return]
+    return document.write_pdf(stylesheets=[_stylesheet()], **pdf_options())

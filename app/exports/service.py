@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -29,7 +29,7 @@ from app.exports import docx, odt, opendata, pdf, spreadsheets
 from app.exports.table import ProgressTable, build_table, load_period
 from app.i18n import LANGUAGES, N_, gettext, translations_for
 from app.jobs import service as jobs
-from app.jobs.models import StoredFile
+from app.jobs.models import Job, StoredFile
 from app.programmes.models import PeriodState
 
 # Raise when a renderer's output changes, so stored exports of published periods are made anew.
@@ -88,7 +88,7 @@ def parse_filters(
     line: int | None = None
     if action_line not in (None, ""):
         try:
-            line = int(action_line)  # type: ignore[arg-type]
+            line = int(action_line)
         except ValueError:
             raise InvalidInput(
                 gettext("%(value)s is not an action line number.") % {"value": repr(action_line)}
@@ -146,8 +146,8 @@ def filename(
 
 
 def cache_key(
-    *, period_id: int, published_at, fmt: Format, filters: ActivityFilters, language: str
-) -> str:  # type: ignore[no-untyped-def]
+    *, period_id: int, published_at: datetime, fmt: Format, filters: ActivityFilters, language: str
+) -> str:
     """The key a published period's export is stored under (at most 300 characters)."""
     moment = published_at.astimezone(UTC) if published_at.tzinfo else published_at
     selection = "|".join(
@@ -308,7 +308,7 @@ def export(
 
 
 @jobs.handler("export")
-def run_export_job(session: Session, job, progress: jobs.Progress) -> jobs.Outcome:  # type: ignore[no-untyped-def]
+def run_export_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     params = job.params
     request = ExportRequest(
         period_id=int(params["period_id"]),

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
+from xml.etree.ElementTree import Element
 
 from babel.numbers import format_decimal
 
@@ -373,7 +374,7 @@ def _ods_sheets(content: bytes) -> Iterator[RawRows]:
                 yield _ods_rows(events)
 
 
-def _ods_rows(events) -> RawRows:  # type: ignore[no-untyped-def]
+def _ods_rows(events: Iterator[tuple[str, Element]]) -> RawRows:
     number = 0
     cells: list[str] = []
     pending_empty = 0  # empty cells, written out only when a filled one follows
@@ -404,10 +405,11 @@ def _ods_rows(events) -> RawRows:  # type: ignore[no-untyped-def]
             return
 
 
-def _ods_cell(cell) -> str:  # type: ignore[no-untyped-def]
+def _ods_cell(cell: Element) -> str:
     kind = cell.get(f"{_OFFICE}value-type")
     if kind in ("float", "percentage", "currency"):
-        return cell_text(float(cell.get(f"{_OFFICE}value")))
+        # Without office:value float() raises, and read_sheet reports a damaged file.
+        return cell_text(float(cell.get(f"{_OFFICE}value")))  # type: ignore[arg-type]
     if kind == "date":
         return cell.get(f"{_OFFICE}date-value", "")
     if kind == "boolean":
@@ -416,7 +418,7 @@ def _ods_cell(cell) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(_ods_text(child) for child in cell if child.tag in (f"{_TEXT}p", f"{_TEXT}h"))
 
 
-def _ods_text(element) -> str:  # type: ignore[no-untyped-def]
+def _ods_text(element: Element) -> str:
     parts = [element.text or ""]
     for child in element:
         if child.tag == f"{_TEXT}s":

@@ -56,8 +56,8 @@ class Job(SQLModel, table=True):
     # 0-100, and what is being done (or, when failed, why).
     progress: int = 0
     message: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
-    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     file_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("stored_file.id"), nullable=True)
     )

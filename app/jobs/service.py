@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
@@ -94,7 +94,7 @@ def store_file(
 
 
 def cached_file(session: Session, cache_key: str) -> StoredFile | None:
-    return session.scalar(select(StoredFile).where(StoredFile.cache_key == cache_key))
+    return session.scalar(select(StoredFile).where(col(StoredFile.cache_key) == cache_key))
 
 
 def _report(engine: Engine, job_id: int, percent: int, message: str) -> None:
@@ -104,7 +104,7 @@ def _report(engine: Engine, job_id: int, percent: int, message: str) -> None:
         with transaction(engine) as session:
             session.execute(
                 update(Job)
-                .where(Job.id == job_id)
+                .where(col(Job.id) == job_id)
                 .values(progress=max(0, min(100, percent)), message=message, heartbeat_at=utc_now())
             )
     except OperationalError:
@@ -116,10 +116,10 @@ def run(engine: Engine, job_id: int) -> None:
     with transaction(engine) as session:
         claimed = session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.state == JobState.queued)
+            .where(col(Job.id) == job_id, col(Job.state) == JobState.queued)
             .values(state=JobState.running, heartbeat_at=utc_now())
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
             return  # another process has it, or it ran already
     try:
         with transaction(engine) as session:
@@ -147,7 +147,7 @@ def run(engine: Engine, job_id: int) -> None:
         with transaction(engine) as session:
             session.execute(
                 update(Job)
-                .where(Job.id == job_id)
+                .where(col(Job.id) == job_id)
                 .values(state=JobState.failed, message=reason, finished_at=utc_now())
             )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal, overload
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -42,6 +42,10 @@ def _period_rows(session: Session, period_id: int):  # type: ignore[no-untyped-d
     return record, programme, periods, period
 
 
+@overload
+def _parse_date(raw: str, field: str, *, required: Literal[True]) -> date: ...
+@overload
+def _parse_date(raw: str, field: str, *, required: bool) -> date | None: ...
 def _parse_date(raw: str, field: str, *, required: bool) -> date | None:
     raw = raw.strip()
     if not raw:
@@ -68,7 +72,7 @@ def _periods_page(
     slug: str,
     *,
     error: str = "",
-    values: dict | None = None,  # type: ignore[type-arg]
+    values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     programme = readmodel.get_programme(session, slug)
@@ -103,7 +107,7 @@ def create_period(
             session,
             programme_id=programme.id,
             name=name,
-            reference_date=_parse_date(reference_date, N_("reference date"), required=True),  # type: ignore[arg-type]
+            reference_date=_parse_date(reference_date, N_("reference date"), required=True),
             deadline=_parse_date(deadline, N_("deadline"), required=False),
             actor=user,
             address=client_address(request),

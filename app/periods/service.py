@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import delete, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
@@ -27,6 +27,7 @@ from app.audit import service as audit
 from app.board import readmodel
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
+from app.ids import id_of
 from app.periods.models import PeriodTransition, PublishedActivity
 from app.programmes.models import (
     ActionLine,
@@ -116,8 +117,8 @@ def create_period(
     if len(name) > 200:
         raise InvalidInput(gettext("A period name has at most 200 characters."))
     taken = session.scalar(
-        select(ReportingPeriod.id).where(
-            ReportingPeriod.programme_id == programme_id, ReportingPeriod.name == name
+        select(col(ReportingPeriod.id)).where(
+            col(ReportingPeriod.programme_id) == programme_id, col(ReportingPeriod.name) == name
         )
     )
     if taken is not None:
@@ -137,7 +138,7 @@ def create_period(
     session.flush()
     session.add(
         PeriodTransition(
-            period_id=period.id,
+            period_id=id_of(period),
             from_state=None,
             to_state=PeriodState.draft,
             actor=actor.name,
@@ -237,21 +238,23 @@ def move_period(
         changes["published_at"] = utc_now()
     moved = session.execute(
         update(ReportingPeriod)
-        .where(ReportingPeriod.id == period.id, ReportingPeriod.state == chosen.source.value)
+        .where(
+            col(ReportingPeriod.id) == period.id, col(ReportingPeriod.state) == chosen.source.value
+        )
         .values(**changes)
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
         raise PeriodClosed(gettext("Someone else changed this period in the meantime. Reload."))
     session.refresh(period)
     carried = 0
     if move == "open":
         carried = carry_over(session, period=period, actor=actor)
     if chosen.target == PeriodState.published:
-        snapshot_structure(session, period_id=period.id)  # type: ignore[arg-type]
+        snapshot_structure(session, period_id=id_of(period))
     session.add(
         PeriodTransition(
-            period_id=period.id,
+            period_id=id_of(period),
             from_state=chosen.source,
             to_state=chosen.target,
             reason=reason,
@@ -278,10 +281,10 @@ def move_period(
 def _ensure_single_round(session: Session, period: ReportingPeriod) -> None:
     """One round at a time: partners update one period, never two."""
     other = session.scalar(
-        select(ReportingPeriod.name).where(
-            ReportingPeriod.programme_id == period.programme_id,
-            ReportingPeriod.id != period.id,
-            ReportingPeriod.state.in_([PeriodState.open.value, PeriodState.in_review.value]),  # type: ignore[attr-defined]
+        select(col(ReportingPeriod.name)).where(
+            col(ReportingPeriod.programme_id) == period.programme_id,
+            col(ReportingPeriod.id) != period.id,
+            col(ReportingPeriod.state).in_([PeriodState.open.value, PeriodState.in_review.value]),
         )
     )
     if other is not None:
@@ -295,11 +298,11 @@ def previous_period(session: Session, period: ReportingPeriod) -> ReportingPerio
     return session.scalar(
         select(ReportingPeriod)
         .where(
-            ReportingPeriod.programme_id == period.programme_id,
-            ReportingPeriod.id != period.id,
-            ReportingPeriod.reference_date <= period.reference_date,
+            col(ReportingPeriod.programme_id) == period.programme_id,
+            col(ReportingPeriod.id) != period.id,
+            col(ReportingPeriod.reference_date) <= period.reference_date,
         )
-        .order_by(ReportingPeriod.reference_date.desc(), ReportingPeriod.id.desc())
+        .order_by(col(ReportingPeriod.reference_date).desc(), col(ReportingPeriod.id).desc())
         .limit(1)
     )
 
@@ -312,29 +315,33 @@ def carry_over(session: Session, *, period: ReportingPeriod, actor: CurrentUser)
     if previous is None:
         return 0
     rows = session.execute(
-        select(StatusUpdate.activity_id, StatusUpdate.status, StatusUpdate.explanation)
-        .join(StatusApproved, StatusApproved.status_update_id == StatusUpdate.id)
-        .join(Activity, Activity.id == StatusUpdate.activity_id)
-        .join(Result, Result.id == Activity.result_id)
-        .join(Theme, Theme.id == Result.theme_id)
-        .join(ActionLine, ActionLine.id == Theme.action_line_id)
+        select(
+            col(StatusUpdate.activity_id), col(StatusUpdate.status), col(StatusUpdate.explanation)
+        )
+        .join(StatusApproved, col(StatusApproved.status_update_id) == StatusUpdate.id)
+        .join(Activity, col(Activity.id) == StatusUpdate.activity_id)
+        .join(Result, col(Result.id) == Activity.result_id)
+        .join(Theme, col(Theme.id) == Result.theme_id)
+        .join(ActionLine, col(ActionLine.id) == Theme.action_line_id)
         .where(
-            StatusApproved.period_id == previous.id,
-            Result.programme_id == period.programme_id,
-            Activity.retired_at.is_(None),  # type: ignore[union-attr]
-            Result.retired_at.is_(None),  # type: ignore[union-attr]
-            Theme.retired_at.is_(None),  # type: ignore[union-attr]
-            ActionLine.retired_at.is_(None),  # type: ignore[union-attr]
+            col(StatusApproved.period_id) == previous.id,
+            col(Result.programme_id) == period.programme_id,
+            col(Activity.retired_at).is_(None),
+            col(Result.retired_at).is_(None),
+            col(Theme.retired_at).is_(None),
+            col(ActionLine.retired_at).is_(None),
         )
     ).all()
     present = set(
-        session.scalars(select(StatusUpdate.activity_id).where(StatusUpdate.period_id == period.id))
+        session.scalars(
+            select(col(StatusUpdate.activity_id)).where(col(StatusUpdate.period_id) == period.id)
+        )
     )
     now = utc_now()
     added = [
         StatusUpdate(
             activity_id=activity_id,
-            period_id=period.id,
+            period_id=id_of(period),
             version=1,
             status=status,
             explanation=explanation,
@@ -354,20 +361,20 @@ def carry_over(session: Session, *, period: ReportingPeriod, actor: CurrentUser)
 def snapshot_structure(session: Session, *, period_id: int) -> None:
     """Record where every activity the period reports on stands in the structure now (at
     publication), so that the published period keeps showing it that way."""
-    session.execute(delete(PublishedActivity).where(PublishedActivity.period_id == period_id))
+    session.execute(delete(PublishedActivity).where(col(PublishedActivity.period_id) == period_id))
     session.execute(
         insert(PublishedActivity).from_select(
             ["period_id", "activity_id", *(name for name, _ in readmodel.STRUCTURE_COLUMNS)],
             select(
-                StatusApproved.period_id,
-                Activity.id,
+                col(StatusApproved.period_id),
+                col(Activity.id),
                 *(column for _, column in readmodel.STRUCTURE_COLUMNS),
             )
-            .join(Activity, Activity.id == StatusApproved.activity_id)
-            .join(Result, Result.id == Activity.result_id)
-            .join(Theme, Theme.id == Result.theme_id)
-            .join(ActionLine, ActionLine.id == Theme.action_line_id)
-            .where(StatusApproved.period_id == period_id),
+            .join(Activity, col(Activity.id) == StatusApproved.activity_id)
+            .join(Result, col(Result.id) == Activity.result_id)
+            .join(Theme, col(Theme.id) == Result.theme_id)
+            .join(ActionLine, col(ActionLine.id) == Theme.action_line_id)
+            .where(col(StatusApproved.period_id) == period_id),
         )
     )
 
@@ -376,8 +383,8 @@ def transitions(session: Session, period_id: int) -> list[PeriodTransition]:
     return list(
         session.scalars(
             select(PeriodTransition)
-            .where(PeriodTransition.period_id == period_id)
-            .order_by(PeriodTransition.created_at, PeriodTransition.id)
+            .where(col(PeriodTransition.period_id) == period_id)
+            .order_by(col(PeriodTransition.created_at), col(PeriodTransition.id))
         )
     )
 
@@ -448,20 +455,24 @@ def round_items(
     starting = {
         activity_id: (status, explanation)
         for activity_id, status, explanation in session.execute(
-            select(StatusUpdate.activity_id, StatusUpdate.status, StatusUpdate.explanation).where(
-                StatusUpdate.period_id == period.id,
-                StatusUpdate.version == 1,
-                StatusUpdate.source.in_([s.value for s in BASELINE_SOURCES]),  # type: ignore[attr-defined]
+            select(
+                col(StatusUpdate.activity_id),
+                col(StatusUpdate.status),
+                col(StatusUpdate.explanation),
+            ).where(
+                col(StatusUpdate.period_id) == period.id,
+                col(StatusUpdate.version) == 1,
+                col(StatusUpdate.source).in_([s.value for s in BASELINE_SOURCES]),
             )
         )
     }
     # The newest review note on each activity's newest version in the period.
     last_note: dict[int, tuple[str, str]] = {}
     for activity_id, kind, comment in session.execute(
-        select(StatusCurrent.activity_id, ReviewNote.kind, ReviewNote.comment)
-        .join(ReviewNote, ReviewNote.status_update_id == StatusCurrent.status_update_id)
-        .where(StatusCurrent.period_id == period.id)
-        .order_by(ReviewNote.created_at, ReviewNote.id)
+        select(col(StatusCurrent.activity_id), col(ReviewNote.kind), col(ReviewNote.comment))
+        .join(ReviewNote, col(ReviewNote.status_update_id) == StatusCurrent.status_update_id)
+        .where(col(StatusCurrent.period_id) == period.id)
+        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
     ):
         last_note[activity_id] = (kind, comment)
     items = []

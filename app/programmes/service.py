@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session, SQLModel
+from sqlalchemy import Select, func, select
+from sqlmodel import Session, col
 
 from app.accounts.service import CurrentUser
 from app.activities.models import utc_now
 from app.audit import service as audit
 from app.errors import InvalidInput, NotFound
 from app.i18n import gettext
+from app.ids import id_of
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -25,7 +26,9 @@ from app.programmes.models import (
     Theme,
 )
 
-KINDS: dict[str, type[SQLModel]] = {
+# The parts of a programme, from the top down.
+Part = ActionLine | Theme | Result | Activity
+KINDS: dict[str, type[Part]] = {
     "action_line": ActionLine,
     "theme": Theme,
     "result": Result,
@@ -117,8 +120,9 @@ def move(
     item = _get(session, kind, item_id)
     model = KINDS[kind]
     parent = getattr(model, PARENT[kind])
-    position = model.position  # type: ignore[attr-defined]
-    query = select(model).where(parent == getattr(item, PARENT[kind]))
+    position = col(model.position)
+    # select() of a union of models is typed as SQLModel; the rows are of `model`.
+    query: Select[Any] = select(model).where(parent == getattr(item, PARENT[kind]))
     if direction == "up":
         neighbour = session.scalars(
             query.where(position < item.position).order_by(position.desc()).limit(1)
@@ -196,25 +200,27 @@ def add(
     if kind == "action_line":
         line_number = _number(number)
         if session.scalar(
-            select(ActionLine.id).where(
-                ActionLine.programme_id == programme.id, ActionLine.number == line_number
+            select(col(ActionLine.id)).where(
+                col(ActionLine.programme_id) == programme.id, col(ActionLine.number) == line_number
             )
         ):
             raise InvalidInput(
                 gettext("Action line %(number)s already exists") % {"number": line_number}
             )
         item: Any = ActionLine(
-            programme_id=programme.id,
+            programme_id=id_of(programme),
             number=line_number,
             title=clean_title,
-            position=_next_position(session, ActionLine, ActionLine.programme_id, programme.id),
+            position=_next_position(
+                session, ActionLine, col(ActionLine.programme_id), id_of(programme)
+            ),
         )
     elif kind == "theme":
-        line = _parent(session, ActionLine, parent_id, programme.id)
+        line = _parent(session, ActionLine, parent_id, id_of(programme))
         item = Theme(
             action_line_id=line.id,
             title=clean_title,
-            position=_next_position(session, Theme, Theme.action_line_id, line.id),
+            position=_next_position(session, Theme, col(Theme.action_line_id), line.id),
         )
     elif kind == "result":
         theme = session.get(Theme, parent_id or 0)
@@ -223,8 +229,8 @@ def add(
             raise NotFound(gettext("This part of the programme does not exist"))
         result_number = _number(number)
         if session.scalar(
-            select(Result.id).where(
-                Result.programme_id == programme.id, Result.number == result_number
+            select(col(Result.id)).where(
+                col(Result.programme_id) == programme.id, col(Result.number) == result_number
             )
         ):
             raise InvalidInput(
@@ -232,18 +238,20 @@ def add(
             )
         item = Result(
             programme_id=programme.id,
-            theme_id=theme.id,
+            theme_id=id_of(theme),
             number=result_number,
             title=clean_title,
             position=result_number,
         )
     elif kind == "activity":
-        result = _parent(session, Result, parent_id, programme.id)
+        result = _parent(session, Result, parent_id, id_of(programme))
         label = number.strip() or None
         if label and len(label) > 20:
             raise InvalidInput(gettext("A number has at most 20 characters"))
         if label and session.scalar(
-            select(Activity.id).where(Activity.result_id == result.id, Activity.label == label)
+            select(col(Activity.id)).where(
+                col(Activity.result_id) == result.id, col(Activity.label) == label
+            )
         ):
             raise InvalidInput(
                 gettext("Activity %(label)s already exists in this result") % {"label": label}
@@ -252,19 +260,21 @@ def add(
             result_id=result.id,
             label=label,
             title=clean_title,
-            position=_next_position(session, Activity, Activity.result_id, result.id),
+            position=_next_position(session, Activity, col(Activity.result_id), result.id),
         )
     else:
         raise InvalidInput(gettext("Unknown kind of item"))
     session.add(item)
     session.flush()
     if kind == "activity" and lead.strip():
-        organisation = session.scalar(select(Organisation).where(Organisation.code == lead.strip()))
+        organisation = session.scalar(
+            select(Organisation).where(col(Organisation.code) == lead.strip())
+        )
         if organisation is None:
             raise InvalidInput(gettext("Unknown organisation: %(codes)s") % {"codes": lead})
         session.add(
             ActivityOrganisation(
-                activity_id=item.id, organisation_id=organisation.id, role=OrganisationRole.lead
+                activity_id=item.id, organisation_id=id_of(organisation), role=OrganisationRole.lead
             )
         )
         session.flush()
@@ -297,7 +307,7 @@ def create_organisation(
         raise InvalidInput(
             gettext("An organisation needs a code (at most 50 characters) and a name")
         )
-    if session.scalar(select(Organisation.id).where(Organisation.code == code)):
+    if session.scalar(select(col(Organisation.id)).where(col(Organisation.code) == code)):
         raise InvalidInput(gettext("Organisation %(code)s already exists") % {"code": code})
     organisation = Organisation(code=code, name=name)
     session.add(organisation)
@@ -344,20 +354,22 @@ def structure_tree(session: Session, programme_id: int) -> list[dict[str, Any]]:
     """The whole structure, retired items included, in order: four queries."""
     lines = session.scalars(
         select(ActionLine)
-        .where(ActionLine.programme_id == programme_id)
-        .order_by(ActionLine.position)
+        .where(col(ActionLine.programme_id) == programme_id)
+        .order_by(col(ActionLine.position))
     ).all()
     line_ids = [line.id for line in lines]
     themes = session.scalars(
-        select(Theme).where(Theme.action_line_id.in_(line_ids)).order_by(Theme.position)
+        select(Theme).where(col(Theme.action_line_id).in_(line_ids)).order_by(col(Theme.position))
     ).all()
     results = session.scalars(
-        select(Result).where(Result.programme_id == programme_id).order_by(Result.position)
+        select(Result)
+        .where(col(Result.programme_id) == programme_id)
+        .order_by(col(Result.position))
     ).all()
     activities = session.scalars(
         select(Activity)
-        .where(Activity.result_id.in_([r.id for r in results]))
-        .order_by(Activity.position)
+        .where(col(Activity.result_id).in_([r.id for r in results]))
+        .order_by(col(Activity.position))
     ).all()
     by_result: dict[int, list[Activity]] = {}
     for activity in activities:
@@ -365,11 +377,11 @@ def structure_tree(session: Session, programme_id: int) -> list[dict[str, Any]]:
     by_theme: dict[int, list[dict[str, Any]]] = {}
     for result in results:
         by_theme.setdefault(result.theme_id, []).append(
-            {"item": result, "children": by_result.get(result.id, [])}
+            {"item": result, "children": by_result.get(id_of(result), [])}
         )
     by_line: dict[int, list[dict[str, Any]]] = {}
     for theme in themes:
         by_line.setdefault(theme.action_line_id, []).append(
-            {"item": theme, "children": by_theme.get(theme.id, [])}
+            {"item": theme, "children": by_theme.get(id_of(theme), [])}
         )
-    return [{"item": line, "children": by_line.get(line.id, [])} for line in lines]
+    return [{"item": line, "children": by_line.get(id_of(line), [])} for line in lines]

@@ -4,14 +4,18 @@ with summary_pdf.css, tagged like the exports' PDF (PDF/UA-1 where WeasyPrint of
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from app.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from weasyprint import CSS
 
 STYLESHEET = PROJECT_ROOT / "templates" / "public" / "summary_pdf.css"
 
 
 @cache
-def _stylesheet():  # type: ignore[no-untyped-def]
+def _stylesheet() -> CSS:
     """The CSS, parsed once per process."""
     from weasyprint import CSS
 
@@ -24,4 +28,4 @@ def render(html: str) -> bytes:
     from app.exports.pdf import pdf_options
 
     document = HTML(string=html, base_url=str(PROJECT_ROOT / "templates" / "public"))
-    return document.write_pdf(stylesheets=[_stylesheet()], **pdf_options())  # type: ignore[no-any-return]
+    return document.write_pdf(stylesheets=[_stylesheet()], **pdf_options())

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from babel.dates import format_date
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import mail
 from app.accounts.models import Role, User, UserOrganisation
@@ -110,14 +110,14 @@ def send_reminders(
     }
     editors: dict[int, tuple[str, str, set[int]]] = {}
     for user_id, name, email, organisation_id in session.execute(
-        select(User.id, User.name, User.email, UserOrganisation.organisation_id)
-        .join(UserOrganisation, UserOrganisation.user_id == User.id)
+        select(col(User.id), col(User.name), col(User.email), col(UserOrganisation.organisation_id))
+        .join(UserOrganisation, col(UserOrganisation.user_id) == User.id)
         .where(
-            User.active.is_(True),  # type: ignore[attr-defined]
-            User.role == Role.editor.value,
-            UserOrganisation.organisation_id.in_(list(organisations)),  # type: ignore[attr-defined]
+            col(User.active).is_(True),
+            col(User.role) == Role.editor.value,
+            col(UserOrganisation.organisation_id).in_(list(organisations)),
         )
-        .order_by(User.email)
+        .order_by(col(User.email))
     ):
         editors.setdefault(user_id, (name, email, set()))[2].add(organisation_id)
 

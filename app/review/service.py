@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
@@ -30,6 +30,7 @@ from app.audit import service as audit
 from app.board import readmodel
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
+from app.ids import id_of
 from app.periods.service import PeriodClosed, get_period, previous_period, published_message
 from app.programmes.models import PeriodState, ReportingPeriod
 from app.review.models import ReviewKind, ReviewNote
@@ -63,7 +64,7 @@ class ReviewConflict(DomainError):
 def moved_backwards(before: Status | None, after: Status | None) -> bool:
     if before not in PROGRESS or after not in PROGRESS:
         return False
-    return PROGRESS[after] < PROGRESS[before]  # type: ignore[index]
+    return PROGRESS[after] < PROGRESS[before]
 
 
 def _clean_comment(comment: str) -> str:
@@ -110,7 +111,7 @@ def _note(
     address: str,
 ) -> ReviewNote:
     note = ReviewNote(
-        status_update_id=update.id,  # type: ignore[arg-type]
+        status_update_id=id_of(update),
         kind=kind,
         comment=comment,
         author=actor.name,
@@ -148,7 +149,7 @@ def approve(
     update, _ = _reviewable(session, status_update_id)
     if update.source in BASELINE_SOURCES:
         raise InvalidInput(gettext("This is the period's starting point; it needs no approval."))
-    kind = activities.latest_review_kind(session, update.id)  # type: ignore[arg-type]
+    kind = activities.latest_review_kind(session, id_of(update))
     if kind == ReviewKind.approve:
         raise InvalidInput(gettext("This version has been approved already."))
     if update.author_id is not None and update.author_id == reviewer.id:
@@ -216,7 +217,7 @@ def send_back(
     update, _ = _reviewable(session, status_update_id)
     if update.source in BASELINE_SOURCES:
         raise InvalidInput(gettext("This is the period's starting point; it needs no approval."))
-    if activities.latest_review_kind(session, update.id) == ReviewKind.approve:  # type: ignore[arg-type]
+    if activities.latest_review_kind(session, id_of(update)) == ReviewKind.approve:
         raise InvalidInput(gettext("This version has been approved already."))
     return _note(
         session,
@@ -242,7 +243,7 @@ def reply(
         raise InvalidInput(gettext("Write an answer."))
     update, _ = _reviewable(session, status_update_id)
     activities.ensure_can_edit(session, author, update.activity_id)
-    if activities.latest_review_kind(session, update.id) != ReviewKind.send_back:  # type: ignore[arg-type]
+    if activities.latest_review_kind(session, id_of(update)) != ReviewKind.send_back:
         raise InvalidInput(gettext("Only a version that was sent back can be answered."))
     return _note(
         session, update, kind=ReviewKind.reply, comment=comment, actor=author, address=address
@@ -256,8 +257,8 @@ def notes_by_update(session: Session, status_update_ids: list[int]) -> dict[int,
         return found
     for note in session.scalars(
         select(ReviewNote)
-        .where(ReviewNote.status_update_id.in_(status_update_ids))  # type: ignore[attr-defined]
-        .order_by(ReviewNote.created_at, ReviewNote.id)
+        .where(col(ReviewNote.status_update_id).in_(status_update_ids))
+        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
     ):
         found[note.status_update_id].append(note)
     return found
@@ -282,9 +283,11 @@ class Proposal:
 def counted_texts(session: Session, period_id: int) -> dict[int, tuple[Status, str]]:
     """Per activity, the status and explanation that count in a period."""
     rows = session.execute(
-        select(StatusUpdate.activity_id, StatusUpdate.status, StatusUpdate.explanation)
-        .join(StatusApproved, StatusApproved.status_update_id == StatusUpdate.id)
-        .where(StatusApproved.period_id == period_id)
+        select(
+            col(StatusUpdate.activity_id), col(StatusUpdate.status), col(StatusUpdate.explanation)
+        )
+        .join(StatusApproved, col(StatusApproved.status_update_id) == StatusUpdate.id)
+        .where(col(StatusApproved.period_id) == period_id)
     )
     return {activity_id: (Status(status), text) for activity_id, status, text in rows}
 
@@ -298,13 +301,13 @@ def proposals(
     pending_ids = [
         update_id
         for update_id, approved in session.execute(
-            select(StatusCurrent.status_update_id, StatusApproved.status_update_id)
+            select(col(StatusCurrent.status_update_id), col(StatusApproved.status_update_id))
             .outerjoin(
                 StatusApproved,
-                (StatusApproved.activity_id == StatusCurrent.activity_id)
-                & (StatusApproved.period_id == StatusCurrent.period_id),
+                (col(StatusApproved.activity_id) == StatusCurrent.activity_id)
+                & (col(StatusApproved.period_id) == StatusCurrent.period_id),
             )
-            .where(StatusCurrent.period_id == period.id)
+            .where(col(StatusCurrent.period_id) == period.id)
         )
         if update_id != approved
     ]
@@ -313,14 +316,14 @@ def proposals(
     updates = {
         update.activity_id: update
         for update in session.scalars(
-            select(StatusUpdate).where(StatusUpdate.id.in_(pending_ids))  # type: ignore[union-attr]
+            select(StatusUpdate).where(col(StatusUpdate.id).in_(pending_ids))
         )
     }
     notes = notes_by_update(session, pending_ids)
     before = previous_period(session, record)
     earlier = previous_period(session, before) if before is not None else None
-    previous_texts = counted_texts(session, before.id) if before is not None else {}  # type: ignore[arg-type]
-    earlier_texts = counted_texts(session, earlier.id) if earlier is not None else {}  # type: ignore[arg-type]
+    previous_texts = counted_texts(session, id_of(before)) if before is not None else {}
+    earlier_texts = counted_texts(session, id_of(earlier)) if earlier is not None else {}
     listing = readmodel.list_activities(session, programme_id, period)
     found: list[Proposal] = []
     for row in listing.rows:
@@ -341,12 +344,13 @@ def proposals(
                 flags.append("stale_explanation")
             if moved_backwards(previous[0], Status(update.status)):
                 flags.append("backwards")
-        update_notes = notes.get(update.id, [])  # type: ignore[arg-type]
+        update_notes = notes.get(id_of(update), [])
         last = update_notes[-1].kind if update_notes else None
-        state = {ReviewKind.send_back: "sent_back", ReviewKind.reply: "answered"}.get(
-            last,
-            "waiting",  # type: ignore[arg-type]
-        )
+        state = "waiting"
+        if last is not None:
+            state = {ReviewKind.send_back: "sent_back", ReviewKind.reply: "answered"}.get(
+                last, "waiting"
+            )
         found.append(
             Proposal(
                 row=row,

@@ -14,10 +14,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.activities.models import StatusUpdate, UpdateSource, utc_now
 from app.errors import InvalidInput
+from app.ids import id_of
 from app.periods.models import PeriodTransition
 from app.programmes.models import (
     ActionLine,
@@ -187,10 +188,7 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
     """Bring the database in line with the seed. Flushes; the caller commits or rolls back."""
     report = SeedReport()
 
-    organisations = {
-        org.code: org
-        for org in session.exec(select(Organisation)).scalars()  # type: ignore[call-overload]
-    }
+    organisations = {org.code: org for org in session.scalars(select(Organisation))}
     for entry in seed.organisations:
         if entry.code in organisations:
             _upsert(session, report, "organisations", organisations[entry.code], name=entry.name)
@@ -200,7 +198,7 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
             organisations[entry.code] = organisation
             report.count(report.created, "organisations")
 
-    programme = session.scalar(select(Programme).where(Programme.slug == seed.programme.slug))
+    programme = session.scalar(select(Programme).where(col(Programme.slug) == seed.programme.slug))
     if programme is None:
         programme = Programme(**seed.programme.model_dump())
         session.add(programme)
@@ -218,15 +216,15 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
 
     period = session.scalar(
         select(ReportingPeriod).where(
-            ReportingPeriod.programme_id == programme.id,
-            ReportingPeriod.name == seed.period.name,
+            col(ReportingPeriod.programme_id) == programme.id,
+            col(ReportingPeriod.name) == seed.period.name,
         )
     )
     publish_when_loaded = False
     if period is None:
         # Created open so that its statuses can be recorded; published once they are.
         period = ReportingPeriod(
-            programme_id=programme.id,
+            programme_id=id_of(programme),
             name=seed.period.name,
             reference_date=seed.period.reference_date,
             state=PeriodState.open,
@@ -243,12 +241,13 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
     for line_position, seed_line in enumerate(seed.action_lines, start=1):
         line = session.scalar(
             select(ActionLine).where(
-                ActionLine.programme_id == programme.id, ActionLine.number == seed_line.number
+                col(ActionLine.programme_id) == programme.id,
+                col(ActionLine.number) == seed_line.number,
             )
         )
         if line is None:
             line = ActionLine(
-                programme_id=programme.id,
+                programme_id=id_of(programme),
                 number=seed_line.number,
                 title=seed_line.title,
                 position=line_position,
@@ -263,12 +262,12 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
         for theme_position, seed_theme in enumerate(seed_line.themes, start=1):
             theme = session.scalar(
                 select(Theme).where(
-                    Theme.action_line_id == line.id, Theme.position == theme_position
+                    col(Theme.action_line_id) == line.id, col(Theme.position) == theme_position
                 )
             )
             if theme is None:
                 theme = Theme(
-                    action_line_id=line.id, title=seed_theme.title, position=theme_position
+                    action_line_id=id_of(line), title=seed_theme.title, position=theme_position
                 )
                 session.add(theme)
                 session.flush()
@@ -278,13 +277,14 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
             for seed_result in seed_theme.results:
                 result = session.scalar(
                     select(Result).where(
-                        Result.programme_id == programme.id, Result.number == seed_result.number
+                        col(Result.programme_id) == programme.id,
+                        col(Result.number) == seed_result.number,
                     )
                 )
                 if result is None:
                     result = Result(
-                        programme_id=programme.id,
-                        theme_id=theme.id,
+                        programme_id=id_of(programme),
+                        theme_id=id_of(theme),
                         number=seed_result.number,
                         title=seed_result.title,
                         note=seed_result.note,
@@ -320,10 +320,10 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
 
         period.state = PeriodState.published
         period.published_at = utc_now()
-        snapshot_structure(session, period_id=period.id)  # type: ignore[arg-type]
+        snapshot_structure(session, period_id=id_of(period))
         session.add(
             PeriodTransition(
-                period_id=period.id,
+                period_id=id_of(period),
                 from_state=None,
                 to_state=PeriodState.published,
                 reason="Loaded from the seed file as the report that was sent.",
@@ -344,11 +344,13 @@ def _apply_activity(
     period: ReportingPeriod,
 ) -> None:
     activity = session.scalar(
-        select(Activity).where(Activity.result_id == result.id, Activity.position == position)
+        select(Activity).where(
+            col(Activity.result_id) == result.id, col(Activity.position) == position
+        )
     )
     if activity is None:
         activity = Activity(
-            result_id=result.id,
+            result_id=id_of(result),
             label=seed_activity.label,
             title=seed_activity.title,
             position=position,
@@ -368,13 +370,13 @@ def _apply_activity(
 
     wanted: dict[int, OrganisationRole] = {}
     for code in seed_activity.involved:
-        wanted[organisations[code].id] = OrganisationRole.involved  # type: ignore[index]
+        wanted[id_of(organisations[code])] = OrganisationRole.involved
     if seed_activity.lead:
-        wanted[organisations[seed_activity.lead].id] = OrganisationRole.lead  # type: ignore[index]
+        wanted[id_of(organisations[seed_activity.lead])] = OrganisationRole.lead
     existing = {
         link.organisation_id: link
         for link in session.scalars(
-            select(ActivityOrganisation).where(ActivityOrganisation.activity_id == activity.id)
+            select(ActivityOrganisation).where(col(ActivityOrganisation.activity_id) == activity.id)
         )
     }
     for organisation_id, link in existing.items():
@@ -388,7 +390,7 @@ def _apply_activity(
         if organisation_id not in existing:
             session.add(
                 ActivityOrganisation(
-                    activity_id=activity.id, organisation_id=organisation_id, role=role
+                    activity_id=id_of(activity), organisation_id=organisation_id, role=role
                 )
             )
             report.count(report.created, "activity organisations")
@@ -397,7 +399,9 @@ def _apply_activity(
     has_status = session.scalar(
         select(func.count())
         .select_from(StatusUpdate)
-        .where(StatusUpdate.activity_id == activity.id, StatusUpdate.period_id == period.id)
+        .where(
+            col(StatusUpdate.activity_id) == activity.id, col(StatusUpdate.period_id) == period.id
+        )
     )
     if not has_status and period.state == PeriodState.published:
         raise SeedError(
@@ -410,8 +414,8 @@ def _apply_activity(
     if not has_status:
         session.add(
             StatusUpdate(
-                activity_id=activity.id,
-                period_id=period.id,
+                activity_id=id_of(activity),
+                period_id=id_of(period),
                 version=1,
                 status=seed_activity.status,
                 explanation=seed_activity.explanation,
