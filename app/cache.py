@@ -1,7 +1,7 @@
 """A cache of values derived from the database, keyed by the database's data revision.
 
 The revision is a number that database triggers raise with every change to what the pages
-show (see DataRevision). A cached value is only ever served for the revision it was built
+show (see `app.revision`). A cached value is only ever served for the revision it was built
 from, so it is never stale: a change made through any app process is seen by every process on
 its next request. What the process keeps is a speed-up, never the record.
 """

@@ -118,6 +118,7 @@ def seed(
     Running it twice changes nothing; a bad file is refused with the places that are wrong,
     and the database is left as it was.
     """
+    from app import models  # noqa: F401  (every table known before the first flush)
     from app.db import engine_for, transaction
     from app.seeding.service import SeedError, load_seed_file
 
@@ -167,6 +168,7 @@ def serve(
 
 def _in_session(action: Callable[[Session], T]) -> T:
     """Run action(session) in one transaction; domain errors become a message and exit 1."""
+    from app import models  # noqa: F401  (every table known before the first flush)
     from app.db import engine_for, transaction
     from app.errors import DomainError
 
@@ -496,7 +498,7 @@ def _choose_programme(session: Session, slug: str | None) -> ProgrammeRow:
 def _choose_round(session: Session, programme: ProgrammeRow, wanted: str | None) -> PeriodRow:
     """The named (or numbered) period, or else the one open for updates, or else in review."""
     from app.board import readmodel
-    from app.programmes.models import PeriodState
+    from app.periods.models import PeriodState
 
     periods = readmodel.list_periods(session, programme.id)
     if wanted:
@@ -545,7 +547,7 @@ def export_command(
     """
     from app.exports import service
     from app.ids import id_of
-    from app.programmes.models import ReportingPeriod
+    from app.periods.models import ReportingPeriod
 
     def action(session: Session) -> tuple[str, str, bytes]:
         fmt = service.get_format(format)

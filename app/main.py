@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Every table on the metadata before the first flush resolves foreign keys.
+from app import models  # noqa: F401
 from app.cache import RevisionCache
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import engine_for

@@ -3,20 +3,19 @@
 from app.accounts.models import ApiToken, LoginAttempt, User, UserOrganisation, UserSession
 from app.activities.models import StatusApproved, StatusCurrent, StatusUpdate
 from app.audit.models import AuditEvent
-from app.db import DataRevision
 from app.jobs.models import Job, StoredFile
-from app.periods.models import PeriodTransition, PublishedActivity
+from app.periods.models import PeriodTransition, PublishedActivity, ReportingPeriod
 from app.programmes.models import (
     ActionLine,
     Activity,
     ActivityOrganisation,
     Organisation,
     Programme,
-    ReportingPeriod,
     Result,
     Theme,
 )
 from app.review.models import ReviewNote
+from app.revision import DataRevision
 
 __all__ = [
     "ApiToken",

@@ -17,8 +17,8 @@ from starlette.routing import BaseRoute
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser, hash_token, session_user, user_for_api_token
-from app.activities.models import utc_now
 from app.cache import RevisionCache, current_revision
+from app.clock import utc_now
 from app.deps import SessionDep
 from app.errors import DomainError, Forbidden
 from app.i18n import gettext

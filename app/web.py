@@ -20,8 +20,8 @@ from app.activities.service import can_edit
 from app.board.readmodel import ActivityRow, PeriodRow
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
+from app.periods.models import PeriodState
 from app.permissions import current_user
-from app.programmes.models import PeriodState
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")

@@ -282,7 +282,8 @@ def measure_exports(database: Path, slug: str, size: str, formats, repeats: int)
     from app.db import make_engine
     from app.exports import service
     from app.exports.table import build_table
-    from app.programmes.models import Programme, ReportingPeriod
+    from app.periods.models import ReportingPeriod
+    from app.programmes.models import Programme
 
     engine = make_engine(f"sqlite:///{database}")
     timings = []
@@ -368,7 +369,8 @@ def measure_download(database: Path, count: int) -> dict:  # type: ignore[type-a
     from app.board.readmodel import ActivityFilters
     from app.db import make_engine
     from app.exports import service
-    from app.programmes.models import PeriodState, Programme, ReportingPeriod
+    from app.periods.models import PeriodState, ReportingPeriod
+    from app.programmes.models import Programme
 
     engine = make_engine(f"sqlite:///{copy}")
     with Session(engine) as session:

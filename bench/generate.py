@@ -39,12 +39,12 @@ from sqlmodel import Session  # noqa: E402
 from app.activities.models import Status, StatusUpdate, UpdateSource  # noqa: E402
 from app.cli import DEFAULT_SEED, run_alembic  # noqa: E402
 from app.db import make_engine  # noqa: E402
+from app.periods.models import ReportingPeriod  # noqa: E402
 from app.programmes.models import (  # noqa: E402
     ActionLine,
     Activity,
     ActivityOrganisation,
     Programme,
-    ReportingPeriod,
     Result,
     Theme,
 )

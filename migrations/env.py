@@ -6,7 +6,8 @@ from alembic import context
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
-from app.db import include_name, make_engine, metadata
+from app.db import include_name, make_engine
+from app.dbtypes import metadata
 
 
 def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]

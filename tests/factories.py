@@ -157,7 +157,8 @@ def open_round(
     from sqlalchemy import select
 
     from app.periods import service as periods
-    from app.programmes.models import PeriodState, Programme, ReportingPeriod
+    from app.periods.models import PeriodState, ReportingPeriod
+    from app.programmes.models import Programme
 
     actor = coordinator(session)
     programme = session.scalar(select(Programme).where(Programme.slug == programme_slug))

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from app.accounts.models import LoginAttempt, User, UserSession
 from app.accounts.service import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
-from app.activities.models import utc_now
 from app.audit.models import AuditEvent
+from app.clock import utc_now
 from app.config import DEFAULT_SECRET, Environment, Settings
 from app.main import create_app
 from app.permissions import SESSION_COOKIE

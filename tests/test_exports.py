@@ -47,7 +47,8 @@ from app.exports.table import build_table
 from app.jobs import service as jobs
 from app.jobs.models import Job, JobState, StoredFile
 from app.main import create_app
-from app.programmes.models import Programme, ReportingPeriod
+from app.periods.models import ReportingPeriod
+from app.programmes.models import Programme
 from tests.factories import coordinator, create_user, csrf_from, open_round, sign_in
 
 SLUG = "samen-tegen-mensenhandel"

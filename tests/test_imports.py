@@ -32,14 +32,9 @@ from app.imports import parsing, service
 from app.jobs import service as jobs
 from app.jobs.models import Job, JobState, StoredFile
 from app.main import create_app
+from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import get_period
-from app.programmes.models import (
-    Activity,
-    ActivityOrganisation,
-    Organisation,
-    PeriodState,
-    ReportingPeriod,
-)
+from app.programmes.models import Activity, ActivityOrganisation, Organisation
 from tests.factories import coordinator, create_user, csrf_from, current_user, open_round, sign_in
 
 FORMATS = ("xlsx", "ods", "csv")

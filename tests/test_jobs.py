@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session
 
-from app.activities.models import utc_now
+from app.clock import utc_now
 from app.config import Settings
 from app.errors import InvalidInput
 from app.jobs import service as jobs

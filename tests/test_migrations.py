@@ -16,7 +16,8 @@ from sqlmodel import Session
 from app.activities.models import StatusUpdate
 from app.board import readmodel
 from app.cli import alembic_config, run_alembic
-from app.db import include_name, make_engine, metadata
+from app.db import include_name, make_engine
+from app.dbtypes import metadata
 from app.programmes.models import Activity
 from tests.factories import create_programme
 

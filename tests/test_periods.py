@@ -21,17 +21,10 @@ from app.cli import DEFAULT_SEED
 from app.config import Settings
 from app.main import create_app
 from app.periods import service as periods
-from app.periods.models import PeriodTransition
+from app.periods.models import PeriodState, PeriodTransition, ReportingPeriod
 from app.periods.service import PeriodClosed
 from app.programmes import service as structure
-from app.programmes.models import (
-    Activity,
-    ActivityOrganisation,
-    Organisation,
-    PeriodState,
-    Programme,
-    ReportingPeriod,
-)
+from app.programmes.models import Activity, ActivityOrganisation, Organisation, Programme
 from tests.factories import coordinator, create_user, csrf_from, current_user, open_round, sign_in
 from tests.test_board import SLUG
 

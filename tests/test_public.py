@@ -33,8 +33,9 @@ from app.cli import DEFAULT_SEED
 from app.config import Settings
 from app.main import create_app
 from app.periods import service as periods_service
+from app.periods.models import ReportingPeriod
 from app.permissions import ROUTE_RULES, Rule, iter_routes
-from app.programmes.models import Activity, Programme, ReportingPeriod, Result
+from app.programmes.models import Activity, Programme, Result
 from app.public.references import find_references, link_references
 from app.review import service as review
 from tests.factories import (

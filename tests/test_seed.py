@@ -12,13 +12,13 @@ from sqlmodel import Session
 
 from app.activities.models import StatusUpdate, UpdateSource
 from app.cli import DEFAULT_SEED
+from app.periods.models import ReportingPeriod
 from app.programmes.models import (
     ActionLine,
     Activity,
     ActivityOrganisation,
     Organisation,
     Programme,
-    ReportingPeriod,
     Result,
     Theme,
 )

@@ -87,7 +87,7 @@ def test_reorder_activities_and_action_lines(admin, session: Session) -> None:  
 def test_retired_activity_keeps_its_history_and_leaves_new_periods(admin, session: Session) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from app.programmes.models import ReportingPeriod
+    from app.periods.models import ReportingPeriod
 
     activity = session.scalars(select(Activity).order_by(Activity.id)).first()
     assert _change(admin, "activity", activity.id, "retire").status_code == 303
@@ -120,7 +120,7 @@ def test_retired_activity_keeps_its_history_and_leaves_new_periods(admin, sessio
 def test_retiring_an_action_line_hides_it_where_it_has_no_statuses(admin, session: Session) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from app.programmes.models import PeriodState, ReportingPeriod
+    from app.periods.models import PeriodState, ReportingPeriod
 
     line = session.scalars(select(ActionLine).where(ActionLine.number == 2)).one()
     _change(admin, "action_line", line.id, "retire")

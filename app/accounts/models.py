@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
-from app.activities.models import utc_now
+from app.clock import utc_now
 
 
 class Role(StrEnum):

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
 from app.accounts.models import ApiToken, LoginAttempt, Role, User, UserOrganisation, UserSession
-from app.activities.models import utc_now
+from app.clock import utc_now
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
 from app.ids import id_of

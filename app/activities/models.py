@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from app.clock import utc_now
 
 
 class Status(StrEnum):
@@ -34,10 +36,6 @@ class UpdateSource(StrEnum):
 
 # Sources that are a period's starting point rather than a proposal: they count without review.
 BASELINE_SOURCES = (UpdateSource.derived, UpdateSource.carried_over)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class StatusUpdateBase(SQLModel):

@@ -14,8 +14,9 @@ from app.activities.models import BASELINE_SOURCES, Status, StatusUpdate, Update
 from app.audit import service as audit
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import gettext
+from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import PeriodClosed, get_period, published_message
-from app.programmes.models import Activity, ActivityOrganisation, PeriodState, ReportingPeriod
+from app.programmes.models import Activity, ActivityOrganisation
 from app.review.models import ReviewKind, ReviewNote
 
 MAX_EXPLANATION_LENGTH = 5000

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from app.activities.models import Status, UpdateSource
-from app.programmes.models import PeriodState
+from app.periods.models import PeriodState
 
 
 class PeriodOut(BaseModel):

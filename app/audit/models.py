@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from app.activities.models import utc_now
+from app.clock import utc_now
 
 
 class AuditEvent(SQLModel, table=True):

@@ -43,15 +43,13 @@ from app.activities.models import (
 from app.activities.rollup import rollup
 from app.errors import NotFound
 from app.i18n import gettext
-from app.periods.models import PublishedActivity
+from app.periods.models import PeriodState, PublishedActivity, ReportingPeriod
 from app.programmes.models import (
     ActionLine,
     Activity,
     ActivityOrganisation,
     Organisation,
-    PeriodState,
     Programme,
-    ReportingPeriod,
     Result,
     Theme,
 )

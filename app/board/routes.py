@@ -20,8 +20,8 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
 from app.i18n import LANGUAGES, get_language, gettext
 from app.periods import service as periods_service
+from app.periods.models import PeriodState
 from app.permissions import current_user
-from app.programmes.models import PeriodState
 from app.review.models import ReviewKind
 from app.web import can_change, can_edit_row, csrf_token, is_htmx, render, render_block_html
 

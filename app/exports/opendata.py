@@ -25,7 +25,7 @@ from app.activities.models import STATUS_ORDER
 from app.exports.columns import COLUMNS, KEYS, Column
 from app.exports.table import ProgressTable, neutralise
 from app.i18n import translations_for
-from app.programmes.models import PeriodState
+from app.periods.models import PeriodState
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 JSON_MEDIA_TYPE = "application/json"

@@ -30,7 +30,7 @@ from app.exports.table import ProgressTable, build_table, load_period
 from app.i18n import LANGUAGES, N_, gettext, translations_for
 from app.jobs import service as jobs
 from app.jobs.models import Job, StoredFile
-from app.programmes.models import PeriodState
+from app.periods.models import PeriodState
 
 # Raise when a renderer's output changes, so stored exports of published periods are made anew.
 RENDERER_VERSION = 1

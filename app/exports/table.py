@@ -27,8 +27,9 @@ from app.board.readmodel import ActivityFilters, OrganisationRef, PeriodRow, Pro
 from app.errors import NotFound
 from app.exports.columns import KEYS
 from app.i18n import N_, gettext, translations_for
+from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import STATE_LABELS
-from app.programmes.models import PeriodState, Programme, ReportingPeriod
+from app.programmes.models import Programme
 
 # Cells whose text starts with one of these would run as a formula when a spreadsheet opens
 # the file; spreadsheet and CSV exports prefix them with an apostrophe (see neutralise()).

@@ -20,8 +20,8 @@ from app.i18n import get_language, gettext
 from app.imports import parsing, service
 from app.jobs import service as jobs
 from app.periods import service as periods
+from app.periods.models import PeriodState
 from app.permissions import CurrentUserDep, client_address
-from app.programmes.models import PeriodState
 from app.web import is_htmx, render
 
 router = APIRouter()

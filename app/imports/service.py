@@ -39,8 +39,9 @@ from app.imports import parsing
 from app.imports.parsing import SheetRow
 from app.jobs import service as jobs
 from app.jobs.models import Job, JobState, StoredFile
+from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import PeriodClosed, get_period
-from app.programmes.models import Activity, PeriodState, ReportingPeriod, Result
+from app.programmes.models import Activity, Result
 
 CHANGE = "change"
 UNCHANGED = "unchanged"

@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
-from app.activities.models import utc_now
-from app.db import EnumText
+from app.clock import utc_now
+from app.dbtypes import EnumText
 
 
 class JobState(StrEnum):

@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
-from app.activities.models import utc_now
+from app.clock import utc_now
 from app.db import transaction
 from app.errors import DomainError, Forbidden, NotFound
 from app.i18n import gettext, set_language

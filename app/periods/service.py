@@ -21,22 +21,15 @@ from app.activities.models import (
     StatusCurrent,
     StatusUpdate,
     UpdateSource,
-    utc_now,
 )
 from app.audit import service as audit
 from app.board import readmodel
+from app.clock import utc_now
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.ids import id_of
-from app.periods.models import PeriodTransition, PublishedActivity
-from app.programmes.models import (
-    ActionLine,
-    Activity,
-    PeriodState,
-    ReportingPeriod,
-    Result,
-    Theme,
-)
+from app.periods.models import PeriodState, PeriodTransition, PublishedActivity, ReportingPeriod
+from app.programmes.models import ActionLine, Activity, Result, Theme
 from app.review.models import ReviewKind, ReviewNote
 
 STATE_LABELS = {

@@ -5,13 +5,11 @@ The model is programme-agnostic: nothing here knows about Samen tegen mensenhand
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-from app.db import EnumText
 
 
 class ProgrammeBase(SQLModel):
@@ -142,39 +140,3 @@ class ActivityOrganisation(SQLModel, table=True):
         )
     )
     role: OrganisationRole = Field(sa_column=Column(String(20), nullable=False))
-
-
-class PeriodState(StrEnum):
-    """A reporting period's life: prepared, open for updates, under review, sent to Parliament.
-    Labels live in the translation catalogue."""
-
-    draft = "draft"
-    open = "open"
-    in_review = "in_review"
-    published = "published"
-
-
-class ReportingPeriodBase(SQLModel):
-    name: str = Field(max_length=200)
-    reference_date: date
-
-
-class ReportingPeriod(ReportingPeriodBase, table=True):
-    __tablename__ = "reporting_period"
-    __table_args__ = (UniqueConstraint("programme_id", "name"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    programme_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("programme.id", ondelete="CASCADE"), nullable=False)
-    )
-    state: PeriodState = Field(
-        default=PeriodState.draft,
-        sa_column=Column(
-            EnumText(PeriodState), nullable=False, server_default=PeriodState.draft.value
-        ),
-    )
-    # The date by which the partners are asked to have updated their activities.
-    deadline: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    published_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )

@@ -10,8 +10,8 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from app.accounts.service import CurrentUser
-from app.activities.models import utc_now
 from app.audit import service as audit
+from app.clock import utc_now
 from app.errors import InvalidInput, NotFound
 from app.i18n import gettext
 from app.ids import id_of

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.errors import Forbidden
 from app.i18n import gettext, translations_for
 from app.periods import service as periods
-from app.programmes.models import PeriodState
+from app.periods.models import PeriodState
 
 # Editors read Dutch: messages are written in it whatever language the sender uses.
 MAIL_LANGUAGE = "nl"

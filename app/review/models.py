@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, Text
 from sqlmodel import Field, SQLModel
 
-from app.activities.models import utc_now
-from app.db import EnumText
+from app.clock import utc_now
+from app.dbtypes import EnumText
 
 
 class ReviewKind(StrEnum):

@@ -31,8 +31,8 @@ from app.board import readmodel
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.ids import id_of
+from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import PeriodClosed, get_period, previous_period, published_message
-from app.programmes.models import PeriodState, ReportingPeriod
 from app.review.models import ReviewKind, ReviewNote
 
 MAX_COMMENT_LENGTH = 2000

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.activities.models import Status
-from app.programmes.models import PeriodState
+from app.periods.models import PeriodState
 
 
 class _Strict(BaseModel):

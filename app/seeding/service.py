@@ -16,19 +16,18 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.activities.models import StatusUpdate, UpdateSource, utc_now
+from app.activities.models import StatusUpdate, UpdateSource
+from app.clock import utc_now
 from app.errors import InvalidInput
 from app.ids import id_of
-from app.periods.models import PeriodTransition
+from app.periods.models import PeriodState, PeriodTransition, ReportingPeriod
 from app.programmes.models import (
     ActionLine,
     Activity,
     ActivityOrganisation,
     Organisation,
     OrganisationRole,
-    PeriodState,
     Programme,
-    ReportingPeriod,
     Result,
     Theme,
 )
