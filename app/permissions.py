@@ -1,8 +1,9 @@
 """Who may use which route. Every route has an explicit rule here; a route without one is
 refused (and the permission test fails), so nothing is open by accident.
 
-Rules are about roles; whether an editor may change a particular activity is decided by the
-activity service (their organisation must lead or be involved in it).
+Rules are about roles and routes; whether this user may change a particular subject (an
+activity's status) in a period now is the edit policy's answer (app/policy.py), which the
+services and pages ask.
 """
 
 from __future__ import annotations
@@ -123,6 +124,12 @@ ROUTE_RULES: dict[str, Rule] = {
 }
 
 
+def may_visit(user: CurrentUser | None, route_name: str) -> bool:
+    """Does the route's rule let this user in (for links to it)?"""
+    minimum = ROUTE_RULES[route_name].minimum_role
+    return minimum is None or (user is not None and user.at_least(minimum))
+
+
 class NotSignedIn(DomainError):
     status_code = 401
 
@@ -164,13 +171,11 @@ def enforce_route_rule(request: Request, session: SessionDep) -> None:
     request.state.revision = current_revision(session)
     user = resolve_user(request, session)
     request.state.user = user
-    minimum = rule.minimum_role
-    if minimum is None:
+    if may_visit(user, name or ""):
         return
     if user is None:
         raise NotSignedIn(gettext("Sign in to see this page."))
-    if not user.at_least(minimum):
-        raise Forbidden(gettext("Your account may not do this."))
+    raise Forbidden(gettext("Your account may not do this."))
 
 
 def current_user(request: Request) -> CurrentUser | None:

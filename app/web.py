@@ -14,14 +14,14 @@ from markupsafe import Markup
 
 from app.accounts.models import Role
 from app.activities.models import STATUS_ORDER
+from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.activities.presentation import STATUS_STYLES, status_label, status_symbol
 from app.activities.rollup import rollup_of
-from app.activities.service import can_edit
 from app.board.readmodel import ActivityRow, PeriodRow
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
-from app.periods.models import PeriodState
-from app.permissions import current_user
+from app.permissions import current_user, may_visit
+from app.policy import Decision
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -42,25 +42,32 @@ def csrf_token(request: Request) -> str:
     return getter() if getter else ""
 
 
-def can_edit_row(request: Request, row: ActivityRow) -> bool:
-    """May the signed-in user change this activity's status?"""
-    return can_edit(current_user(request), {organisation.id for organisation in row.organisations})
-
-
-def can_change(request: Request, row: ActivityRow, period: PeriodRow | None) -> bool:
-    """Is the change link shown for this row in this period? The period must be open for
-    updates (or in review, for coordinators); an editor whose version was sent back during
-    review changes it from the activity page."""
-    if period is None or not can_edit_row(request, row):
-        return False
-    if period.state == PeriodState.open:
-        return True
-    user = current_user(request)
-    return (
-        period.state == PeriodState.in_review
-        and user is not None
-        and user.at_least(Role.coordinator)
+def activity_subject(
+    row: ActivityRow, *, sent_back: bool = False, retired: bool = False
+) -> ActivitySubject:
+    """A row of the read-model as the edit policy sees it. A row listed in a period is part
+    of it (not retired from it); whether it was sent back is known on the activity page only,
+    so a list offers an editor in review no change link (they answer from the activity page)."""
+    return ActivitySubject.of(
+        row.id,
+        (organisation.id for organisation in row.organisations),
+        retired=retired,
+        sent_back=sent_back,
     )
+
+
+def change_decision(
+    request: Request, row: ActivityRow, period: PeriodRow | None, *, sent_back: bool = False
+) -> Decision:
+    """May the signed-in user change this activity in this period now (the change link)?"""
+    return ACTIVITY_POLICY.change(
+        current_user(request), activity_subject(row, sent_back=sent_back), period
+    )
+
+
+def may_open(request: Request, route_name: str) -> bool:
+    """Show a link to this route? (The route rules decide, as they do for the route.)"""
+    return may_visit(current_user(request), route_name)
 
 
 @cache
@@ -112,8 +119,8 @@ def role_label(role: Role | str) -> str:
 
 templates.env.globals.update(
     csrf_token=csrf_token,
-    can_edit_row=can_edit_row,
-    can_change=can_change,
+    change_decision=change_decision,
+    may_open=may_open,
     current_user=current_user,
     role_label=role_label,
     overall_status=lambda rows: rollup_of(row.status for row in rows),

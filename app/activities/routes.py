@@ -99,8 +99,9 @@ def edit_status_form(
     _, chosen = _period(session, activity_id, period)
     if chosen is None:
         raise NotFound(gettext("This programme has no reporting period"))
-    service.ensure_period_accepts(
+    service.ensure_may_change(
         session,
+        activity_id=activity_id,
         period_id=chosen.id,
         user=user,
         current=service.latest_update(session, activity_id=activity_id, period_id=chosen.id),

@@ -1,22 +1,31 @@
-"""The status change rule: who may record a status, and how (append-only, version-checked)."""
+"""Recording a status: append-only and version-checked, when the edit policy
+(activities/policy.py) says this user may change this activity in this period now."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from app.accounts.models import Role
 from app.accounts.service import CurrentUser
-from app.activities.models import BASELINE_SOURCES, Status, StatusUpdate, UpdateSource
+from app.activities.models import (
+    BASELINE_SOURCES,
+    Status,
+    StatusCurrent,
+    StatusUpdate,
+    UpdateSource,
+)
+from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.audit import service as audit
-from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
-from app.periods.models import PeriodState, ReportingPeriod
-from app.periods.service import PeriodClosed, get_period, published_message
-from app.programmes.models import Activity, ActivityOrganisation
+from app.periods.models import ReportingPeriod
+from app.periods.service import get_period
+from app.programmes.models import ActionLine, Activity, ActivityOrganisation, Result, Theme
 from app.review.models import ReviewKind, ReviewNote
 
 MAX_EXPLANATION_LENGTH = 5000
@@ -78,23 +87,67 @@ def activity_organisation_ids(session: Session, activity_id: int) -> set[int]:
     )
 
 
-def can_edit(user: CurrentUser | None, organisation_ids: set[int]) -> bool:
-    """Coordinators and admins edit everything; an editor edits the activities that one of
-    their organisations leads or is involved in; viewers edit nothing."""
-    if user is None:
-        return False
-    if user.at_least(Role.coordinator):
-        return True
-    return user.role == Role.editor and bool(user.organisation_ids & organisation_ids)
+def _retired_at(session: Session, activity_id: int) -> Sequence[datetime | None]:
+    """When the activity, its result, theme and action line were retired (None: in use)."""
+    found = session.execute(
+        select(
+            col(Activity.retired_at),
+            col(Result.retired_at),
+            col(Theme.retired_at),
+            col(ActionLine.retired_at),
+        )
+        .join(Result, col(Result.id) == col(Activity.result_id))
+        .join(Theme, col(Theme.id) == col(Result.theme_id))
+        .join(ActionLine, col(ActionLine.id) == col(Theme.action_line_id))
+        .where(col(Activity.id) == activity_id)
+    ).first()
+    if found is None:
+        raise NotFound(gettext("Activity %(id)s does not exist") % {"id": activity_id})
+    return tuple(found)
+
+
+def is_retired(session: Session, activity_id: int) -> bool:
+    """Retired itself, or under a retired result, theme or action line."""
+    return any(moment is not None for moment in _retired_at(session, activity_id))
+
+
+def _activity_subject(
+    session: Session, activity_id: int, *, current: StatusUpdate | None = None
+) -> ActivitySubject:
+    """The activity as the edit policy sees it, in the period `current` is the newest
+    version in (None: it has none there)."""
+    retired = is_retired(session, activity_id)
+    return ActivitySubject.of(
+        activity_id,
+        activity_organisation_ids(session, activity_id),
+        # A retired activity stays part of a period it has a status in.
+        retired=current is None and retired,
+        sent_back=(
+            current is not None and latest_review_kind(session, current.id) == ReviewKind.send_back  # type: ignore[arg-type]
+        ),
+    )
 
 
 def ensure_can_edit(session: Session, user: CurrentUser, activity_id: int) -> None:
-    if session.get(Activity, activity_id) is None:
-        raise NotFound(gettext("Activity %(id)s does not exist") % {"id": activity_id})
-    if not can_edit(user, activity_organisation_ids(session, activity_id)):
-        raise Forbidden(
-            gettext("Only editors of the organisations carrying out this activity may change it.")
-        )
+    """The activity exists and is this user's to change (in a period that takes changes)."""
+    ACTIVITY_POLICY.access(user, _activity_subject(session, activity_id)).require()
+
+
+def ensure_may_change(
+    session: Session,
+    *,
+    activity_id: int,
+    period_id: int,
+    user: CurrentUser,
+    current: StatusUpdate | None,
+) -> ReportingPeriod:
+    """The edit policy's answer for this activity in this period now, raised if it is no
+    (Forbidden first, then PeriodClosed). `current` is the newest version in the period."""
+    subject = _activity_subject(session, activity_id, current=current)
+    ACTIVITY_POLICY.access(user, subject).require()
+    period = get_period(session, period_id)
+    ACTIVITY_POLICY.require(user, subject, period)
+    return period
 
 
 def latest_update(session: Session, *, activity_id: int, period_id: int) -> StatusUpdate | None:
@@ -117,31 +170,18 @@ def latest_review_kind(session: Session, status_update_id: int) -> ReviewKind | 
     return ReviewKind(kind) if kind else None
 
 
-def ensure_period_accepts(
-    session: Session, *, period_id: int, user: CurrentUser, current: StatusUpdate | None
-) -> ReportingPeriod:
-    """Statuses change only while a period is open for updates; during review only the
-    coordinators change them, and editors answer what was sent back to them."""
-    period = get_period(session, period_id)
-    if period.state == PeriodState.published:
-        raise PeriodClosed(published_message(period.name))
-    if period.state == PeriodState.draft:
-        raise PeriodClosed(
-            gettext("%(period)s has not been opened for updates yet.") % {"period": period.name}
-        )
-    if period.state == PeriodState.in_review and not user.at_least(Role.coordinator):
-        sent_back = (
-            current is not None and latest_review_kind(session, current.id) == ReviewKind.send_back  # type: ignore[arg-type]
-        )
-        if not sent_back:
-            raise PeriodClosed(
-                gettext(
-                    "The update round of %(period)s is closed for review; only activities sent "
-                    "back to you can still be changed."
-                )
-                % {"period": period.name}
-            )
-    return period
+def sent_back_activity_ids(session: Session, period_id: int) -> set[int]:
+    """The activities whose newest version in the period was last sent back in review (one
+    query: for checking many activities at once)."""
+    last_kind: dict[int, str] = {}
+    for activity_id, kind in session.execute(
+        select(col(StatusCurrent.activity_id), col(ReviewNote.kind))
+        .join(ReviewNote, col(ReviewNote.status_update_id) == col(StatusCurrent.status_update_id))
+        .where(col(StatusCurrent.period_id) == period_id)
+        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
+    ):
+        last_kind[activity_id] = kind
+    return {activity_id for activity_id, kind in last_kind.items() if kind == ReviewKind.send_back}
 
 
 def record_status(
@@ -158,9 +198,10 @@ def record_status(
 ) -> StatusUpdate:
     """Append a new status for the activity in the period. `based_on_version` is the version
     the author saw (None: there was none); if another was saved since, EditConflict."""
-    ensure_can_edit(session, author, activity_id)
     current = latest_update(session, activity_id=activity_id, period_id=period_id)
-    ensure_period_accepts(session, period_id=period_id, user=author, current=current)
+    ensure_may_change(
+        session, activity_id=activity_id, period_id=period_id, user=author, current=current
+    )
     current_version = current.version if current else None
     if current_version != based_on_version:
         raise EditConflict(current)  # type: ignore[arg-type]
@@ -187,7 +228,9 @@ def record_status(
     except IntegrityError:
         # The period may have been published between the check and the insert (a database
         # trigger refuses that); otherwise someone saved the same version first.
-        ensure_period_accepts(session, period_id=period_id, user=author, current=current)
+        ensure_may_change(
+            session, activity_id=activity_id, period_id=period_id, user=author, current=current
+        )
         winner = latest_update(session, activity_id=activity_id, period_id=period_id)
         raise EditConflict(winner) from None  # type: ignore[arg-type]
     audit.record(

@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from app.accounts.models import Role
+from app.activities import service as activities_service
 from app.activities.models import Status
+from app.activities.policy import ACTIVITY_POLICY
 from app.activities.presentation import STATUS_STYLES
 from app.board import readmodel
 from app.cache import RevisionCache
@@ -20,16 +22,14 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
 from app.i18n import LANGUAGES, get_language, gettext
 from app.periods import service as periods_service
-from app.periods.models import PeriodState
 from app.permissions import current_user
+from app.policy import period_accepts_changes
 from app.review.models import ReviewKind
-from app.web import can_change, can_edit_row, csrf_token, is_htmx, render, render_block_html
+from app.web import activity_subject, csrf_token, is_htmx, render, render_block_html
 
 T = TypeVar("T")
 
 router = APIRouter()
-
-ROUND_STATES = (PeriodState.open, PeriodState.in_review)
 
 
 class CachedReads:
@@ -88,12 +88,7 @@ def cached_page(request: Request, reads: CachedReads, build: Callable[[], Respon
 
 def _edit_signature(request: Request) -> Hashable:
     """What decides which rows show a change link: part of a cached list's key."""
-    user = current_user(request)
-    if user is None or user.role == Role.viewer:
-        return "none"
-    if user.at_least(Role.coordinator):
-        return "all"
-    return tuple(sorted(user.organisation_ids))
+    return ACTIVITY_POLICY.audience(current_user(request))
 
 
 def _optional_int(request: Request, name: str) -> int | None:
@@ -156,7 +151,7 @@ def programme_board(request: Request, reads: ReadsDep, slug: str) -> Response:
         and user.at_least(Role.editor)
         and user.organisation_ids
         and period
-        and period.state in ROUND_STATES
+        and period_accepts_changes(period)
     ):
         # The editor's own to-do list, on the page they land on after signing in.
         items = reads.get(
@@ -353,7 +348,13 @@ def activity(request: Request, session: SessionDep, activity_id: int) -> Respons
     last_note = current.notes[-1] if current and current.notes else None
     sent_back = last_note is not None and last_note.kind == ReviewKind.send_back
     user = current_user(request)
-    may_edit = can_edit_row(request, detail.row)
+    subject = activity_subject(
+        detail.row,
+        sent_back=sent_back,
+        # Without a status in the period, a retired activity is no longer part of it.
+        retired=detail.row.version is None
+        and activities_service.is_retired(session, detail.row.id),
+    )
     return render(
         request,
         "board/activity.html",
@@ -361,17 +362,9 @@ def activity(request: Request, session: SessionDep, activity_id: int) -> Respons
             "detail": detail,
             "current_version": current.update if current else None,
             "sent_back": last_note if sent_back else None,
-            # During review an editor still changes what was sent back to them.
-            "editable": may_edit
-            and (
-                can_change(request, detail.row, detail.period)
-                or (
-                    sent_back
-                    and detail.period is not None
-                    and detail.period.state == PeriodState.in_review
-                )
-            ),
-            "may_reply": sent_back and may_edit and user is not None,
+            "editable": ACTIVITY_POLICY.change(user, subject, detail.period).allowed,
+            # The editor answers what was sent back to them.
+            "may_reply": sent_back and ACTIVITY_POLICY.access(user, subject).allowed,
             "replied": request.query_params.get("done") == "reply",
         },
     )

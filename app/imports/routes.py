@@ -20,8 +20,8 @@ from app.i18n import get_language, gettext
 from app.imports import parsing, service
 from app.jobs import service as jobs
 from app.periods import service as periods
-from app.periods.models import PeriodState
 from app.permissions import CurrentUserDep, client_address
+from app.policy import period_accepts_changes
 from app.web import is_htmx, render
 
 router = APIRouter()
@@ -39,7 +39,7 @@ def _form(
         {
             "programme": programme,
             "period": record,
-            "accepts_changes": record.state in (PeriodState.open, PeriodState.in_review),
+            "accepts_changes": period_accepts_changes(record),
             "state_label": periods.state_label,
             "error": error,
             "max_megabytes": parsing.MAX_FILE_BYTES // 1024 // 1024,

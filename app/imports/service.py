@@ -18,16 +18,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.accounts.models import Role, User
+from app.accounts.models import User
 from app.accounts.service import CurrentUser, as_current_user
 from app.activities.models import Status, StatusUpdate, UpdateSource
+from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.activities.presentation import STATUS_STYLES
 from app.activities.service import (
     FieldErrors,
-    can_edit,
-    ensure_period_accepts,
-    latest_update,
     record_status,
+    sent_back_activity_ids,
     validate_status_form,
 )
 from app.audit import service as audit
@@ -40,7 +39,8 @@ from app.imports.parsing import SheetRow
 from app.jobs import service as jobs
 from app.jobs.models import Job, JobState, StoredFile
 from app.periods.models import PeriodState, ReportingPeriod
-from app.periods.service import PeriodClosed, get_period
+from app.periods.service import get_period
+from app.policy import ErrorKind, Reason
 from app.programmes.models import Activity, Result
 
 CHANGE = "change"
@@ -176,6 +176,8 @@ class _Checker:
         self.columns = {key: parsing.column_name(key) for key in KEYS} | dict(columns or {})
         listing = readmodel.list_activities(session, period.programme_id, _period_row(period))
         self.activities = {row.id: row for row in listing.rows}
+        # Whose newest version was sent back: during review an editor may change those.
+        self.sent_back = sent_back_activity_ids(session, period.id)  # type: ignore[arg-type]
         self.first_row: dict[int, int] = {}
         # Where the ids the period does not show belong (another programme, or retired).
         wanted = set()
@@ -330,10 +332,20 @@ class _Checker:
                     },
                 ),
             )
-        period_problem = self.period_problem(activity_id)
-        if period_problem:
-            problems.append(Problem("", period_problem))
-        if not can_edit(self.user, {organisation.id for organisation in current.organisations}):
+        decision = ACTIVITY_POLICY.change(
+            self.user,
+            ActivitySubject.of(
+                activity_id,
+                (organisation.id for organisation in current.organisations),
+                sent_back=activity_id in self.sent_back,
+            ),
+            self.period,
+        )
+        # What the period refuses first, then whose activity it is (in the file's terms).
+        for refusal in decision.refusals:
+            if refusal.kind == ErrorKind.period_closed:
+                problems.append(Problem("", refusal.message))
+        if any(refusal.kind == ErrorKind.forbidden for refusal in decision.refusals):
             problems.append(
                 Problem(
                     "",
@@ -358,31 +370,10 @@ class _Checker:
             return gettext("There is no activity %(id)s.") % {"id": activity_id}
         if programme_id != self.period.programme_id:
             return gettext("Activity %(id)s is not part of this programme.") % {"id": activity_id}
-        return gettext("Activity %(id)s is no longer part of %(period)s (it was retired).") % {
-            "id": activity_id,
-            "period": self.period.name,
-        }
-
-    def period_problem(self, activity_id: int) -> str | None:
-        """Why the period does not take a change of this activity from this user, if so."""
-        current = None
-        if self.period.state == PeriodState.in_review and not self.user.at_least(Role.coordinator):
-            # During review an editor may change what was sent back to them.
-            current = latest_update(
-                self.session,
-                activity_id=activity_id,
-                period_id=self.period.id,  # type: ignore[arg-type]
-            )
-        try:
-            ensure_period_accepts(
-                self.session,
-                period_id=self.period.id,  # type: ignore[arg-type]
-                user=self.user,
-                current=current,
-            )
-        except PeriodClosed as closed:
-            return closed.message
-        return None
+        # In the programme but not in the period's listing: retired from it.
+        return ACTIVITY_POLICY.wording(
+            Reason.retired, ActivitySubject.of(activity_id, (), retired=True), self.period
+        )
 
     @staticmethod
     def refuse(line: PreviewLine, *problems: Problem) -> PreviewLine:

@@ -75,7 +75,7 @@ def open_items(
 ) -> list[periods.RoundItem]:
     """What still waits for an editor. While the round is open: everything not yet updated
     and everything sent back. In review editors may only change what was sent back to them
-    (activities.service.ensure_period_accepts), so only that is theirs to do."""
+    (the edit policy, app/policy.py), so only that is theirs to do."""
     items = periods.round_items(session, programme_id=programme_id, period=period)
     if period.state == PeriodState.in_review:
         return [item for item in items if item.sent_back]
