@@ -21,7 +21,7 @@ from app.board.readmodel import ActivityRow, PeriodRow
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
 from app.permissions import current_user, may_visit
-from app.policy import Decision
+from app.policy import Decision, period_accepts_changes
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -121,6 +121,7 @@ templates.env.globals.update(
     csrf_token=csrf_token,
     change_decision=change_decision,
     may_open=may_open,
+    period_accepts_changes=period_accepts_changes,
     current_user=current_user,
     role_label=role_label,
     overall_status=lambda rows: rollup_of(row.status for row in rows),

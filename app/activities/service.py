@@ -23,6 +23,7 @@ from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.audit import service as audit
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
+from app.ids import id_of
 from app.periods.models import ReportingPeriod
 from app.periods.service import get_period
 from app.programmes.models import ActionLine, Activity, ActivityOrganisation, Result, Theme
@@ -80,8 +81,8 @@ def validate_status_form(status: str, explanation: str) -> tuple[Status, str]:
 def activity_organisation_ids(session: Session, activity_id: int) -> set[int]:
     return set(
         session.scalars(
-            select(ActivityOrganisation.organisation_id).where(
-                ActivityOrganisation.activity_id == activity_id
+            select(col(ActivityOrganisation.organisation_id)).where(
+                col(ActivityOrganisation.activity_id) == activity_id
             )
         )
     )
@@ -123,7 +124,8 @@ def _activity_subject(
         # A retired activity stays part of a period it has a status in.
         retired=current is None and retired,
         sent_back=(
-            current is not None and latest_review_kind(session, current.id) == ReviewKind.send_back  # type: ignore[arg-type]
+            current is not None
+            and latest_review_kind(session, id_of(current)) == ReviewKind.send_back
         ),
     )
 
@@ -153,8 +155,11 @@ def ensure_may_change(
 def latest_update(session: Session, *, activity_id: int, period_id: int) -> StatusUpdate | None:
     return session.scalar(
         select(StatusUpdate)
-        .where(StatusUpdate.activity_id == activity_id, StatusUpdate.period_id == period_id)
-        .order_by(StatusUpdate.version.desc())
+        .where(
+            col(StatusUpdate.activity_id) == activity_id,
+            col(StatusUpdate.period_id) == period_id,
+        )
+        .order_by(col(StatusUpdate.version).desc())
         .limit(1)
     )
 
@@ -162,9 +167,9 @@ def latest_update(session: Session, *, activity_id: int, period_id: int) -> Stat
 def latest_review_kind(session: Session, status_update_id: int) -> ReviewKind | None:
     """The newest review note on one version (None: not reviewed yet)."""
     kind = session.scalar(
-        select(ReviewNote.kind)
-        .where(ReviewNote.status_update_id == status_update_id)
-        .order_by(ReviewNote.created_at.desc(), ReviewNote.id.desc())
+        select(col(ReviewNote.kind))
+        .where(col(ReviewNote.status_update_id) == status_update_id)
+        .order_by(col(ReviewNote.created_at).desc(), col(ReviewNote.id).desc())
         .limit(1)
     )
     return ReviewKind(kind) if kind else None
@@ -257,7 +262,7 @@ def version_count(session: Session, activity_id: int) -> int:
         session.scalar(
             select(func.count())
             .select_from(StatusUpdate)
-            .where(StatusUpdate.activity_id == activity_id)
+            .where(col(StatusUpdate.activity_id) == activity_id)
         )
         or 0
     )

@@ -16,7 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.models import User
 from app.accounts.service import CurrentUser, as_current_user
@@ -34,6 +34,7 @@ from app.board import readmodel
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.exports.columns import KEYS
 from app.i18n import gettext, ngettext
+from app.ids import id_of
 from app.imports import parsing
 from app.imports.parsing import SheetRow
 from app.jobs import service as jobs
@@ -177,7 +178,7 @@ class _Checker:
         listing = readmodel.list_activities(session, period.programme_id, _period_row(period))
         self.activities = {row.id: row for row in listing.rows}
         # Whose newest version was sent back: during review an editor may change those.
-        self.sent_back = sent_back_activity_ids(session, period.id)  # type: ignore[arg-type]
+        self.sent_back = sent_back_activity_ids(session, id_of(period))
         self.first_row: dict[int, int] = {}
         # Where the ids the period does not show belong (another programme, or retired).
         wanted = set()
@@ -191,9 +192,9 @@ class _Checker:
         if unknown:
             self.programme_of = dict(
                 session.execute(
-                    select(Activity.id, Result.programme_id)
-                    .join(Result, Result.id == Activity.result_id)
-                    .where(Activity.id.in_(unknown))  # type: ignore[union-attr]
+                    select(col(Activity.id), col(Result.programme_id))
+                    .join(Result, col(Result.id) == col(Activity.result_id))
+                    .where(col(Activity.id).in_(unknown))
                 ).all()
             )
 
@@ -276,9 +277,9 @@ class _Checker:
         if version is not None and version != current.version:
             exported = self.session.scalar(
                 select(StatusUpdate).where(
-                    StatusUpdate.activity_id == activity_id,
-                    StatusUpdate.period_id == self.period.id,
-                    StatusUpdate.version == version,
+                    col(StatusUpdate.activity_id) == activity_id,
+                    col(StatusUpdate.period_id) == self.period.id,
+                    col(StatusUpdate.version) == version,
                 )
             )
             if exported is not None and (parsed, _normalise(raw_explanation)) == (
@@ -292,6 +293,7 @@ class _Checker:
                     "row leaves that as it is."
                 ) % {"version": current.version}
                 return line
+        status: Status | None
         try:
             status, explanation = validate_status_form(
                 parsed.value if parsed else raw_status, raw_explanation
