@@ -17,6 +17,7 @@ from app.deps import SessionDep
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.periods import service
+from app.periods.models import ReportingPeriod
 from app.permissions import CurrentUserDep, client_address, current_user
 from app.web import render
 
@@ -34,11 +35,14 @@ DONE_MESSAGES = {
 }
 
 
-def _period_rows(session: Session, period_id: int):  # type: ignore[no-untyped-def]
+def _period_rows(
+    session: Session, period_id: int
+) -> tuple[ReportingPeriod, readmodel.ProgrammeRow, list[readmodel.PeriodRow], readmodel.PeriodRow]:
     record = service.get_period(session, period_id)
     programme = readmodel.programme_of_period(session, period_id)
     periods = readmodel.list_periods(session, programme.id)
     period = readmodel.choose_period(periods, period_id)
+    assert period is not None  # with an id given, choose_period finds it or raises NotFound
     return record, programme, periods, period
 
 
