@@ -197,3 +197,59 @@ def test_admin_manages_organisations(admin, session: Session) -> None:  # type: 
     )
     session.expire_all()
     assert session.get(Organisation, organisation.id).name == "Hernoemd"
+
+
+def test_a_retired_activity_changes_only_where_it_is_still_part_of_the_period(  # type: ignore[no-untyped-def]
+    admin, session: Session
+) -> None:
+    from datetime import date
+
+    from app.periods.models import PeriodState, ReportingPeriod
+
+    retired, kept = session.scalars(select(Activity).order_by(Activity.id)).all()[:2]
+    old_period = session.scalars(select(ReportingPeriod)).one()
+    old_period.state = PeriodState.open
+    new_period = ReportingPeriod(
+        programme_id=old_period.programme_id,
+        name="Voortgangsrapportage 2031",
+        reference_date=date(2031, 1, 1),
+        state=PeriodState.open,
+    )
+    session.add(new_period)
+    session.commit()
+    assert _change(admin, "activity", retired.id, "retire").status_code == 303
+
+    def change_link(activity_id: int, period_id: int) -> bool:
+        page = admin.get(f"/activities/{activity_id}", params={"period": period_id}).text
+        link = BeautifulSoup(page, "html.parser").select_one(f"#activity-{activity_id}-current a")
+        return link is not None and link["href"].endswith(f"/edit?context=page&period={period_id}")
+
+    def save(activity_id: int, period_id: int, version: str):  # type: ignore[no-untyped-def]
+        return admin.post(
+            f"/activities/{activity_id}/status",
+            data={
+                "csrftoken": admin.token,
+                "period_id": str(period_id),
+                "status": "on_schedule",
+                "explanation": "Nieuwe toelichting.",
+                "based_on_version": version,
+            },
+            follow_redirects=False,
+        )
+
+    # No status in the new period: it is no longer part of it, as the import says too.
+    assert not change_link(retired.id, new_period.id)
+    refused = save(retired.id, new_period.id, "")
+    assert refused.status_code == 409
+    assert f"Activiteit {retired.id} hoort niet meer bij Voortgangsrapportage 2031" in refused.text
+    # Where it has a status it stays part of the period, and changes as before.
+    assert change_link(retired.id, old_period.id)
+    version = session.scalars(
+        select(StatusUpdate.version).where(
+            StatusUpdate.activity_id == retired.id, StatusUpdate.period_id == old_period.id
+        )
+    ).one()
+    assert save(retired.id, old_period.id, str(version)).status_code == 303
+    # An activity in use changes in either period.
+    assert change_link(kept.id, new_period.id)
+    assert save(kept.id, new_period.id, "").status_code == 303

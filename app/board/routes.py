@@ -348,13 +348,9 @@ def activity(request: Request, session: SessionDep, activity_id: int) -> Respons
     last_note = current.notes[-1] if current and current.notes else None
     sent_back = last_note is not None and last_note.kind == ReviewKind.send_back
     user = current_user(request)
-    subject = activity_subject(
-        detail.row,
-        sent_back=sent_back,
-        # Without a status in the period, a retired activity is no longer part of it.
-        retired=detail.row.version is None
-        and activities_service.is_retired(session, detail.row.id),
-    )
+    # Without a status in the period, a retired activity is no longer part of it.
+    retired = detail.row.version is None and activities_service.is_retired(session, detail.row.id)
+    subject = activity_subject(detail.row, sent_back=sent_back, retired=retired)
     return render(
         request,
         "board/activity.html",
