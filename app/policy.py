@@ -192,6 +192,11 @@ class EditPolicy(Generic[S]):
     @staticmethod
     def period_reason(user: CurrentUser | None, subject: Subject, period: Period) -> Reason | None:
         """Does the period take a change of the subject from this user now?"""
+        coordinating = user is not None and user.at_least(Role.coordinator)
+        return EditPolicy._period_reason(subject, period, coordinating=coordinating)
+
+    @staticmethod
+    def _period_reason(subject: Subject, period: Period, *, coordinating: bool) -> Reason | None:
         state = PeriodState(period.state)
         if state == PeriodState.published:
             return Reason.published
@@ -199,11 +204,15 @@ class EditPolicy(Generic[S]):
             return Reason.not_opened
         if subject.retired:
             return Reason.retired
-        if state == PeriodState.in_review and not (
-            (user is not None and user.at_least(Role.coordinator)) or subject.sent_back
-        ):
+        if state == PeriodState.in_review and not (coordinating or subject.sent_back):
             return Reason.in_review
         return None
+
+    @staticmethod
+    def open_to_its_editors(subject: Subject, period: Period) -> bool:
+        """Does the period take a change of the subject from an editor of its organisations
+        now (what is still theirs to do)?"""
+        return EditPolicy._period_reason(subject, period, coordinating=False) is None
 
     def _decision(
         self, reasons: list[Reason | None], subject: S, period: Period | None

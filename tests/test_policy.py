@@ -219,3 +219,19 @@ def test_another_subject_uses_the_same_rule_with_its_own_words() -> None:
     assert policy.change(user(Role.editor), KeyFigure("K2", frozenset({OTHER})), edition).refusals[
         0
     ].message == ("not yours: K2")
+
+
+@pytest.mark.parametrize(
+    ("state", "sent_back", "retired"), list(product(PeriodState, (True, False), (True, False)))
+)
+def test_what_is_still_its_editors_to_do_is_what_they_may_change(
+    state: PeriodState, sent_back: bool, retired: bool
+) -> None:
+    subject = ActivitySubject.of(7, {OWN}, retired=retired, sent_back=sent_back)
+    period = APeriod("Rapportage 2030", state)
+    assert ACTIVITY_POLICY.open_to_its_editors(subject, period) is (
+        PERIOD[state, False, sent_back, retired] is None
+    )
+    assert ACTIVITY_POLICY.open_to_its_editors(subject, period) is (
+        ACTIVITY_POLICY.change(user(Role.editor), subject, period).allowed
+    )

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from app import mail
 from app.accounts.models import Role, User, UserOrganisation
 from app.accounts.service import CurrentUser
+from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.audit import service as audit
 from app.board import readmodel
 from app.config import Settings
@@ -75,11 +76,21 @@ def open_items(
 ) -> list[periods.RoundItem]:
     """What still waits for an editor. While the round is open: everything not yet updated
     and everything sent back. In review editors may only change what was sent back to them
-    (the edit policy, app/policy.py), so only that is theirs to do."""
+    (the edit policy says so), so only that is theirs to do."""
     items = periods.round_items(session, programme_id=programme_id, period=period)
-    if period.state == PeriodState.in_review:
-        return [item for item in items if item.sent_back]
-    return [item for item in items if item.open]
+    return [
+        item
+        for item in items
+        if item.open
+        and ACTIVITY_POLICY.open_to_its_editors(
+            ActivitySubject.of(
+                item.row.id,
+                (organisation.id for organisation in item.row.organisations),
+                sent_back=item.sent_back,
+            ),
+            period,
+        )
+    ]
 
 
 def send_reminders(
