@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy import inspect, select, text
+from sqlmodel import Session, col
 
-from app.config import PROJECT_ROOT, get_settings
+from app import models  # noqa: F401  (every table known before the first flush)
+from app.accounts import service as accounts
+from app.accounts.models import ApiToken, Role, User
+from app.accounts.service import as_current_user, get_user_by_email
+from app.activities.presentation import status_label
+from app.audit import service as audit
+from app.board import readmodel
+from app.board.readmodel import PeriodRow, ProgrammeRow
+from app.config import PROJECT_ROOT, Environment, get_settings
+from app.db import engine_for, make_engine, transaction
+from app.errors import DomainError
+from app.exports import service as exports
+from app.ids import id_of
+from app.imports import service as imports
+from app.imports.parsing import ImportFileError, read_sheet
+from app.imports.service import ApplyResult
+from app.periods.models import PeriodState, ReportingPeriod
+from app.reminders.service import ReminderReport, send_reminders
+from app.seeding.service import SeedError, load_seed_file
 
 if TYPE_CHECKING:
+    # Alembic is imported by the `db` commands only (see alembic_config).
     from alembic.config import Config
-    from sqlmodel import Session
-
-    from app.accounts.models import ApiToken, Role, User
-    from app.board.readmodel import PeriodRow, ProgrammeRow
-    from app.imports.service import ApplyResult
-    from app.reminders.service import ReminderReport
 
 T = TypeVar("T")
 
@@ -50,8 +66,6 @@ def alembic_config() -> Config:
 def run_alembic(action: str, revision: str, database_url: str | None = None) -> None:
     """Run an Alembic command on the configured database (or the given URL)."""
     from alembic import command
-
-    from app.db import make_engine
 
     url = database_url or get_settings().database_url
     engine = make_engine(url)
@@ -95,9 +109,6 @@ def db_downgrade(
 @db_cli.command("current")
 def db_current() -> None:
     """Show the revision the database is at."""
-    from sqlalchemy import inspect, text
-
-    from app.db import make_engine
 
     engine = make_engine(get_settings().database_url)
     with engine.connect() as connection:
@@ -118,9 +129,6 @@ def seed(
     Running it twice changes nothing; a bad file is refused with the places that are wrong,
     and the database is left as it was.
     """
-    from app import models  # noqa: F401  (every table known before the first flush)
-    from app.db import engine_for, transaction
-    from app.seeding.service import SeedError, load_seed_file
 
     engine = engine_for(get_settings())
     try:
@@ -168,9 +176,6 @@ def serve(
 
 def _in_session(action: Callable[[Session], T]) -> T:
     """Run action(session) in one transaction; domain errors become a message and exit 1."""
-    from app import models  # noqa: F401  (every table known before the first flush)
-    from app.db import engine_for, transaction
-    from app.errors import DomainError
 
     engine = engine_for(get_settings())
     try:
@@ -186,7 +191,6 @@ def _in_session(action: Callable[[Session], T]) -> T:
 def _audit(
     session: Session, action: str, user: User, summary: str, details: dict[str, Any] | None = None
 ) -> None:
-    from app.audit import service as audit
 
     audit.record(
         session,
@@ -216,13 +220,11 @@ def user_create(
     password: Annotated[str | None, typer.Option(help="Password (asked for when left out)")] = None,
 ) -> None:
     """Create an account."""
-    from app.accounts import service
-    from app.accounts.models import Role
 
     secret = _ask_password(password)
 
     def action(session: Session) -> User:
-        user = service.create_user(
+        user = accounts.create_user(
             session,
             email=email,
             name=name,
@@ -238,7 +240,6 @@ def user_create(
 
 
 def _role(value: str) -> Role:
-    from app.accounts.models import Role
 
     try:
         return Role(value)
@@ -250,16 +251,10 @@ def _role(value: str) -> Role:
 @user_cli.command("list")
 def user_list() -> None:
     """List accounts: e-mail, role, organisations, state."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from app.accounts import service
-    from app.accounts.models import User
-    from app.ids import id_of
 
     def action(session: Session) -> list[tuple[User, list[str]]]:
         return [
-            (user, service.user_organisation_codes(session, id_of(user)))
+            (user, accounts.user_organisation_codes(session, id_of(user)))
             for user in session.scalars(select(User).order_by(col(User.email)))
         ]
 
@@ -278,12 +273,11 @@ def user_set_role(
     ] = None,
 ) -> None:
     """Change an account's role (and organisations)."""
-    from app.accounts import service
 
     def action(session: Session) -> None:
-        user = service.get_user_by_email(session, email)
+        user = accounts.get_user_by_email(session, email)
         before = user.role
-        service.set_role(session, user, role=_role(role), organisation_codes=organisation)
+        accounts.set_role(session, user, role=_role(role), organisation_codes=organisation)
         _audit(session, "user.set_role", user, f"{user.email}: {before} → {user.role}")
 
     _in_session(action)
@@ -293,11 +287,10 @@ def user_set_role(
 @user_cli.command("deactivate")
 def user_deactivate(email: str) -> None:
     """Deactivate an account: it can no longer sign in; its sessions and tokens end."""
-    from app.accounts import service
 
     def action(session: Session) -> None:
-        user = service.get_user_by_email(session, email)
-        service.deactivate(session, user)
+        user = accounts.get_user_by_email(session, email)
+        accounts.deactivate(session, user)
         _audit(session, "user.deactivate", user, user.email)
 
     _in_session(action)
@@ -312,13 +305,12 @@ def user_reset_password(
     ] = None,
 ) -> None:
     """Set a new password; the account is signed out everywhere."""
-    from app.accounts import service
 
     secret = _ask_password(password)
 
     def action(session: Session) -> None:
-        user = service.get_user_by_email(session, email)
-        service.reset_password(session, user, secret)
+        user = accounts.get_user_by_email(session, email)
+        accounts.reset_password(session, user, secret)
         _audit(session, "user.reset_password", user, user.email)
 
     _in_session(action)
@@ -328,27 +320,18 @@ def user_reset_password(
 @cli.command("dev-account")
 def dev_account() -> None:
     """Development only: create (or reset) a local administrator and print how to sign in."""
-    import secrets as secrets_module
-
-    from app.accounts import service
-    from app.accounts.models import Role
-    from app.config import Environment
 
     settings = get_settings()
     if settings.environment == Environment.production:
         typer.echo("voortgang: dev-account is not available in production.", err=True)
         raise typer.Exit(code=1)
-    password = secrets_module.token_urlsafe(12)
+    password = secrets.token_urlsafe(12)
 
     def action(session: Session) -> None:
-        from sqlalchemy import select
-        from sqlmodel import col
-
-        from app.accounts.models import User
 
         user = session.scalar(select(User).where(col(User.email) == DEV_ACCOUNT_EMAIL))
         if user is None:
-            user = service.create_user(
+            user = accounts.create_user(
                 session,
                 email=DEV_ACCOUNT_EMAIL,
                 name="Beheerder (ontwikkeling)",
@@ -356,7 +339,7 @@ def dev_account() -> None:
                 password=password,
             )
         else:
-            service.reset_password(session, user, password)
+            accounts.reset_password(session, user, password)
             user.active = True
 
     _in_session(action)
@@ -371,11 +354,10 @@ def token_create(
     email: str, name: Annotated[str, typer.Option(help="What the token is for")]
 ) -> None:
     """Create an API token for an account and print it (it is shown only once)."""
-    from app.accounts import service
 
     def action(session: Session) -> str:
-        user = service.get_user_by_email(session, email)
-        token, secret = service.create_api_token(session, user, name=name)
+        user = accounts.get_user_by_email(session, email)
+        token, secret = accounts.create_api_token(session, user, name=name)
         _audit(session, "token.create", user, f"{user.email}: {token.name}")
         return secret
 
@@ -385,12 +367,10 @@ def token_create(
 @token_cli.command("list")
 def token_list(email: str) -> None:
     """List an account's tokens (id, name, prefix, state)."""
-    from app.accounts import service
-    from app.ids import id_of
 
     def action(session: Session) -> list[ApiToken]:
-        user = service.get_user_by_email(session, email)
-        return service.list_api_tokens(session, id_of(user))
+        user = accounts.get_user_by_email(session, email)
+        return accounts.list_api_tokens(session, id_of(user))
 
     for token in _in_session(action):
         state = "revoked" if token.revoked_at else "active"
@@ -400,11 +380,10 @@ def token_list(email: str) -> None:
 @token_cli.command("revoke")
 def token_revoke(email: str, token_id: int) -> None:
     """Revoke one of an account's tokens."""
-    from app.accounts import service
 
     def action(session: Session) -> None:
-        user = service.get_user_by_email(session, email)
-        token = service.revoke_api_token(session, user, token_id)
+        user = accounts.get_user_by_email(session, email)
+        token = accounts.revoke_api_token(session, user, token_id)
         _audit(session, "token.revoke", user, f"{user.email}: {token.name}")
 
     _in_session(action)
@@ -438,7 +417,6 @@ def remind(
     ] = None,
 ) -> None:
     """Mail every editor the activities that still wait for them (see REMIND_HELP)."""
-    from app.reminders.service import send_reminders
 
     settings = get_settings()
 
@@ -480,7 +458,6 @@ def remind(
 
 
 def _choose_programme(session: Session, slug: str | None) -> ProgrammeRow:
-    from app.board import readmodel
 
     if slug:
         return readmodel.get_programme(session, slug)
@@ -497,8 +474,6 @@ def _choose_programme(session: Session, slug: str | None) -> ProgrammeRow:
 
 def _choose_round(session: Session, programme: ProgrammeRow, wanted: str | None) -> PeriodRow:
     """The named (or numbered) period, or else the one open for updates, or else in review."""
-    from app.board import readmodel
-    from app.periods.models import PeriodState
 
     periods = readmodel.list_periods(session, programme.id)
     if wanted:
@@ -545,13 +520,10 @@ def export_command(
     so a second export of it is read from storage. Any other period is exported as it stands,
     marked as a draft. Exits 1 on an unknown period, format, status or language.
     """
-    from app.exports import service
-    from app.ids import id_of
-    from app.periods.models import ReportingPeriod
 
     def action(session: Session) -> tuple[str, str, bytes]:
-        fmt = service.get_format(format)
-        filters = service.parse_filters(
+        fmt = exports.get_format(format)
+        filters = exports.parse_filters(
             action_line=action_line, organisation=organisation, statuses=status
         )
         record = session.get(ReportingPeriod, int(period)) if period.isdigit() else None
@@ -559,7 +531,7 @@ def export_command(
             period_id = id_of(record)
         else:
             period_id = _choose_round(session, _choose_programme(session, programme), period).id
-        return service.export(
+        return exports.export(
             session, period_id=period_id, fmt=fmt.key, filters=filters, language=language
         )
 
@@ -595,11 +567,6 @@ def import_file(
     recorded as imported, by that account, and audited with the address "cli". Exits 1 when a
     row is refused or the file cannot be read.
     """
-    from app.accounts.models import Role
-    from app.accounts.service import as_current_user, get_user_by_email
-    from app.activities.presentation import status_label
-    from app.imports import service
-    from app.imports.parsing import ImportFileError, read_sheet
 
     try:
         content = file.read_bytes()
@@ -621,25 +588,25 @@ def import_file(
         period_row = _choose_round(session, _choose_programme(session, programme), period)
         arguments: dict[str, Any] = {"period_id": period_row.id, "rows": sheet.rows, "user": user}
         if apply:
-            return service.apply(
+            return imports.apply(
                 session, **arguments, columns=sheet.columns, address="cli", filename=file.name
             )
-        return service.ApplyResult(
-            service.preview(session, **arguments, columns=sheet.columns), applied=[]
+        return imports.ApplyResult(
+            imports.preview(session, **arguments, columns=sheet.columns), applied=[]
         )
 
     outcome = _in_session(action)
     checked = outcome.preview
     for line in checked.lines:
         where = f"row {line.row:<6} {line.activity_id or '-':<6} {line.activity[:60]}"
-        if line.outcome == service.CHANGE:
+        if line.outcome == imports.CHANGE:
             what = []
             if line.status_changed:
                 what.append(f"{status_label(line.status_from)} → {status_label(line.status_to)}")
             if line.explanation_changed:
                 what.append("explanation changed")
             typer.echo(f"{where}\n    change: {'; '.join(what)}")
-        elif line.outcome == service.REFUSED:
+        elif line.outcome == imports.REFUSED:
             for problem in line.problems:
                 column = f"{problem.column}: " if problem.column else ""
                 typer.echo(f"{where}\n    REFUSED: {column}{problem.message}")

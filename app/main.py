@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from asgi_csrf import Errors, asgi_csrf
 from fastapi import Depends, FastAPI, Request
@@ -15,11 +16,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Every table on the metadata before the first flush resolves foreign keys.
 from app import models  # noqa: F401
+from app.accounts.routes import router as accounts_router
+from app.activities.routes import router as activities_router
+from app.admin.routes import router as admin_router
+from app.api.routes import router as api_router
+from app.board.routes import router as board_router
 from app.cache import RevisionCache
+from app.compare.routes import router as compare_router
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import engine_for
 from app.errors import DomainError
-from app.i18n import gettext, negotiate_language, set_language
+from app.exports.routes import router as exports_router
+from app.i18n import gettext, negotiate_language, set_language, translations_for
+from app.imports.routes import router as imports_router
+from app.jobs.routes import router as jobs_router
+from app.periods.routes import router as periods_router
+from app.permissions import NotSignedIn, enforce_route_rule
+from app.public.routes import router as public_router
+from app.reminders.routes import router as reminders_router
+from app.review.routes import router as review_router
+from app.web import render
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -30,7 +46,6 @@ CONTENT_SECURITY_POLICY = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_production_ready()
-    from app.permissions import NotSignedIn, enforce_route_rule
 
     app = FastAPI(
         title="Voortgang",
@@ -78,20 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
 
-    from app.accounts.routes import router as accounts_router
-    from app.activities.routes import router as activities_router
-    from app.admin.routes import router as admin_router
-    from app.api.routes import router as api_router
-    from app.board.routes import router as board_router
-    from app.compare.routes import router as compare_router
-    from app.exports.routes import router as exports_router
-    from app.imports.routes import router as imports_router
-    from app.jobs.routes import router as jobs_router
-    from app.periods.routes import router as periods_router
-    from app.public.routes import router as public_router
-    from app.reminders.routes import router as reminders_router
-    from app.review.routes import router as review_router
-
     app.include_router(accounts_router)
     app.include_router(board_router)
     app.include_router(activities_router)
@@ -134,8 +135,6 @@ class LanguageAndHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from urllib.parse import parse_qs
-
         query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
         language = negotiate_language(query, _cookie(scope, "lang"))
         set_language(language)
@@ -208,8 +207,6 @@ class CSRFMiddleware:
         headers = dict(scope["headers"])
         token = headers.get(b"x-csrftoken", b"").decode("latin-1")
         if not token:
-            from starlette.requests import Request
-
             try:
                 form = await Request(scope, replay()).form()
                 token = str(form.get("csrftoken") or "")
@@ -268,8 +265,6 @@ async def _plain_response(send: Send, status: int, text: str) -> None:
 
 
 async def _csrf_failed(scope: Scope, send: Send, message_id: Errors) -> None:
-    from app.i18n import negotiate_language, set_language, translations_for
-
     language = negotiate_language(None, _cookie(scope, "lang"))
     set_language(language)
     text = translations_for(language).gettext(
@@ -290,8 +285,6 @@ async def _csrf_failed(scope: Scope, send: Send, message_id: Errors) -> None:
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
-    from http.cookies import SimpleCookie
-
     for key, value in scope.get("headers", []):
         if key == b"cookie":
             cookie = SimpleCookie(value.decode("latin-1"))
@@ -303,8 +296,6 @@ def _cookie(scope: Scope, name: str) -> str | None:
 def _error_response(request: Request, status_code: int, message: str) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message}, status_code=status_code)
-    from app.web import render
-
     return render(
         request,
         "error.html",

@@ -44,8 +44,8 @@ def sign_in(
     try:
         user = service.authenticate(session, email=email, password=password, address=address)
     except (service.SignInFailed, service.SignInThrottled) as error:
-        # The failed attempt must be stored even though this request answers with an error.
-        session.commit()
+        # Answered with a page, not raised: the request's transaction commits, and with it the
+        # failed attempt the throttle counts.
         return render(
             request,
             "accounts/sign_in.html",
@@ -86,13 +86,13 @@ def sign_out(request: Request, session: SessionDep) -> Response:
     if token:
         service.end_session(session, token)
     if user:
-        audit.record_request(
-            request,
+        audit.record(
             session,
             actor=user,
             action="user.sign_out",
             object_type="user",
             object_id=user.id,
+            address=client_address(request),
         )
     response = RedirectResponse(request.url_for("sign_in_form").path, status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -128,14 +128,14 @@ def create_token(
         token, secret = service.create_api_token(session, user, name=name)
     except service.InvalidInput as error:
         return _account_page(request, session, user, error=error.message, status_code=422)
-    audit.record_request(
-        request,
+    audit.record(
         session,
         actor=user,
         action="token.create",
         object_type="api_token",
         object_id=token.id,
         summary=token.name,
+        address=client_address(request),
     )
     # The secret is shown once, on this response only.
     return _account_page(request, session, user, new_secret=secret, new_token=token)
@@ -146,13 +146,13 @@ def revoke_token(
     request: Request, session: SessionDep, user: CurrentUserDep, token_id: int
 ) -> Response:
     token = service.revoke_api_token(session, user, token_id)
-    audit.record_request(
-        request,
+    audit.record(
         session,
         actor=user,
         action="token.revoke",
         object_type="api_token",
         object_id=token.id,
         summary=token.name,
+        address=client_address(request),
     )
     return RedirectResponse(request.url_for("account").path, status_code=303)

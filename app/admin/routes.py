@@ -2,40 +2,33 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlmodel import Session
 
-from app.accounts import service as accounts
-from app.accounts.models import Role, User
+from app.admin import service
 from app.audit import service as audit
+from app.board import readmodel
 from app.deps import SessionDep
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
 from app.programmes import service as structure
-from app.programmes.models import Organisation
 from app.web import render
 
 router = APIRouter(prefix="/admin")
 
 
-def _users_page(request: Request, session, **extra) -> Response:  # type: ignore[no-untyped-def]
-    users = list(session.scalars(select(User).order_by(User.name)))
+def _users_page(request: Request, session: Session, **extra: Any) -> Response:
     return render(
         request,
         "admin/users.html",
         {
-            "users": [(user, accounts.user_organisation_codes(session, user.id)) for user in users],
-            "organisations": list(
-                session.execute(
-                    select(Organisation.code, Organisation.name).order_by(Organisation.name)
-                )
-            ),
+            "users": service.users_with_organisations(session),
+            "organisations": service.organisation_choices(session),
             "form": extra.pop("form", {}),
             **extra,
         },
@@ -48,13 +41,6 @@ def admin_users(request: Request, session: SessionDep) -> Response:
     return _users_page(request, session)
 
 
-def _parse_role(value: str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidInput(gettext("Unknown role %(role)s") % {"role": repr(value)}) from None
-
-
 @router.post("/users", name="admin_create_user", include_in_schema=False)
 def admin_create_user(
     request: Request,
@@ -65,38 +51,21 @@ def admin_create_user(
     role: Annotated[str, Form()] = "viewer",
     organisations: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    password = secrets.token_urlsafe(12)
     form = {"email": email, "name": name, "role": role, "organisations": organisations or []}
     try:
-        user = accounts.create_user(
+        user, password = service.create_user(
             session,
+            admin=admin,
             email=email,
             name=name,
-            role=_parse_role(role),
-            password=password,
+            role=role,
             organisation_codes=organisations or [],
+            address=client_address(request),
         )
     except InvalidInput as error:
         session.rollback()
         return _users_page(request, session, error=error.message, form=form, status_code=422)
-    audit.record_request(
-        request,
-        session,
-        actor=admin,
-        action="user.create",
-        object_type="user",
-        object_id=user.id,
-        summary=f"{user.email} ({user.role})",
-        details={"email": user.email, "role": user.role, "organisations": organisations or []},
-    )
     return _users_page(request, session, created=user, password=password)
-
-
-def _user(session, user_id: int) -> User:  # type: ignore[no-untyped-def]
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(gettext("No such user"))
-    return user  # type: ignore[no-any-return]
 
 
 @router.post("/users/{user_id}", name="admin_update_user", include_in_schema=False)
@@ -108,29 +77,18 @@ def admin_update_user(
     role: Annotated[str, Form()],
     organisations: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    user = _user(session, user_id)
-    before = {
-        "role": user.role,
-        "organisations": accounts.user_organisation_codes(session, user.id),
-    }
     try:
-        accounts.set_role(
-            session, user, role=_parse_role(role), organisation_codes=organisations or []
+        service.change_role(
+            session,
+            admin=admin,
+            user_id=user_id,
+            role=role,
+            organisation_codes=organisations or [],
+            address=client_address(request),
         )
     except InvalidInput as error:
         session.rollback()
         return _users_page(request, session, error=error.message, status_code=422)
-    after = {"role": user.role, "organisations": accounts.user_organisation_codes(session, user.id)}
-    audit.record_request(
-        request,
-        session,
-        actor=admin,
-        action="user.set_role",
-        object_type="user",
-        object_id=user.id,
-        summary=f"{user.email}: {before['role']} → {after['role']}",
-        details={"from": before, "to": after},
-    )
     return RedirectResponse(request.url_for("admin_users").path, status_code=303)
 
 
@@ -138,24 +96,12 @@ def admin_update_user(
 def admin_deactivate_user(
     request: Request, session: SessionDep, admin: CurrentUserDep, user_id: int
 ) -> Response:
-    user = _user(session, user_id)
-    if user.id == admin.id:
-        return _users_page(
-            request,
-            session,
-            error=gettext("You cannot deactivate your own account."),
-            status_code=422,
+    try:
+        service.deactivate_user(
+            session, admin=admin, user_id=user_id, address=client_address(request)
         )
-    accounts.deactivate(session, user)
-    audit.record_request(
-        request,
-        session,
-        actor=admin,
-        action="user.deactivate",
-        object_type="user",
-        object_id=user.id,
-        summary=user.email,
-    )
+    except InvalidInput as error:
+        return _users_page(request, session, error=error.message, status_code=422)
     return RedirectResponse(request.url_for("admin_users").path, status_code=303)
 
 
@@ -209,9 +155,7 @@ def admin_audit_csv(request: Request, session: SessionDep) -> Response:
 # -- programme structure ---------------------------------------------------------------------
 
 
-def _structure_page(request: Request, session, slug: str, **extra) -> Response:  # type: ignore[no-untyped-def]
-    from app.board import readmodel
-
+def _structure_page(request: Request, session: Session, slug: str, **extra: Any) -> Response:
     programme = readmodel.get_programme(session, slug)
     return render(
         request,
@@ -219,11 +163,7 @@ def _structure_page(request: Request, session, slug: str, **extra) -> Response: 
         {
             "programme": programme,
             "tree": structure.structure_tree(session, programme.id),
-            "organisations": list(
-                session.execute(
-                    select(Organisation.code, Organisation.name).order_by(Organisation.name)
-                )
-            ),
+            "organisations": service.organisation_choices(session),
             **extra,
         },
         status_code=extra.pop("status_code", 200),
@@ -295,8 +235,6 @@ def admin_structure_add(
     number: Annotated[str, Form(max_length=20)] = "",
     lead: Annotated[str, Form(max_length=50)] = "",
 ) -> Response:
-    from app.board import readmodel
-
     programme = readmodel.get_programme(session, slug)
     try:
         item = structure.add(
@@ -319,14 +257,12 @@ def admin_structure_add(
 # -- organisations ---------------------------------------------------------------------------
 
 
-def _organisations_page(request: Request, session, **extra) -> Response:  # type: ignore[no-untyped-def]
+def _organisations_page(request: Request, session: Session, **extra: Any) -> Response:
     return render(
         request,
         "admin/organisations.html",
         {
-            "organisations": list(
-                session.scalars(select(Organisation).order_by(Organisation.name))
-            ),
+            "organisations": service.list_organisations(session),
             **extra,
         },
         status_code=extra.pop("status_code", 200),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
@@ -41,13 +41,6 @@ def record(
     session.add(event)
     session.flush()
     return event
-
-
-def record_request(request: Request, session: Session, **event: Any) -> AuditEvent:
-    """record() for a web request: the address is the request's client."""
-    from app.permissions import client_address
-
-    return record(session, address=client_address(request), **event)
 
 
 @dataclass(frozen=True)
@@ -99,8 +92,6 @@ def _csv_safe(value: str) -> str:
 
 
 def events_as_csv(events: list[AuditEvent]) -> str:
-    import json
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Hashable
-from typing import Annotated, TypeVar
+from collections.abc import Hashable
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +16,7 @@ from app.activities.models import Status
 from app.activities.policy import ACTIVITY_POLICY
 from app.activities.presentation import STATUS_STYLES
 from app.board import readmodel
-from app.cache import RevisionCache
+from app.board.service import CachedReads, cached_page
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
 from app.i18n import LANGUAGES, get_language, gettext
@@ -25,65 +24,17 @@ from app.periods import service as periods_service
 from app.permissions import current_user
 from app.policy import period_accepts_changes
 from app.review.models import ReviewKind
-from app.web import activity_subject, csrf_token, is_htmx, render, render_block_html
-
-T = TypeVar("T")
+from app.web import activity_subject, is_htmx, render, render_block_html
 
 router = APIRouter()
 
 
-class CachedReads:
-    """The read-model through the app's revision cache (see app/cache.py), for one request:
-    one small query for the data revision, then the same answers as the read-model."""
-
-    def __init__(self, request: Request, session: SessionDep) -> None:
-        self.session = session
-        self.cache: RevisionCache = request.app.state.cache
-        # Read once per request, by the permission check that runs first.
-        self.revision: int = request.state.revision
-
-    def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        return self.cache.get_or_build(self.revision, key, build)
-
-    def programme(self, slug: str) -> readmodel.ProgrammeRow:
-        return self.get(("programme", slug), lambda: readmodel.get_programme(self.session, slug))
-
-    def periods(self, programme_id: int) -> list[readmodel.PeriodRow]:
-        return self.get(
-            ("periods", programme_id), lambda: readmodel.list_periods(self.session, programme_id)
-        )
-
-    def board(
-        self, programme: readmodel.ProgrammeRow, period: readmodel.PeriodRow | None
-    ) -> readmodel.Board:
-        key = ("board", programme.id, period)
-        return self.get(key, lambda: readmodel.board(self.session, programme, period))
+def cached_reads(request: Request, session: SessionDep) -> CachedReads:
+    # The revision was read once for this request, by the permission check that runs first.
+    return CachedReads(session, request.app.state.cache, request.state.revision)
 
 
-ReadsDep = Annotated[CachedReads, Depends(CachedReads)]
-
-# Stands in for the CSRF token in a cached page: the token belongs to the browser, the rest of
-# the page to the data revision, the user and the address.
-_TOKEN_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
-
-
-def cached_page(request: Request, reads: CachedReads, build: Callable[[], Response]) -> Response:
-    """A whole page from the revision cache, for this user, language and address, with this
-    browser's CSRF token put in."""
-    token = csrf_token(request)  # also makes sure the browser gets the token cookie
-    user = current_user(request)
-    key = ("page", user.id if user else None, get_language(), request.url.path, request.url.query)
-
-    def render_page() -> str:
-        getter = request.scope.get("csrftoken")
-        request.scope["csrftoken"] = lambda: _TOKEN_PLACEHOLDER
-        try:
-            return bytes(build().body).decode()
-        finally:
-            request.scope["csrftoken"] = getter
-
-    html = reads.get(key, render_page).replace(_TOKEN_PLACEHOLDER, token)
-    return HTMLResponse(html, headers={"Vary": "HX-Request"})
+ReadsDep = Annotated[CachedReads, Depends(cached_reads)]
 
 
 def _edit_signature(request: Request) -> Hashable:

@@ -19,6 +19,7 @@ from pathlib import PurePath
 from xml.etree.ElementTree import Element
 
 from babel.numbers import format_decimal
+from defusedxml.ElementTree import iterparse
 
 from app.activities.models import Status
 from app.activities.presentation import STATUS_STYLES
@@ -365,8 +366,6 @@ _CELLS = (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell")
 def _ods_sheets(content: bytes) -> Iterator[RawRows]:
     """ODS content.xml, streamed (a spreadsheet with thousands of rows is never held as a
     whole document tree); defusedxml refuses entity tricks."""
-    from defusedxml.ElementTree import iterparse
-
     with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open("content.xml") as xml:
         events = iterparse(xml, events=("start", "end"))
         for event, element in events:

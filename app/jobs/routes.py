@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from app.deps import SessionDep
 from app.jobs import service
-from app.jobs.models import JobState
+from app.jobs.models import Job, JobState
 from app.permissions import CurrentUserDep
 from app.web import render
 
 router = APIRouter()
 
 
-def _context(session, job) -> dict:  # type: ignore[no-untyped-def]
+def _context(session: Session, job: Job) -> dict[str, Any]:
     interrupted = service.interrupted(job)
     return {
         "job": job,
         "finished": job.state in (JobState.done, JobState.failed) or interrupted,
         "interrupted": interrupted,
-        "file": session.get(service.StoredFile, job.file_id) if job.file_id else None,
+        "file": service.file_of(session, job),
     }
 
 

@@ -14,7 +14,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -164,8 +164,6 @@ def interrupted(job: Job) -> bool:
         return False
     beat = job.heartbeat_at
     if beat.tzinfo is None:
-        from datetime import UTC
-
         beat = beat.replace(tzinfo=UTC)
     return utc_now() - beat > STALE_AFTER
 
@@ -178,6 +176,11 @@ def get_job(session: Session, job_id: int, user: CurrentUser) -> Job:
     if job.created_by_id != user.id and not user.at_least(Role.coordinator):
         raise Forbidden(gettext("This job was started by someone else."))
     return job
+
+
+def file_of(session: Session, job: Job) -> StoredFile | None:
+    """The file a finished job made, if it made one."""
+    return session.get(StoredFile, job.file_id) if job.file_id else None
 
 
 def get_file(session: Session, file_id: int, user: CurrentUser) -> StoredFile:

@@ -8,7 +8,6 @@ forms, no CSRF token, no account menu).
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -18,16 +17,11 @@ from typing import Any
 from babel.dates import format_date as format_date_babel
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 
 from app.cache import RevisionCache
 from app.deps import SessionDep
 from app.errors import NotFound
-from app.exports import opendata
-from app.exports import service as exports
 from app.exports.columns import PUBLIC_COLUMNS
-from app.exports.opendata import json_schema
-from app.exports.table import build_table
 from app.i18n import N_, get_language, gettext
 from app.public import charts, narrative, service, summary_pdf
 from app.public.references import link_references
@@ -36,7 +30,6 @@ from app.web import render, templates
 router = APIRouter(prefix="/public")
 
 PDF_MEDIA_TYPE = "application/pdf"
-SCHEMA_MEDIA_TYPE = "application/schema+json"
 
 
 def _cached(request: Request, kind: str, build: Callable[[], Any]) -> Any:
@@ -216,63 +209,58 @@ def public_data(request: Request, session: SessionDep, slug: str, period_id: int
 # -- files -----------------------------------------------------------------------------------
 
 
-def _export(session: Session, slug: str, period_id: int, fmt: str) -> tuple[str, str, bytes]:
-    """The export of the published table (app/exports), the same file staff download."""
-    service.published_period(session, slug, period_id)  # NotFound unless published
-    return exports.export(session, period_id=period_id, fmt=fmt, language=get_language())
-
-
-def _open_data(
-    request: Request, session: Session, slug: str, period_id: int, fmt: str
-) -> tuple[str, str, bytes]:
-    """The published table as open data, in the public columns (PUBLIC_COLUMNS: without the
-    traces of internal editing that the staff's export carries)."""
-    service.published_period(session, slug, period_id)  # NotFound unless published
-    table = build_table(session, period_id=period_id, language=get_language())
-    schema_id = request.url_for("public_data_schema", slug=slug, period_id=period_id).path
-    name = exports.filename(
-        table.period.name,
-        exports.get_format(fmt),
-        table.filters,
-        draft=False,
-        language=table.language,
-    )
-    if fmt == "csv":
-        return name, opendata.CSV_MEDIA_TYPE, opendata.render_csv(table, PUBLIC_COLUMNS)
-    return (
-        name,
-        opendata.JSON_MEDIA_TYPE,
-        opendata.render_json(table, PUBLIC_COLUMNS, schema_id),
-    )
-
-
 @router.get("/{slug}/{period_id}/data.csv", include_in_schema=False, name="public_data_csv")
 def public_data_csv(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
-    return _file(request, lambda: _open_data(request, session, slug, period_id, "csv"))
+    return _file(
+        request,
+        lambda: service.open_data(
+            session,
+            slug=slug,
+            period_id=period_id,
+            fmt="csv",
+            language=get_language(),
+            schema_id=_schema_id(request, slug, period_id),
+        ),
+    )
 
 
 @router.get("/{slug}/{period_id}/data.json", include_in_schema=False, name="public_data_json")
 def public_data_json(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
-    return _file(request, lambda: _open_data(request, session, slug, period_id, "json"))
+    return _file(
+        request,
+        lambda: service.open_data(
+            session,
+            slug=slug,
+            period_id=period_id,
+            fmt="json",
+            language=get_language(),
+            schema_id=_schema_id(request, slug, period_id),
+        ),
+    )
 
 
 @router.get("/{slug}/{period_id}/schema.json", include_in_schema=False, name="public_data_schema")
 def public_data_schema(
     request: Request, session: SessionDep, slug: str, period_id: int
 ) -> Response:
-    def build() -> tuple[str, str, bytes]:
-        service.published_period(session, slug, period_id)
-        schema_id = request.url_for("public_data_schema", slug=slug, period_id=period_id).path
-        schema = json_schema(PUBLIC_COLUMNS, schema_id)
-        content = json.dumps(schema, ensure_ascii=False, indent=1).encode()
-        return "schema.json", SCHEMA_MEDIA_TYPE, content
-
-    return _file(request, build, inline=True)
+    return _file(
+        request,
+        lambda: service.data_schema(
+            session, slug=slug, period_id=period_id, schema_id=_schema_id(request, slug, period_id)
+        ),
+        inline=True,
+    )
 
 
 @router.get("/{slug}/{period_id}/table.pdf", include_in_schema=False, name="public_table_pdf")
 def public_table_pdf(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
-    return _file(request, lambda: _export(session, slug, period_id, "pdf"), inline=True)
+    return _file(
+        request,
+        lambda: service.published_export(
+            session, slug=slug, period_id=period_id, fmt="pdf", language=get_language()
+        ),
+        inline=True,
+    )
 
 
 @router.get("/{slug}/{period_id}/summary.pdf", include_in_schema=False, name="public_summary_pdf")
@@ -289,6 +277,11 @@ def public_summary_pdf(
         return name, PDF_MEDIA_TYPE, summary_pdf.render(html)
 
     return _file(request, build, inline=True)
+
+
+def _schema_id(request: Request, slug: str, period_id: int) -> str:
+    """The open data's JSON Schema: its address is its id."""
+    return request.url_for("public_data_schema", slug=slug, period_id=period_id).path
 
 
 def _slug(text: str) -> str:

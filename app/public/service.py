@@ -10,6 +10,7 @@ does not exist, so nobody can tell a draft from a gap.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -19,6 +20,10 @@ from app.board import readmodel
 from app.board.readmodel import ActivityRow, Board, PeriodRow, ProgrammeRow, StatusCounts
 from app.compare.service import Comparison, compare_periods
 from app.errors import NotFound
+from app.exports import opendata
+from app.exports import service as exports
+from app.exports.columns import PUBLIC_COLUMNS
+from app.exports.table import build_table
 from app.i18n import N_, gettext
 
 # The language the programme's own texts (titles, explanations) are written in.
@@ -26,6 +31,7 @@ CONTENT_LANGUAGE = "nl"
 PUBLISHER = "Ministerie van Justitie en Veiligheid"
 LICENCE_NAME = "CC0 1.0"
 LICENCE_URL = "https://creativecommons.org/publicdomain/zero/1.0/deed.nl"
+SCHEMA_MEDIA_TYPE = "application/schema+json"
 
 # "On track" in the headline figures and the narrative: work that goes as planned.
 ON_TRACK: tuple[Status, ...] = (Status.ongoing, Status.on_schedule)
@@ -233,3 +239,49 @@ def report(session: Session, slug: str, period_id: int, *, compare: bool = True)
         rows=period_rows(session, programme, period),
         comparison=comparison,
     )
+
+
+# -- files -----------------------------------------------------------------------------------
+# Each is (file name, media type, content), NotFound unless the period is published.
+
+
+def published_export(
+    session: Session, *, slug: str, period_id: int, fmt: str, language: str
+) -> tuple[str, str, bytes]:
+    """The export of the published table (app/exports), the same file staff download."""
+    published_period(session, slug, period_id)
+    return exports.export(session, period_id=period_id, fmt=fmt, language=language)
+
+
+def open_data(
+    session: Session, *, slug: str, period_id: int, fmt: str, language: str, schema_id: str
+) -> tuple[str, str, bytes]:
+    """The published table as open data (CSV or JSON that names its schema), in the public
+    columns (PUBLIC_COLUMNS: without the traces of internal editing that the staff's export
+    carries)."""
+    published_period(session, slug, period_id)
+    table = build_table(session, period_id=period_id, language=language)
+    name = exports.filename(
+        table.period.name,
+        exports.get_format(fmt),
+        table.filters,
+        draft=False,
+        language=table.language,
+    )
+    if fmt == "csv":
+        return name, opendata.CSV_MEDIA_TYPE, opendata.render_csv(table, PUBLIC_COLUMNS)
+    return (
+        name,
+        opendata.JSON_MEDIA_TYPE,
+        opendata.render_json(table, PUBLIC_COLUMNS, schema_id),
+    )
+
+
+def data_schema(
+    session: Session, *, slug: str, period_id: int, schema_id: str
+) -> tuple[str, str, bytes]:
+    """The JSON Schema of the open data."""
+    published_period(session, slug, period_id)
+    schema = opendata.json_schema(PUBLIC_COLUMNS, schema_id)
+    content = json.dumps(schema, ensure_ascii=False, indent=1).encode()
+    return "schema.json", SCHEMA_MEDIA_TYPE, content

@@ -7,6 +7,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from app.config import PROJECT_ROOT
+from app.exports.pdf import pdf_options
 
 if TYPE_CHECKING:
     from weasyprint import CSS
@@ -24,8 +25,6 @@ def _stylesheet() -> CSS:
 
 def render(html: str) -> bytes:
     from weasyprint import HTML
-
-    from app.exports.pdf import pdf_options
 
     document = HTML(string=html, base_url=str(PROJECT_ROOT / "templates" / "public"))
     return document.write_pdf(stylesheets=[_stylesheet()], **pdf_options())

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from app.activities.models import StatusUpdate
 from app.board import readmodel
 from app.deps import SessionDep
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.i18n import N_, gettext
 from app.periods import service as periods
 from app.permissions import CurrentUserDep, client_address
@@ -76,28 +75,16 @@ def review_decide(
     decision: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
 ) -> Response:
-    update = session.get(StatusUpdate, status_update_id)
-    if update is None:
-        raise NotFound(gettext("Version %(id)s does not exist") % {"id": status_update_id})
-    period_id = update.period_id
+    period_id = service.get_version(session, status_update_id).period_id
     try:
-        if decision == "approve":
-            service.approve(
-                session,
-                status_update_id=status_update_id,
-                reviewer=user,
-                address=client_address(request),
-            )
-        elif decision == "send_back":
-            service.send_back(
-                session,
-                status_update_id=status_update_id,
-                reviewer=user,
-                comment=comment,
-                address=client_address(request),
-            )
-        else:
-            raise service.InvalidInput(gettext("Choose approve or send back."))
+        service.decide(
+            session,
+            status_update_id=status_update_id,
+            decision=decision,
+            reviewer=user,
+            comment=comment,
+            address=client_address(request),
+        )
     except DomainError as problem:
         session.rollback()
         return _review_page(
@@ -152,9 +139,7 @@ def review_reply(
     status_update_id: int,
     comment: Annotated[str, Form()] = "",
 ) -> Response:
-    update = session.get(StatusUpdate, status_update_id)
-    if update is None:
-        raise NotFound(gettext("Version %(id)s does not exist") % {"id": status_update_id})
+    update = service.get_version(session, status_update_id)
     service.reply(
         session,
         status_update_id=status_update_id,

@@ -33,6 +33,7 @@ from app.i18n import N_, gettext
 from app.ids import id_of
 from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import PeriodClosed, get_period, previous_period, published_message
+from app.programmes.models import Activity
 from app.review.models import ReviewKind, ReviewNote
 
 MAX_COMMENT_LENGTH = 2000
@@ -194,8 +195,6 @@ def _activity_title(session: Session, status_update_id: int) -> str:
     update = session.get(StatusUpdate, status_update_id)
     if update is None:
         return f"#{status_update_id}"
-    from app.programmes.models import Activity
-
     activity = session.get(Activity, update.activity_id)
     return (
         f"{activity.label or ''} {activity.title}".strip() if activity else f"#{status_update_id}"
@@ -227,6 +226,39 @@ def send_back(
         actor=reviewer,
         address=address,
     )
+
+
+def get_version(session: Session, status_update_id: int) -> StatusUpdate:
+    update = session.get(StatusUpdate, status_update_id)
+    if update is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": status_update_id})
+    return update
+
+
+def decide(
+    session: Session,
+    *,
+    status_update_id: int,
+    decision: str,
+    reviewer: CurrentUser,
+    comment: str = "",
+    address: str = "",
+) -> ReviewNote:
+    """A reviewer's decision on one version, as the review page sends it: approve or send
+    back (with the comment)."""
+    if decision == "approve":
+        return approve(
+            session, status_update_id=status_update_id, reviewer=reviewer, address=address
+        )
+    if decision == "send_back":
+        return send_back(
+            session,
+            status_update_id=status_update_id,
+            reviewer=reviewer,
+            comment=comment,
+            address=address,
+        )
+    raise InvalidInput(gettext("Choose approve or send back."))
 
 
 def reply(

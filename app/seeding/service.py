@@ -21,6 +21,7 @@ from app.clock import utc_now
 from app.errors import InvalidInput
 from app.ids import id_of
 from app.periods.models import PeriodState, PeriodTransition, ReportingPeriod
+from app.periods.service import snapshot_structure
 from app.programmes.models import (
     ActionLine,
     Activity,
@@ -315,8 +316,6 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
                     )
     session.flush()
     if publish_when_loaded:
-        from app.periods.service import snapshot_structure
-
         period.state = PeriodState.published
         period.published_at = utc_now()
         snapshot_structure(session, period_id=id_of(period))
