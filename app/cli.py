@@ -5,9 +5,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
+import uvicorn
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import inspect, select, text
 from sqlmodel import Session, col
 
@@ -31,10 +35,6 @@ from app.periods.models import PeriodState, ReportingPeriod
 from app.reminders.service import ReminderReport, send_reminders
 from app.seeding.service import SeedError, load_seed_file
 
-if TYPE_CHECKING:
-    # Alembic is imported by the `db` commands only (see alembic_config).
-    from alembic.config import Config
-
 T = TypeVar("T")
 
 cli = typer.Typer(
@@ -56,8 +56,6 @@ DEFAULT_SEED = PROJECT_ROOT / "seed" / "samen-tegen-mensenhandel.yaml"
 
 
 def alembic_config() -> Config:
-    from alembic.config import Config
-
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     return config
@@ -65,8 +63,6 @@ def alembic_config() -> Config:
 
 def run_alembic(action: str, revision: str, database_url: str | None = None) -> None:
     """Run an Alembic command on the configured database (or the given URL)."""
-    from alembic import command
-
     url = database_url or get_settings().database_url
     engine = make_engine(url)
     try:
@@ -79,8 +75,6 @@ def run_alembic(action: str, revision: str, database_url: str | None = None) -> 
 
 
 def _migrate(action: str, revision: str) -> None:
-    from alembic.util import CommandError
-
     try:
         run_alembic(action, revision)
     except CommandError as error:
@@ -160,8 +154,6 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
 ) -> None:
     """Serve the web app with uvicorn."""
-    import uvicorn
-
     settings = get_settings()
     uvicorn.run(
         "app.main:create_app",

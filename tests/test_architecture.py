@@ -18,25 +18,15 @@ from app.config import PROJECT_ROOT
 
 APP = PROJECT_ROOT / "app"
 
+WEASYPRINT = (
+    "WeasyPrint takes over a second to import, on top of the app, and loads native libraries"
+    " (Pango); only rendering a PDF needs it"
+)
 # Imports that stay inside a function, by (module, imported top-level package), with the
 # reason. Dodging an import cycle is never one: fix the design instead.
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
-    ("app.exports.pdf", "weasyprint"): (
-        "WeasyPrint takes about a second to import; only a PDF export needs it"
-    ),
-    ("app.public.summary_pdf", "weasyprint"): (
-        "WeasyPrint takes about a second to import; only the summary PDF needs it"
-    ),
-    ("app.exports.spreadsheets", "xlsxwriter"): (
-        "xlsxwriter is imported by the XLSX export only, not at every app start"
-    ),
-    ("app.imports.parsing", "openpyxl"): (
-        "openpyxl takes about half a second to import; only reading an XLSX upload needs it"
-    ),
-    ("app.cli", "alembic"): (
-        "Alembic takes about half a second to import; only the `db` commands need it"
-    ),
-    ("app.cli", "uvicorn"): "only `voortgang serve` starts a server",
+    ("app.exports.pdf", "weasyprint"): WEASYPRINT,
+    ("app.public.summary_pdf", "weasyprint"): WEASYPRINT,
 }
 
 # What a route must leave to a service: building or running a query, writing, committing.

@@ -23,6 +23,8 @@ from datetime import datetime
 from io import BytesIO
 from xml.sax.saxutils import escape, quoteattr
 
+import xlsxwriter
+
 from app.exports.columns import COLUMNS, KEYS
 from app.exports.table import ProgressTable, neutralise
 from app.i18n import translations_for
@@ -146,8 +148,6 @@ def render_xlsx(table: ProgressTable) -> bytes:
     fifth of that. The cells are the same a cell-by-cell write gives: numbers, shared strings
     (the shared string table is written anew with the header's and the data's texts), dates
     as serial numbers with a date format."""
-    import xlsxwriter
-
     buffer = BytesIO()
     workbook = xlsxwriter.Workbook(
         buffer,

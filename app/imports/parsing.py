@@ -20,6 +20,7 @@ from xml.etree.ElementTree import Element
 
 from babel.numbers import format_decimal
 from defusedxml.ElementTree import iterparse
+from openpyxl import load_workbook
 
 from app.activities.models import Status
 from app.activities.presentation import STATUS_STYLES
@@ -342,8 +343,6 @@ def parse_whole_number(text: str) -> int:
 
 
 def _xlsx_sheets(content: bytes) -> Iterator[RawRows]:
-    from openpyxl import load_workbook
-
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
         for worksheet in workbook.worksheets:
