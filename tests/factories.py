@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
+from app.accounts.service import CurrentUser
+from app.programmes.models import Activity, ActivityOrganisation, Organisation
 from app.seeding.schema import SeedFile
 from app.seeding.service import SeedReport, apply_seed
 
@@ -149,9 +153,11 @@ def open_round(
     name: str = "Voortgangsrapportage 2022",
     reference_date: str = "2022-11-01",
     deadline: str | None = "2022-10-01",
+    actor: Any = None,
 ) -> int:
     """A new period opened for updates through the period service (carry-over included), with
-    every other period of the programme published first; returns its id."""
+    every other period of the programme published first, by `actor` (default: a new
+    coordinator); returns its id."""
     from datetime import date
 
     from sqlalchemy import select
@@ -160,7 +166,7 @@ def open_round(
     from app.periods.models import PeriodState, ReportingPeriod
     from app.programmes.models import Programme
 
-    actor = coordinator(session)
+    actor = actor or coordinator(session)
     programme = session.scalar(select(Programme).where(Programme.slug == programme_slug))
     assert programme is not None
     for period in session.scalars(
@@ -181,3 +187,58 @@ def open_round(
     periods.move_period(session, period_id=created.id, move="open", actor=actor)
     session.commit()
     return created.id
+
+
+def organisation_activities(session: Session, code: str) -> list[int]:
+    """The ids of the activities an organisation leads or is involved in, in id order."""
+    return list(
+        session.scalars(
+            select(Activity.id)
+            .join(ActivityOrganisation, ActivityOrganisation.activity_id == Activity.id)
+            .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
+            .where(Organisation.code == code)
+            .order_by(Activity.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class UpdateRound:
+    """A period open for updates, a coordinator who opened it and an editor of one of the
+    programme's organisations, as the services see them."""
+
+    period_id: int
+    organisation: str
+    editor_email: str
+    editor: CurrentUser
+    coordinator_email: str
+    coordinator: CurrentUser
+    # The activities the editor's organisation leads or is involved in, in id order.
+    activities: list[int]
+
+
+def update_round(
+    session: Session,
+    programme_slug: str = "samen-tegen-mensenhandel",
+    *,
+    organisation: str = "Politie",
+    **period: Any,
+) -> UpdateRound:
+    """The update round most tests of editing and review start from, built through the
+    services: a coordinator opens a new round (see `open_round`, which takes the `period`
+    options) and an editor of `organisation` gets an account."""
+    coordinator_email = create_user(session, "coordinator")
+    actor = current_user(session, coordinator_email)
+    period_id = open_round(session, programme_slug, actor=actor, **period)
+    editor_email = create_user(session, "editor", (organisation,))
+    activities = organisation_activities(session, organisation)
+    assert activities, f"{organisation} has no activities in {programme_slug}"
+    return UpdateRound(
+        period_id=period_id,
+        organisation=organisation,
+        editor_email=editor_email,
+        editor=current_user(session, editor_email),
+        coordinator_email=coordinator_email,
+        coordinator=actor,
+        activities=activities,
+    )

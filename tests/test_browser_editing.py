@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.config import Settings
-from app.programmes.models import Activity, ActivityOrganisation, Organisation, Result
+from app.programmes.models import Activity, Result
 from tests.browser import WCAG_21_AA, LiveServer, sign_in_page
-from tests.factories import PASSWORD, create_user, open_round
+from tests.factories import PASSWORD, create_user, update_round
 from tests.test_board import SLUG
 
 pytestmark = pytest.mark.browser
@@ -23,18 +23,13 @@ pytestmark = pytest.mark.browser
 def server(seeded_settings: Settings) -> Iterator[LiveServer]:
     with LiveServer(seeded_settings) as server:
         with Session(server.app.state.engine) as session:
-            server.editor = create_user(session, "editor", ("IND",))  # type: ignore[attr-defined]
-            server.coordinator = create_user(session, "coordinator")  # type: ignore[attr-defined]
-            server.admin = create_user(session, "admin")  # type: ignore[attr-defined]
             # 2021 is published: editing happens in the 2022 update round.
-            server.period = open_round(session)  # type: ignore[attr-defined]
-            server.ind_activity = session.scalars(  # type: ignore[attr-defined]
-                select(Activity.id)
-                .join(ActivityOrganisation, ActivityOrganisation.activity_id == Activity.id)
-                .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
-                .where(Organisation.code == "IND")
-                .order_by(Activity.id)
-            ).first()
+            update = update_round(session, organisation="IND")
+            server.editor = update.editor_email  # type: ignore[attr-defined]
+            server.coordinator = update.coordinator_email  # type: ignore[attr-defined]
+            server.admin = create_user(session, "admin")  # type: ignore[attr-defined]
+            server.period = update.period_id  # type: ignore[attr-defined]
+            server.ind_activity = update.activities[0]  # type: ignore[attr-defined]
             server.ind_result = session.scalar(  # type: ignore[attr-defined]
                 select(Result.number)
                 .join(Activity, Activity.result_id == Result.id)

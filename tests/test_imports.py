@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
+from typer.testing import Result
 
 from app.activities import service as activities
 from app.activities.models import Status, StatusUpdate, UpdateSource
@@ -34,8 +33,9 @@ from app.jobs.models import Job, JobState, StoredFile
 from app.main import create_app
 from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import get_period
-from app.programmes.models import Activity, ActivityOrganisation, Organisation
-from tests.factories import coordinator, create_user, csrf_from, current_user, open_round, sign_in
+from app.programmes.models import Activity
+from tests.cli import run_cli
+from tests.factories import create_user, csrf_from, sign_in, update_round
 
 FORMATS = ("xlsx", "ods", "csv")
 MEDIA_TYPES = parsing.MEDIA_TYPES
@@ -150,34 +150,23 @@ def _ods(header: list[str], rows: list[list[Any]]) -> bytes:
 # -- the world: an open round, a police editor, activities of theirs and of others ----------
 
 
-def _police_activities(session: Session) -> list[int]:
-    return list(
-        session.scalars(
-            select(Activity.id)
-            .join(ActivityOrganisation, ActivityOrganisation.activity_id == Activity.id)
-            .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
-            .where(Organisation.code == "Politie")
-            .order_by(Activity.id)
-        )
-    )
-
-
-def _other_activities(session: Session) -> list[int]:
-    police = set(_police_activities(session))
-    return [
-        id for id in session.scalars(select(Activity.id).order_by(Activity.id)) if id not in police
-    ]
-
-
 class World:
+    """The shared update round (tests/factories.py) with the export's records of it."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.period_id = open_round(session)
-        self.editor_email = create_user(session, "editor", ("Politie",))
-        self.editor = current_user(session, self.editor_email)
-        self.coordinator = coordinator(session)
-        self.police = _police_activities(session)
-        self.others = _other_activities(session)
+        update = update_round(session)
+        self.period_id = update.period_id
+        self.editor_email = update.editor_email
+        self.editor = update.editor
+        self.coordinator = update.coordinator
+        self.police = update.activities
+        police = set(self.police)
+        self.others = [
+            id
+            for id in session.scalars(select(Activity.id).order_by(Activity.id))
+            if id not in police
+        ]
         self.records = export_records(session, self.period_id)
         self.by_id = {record["activity_id"]: record for record in self.records}
 
@@ -932,15 +921,8 @@ def test_a_long_file_name_is_shortened_keeping_its_extension(world: World) -> No
 # -- the command line --------------------------------------------------------------------
 
 
-def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "import", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+def _cli(*args: str, database_url: str) -> Result:
+    return run_cli("import", *args, env={"DATABASE_URL": database_url})
 
 
 def test_the_command_line_previews_and_applies_as_the_given_account(
@@ -954,13 +936,13 @@ def test_the_command_line_previews_and_applies_as_the_given_account(
     before = world.counts()
 
     preview = _cli(str(good), *period, database_url=seeded_database_url)
-    assert preview.returncode == 0, preview.stderr
+    assert preview.exit_code == 0, preview.stderr
     assert "change: explanation changed" in preview.stdout
     assert "wijzigingen: 1; ongewijzigd: 127; geweigerd: 0" in preview.stdout
     assert world.counts() == before
 
     applied = _cli(str(good), *period, "--apply", database_url=seeded_database_url)
-    assert applied.returncode == 0, applied.stderr
+    assert applied.exit_code == 0, applied.stderr
     assert "Changes applied: 1." in applied.stdout
     world.counts()
     update = activities.latest_update(
@@ -978,7 +960,7 @@ def test_the_command_line_previews_and_applies_as_the_given_account(
     refused.write_bytes(write_file("csv", records))
     before = world.counts()
     result = _cli(str(refused), *period, "--apply", database_url=seeded_database_url)
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert (
         "REFUSED: Niet uw organisatie" in result.stdout and "nothing was changed" in result.stderr
     )
@@ -987,7 +969,7 @@ def test_the_command_line_previews_and_applies_as_the_given_account(
     bad = tmp_path / "foto.xlsx"
     bad.write_bytes(PNG)
     result = _cli(str(bad), *period, database_url=seeded_database_url)
-    assert result.returncode == 1 and "geen geldig XLSX-bestand" in result.stderr
+    assert result.exit_code == 1 and "geen geldig XLSX-bestand" in result.stderr
 
 
 # -- the round trip ----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -150,13 +151,20 @@ def test_rules_follow_the_site_policy(seeded_app) -> None:  # type: ignore[no-un
         "public_table_pdf",
         "public_summary_pdf",
     }
+    checked: Counter[str] = Counter()
     for route in _routes(seeded_app):
         rule = ROUTE_RULES[route.name]
         path = getattr(route, "path", "")
         if path.startswith("/admin"):
             assert rule == Rule.admin, route.name
+            checked["admin"] += 1
         if rule == Rule.public:
             assert route.name in public, route.name
+            checked["public"] += 1
         methods = getattr(route, "methods", set())
         if {"POST", "PATCH"} & methods and "status" in path:
             assert rule in (Rule.editor, Rule.coordinator, Rule.admin), route.name
+            checked["status change"] += 1
+    # Each rule was checked against routes that exist (a renamed path would skip it).
+    assert set(checked) == {"admin", "public", "status change"}, checked
+    assert checked["public"] == len(public), checked

@@ -420,7 +420,13 @@ def test_every_number_in_the_seed_narrative_is_a_count(
         path = f"/public/samen-tegen-mensenhandel/{seed_period_id(client)}"
         soup = BeautifulSoup(client.get(path, params={"lang": language}).text, "html.parser")
     app.state.engine.dispose()
-    for paragraph in soup.select("#narrative p"):
+    paragraphs = soup.select("#narrative p")
+    assert paragraphs, "no narrative on the page"
+    numbers = []
+    for paragraph in paragraphs:
         without_titles = re.sub(r"‘[^’]*’", "", paragraph.get_text())
         for number in re.findall(r"\d+", without_titles):
             assert int(number) in counts_, (number, without_titles)
+            numbers.append(int(number))
+    # At least the total is there (a number that large is written in figures, not in words).
+    assert len(rows_) in numbers, (numbers, [p.get_text() for p in paragraphs])

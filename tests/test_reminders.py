@@ -4,11 +4,8 @@ command line and the coordinator's button."""
 from __future__ import annotations
 
 import email
-import os
 import re
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -25,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 from starlette.requests import Request
+from typer.testing import Result
 
 from app.accounts.service import deactivate, get_user_by_email
 from app.activities import service as activities
@@ -37,6 +35,7 @@ from app.periods import service as periods
 from app.reminders.service import send_reminders
 from app.review import service as review
 from app.web import templates
+from tests.cli import run_cli
 from tests.factories import (
     coordinator,
     create_user,
@@ -537,9 +536,8 @@ def test_production_needs_an_smtp_host(database_url: str) -> None:
 # -- the command line ------------------------------------------------------------------------
 
 
-def _remind(database_url: str, port: int, *args: str) -> subprocess.CompletedProcess[str]:
+def _remind(database_url: str, port: int, *args: str) -> Result:
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "MAIL_BACKEND": "smtp",
         "SMTP_HOST": "127.0.0.1",
@@ -548,13 +546,7 @@ def _remind(database_url: str, port: int, *args: str) -> subprocess.CompletedPro
         "SMTP_TIMEOUT": "5",
         "PUBLIC_URL": PUBLIC_URL,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "remind", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_cli("remind", *args, env=env)
 
 
 def test_cli_reports_each_recipient_and_exits_1_when_a_send_fails(
@@ -563,20 +555,20 @@ def test_cli_reports_each_recipient_and_exits_1_when_a_send_fails(
     programme_id, period = _round(seeded_session)
 
     nobody = _remind(seeded_database_url, smtp_server.port)
-    assert nobody.returncode == 1, nobody.stderr
+    assert nobody.exit_code == 1, nobody.stderr
     assert "nobody    Politie (" in nobody.stdout
     assert "no active editor to remind" in nobody.stderr
 
     editor = create_user(seeded_session, "editor", ("Politie",))
     count = len(_open_ids(seeded_session, programme_id, period, "Politie"))
     sent = _remind(seeded_database_url, smtp_server.port)
-    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert sent.exit_code == 0, sent.stdout + sent.stderr
     assert f"sent      {editor} (Politie, {count} open)" in sent.stdout
     assert [envelope.rcpt_tos for envelope in smtp_server.collector.envelopes] == [[editor]]
 
     closed = free_port()
     failed = _remind(seeded_database_url, closed, "--period", "Voortgangsrapportage 2022")
-    assert failed.returncode == 1
+    assert failed.exit_code == 1
     assert f"FAILED    {editor} (Politie, {count} open): cannot connect to 127.0.0.1:{closed}" in (
         failed.stdout
     )
@@ -592,17 +584,15 @@ def test_cli_chooses_programme_and_period_or_says_why_not(
     seeded_session: Session, seeded_database_url: str
 ) -> None:
     no_round = _remind(seeded_database_url, free_port())
-    assert no_round.returncode == 1
+    assert no_round.exit_code == 1
     assert "open for updates or in review" in no_round.stderr
     programme_id, period = _round(seeded_session)
     unknown = _remind(seeded_database_url, free_port(), "--period", "Voortgangsrapportage 1999")
-    assert unknown.returncode == 1 and "Voortgangsrapportage 2022" in unknown.stderr
+    assert unknown.exit_code == 1 and "Voortgangsrapportage 2022" in unknown.stderr
     other = _remind(seeded_database_url, free_port(), "--programme", "nope")
-    assert other.returncode == 1 and "nope" in other.stderr
-    help_text = subprocess.run(
-        [sys.executable, "-m", "app.cli", "remind", "--help"], capture_output=True, text=True
-    )
-    assert help_text.returncode == 0
+    assert other.exit_code == 1 and "nope" in other.stderr
+    help_text = run_cli("remind", "--help")
+    assert help_text.exit_code == 0
     for setting in ("MAIL_BACKEND", "MAIL_FOLDER", "SMTP_HOST", "SMTP_USERNAME", "PUBLIC_URL"):
         assert setting in help_text.stdout
 

@@ -20,7 +20,7 @@ from app.config import Settings
 from app.errors import Forbidden, InvalidInput
 from app.main import create_app
 from app.periods import service as periods
-from app.programmes.models import Activity, ActivityOrganisation, Organisation
+from app.programmes.models import Activity
 from app.review import service as review
 from app.review.models import ReviewKind, ReviewNote
 from tests.factories import (
@@ -29,9 +29,9 @@ from tests.factories import (
     create_user,
     csrf_from,
     current_user,
-    open_round,
     programme_data,
     sign_in,
+    update_round,
 )
 from tests.test_board import SLUG
 
@@ -42,21 +42,14 @@ def world(seeded_settings: Settings) -> Iterator[dict]:  # type: ignore[type-arg
     (signed-in web clients and service-level users)."""
     app = create_app(seeded_settings)
     with Session(app.state.engine, expire_on_commit=False) as session:
-        period_id = open_round(session)
+        update = update_round(session)
+        period_id = update.period_id
         emails = {
-            "coordinator": create_user(session, "coordinator"),
+            "coordinator": update.coordinator_email,
             "other_coordinator": create_user(session, "coordinator"),
-            "editor": create_user(session, "editor", ("Politie",)),
+            "editor": update.editor_email,
         }
-        police = list(
-            session.scalars(
-                select(Activity.id)
-                .join(ActivityOrganisation, ActivityOrganisation.activity_id == Activity.id)
-                .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
-                .where(Organisation.code == "Politie")
-                .order_by(Activity.id)
-            )
-        )
+        police = update.activities
         clients = {}
         for role, email in emails.items():
             client = TestClient(app)

@@ -70,7 +70,9 @@ def test_seed_has_every_result_with_its_activities(seeded_session: Session) -> N
 def test_every_result_title_starts_as_in_the_document(seeded_session: Session) -> None:
     # The PDF text breaks titles over lines and drops hyphens; compare letters only.
     document = re.sub(r"[^a-z0-9]", "", SOURCE_DOCUMENT.read_text(encoding="utf-8").lower())
-    for number, title in seeded_session.execute(select(Result.number, Result.title)):
+    results = seeded_session.execute(select(Result.number, Result.title)).all()
+    assert len(results) == len(ACTIVITIES_PER_RESULT)
+    for number, title in results:
         letters = re.sub(r"[^a-z0-9]", "", title.lower())[:25]
         assert f"{number}{letters}" in document, f"result {number} {title!r} not in the document"
 
