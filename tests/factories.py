@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app.accounts import service as accounts
+from app.accounts.models import Role
 from app.accounts.service import CurrentUser
-from app.programmes.models import Activity, ActivityOrganisation, Organisation
+from app.periods import service as periods
+from app.periods.models import PeriodState, ReportingPeriod
+from app.programmes.models import Activity, ActivityOrganisation, Organisation, Programme
 from app.seeding.schema import SeedFile
 from app.seeding.service import SeedReport, apply_seed
 
@@ -96,11 +102,8 @@ def create_user(
     email: str | None = None,
 ) -> str:
     """An account created through the accounts service; returns its e-mail address."""
-    from app.accounts.models import Role
-    from app.accounts.service import create_user as create
-
     email = email or f"{role}{next(_user_numbers)}@example.nl"
-    create(
+    accounts.create_user(
         session,
         email=email,
         name=f"{role.title()} {email.split('@')[0]}",
@@ -113,8 +116,6 @@ def create_user(
 
 
 def csrf_from(html: str) -> str:
-    import re
-
     match = re.search(r'name="csrftoken" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
@@ -134,16 +135,12 @@ def sign_in(client: Any, email: str, password: str = PASSWORD) -> Any:
 
 def coordinator(session: Session, email: str | None = None) -> Any:
     """A coordinator account as the services see it (for factories and service tests)."""
-    from app.accounts.service import as_current_user, get_user_by_email
-
     email = email or create_user(session, "coordinator")
-    return as_current_user(session, get_user_by_email(session, email))
+    return accounts.as_current_user(session, accounts.get_user_by_email(session, email))
 
 
 def current_user(session: Session, email: str) -> Any:
-    from app.accounts.service import as_current_user, get_user_by_email
-
-    return as_current_user(session, get_user_by_email(session, email))
+    return accounts.as_current_user(session, accounts.get_user_by_email(session, email))
 
 
 def open_round(
@@ -158,14 +155,6 @@ def open_round(
     """A new period opened for updates through the period service (carry-over included), with
     every other period of the programme published first, by `actor` (default: a new
     coordinator); returns its id."""
-    from datetime import date
-
-    from sqlalchemy import select
-
-    from app.periods import service as periods
-    from app.periods.models import PeriodState, ReportingPeriod
-    from app.programmes.models import Programme
-
     actor = actor or coordinator(session)
     programme = session.scalar(select(Programme).where(Programme.slug == programme_slug))
     assert programme is not None
