@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
+from app.ids import id_of
 from app.periods import service as periods
 from app.periods.models import PeriodState, ReportingPeriod
 from app.programmes.models import Activity, ActivityOrganisation, Organisation, Programme
@@ -156,37 +157,37 @@ def open_round(
     every other period of the programme published first, by `actor` (default: a new
     coordinator); returns its id."""
     actor = actor or coordinator(session)
-    programme = session.scalar(select(Programme).where(Programme.slug == programme_slug))
+    programme = session.scalar(select(Programme).where(col(Programme.slug) == programme_slug))
     assert programme is not None
     for period in session.scalars(
-        select(ReportingPeriod).where(ReportingPeriod.programme_id == programme.id)
+        select(ReportingPeriod).where(col(ReportingPeriod.programme_id) == programme.id)
     ).all():
         if period.state == PeriodState.open:
-            periods.move_period(session, period_id=period.id, move="review", actor=actor)
+            periods.move_period(session, period_id=id_of(period), move="review", actor=actor)
         if period.state == PeriodState.in_review:
-            periods.move_period(session, period_id=period.id, move="publish", actor=actor)
+            periods.move_period(session, period_id=id_of(period), move="publish", actor=actor)
     created = periods.create_period(
         session,
-        programme_id=programme.id,
+        programme_id=id_of(programme),
         name=name,
         reference_date=date.fromisoformat(reference_date),
         deadline=date.fromisoformat(deadline) if deadline else None,
         actor=actor,
     )
-    periods.move_period(session, period_id=created.id, move="open", actor=actor)
+    periods.move_period(session, period_id=id_of(created), move="open", actor=actor)
     session.commit()
-    return created.id
+    return id_of(created)
 
 
 def organisation_activities(session: Session, code: str) -> list[int]:
     """The ids of the activities an organisation leads or is involved in, in id order."""
     return list(
         session.scalars(
-            select(Activity.id)
-            .join(ActivityOrganisation, ActivityOrganisation.activity_id == Activity.id)
-            .join(Organisation, Organisation.id == ActivityOrganisation.organisation_id)
-            .where(Organisation.code == code)
-            .order_by(Activity.id)
+            select(col(Activity.id))
+            .join(ActivityOrganisation, col(ActivityOrganisation.activity_id) == Activity.id)
+            .join(Organisation, col(Organisation.id) == ActivityOrganisation.organisation_id)
+            .where(col(Organisation.code) == code)
+            .order_by(col(Activity.id))
         )
     )
 
