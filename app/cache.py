@@ -1,9 +1,13 @@
 """A cache of values derived from the database, keyed by the database's data revision.
 
 The revision is a number that database triggers raise with every change to what the pages
-show (see `app.revision`). A cached value is only ever served for the revision it was built
-from, so it is never stale: a change made through any app process is seen by every process on
-its next request. What the process keeps is a speed-up, never the record.
+show (see `app.revision` and docs/triggers.md). A cached value is only ever served for the
+revision it was built from, so it is never stale: a change made through any app process is seen
+by every process on its next request. What the process keeps is a speed-up, never the record.
+
+Sessions are not programme data: signing in or out raises a second number, the session
+revision, and leaves the pages' cache alone. Whatever depends on sessions (the user a session
+cookie belongs to) is keyed by both.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from threading import Lock
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -19,12 +23,24 @@ from sqlmodel import Session
 T = TypeVar("T")
 
 
-def current_revision(session: Session) -> int:
-    return int(
-        session.connection()
-        .execute(text("SELECT revision FROM data_revision WHERE id = 1"))
-        .scalar_one()
+# The rows of the data_revision table (the migrations create them and their triggers).
+DATA_REVISION_ID = 1
+SESSION_REVISION_ID = 2
+
+
+class Revisions(NamedTuple):
+    data: int  # programme data: everything the pages show
+    sessions: int  # sign-ins and sign-outs
+
+
+def current_revisions(session: Session) -> Revisions:
+    """Both revisions, in one small query (every request reads them first)."""
+    rows = session.connection().execute(
+        text("SELECT id, revision FROM data_revision WHERE id IN (:data, :sessions)"),
+        {"data": DATA_REVISION_ID, "sessions": SESSION_REVISION_ID},
     )
+    found = {row_id: revision for row_id, revision in rows}
+    return Revisions(data=int(found[DATA_REVISION_ID]), sessions=int(found[SESSION_REVISION_ID]))
 
 
 class RevisionCache:

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser, hash_token, session_user, user_for_api_token
-from app.cache import RevisionCache, current_revision
+from app.cache import RevisionCache, current_revisions
 from app.clock import utc_now
 from app.deps import SessionDep
 from app.errors import DomainError, Forbidden
@@ -141,9 +141,11 @@ def client_address(request: Request) -> str:
 def resolve_user(request: Request, session: Session) -> CurrentUser | None:
     """The user of this request: a bearer token (API) or the session cookie (browser).
 
-    A session's user comes from the revision cache: signing in or out, deactivating an account
-    or changing its role raises the data revision, so the answer is never older than the
-    database's. Expiry is checked on every request."""
+    A session's user comes from the revision cache, keyed by both revisions: signing in or
+    out (and deactivating an account or resetting its password, which end its sessions)
+    raises the session revision; changing a role, organisations or deactivating raises the
+    data revision. So the answer is never older than the database's, in any process. Expiry
+    is checked on every request."""
     authorization = request.headers.get("authorization", "")
     if authorization.startswith("Bearer "):
         return user_for_api_token(session, authorization.removeprefix("Bearer ").strip())
@@ -152,7 +154,9 @@ def resolve_user(request: Request, session: Session) -> CurrentUser | None:
         return None
     cache: RevisionCache = request.app.state.cache
     found = cache.get_or_build(
-        request.state.revision, ("session", hash_token(token)), lambda: session_user(session, token)
+        request.state.revision,
+        ("session", request.state.session_revision, hash_token(token)),
+        lambda: session_user(session, token),
     )
     if found is None:
         return None
@@ -168,7 +172,9 @@ def enforce_route_rule(request: Request, session: SessionDep) -> None:
     rule = ROUTE_RULES.get(name or "")
     if rule is None:
         raise Forbidden(f"No permission rule for route {name!r}")
-    request.state.revision = current_revision(session)
+    revisions = current_revisions(session)
+    request.state.revision = revisions.data
+    request.state.session_revision = revisions.sessions
     user = resolve_user(request, session)
     request.state.user = user
     if may_visit(user, name or ""):

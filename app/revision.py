@@ -12,7 +12,8 @@ from sqlmodel import Field, SQLModel
 class DataRevision(SQLModel, table=True):
     """One row whose number goes up with every change to what the pages show (kept by
     database triggers). Caches of rendered lists are keyed by it, so a change made through
-    any process is seen by every process on its next request."""
+    any process is seen by every process on its next request. Row 1 is the data revision;
+    row 2 is the session revision, raised by sign-ins and sign-outs (docs/triggers.md)."""
 
     __tablename__ = "data_revision"
 
