@@ -32,7 +32,8 @@ from app.activities.models import Status
 from app.cache import DATA_REVISION_ID, SESSION_REVISION_ID
 from app.cli import alembic_config, run_alembic
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, metadata
+from app.db import make_engine
+from app.dbtypes import metadata
 from app.main import create_app
 from app.permissions import SESSION_COOKIE
 from app.review import service as review
