@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
 from app.accounts import service
+from app.accounts.service import CurrentUser
 from app.audit import service as audit
 from app.deps import SessionDep, SettingsDep
 from app.permissions import SESSION_COOKIE, CurrentUserDep, client_address, current_user
@@ -99,7 +101,7 @@ def sign_out(request: Request, session: SessionDep) -> Response:
     return response
 
 
-def _account_page(request: Request, session, user, **extra) -> Response:  # type: ignore[no-untyped-def]
+def _account_page(request: Request, session: Session, user: CurrentUser, **extra: Any) -> Response:
     return render(
         request,
         "accounts/account.html",

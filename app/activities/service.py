@@ -209,10 +209,11 @@ def record_status(
     )
     current_version = current.version if current else None
     if current_version != based_on_version:
+        # current is None only when the form names a version that was never saved.
         raise EditConflict(current)  # type: ignore[arg-type]
     unchanged = current and current.status == status and current.explanation == explanation
     # Saving a period's starting point unchanged confirms it; anything else must change.
-    if unchanged and current.source not in BASELINE_SOURCES:  # type: ignore[union-attr]
+    if unchanged and current is not None and current.source not in BASELINE_SOURCES:
         raise InvalidInput(gettext("Nothing changed: the status and explanation are the same."))
     update = StatusUpdate(
         activity_id=activity_id,
@@ -237,7 +238,8 @@ def record_status(
             session, activity_id=activity_id, period_id=period_id, user=author, current=current
         )
         winner = latest_update(session, activity_id=activity_id, period_id=period_id)
-        raise EditConflict(winner) from None  # type: ignore[arg-type]
+        assert winner is not None  # the insert collided with a saved version of this status
+        raise EditConflict(winner) from None
     audit.record(
         session,
         actor=author,
