@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck translations bench bench-exports clean
+.PHONY: install run test lint translations bench bench-exports clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -25,12 +25,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# ruff (lint and format) and mypy (the [tool.mypy] settings in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check app migrations tests bench
 	$(BIN)/ruff format --check app migrations tests bench
-
-# mypy with the [tool.mypy] settings in pyproject.toml; joins `lint` once app/ has no errors left.
-typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Re-extract the messages and merge them into the catalogues; then translate the new entries.

@@ -15,14 +15,15 @@ from alembic.util import CommandError
 from sqlalchemy import inspect, select, text
 from sqlmodel import Session, col
 
-from app import models  # noqa: F401  (every table known before the first flush)
+from app import (
+    models,  # noqa: F401  (every table known before the first flush)
+    readmodel,
+)
 from app.accounts import service as accounts
 from app.accounts.models import ApiToken, Role, User
 from app.accounts.service import as_current_user, get_user_by_email
 from app.activities.presentation import status_label
 from app.audit import service as audit
-from app.board import readmodel
-from app.board.readmodel import PeriodRow, ProgrammeRow
 from app.config import PROJECT_ROOT, Environment, get_settings
 from app.db import engine_for, make_engine, transaction
 from app.errors import DomainError
@@ -32,6 +33,7 @@ from app.imports import service as imports
 from app.imports.parsing import ImportFileError, read_sheet
 from app.imports.service import ApplyResult
 from app.periods.models import PeriodState, ReportingPeriod
+from app.readmodel import PeriodRow, ProgrammeRow
 from app.reminders.service import ReminderReport, send_reminders
 from app.seeding.service import SeedError, load_seed_file
 

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import Response
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
@@ -17,14 +17,15 @@ from app.activities.models import STATUS_ORDER
 from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.activities.presentation import STATUS_STYLES, status_label, status_symbol
 from app.activities.rollup import rollup_of
-from app.board.readmodel import ActivityRow, PeriodRow
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
 from app.permissions import current_user, may_visit
 from app.policy import Decision, period_accepts_changes
+from app.readmodel import ActivityRow, PeriodRow
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
+# The i18n extension adds this method to the environment when it is added: unknown to the stubs.
 templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.globals.update(
     status_label=status_label,
@@ -144,7 +145,7 @@ def render(
     *,
     block: str | None = None,
     status_code: int = 200,
-) -> HTMLResponse:
+) -> Response:
     """The full page, or only `block` for an htmx request (but the full page when htmx
     restores history, since the cache then needs a whole document)."""
     fragment = (
@@ -160,7 +161,7 @@ def render(
         block_name=block if fragment else None,
     )
     response.headers["Vary"] = "HX-Request"
-    return response  # type: ignore[return-value]
+    return response
 
 
 def render_block_html(request: Request, template: str, block: str, context: dict[str, Any]) -> str:

@@ -366,11 +366,11 @@ def measure_download(database: Path, count: int) -> dict:  # type: ignore[type-a
     from sqlalchemy import select
     from sqlmodel import Session
 
-    from app.board.readmodel import ActivityFilters
     from app.db import make_engine
     from app.exports import service
     from app.periods.models import PeriodState, ReportingPeriod
     from app.programmes.models import Programme
+    from app.readmodel import ActivityFilters
 
     engine = make_engine(f"sqlite:///{copy}")
     with Session(engine) as session:

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlmodel import Session
 
+from app import readmodel
 from app.activities import service as activities
 from app.activities.models import Status
-from app.board import readmodel
 from app.cli import DEFAULT_SEED
 from app.compare.service import compare_periods
 from app.config import Settings

@@ -33,10 +33,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from typer.testing import Result
 
+from app import readmodel
 from app.activities import service as activities
 from app.activities.models import Status
-from app.board import readmodel
-from app.board.readmodel import ActivityFilters
 from app.config import PROJECT_ROOT
 from app.errors import NotFound
 from app.exports import odt, opendata, service
@@ -47,6 +46,7 @@ from app.jobs.models import Job, JobState, StoredFile
 from app.main import create_app
 from app.periods.models import ReportingPeriod
 from app.programmes.models import Programme
+from app.readmodel import ActivityFilters
 from tests.cli import run_cli
 from tests.factories import coordinator, create_user, csrf_from, open_round, sign_in
 
@@ -125,7 +125,7 @@ def test_organisations_are_the_same_however_the_table_reads_them(
     assert any(len(links) > 1 for links in led)  # so that "the lead comes first" says something
     assert all(links[0].lead for links in led)
     by_ids = organisations(ActivityFilters(action_line=1))
-    monkeypatch.setattr(readmodel, "_LISTED_IDS_LIMIT", 0)
+    monkeypatch.setattr("app.readmodel.activities._LISTED_IDS_LIMIT", 0)
     by_programme = organisations(ActivityFilters(action_line=1))
     paged = organisations(ActivityFilters(), page=2, page_size=25)
     assert by_ids == by_programme == {key: whole[key] for key in by_ids}

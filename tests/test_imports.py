@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from typer.testing import Result
 
+from app import readmodel
 from app.activities import service as activities
 from app.activities.models import Status, StatusUpdate, UpdateSource
 from app.activities.presentation import STATUS_STYLES
 from app.audit.models import AuditEvent
-from app.board import readmodel
 from app.config import Settings
 from app.errors import DomainError
 from app.exports.columns import COLUMNS, KEYS
@@ -36,6 +36,7 @@ from app.periods.service import get_period
 from app.programmes.models import Activity
 from tests.cli import run_cli
 from tests.factories import create_user, csrf_from, sign_in, update_round
+from tests.test_query_count import counting
 
 FORMATS = ("xlsx", "ods", "csv")
 MEDIA_TYPES = parsing.MEDIA_TYPES
@@ -426,6 +427,39 @@ def test_a_file_with_one_bad_row_applies_nothing(world: World, file_format: str)
     ]
     assert world.counts() == before
     assert "Er is niets gewijzigd: 1 rij is geweigerd." in service.refusals_message(outcome.preview)
+
+
+def test_the_checker_reads_a_file_in_the_same_number_of_queries_whatever_its_length(
+    world: World,
+) -> None:
+    """What the checker needs is read once per file, not per row: a file twice as long, with
+    twice as many rows exported before someone else saved, runs as many queries."""
+    exported = [dict(record) for record in world.records]
+    assert len(exported) >= 40
+    for record in exported[:40:2]:  # every other row: changed by the coordinator since
+        world.change_as_coordinator(record["activity_id"], f"Intussen {record['activity_id']}.")
+    for record in exported[1:40:4]:
+        record["explanation"] = "Mijn versie."
+    engine = world.session.get_bind()
+
+    def check(records: list[dict[str, Any]]) -> tuple[int, service.Preview]:
+        sheet = _read("csv", write_file("csv", records))
+        with counting(engine) as statements:
+            checked = service.preview(
+                world.session,
+                period_id=world.period_id,
+                rows=sheet.rows,
+                user=world.editor,
+                columns=sheet.columns,
+            )
+        return len(statements), checked
+
+    short_queries, short = check(exported[:20])
+    long_queries, long = check(exported[:40])
+    left_as_is = [line for line in long.lines if line.note.startswith("Sinds de export")]
+    assert len(long.lines) == 40 and len(left_as_is) == 20
+    assert len([line for line in short.lines if line.note.startswith("Sinds de export")]) == 10
+    assert short_queries == long_queries, (short_queries, long_queries)
 
 
 def test_apply_checks_again_and_changes_nothing_when_an_activity_changed_since_the_preview(

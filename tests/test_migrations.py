@@ -17,11 +17,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session
 
+from app import readmodel
 from app.accounts.models import Role
 from app.accounts.service import hash_token, session_user
 from app.activities import service as activities
 from app.activities.models import Status, StatusUpdate
-from app.board import readmodel
 from app.cache import current_revisions
 from app.cli import alembic_config, run_alembic
 from app.db import include_name, make_engine

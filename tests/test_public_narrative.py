@@ -19,12 +19,12 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from app.activities.models import Status, UpdateSource
-from app.board.readmodel import ActivityRow, PeriodRow, StatusCounts
 from app.compare.service import Comparison, StatusChange, StatusMatrix
 from app.config import Settings
 from app.main import create_app
 from app.programmes import service as structure
 from app.public import narrative
+from app.readmodel import ActivityRow, PeriodRow, StatusCounts
 from tests.factories import coordinator, create_programme, create_user, open_round, programme_data
 from tests.test_public import (
     SMALL,

@@ -24,11 +24,11 @@ from sqlmodel import Session
 from starlette.requests import Request
 from typer.testing import Result
 
+from app import readmodel
 from app.accounts.service import deactivate, get_user_by_email
 from app.activities import service as activities
 from app.activities.models import Status
 from app.audit.models import AuditEvent
-from app.board import readmodel
 from app.config import Environment, MailBackend, Settings
 from app.main import create_app
 from app.periods import service as periods

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app import readmodel
 from app.activities import service as activities
 from app.activities.models import Status, StatusApproved, StatusUpdate
 from app.audit.models import AuditEvent
-from app.board import readmodel
 from app.config import Settings
 from app.errors import Forbidden, InvalidInput
 from app.main import create_app

@@ -50,7 +50,7 @@ from tests.test_query_count import counting
 
 DOC = PROJECT_ROOT / "docs" / "triggers.md"
 # The read-model: every module of this package (or this module) counts.
-READ_MODEL = "app.board.readmodel"
+READ_MODEL = "app.readmodel"
 
 
 # -- the catalogue ---------------------------------------------------------------------------

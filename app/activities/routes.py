@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
+from app import readmodel
 from app.activities import service
-from app.board import readmodel
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.i18n import gettext
@@ -25,13 +26,22 @@ def _context(value: str | None) -> str:
     return value if value in CONTEXTS else "page"
 
 
-def _period(session, activity_id: int, period_id: int | None):  # type: ignore[no-untyped-def]
+def _period(
+    session: Session, activity_id: int, period_id: int | None
+) -> tuple[readmodel.ProgrammeRow, readmodel.PeriodRow | None]:
     programme = readmodel.programme_of_activity(session, activity_id)
     periods = readmodel.list_periods(session, programme.id)
     return programme, readmodel.choose_period(periods, period_id)
 
 
-def _display(request: Request, session, activity_id: int, period, context: str, **extra):  # type: ignore[no-untyped-def]
+def _display(
+    request: Request,
+    session: Session,
+    activity_id: int,
+    period: readmodel.PeriodRow | None,
+    context: str,
+    **extra: Any,
+) -> Response:
     row = readmodel.get_activity_row(session, activity_id, period)
     template = "activities/current.html" if context == "page" else "activities/row.html"
     return render(
@@ -57,13 +67,13 @@ def activity_row(
 
 def _form(
     request: Request,
-    row,
-    period,
+    row: readmodel.ActivityRow,
+    period: readmodel.PeriodRow,
     context: str,
     *,
-    values: dict,
-    errors: dict | None = None,  # type: ignore[no-untyped-def]
-    conflict=None,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    conflict: service.EditConflict | None = None,
     status_code: int = 200,
     next_url: str = "",
 ) -> Response:
@@ -110,7 +120,7 @@ def edit_status_form(
     values = {
         "status": row.status.value if row.status else "",
         "explanation": row.explanation,
-        "based_on_version": row.version or "",
+        "based_on_version": str(row.version) if row.version else "",
     }
     return _form(request, row, chosen, _context(context), values=values, next_url=next)
 
@@ -129,7 +139,8 @@ def save_status(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     context = _context(context)
-    _, period = _period(session, activity_id, period_id)
+    programme = readmodel.programme_of_activity(session, activity_id)
+    period = readmodel.find_period(readmodel.list_periods(session, programme.id), period_id)
     service.ensure_can_edit(session, user, activity_id)
     values = {"status": status, "explanation": explanation, "based_on_version": based_on_version}
     try:
@@ -137,7 +148,12 @@ def save_status(
     except ValueError:
         version = -1  # never matches: treated as a conflict below
 
-    def form_again(status_code: int, **problems) -> Response:  # type: ignore[no-untyped-def]
+    def form_again(
+        status_code: int,
+        *,
+        errors: dict[str, str] | None = None,
+        conflict: service.EditConflict | None = None,
+    ) -> Response:
         """The form with what was typed and what is wrong, for this row as it is now."""
         row = readmodel.get_activity_row(session, activity_id, period)
         return _form(
@@ -146,9 +162,10 @@ def save_status(
             period,
             context,
             values=values,
+            errors=errors,
+            conflict=conflict,
             status_code=status_code,
             next_url=next,
-            **problems,
         )
 
     try:
@@ -167,7 +184,7 @@ def save_status(
         return form_again(422, errors=problems.errors)
     except service.EditConflict as conflict:
         # The merge form is based on their version now: saving it again is a deliberate choice.
-        values["based_on_version"] = conflict.current.version
+        values["based_on_version"] = str(conflict.current.version)
         return form_again(409, conflict=conflict)
     except service.InvalidInput as unchanged:
         return form_again(422, errors={"form": unchanged.message})

@@ -15,7 +15,6 @@ from app.accounts.service import CurrentUser
 from app.activities.models import (
     BASELINE_SOURCES,
     Status,
-    StatusCurrent,
     StatusUpdate,
     UpdateSource,
 )
@@ -173,20 +172,6 @@ def latest_review_kind(session: Session, status_update_id: int) -> ReviewKind | 
         .limit(1)
     )
     return ReviewKind(kind) if kind else None
-
-
-def sent_back_activity_ids(session: Session, period_id: int) -> set[int]:
-    """The activities whose newest version in the period was last sent back in review (one
-    query: for checking many activities at once)."""
-    last_kind: dict[int, str] = {}
-    for activity_id, kind in session.execute(
-        select(col(StatusCurrent.activity_id), col(ReviewNote.kind))
-        .join(ReviewNote, col(ReviewNote.status_update_id) == col(StatusCurrent.status_update_id))
-        .where(col(StatusCurrent.period_id) == period_id)
-        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
-    ):
-        last_kind[activity_id] = kind
-    return {activity_id for activity_id, kind in last_kind.items() if kind == ReviewKind.send_back}
 
 
 def record_status(

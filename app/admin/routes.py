@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from app import readmodel
 from app.admin import service
 from app.audit import service as audit
-from app.board import readmodel
 from app.deps import SessionDep
 from app.errors import InvalidInput
 from app.i18n import gettext

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from app import readmodel
 from app.activities import service
 from app.activities.models import Status
 from app.activities.presentation import status_label, status_symbol
@@ -22,7 +23,6 @@ from app.api.schemas import (
     StatusChangeIn,
     StatusOut,
 )
-from app.board import readmodel
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.i18n import gettext

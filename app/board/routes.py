@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from sqlmodel import Session
 
+from app import readmodel
 from app.accounts.models import Role
 from app.activities import service as activities_service
 from app.activities.models import Status
 from app.activities.policy import ACTIVITY_POLICY
 from app.activities.presentation import STATUS_STYLES
-from app.board import readmodel
 from app.board.service import CachedReads, cached_page
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
@@ -74,7 +75,9 @@ def parse_filters(request: Request) -> readmodel.ActivityFilters:
     )
 
 
-def _period_context(session, programme, request):  # type: ignore[no-untyped-def]
+def _period_context(
+    session: Session, programme: readmodel.ProgrammeRow, request: Request
+) -> tuple[list[readmodel.PeriodRow], readmodel.PeriodRow | None]:
     periods = readmodel.list_periods(session, programme.id)
     period = readmodel.choose_period(periods, _optional_int(request, "period"))
     return periods, period
@@ -132,11 +135,16 @@ def programme_board(request: Request, reads: ReadsDep, slug: str) -> Response:
 
 def _drill_down(
     request: Request,
-    session,
+    session: Session,
     slug: str,
-    filters: readmodel.ActivityFilters,  # type: ignore[no-untyped-def]
+    filters: readmodel.ActivityFilters,
     missing: str,
-):
+) -> tuple[
+    readmodel.ProgrammeRow,
+    list[readmodel.PeriodRow],
+    readmodel.PeriodRow | None,
+    list[readmodel.ActivityRow],
+]:
     """Programme, periods, chosen period and the activities of one part of the structure."""
     programme = readmodel.get_programme(session, slug)
     periods, period = _period_context(session, programme, request)
@@ -267,7 +275,12 @@ def status_summary(request: Request, session: SessionDep, slug: str) -> Response
     )
 
 
-def _summary_context(session, programme, period, action_line: int | None) -> dict:  # type: ignore[no-untyped-def]
+def _summary_context(
+    session: Session,
+    programme: readmodel.ProgrammeRow,
+    period: readmodel.PeriodRow | None,
+    action_line: int | None,
+) -> dict[str, Any]:
     board = readmodel.board(session, programme, period)
     counts = board.totals
     caption = gettext("All action lines")

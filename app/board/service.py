@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from app.board import readmodel
+from app import readmodel
 from app.cache import RevisionCache
 from app.i18n import get_language
 from app.permissions import current_user

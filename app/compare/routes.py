@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from app import readmodel
 from app.api.schemas import ActionLineRef, PeriodOut, ResultRef
-from app.board import readmodel
 from app.compare.schemas import (
     ActionLineComparisonOut,
     ActivityStatusOut,

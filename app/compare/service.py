@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlmodel import Session
 
+from app import readmodel
 from app.activities.diff import explanation_diff
 from app.activities.models import STATUS_ORDER, Status
-from app.board import readmodel
-from app.board.readmodel import ActivityRow, PeriodRow
 from app.errors import InvalidInput
 from app.i18n import gettext
+from app.readmodel import ActivityRow, PeriodRow
 
 # The rows and columns of a matrix: the legend's order, then "no status".
 MATRIX_STATUSES: tuple[Status | None, ...] = (*STATUS_ORDER, None)

@@ -15,6 +15,7 @@ from app.exports.table import load_period
 from app.i18n import get_language, gettext
 from app.jobs import service as jobs
 from app.permissions import CurrentUserDep
+from app.readmodel import ActionLineOption, OrganisationOption
 from app.web import templates
 
 router = APIRouter()
@@ -32,8 +33,11 @@ def export_choices(items: list[Any]) -> dict[str, Any]:
             organisations.setdefault(organisation.code, organisation.name)
     return {
         "formats": [(fmt.key, gettext(fmt.label)) for fmt in service.FORMATS.values()],
-        "action_lines": sorted(lines.items()),
-        "organisations": sorted(organisations.items(), key=lambda pair: pair[1].casefold()),
+        "action_lines": [ActionLineOption(*line) for line in sorted(lines.items())],
+        "organisations": sorted(
+            (OrganisationOption(*organisation) for organisation in organisations.items()),
+            key=lambda organisation: organisation.name.casefold(),
+        ),
     }
 
 

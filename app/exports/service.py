@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.activities.models import Status
-from app.board.readmodel import ActivityFilters
 from app.errors import InvalidInput
 from app.exports import docx, odt, opendata, pdf, spreadsheets
 from app.exports.table import ProgressTable, build_table, load_period
@@ -31,6 +30,7 @@ from app.i18n import LANGUAGES, N_, gettext, translations_for
 from app.jobs import service as jobs
 from app.jobs.models import Job, StoredFile
 from app.periods.models import PeriodState
+from app.readmodel import ActivityFilters
 
 # Raise when a renderer's output changes, so stored exports of published periods are made anew.
 RENDERER_VERSION = 1

@@ -1,11 +1,11 @@
 """The progress table, as Parliament knows it: the read-model every export renders.
 
 One function, `build_table`, reads a period and its programme (one query) and the period's
-activities through the board's read-model (`readmodel.whole_table`: two queries whatever the
-size, with the board's rules for what a period shows), and returns plain dataclasses:
-action line → theme → result → activity, with the legend and every text a document needs in
-the export's language. The renderers (docx, odt, pdf, spreadsheets, opendata) only lay it out;
-none of them queries the database.
+activities through the read-model (`readmodel.whole_table`: two queries whatever the size,
+with the board's rules for what a period shows, as named records), and returns plain
+dataclasses: action line → theme → result → activity, with the legend and every text a
+document needs in the export's language. The renderers (docx, odt, pdf, spreadsheets,
+opendata) only lay it out; none of them queries the database.
 """
 
 from __future__ import annotations
@@ -17,19 +17,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlalchemy import Select, bindparam, select
+from sqlmodel import Session, col
 
+from app import readmodel
 from app.activities.models import STATUS_ORDER, Status
 from app.activities.presentation import STATUS_STYLES
-from app.board import readmodel
-from app.board.readmodel import ActivityFilters, OrganisationRef, PeriodRow, ProgrammeRow
 from app.errors import NotFound
 from app.exports.columns import KEYS
 from app.i18n import N_, gettext, translations_for
 from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import STATE_LABELS
 from app.programmes.models import Programme
+from app.readmodel import ActivityFilters, OrganisationRef, PeriodRow, ProgrammeRow
+from app.readmodel.queries import primary_key
 
 # Cells whose text starts with one of these would run as a formula when a spreadsheet opens
 # the file; spreadsheet and CSV exports prefix them with an apostrophe (see neutralise()).
@@ -292,21 +293,21 @@ def load_period(session: Session, period_id: int) -> tuple[ProgrammeRow, Reporti
 
 # A period and its programme, in one query (built once: an export of the real programme takes
 # a few milliseconds, so every query counts).
-_PERIOD_AND_PROGRAMME = (
+_PERIOD_AND_PROGRAMME: Select[*tuple[Any, ...]] = (
     select(
-        Programme.id,
-        Programme.slug,
-        Programme.name,
-        Programme.description,
-        ReportingPeriod.id,
-        ReportingPeriod.name,
-        ReportingPeriod.reference_date,
-        ReportingPeriod.state,
-        ReportingPeriod.deadline,
-        ReportingPeriod.published_at,
+        primary_key(Programme.id).label("programme_id"),
+        col(Programme.slug),
+        col(Programme.name).label("programme_name"),
+        col(Programme.description),
+        primary_key(ReportingPeriod.id).label("period_id"),
+        col(ReportingPeriod.name).label("period_name"),
+        col(ReportingPeriod.reference_date),
+        col(ReportingPeriod.state),
+        col(ReportingPeriod.deadline),
+        col(ReportingPeriod.published_at),
     )
-    .join(Programme, Programme.id == ReportingPeriod.programme_id)
-    .where(ReportingPeriod.id == bindparam("period_id"))
+    .join(Programme, col(Programme.id) == ReportingPeriod.programme_id)
+    .where(col(ReportingPeriod.id) == bindparam("period_id"))
 )
 
 
@@ -316,13 +317,17 @@ def _period_and_programme(
     record = session.connection().execute(_PERIOD_AND_PROGRAMME, {"period_id": period_id}).first()
     if record is None:
         raise NotFound(gettext("Reporting period %(id)s does not exist") % {"id": period_id})
-    programme = ProgrammeRow(*record[:4])
-    id_, name, reference_date, state, deadline, published_at = record[4:]
-    return (
-        programme,
-        PeriodRow(id_, name, reference_date, PeriodState(state), deadline),
-        published_at,
+    programme = ProgrammeRow(
+        record.programme_id, record.slug, record.programme_name, record.description
     )
+    period = PeriodRow(
+        record.period_id,
+        record.period_name,
+        record.reference_date,
+        PeriodState(record.state),
+        record.deadline,
+    )
+    return programme, period, record.published_at
 
 
 def _selection(
@@ -390,7 +395,8 @@ def _build_table(
     generated_at: datetime | None,
 ) -> ProgressTable:
     programme, period_row, published_at = _period_and_programme(session, period_id)
-    records, organisations = readmodel.whole_table(session, programme.id, period_row, filters)
+    table = readmodel.whole_table(session, programme.id, period_row, filters)
+    organisations = table.organisations
     texts = Texts(language)
     translations = translations_for(language)
     state = period_row.state
@@ -402,9 +408,9 @@ def _build_table(
         reference_date=period_row.reference_date,
         published_at=_utc(published_at),
     )
-    # Symbol and label of each status (a record's status is its code).
-    shown = {None: ("?", texts.no_status)} | {
-        status.value: (
+    # Symbol and label of each status.
+    shown: dict[Status | None, tuple[str, str]] = {None: ("?", texts.no_status)} | {
+        status: (
             STATUS_STYLES[status].symbol,
             translations.gettext(STATUS_STYLES[status].label),
         )
@@ -417,50 +423,36 @@ def _build_table(
     theme_id: int | None = None
     result: ResultBlock | None = None
     no_organisations: list[OrganisationRef] = []
-    for (
-        activity_id,
-        line_number,
-        line_title,
-        record_theme_id,
-        theme_title,
-        result_number,
-        result_title,
-        result_note,
-        label,
-        title,
-        status,
-        explanation,
-        version,
-        _source,
-        updated_at,
-        _approved_version,
-    ) in records:
-        if line is None or line.number != line_number:
-            line = ActionLineBlock(line_number, line_title)
+    for record in table.records:
+        if line is None or line.number != record.action_line_number:
+            line = ActionLineBlock(record.action_line_number, record.action_line_title)
             lines.append(line)
             theme = None
-        if theme is None or theme_id != record_theme_id:
-            theme = ThemeBlock(theme_title)
-            theme_id = record_theme_id
+        if theme is None or theme_id != record.theme_id:
+            theme = ThemeBlock(record.theme_title)
+            theme_id = record.theme_id
             line.themes.append(theme)
             result = None
-        if result is None or result.number != result_number:
-            result = ResultBlock(result_number, result_title, result_note or "")
+        if result is None or result.number != record.result_number:
+            result = ResultBlock(
+                record.result_number, record.result_title, record.result_note or ""
+            )
             theme.results.append(result)
-        symbol, status_label = shown[status or None]
-        links = organisations.get(activity_id, no_organisations)
+        status = record.status
+        symbol, status_label = shown[status]
+        links = organisations.get(record.id, no_organisations)
         result.activities.append(
             ActivityLine(
-                id=activity_id,
-                label=label or "",
-                title=title,
-                status=Status(status) if status else None,
+                id=record.id,
+                label=record.label or "",
+                title=record.title,
+                status=status,
                 symbol=symbol,
                 status_label=status_label,
-                explanation=explanation or "",
+                explanation=record.explanation or "",
                 organisations=links,
-                last_change=_utc(updated_at),
-                version=version,
+                last_change=_utc(record.updated_at),
+                version=record.version,
             )
         )
         for org in links:

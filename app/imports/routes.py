@@ -14,9 +14,10 @@ from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from app.board import readmodel
+from app import readmodel
 from app.deps import SessionDep
 from app.i18n import get_language, gettext
+from app.ids import id_of
 from app.imports import parsing, service
 from app.jobs import service as jobs
 from app.periods import service as periods
@@ -82,7 +83,7 @@ def import_upload(
     except parsing.ImportFileError as error:
         return _form(request, session, period_id, error=error.message, status_code=422)
     jobs.run_after_response(request, session, background, job)
-    return _to_job(request, job.id)  # type: ignore[arg-type]
+    return _to_job(request, id_of(job))
 
 
 def _to_job(request: Request, job_id: int) -> Response:

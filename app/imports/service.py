@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app import readmodel
 from app.accounts.models import User
 from app.accounts.service import CurrentUser, as_current_user
 from app.activities.models import Status, StatusUpdate, UpdateSource
@@ -26,11 +27,9 @@ from app.activities.presentation import STATUS_STYLES
 from app.activities.service import (
     FieldErrors,
     record_status,
-    sent_back_activity_ids,
     validate_status_form,
 )
 from app.audit import service as audit
-from app.board import readmodel
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.exports.columns import KEYS
 from app.i18n import gettext, ngettext
@@ -147,7 +146,7 @@ def _normalise(text: str) -> str:
 
 def _period_row(period: ReportingPeriod) -> readmodel.PeriodRow:
     return readmodel.PeriodRow(
-        period.id,  # type: ignore[arg-type]
+        id_of(period),
         period.name,
         period.reference_date,
         PeriodState(period.state),
@@ -178,15 +177,42 @@ class _Checker:
         listing = readmodel.list_activities(session, period.programme_id, _period_row(period))
         self.activities = {row.id: row for row in listing.rows}
         # Whose newest version was sent back: during review an editor may change those.
-        self.sent_back = sent_back_activity_ids(session, id_of(period))
+        self.sent_back = readmodel.sent_back_ids(session, id_of(period))
         self.first_row: dict[int, int] = {}
-        # Where the ids the period does not show belong (another programme, or retired).
-        wanted = set()
+        # The ids and versions the file names, for what must be read once for all rows.
+        wanted: set[int] = set()
+        stale: set[int] = set()  # named with another version than the current one
         for row in rows:
             try:
-                wanted.add(parsing.parse_whole_number(row.values.get("activity_id", "")))
+                activity_id = parsing.parse_whole_number(row.values.get("activity_id", ""))
             except ValueError:
                 continue
+            wanted.add(activity_id)
+            shown = self.activities.get(activity_id)
+            try:
+                version = parsing.parse_whole_number(row.values.get("version", ""))
+            except ValueError:
+                continue
+            if shown is not None and version != shown.version:
+                stale.add(activity_id)
+        # Every version of the stale activities in the period: what a row exported before
+        # someone saved says is compared with the version it was exported at.
+        self.versions: dict[tuple[int, int], readmodel.StatusText] = {}
+        if stale:
+            self.versions = {
+                (activity_id, version): readmodel.StatusText(Status(status), explanation)
+                for activity_id, version, status, explanation in session.execute(
+                    select(
+                        col(StatusUpdate.activity_id),
+                        col(StatusUpdate.version),
+                        col(StatusUpdate.status),
+                        col(StatusUpdate.explanation),
+                    ).where(
+                        col(StatusUpdate.period_id) == period.id,
+                        col(StatusUpdate.activity_id).in_(stale),
+                    )
+                )
+            }
         unknown = list(wanted - set(self.activities))
         self.programme_of: dict[int, int] = {}
         if unknown:
@@ -275,13 +301,7 @@ class _Checker:
             line.status_from = line.status_to = current.status.value if current.status else None
             return line
         if version is not None and version != current.version:
-            exported = self.session.scalar(
-                select(StatusUpdate).where(
-                    col(StatusUpdate.activity_id) == activity_id,
-                    col(StatusUpdate.period_id) == self.period.id,
-                    col(StatusUpdate.version) == version,
-                )
-            )
+            exported = self.versions.get((activity_id, version))
             if exported is not None and (parsed, _normalise(raw_explanation)) == (
                 exported.status,
                 _normalise(exported.explanation),

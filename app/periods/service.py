@@ -13,24 +13,22 @@ from datetime import date
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, col
 
+from app import readmodel
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
 from app.activities.models import (
     BASELINE_SOURCES,
     StatusApproved,
-    StatusCurrent,
     StatusUpdate,
     UpdateSource,
 )
 from app.audit import service as audit
-from app.board import readmodel
 from app.clock import utc_now
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.ids import id_of
 from app.periods.models import PeriodState, PeriodTransition, PublishedActivity, ReportingPeriod
 from app.programmes.models import ActionLine, Activity, Result, Theme
-from app.review.models import ReviewKind, ReviewNote
 
 STATE_LABELS = {
     PeriodState.draft: N_("Draft"),
@@ -445,29 +443,8 @@ def round_items(
     (still its starting point, or no status at all), confirmed (saved unchanged), or changed;
     and whether its newest version was sent back. Four queries whatever the size."""
     listing = readmodel.list_activities(session, programme_id, period)
-    starting = {
-        activity_id: (status, explanation)
-        for activity_id, status, explanation in session.execute(
-            select(
-                col(StatusUpdate.activity_id),
-                col(StatusUpdate.status),
-                col(StatusUpdate.explanation),
-            ).where(
-                col(StatusUpdate.period_id) == period.id,
-                col(StatusUpdate.version) == 1,
-                col(StatusUpdate.source).in_([s.value for s in BASELINE_SOURCES]),
-            )
-        )
-    }
-    # The newest review note on each activity's newest version in the period.
-    last_note: dict[int, tuple[str, str]] = {}
-    for activity_id, kind, comment in session.execute(
-        select(col(StatusCurrent.activity_id), col(ReviewNote.kind), col(ReviewNote.comment))
-        .join(ReviewNote, col(ReviewNote.status_update_id) == StatusCurrent.status_update_id)
-        .where(col(StatusCurrent.period_id) == period.id)
-        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
-    ):
-        last_note[activity_id] = (kind, comment)
+    starting = readmodel.starting_points(session, period.id)
+    marks = readmodel.review_marks(session, period.id)
     items = []
     for row in listing.rows:
         if row.version is None or row.source in BASELINE_SOURCES:
@@ -476,9 +453,11 @@ def round_items(
             progress = CONFIRMED
         else:
             progress = CHANGED
-        kind, comment = last_note.get(row.id, ("", ""))
-        sent_back = kind == ReviewKind.send_back
-        items.append(RoundItem(row, progress, sent_back, comment if sent_back else ""))
+        mark = marks.get(row.id)
+        sent_back = mark is not None and mark.sent_back
+        items.append(
+            RoundItem(row, progress, sent_back, mark.comment if mark and sent_back else "")
+        )
     return items
 
 

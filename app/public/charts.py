@@ -19,9 +19,9 @@ from markupsafe import Markup
 
 from app.activities.models import STATUS_ORDER, Status
 from app.activities.presentation import STATUS_STYLES
-from app.board.readmodel import Board
 from app.compare.service import Comparison
 from app.i18n import gettext
+from app.readmodel import Board
 
 WIDTH = 800
 LABEL_HEIGHT = 20  # the row's label above its bar

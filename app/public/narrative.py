@@ -20,10 +20,10 @@ from markupsafe import Markup, escape
 
 from app.activities.models import Status
 from app.activities.presentation import STATUS_STYLES
-from app.board.readmodel import ActivityRow, StatusCounts
 from app.compare.service import Comparison
 from app.i18n import translations_for
 from app.public.service import CONTENT_LANGUAGE, ON_TRACK
+from app.readmodel import ActivityRow, StatusCounts
 
 # A list of activities names at most this many; a longer one names LIST_HEAD of them and
 # counts the rest ("‘A’, ‘B’, ‘C’ en 4 andere").

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from app import readmodel
 from app.activities.models import STATUS_ORDER, Status, UpdateSource
-from app.board import readmodel
-from app.board.readmodel import ActivityRow, Board, PeriodRow, ProgrammeRow, StatusCounts
 from app.compare.service import Comparison, compare_periods
 from app.errors import NotFound
 from app.exports import opendata
@@ -25,6 +24,7 @@ from app.exports import service as exports
 from app.exports.columns import PUBLIC_COLUMNS
 from app.exports.table import build_table
 from app.i18n import N_, gettext
+from app.readmodel import ActivityRow, Board, PeriodRow, ProgrammeRow, StatusCounts
 
 # The language the programme's own texts (titles, explanations) are written in.
 CONTENT_LANGUAGE = "nl"

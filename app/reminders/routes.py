@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.board import readmodel
+from app import readmodel
 from app.deps import SessionDep, SettingsDep
 from app.periods import service as periods
 from app.permissions import CurrentUserDep, client_address

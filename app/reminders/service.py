@@ -10,12 +10,11 @@ from babel.dates import format_date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app import mail
+from app import mail, readmodel
 from app.accounts.models import Role, User, UserOrganisation
 from app.accounts.service import CurrentUser
 from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.audit import service as audit
-from app.board import readmodel
 from app.config import Settings
 from app.errors import Forbidden
 from app.i18n import gettext, translations_for

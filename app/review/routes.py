@@ -9,12 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from app.board import readmodel
+from app import readmodel
 from app.deps import SessionDep
 from app.errors import DomainError
 from app.i18n import N_, gettext
 from app.periods import service as periods
-from app.permissions import CurrentUserDep, client_address
+from app.permissions import CurrentUser, CurrentUserDep, client_address
 from app.review import service
 from app.web import render
 
@@ -38,8 +38,8 @@ def _review_page(
 ) -> Response:
     record = periods.get_period(session, period_id)
     programme = readmodel.programme_of_period(session, period_id)
-    period = readmodel.choose_period(readmodel.list_periods(session, programme.id), period_id)
-    proposals = service.proposals(session, period=period, programme_id=programme.id)  # type: ignore[arg-type]
+    period = readmodel.find_period(readmodel.list_periods(session, programme.id), period_id)
+    proposals = service.proposals(session, period=period, programme_id=programme.id)
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     return render(
         request,
@@ -116,7 +116,9 @@ def review_approve_many(
     return _approve_many(request, session, user, period_id, ids)
 
 
-def _approve_many(request, session, user, period_id: int, ids: list[int]) -> Response:  # type: ignore[no-untyped-def]
+def _approve_many(
+    request: Request, session: Session, user: CurrentUser, period_id: int, ids: list[int]
+) -> Response:
     periods.get_period(session, period_id)
     try:
         service.approve_many(

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app import readmodel
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
 from app.activities import service as activities
@@ -22,12 +23,9 @@ from app.activities.diff import explanation_diff
 from app.activities.models import (
     BASELINE_SOURCES,
     Status,
-    StatusApproved,
-    StatusCurrent,
     StatusUpdate,
 )
 from app.audit import service as audit
-from app.board import readmodel
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.ids import id_of
@@ -312,50 +310,20 @@ class Proposal:
     notes: list[ReviewNote] = field(default_factory=list)
 
 
-def counted_texts(session: Session, period_id: int) -> dict[int, tuple[Status, str]]:
-    """Per activity, the status and explanation that count in a period."""
-    rows = session.execute(
-        select(
-            col(StatusUpdate.activity_id), col(StatusUpdate.status), col(StatusUpdate.explanation)
-        )
-        .join(StatusApproved, col(StatusApproved.status_update_id) == StatusUpdate.id)
-        .where(col(StatusApproved.period_id) == period_id)
-    )
-    return {activity_id: (Status(status), text) for activity_id, status, text in rows}
-
-
 def proposals(
     session: Session, *, period: readmodel.PeriodRow, programme_id: int
 ) -> list[Proposal]:
     """The activities whose newest version in the period waits for a decision (or was sent
     back), in programme order, each with the previous period's text beside it and flags."""
     record = get_period(session, period.id)
-    pending_ids = [
-        update_id
-        for update_id, approved in session.execute(
-            select(col(StatusCurrent.status_update_id), col(StatusApproved.status_update_id))
-            .outerjoin(
-                StatusApproved,
-                (col(StatusApproved.activity_id) == StatusCurrent.activity_id)
-                & (col(StatusApproved.period_id) == StatusCurrent.period_id),
-            )
-            .where(col(StatusCurrent.period_id) == period.id)
-        )
-        if update_id != approved
-    ]
-    if not pending_ids:
+    updates = readmodel.awaiting_review(session, period.id)
+    if not updates:
         return []
-    updates = {
-        update.activity_id: update
-        for update in session.scalars(
-            select(StatusUpdate).where(col(StatusUpdate.id).in_(pending_ids))
-        )
-    }
-    notes = notes_by_update(session, pending_ids)
+    notes = notes_by_update(session, [id_of(update) for update in updates.values()])
     before = previous_period(session, record)
     earlier = previous_period(session, before) if before is not None else None
-    previous_texts = counted_texts(session, id_of(before)) if before is not None else {}
-    earlier_texts = counted_texts(session, id_of(earlier)) if earlier is not None else {}
+    previous_texts = readmodel.counted_statuses(session, id_of(before)) if before else {}
+    earlier_texts = readmodel.counted_statuses(session, id_of(earlier)) if earlier else {}
     listing = readmodel.list_activities(session, programme_id, period)
     found: list[Proposal] = []
     for row in listing.rows:

@@ -1,0 +1,375 @@
+"""The read-model's statements: which activities a period shows, where each stands in the
+structure, their shown status, the filters and the full-text search.
+
+The statements are built once (building them costs more than running them) and take the
+period and the programme as parameters when they run, which also lets SQLAlchemy reuse their
+compiled form. They are run on the session's connection: SQLAlchemy Core skips the ORM's
+per-statement work, which matters on the hottest pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any, TypeAlias, cast
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
+from sqlalchemy.orm import Mapped, aliased
+from sqlmodel import Session, col
+
+from app.activities.models import Status, StatusApproved, StatusUpdate, UpdateSource
+from app.dbtypes import EnumText
+from app.periods.models import PeriodState, PublishedActivity
+from app.programmes.models import (
+    ActionLine,
+    Activity,
+    ActivityOrganisation,
+    Organisation,
+    Result,
+    Theme,
+)
+from app.readmodel.rows import ActivityFilters, PeriodRow
+from app.readmodel.status import status_pointer
+
+
+def connection(session: Session) -> Connection:
+    """The session's connection (same transaction), for plain row queries."""
+    return session.connection()
+
+
+def primary_key(column: int | None) -> Mapped[int]:
+    """A model's id column, typed as read back: never None (the models declare it optional
+    because a new object has none until it is flushed)."""
+    return cast("Mapped[int]", col(column))
+
+
+def published(period: PeriodRow | None) -> bool:
+    return period is not None and period.published
+
+
+def parameters(period: PeriodRow | None, **others: int) -> dict[str, Any]:
+    """The parameters of a statement below for this period."""
+    return {"period_id": period.id if period else None, **others}
+
+
+# The period every statement below is about, given when it runs.
+PERIOD: BindParameter[int] = bindparam("period_id")
+PROGRAMME: BindParameter[int] = bindparam("programme_id")
+# Stands for "a published period" when a statement is built for all of them.
+_PUBLISHED = PeriodRow(0, "", date.min, PeriodState.published)
+
+
+def _period_for(is_published: bool) -> PeriodRow | None:
+    return _PUBLISHED if is_published else None
+
+
+def shown_status_join(period: PeriodRow | None) -> ColumnElement[bool]:
+    """Outer-join condition for an activity's shown status in the period."""
+    pointer = status_pointer(period)
+    return and_(col(pointer.activity_id) == Activity.id, col(pointer.period_id) == PERIOD)
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def _search_condition(
+    session: Session, query: str, period: PeriodRow | None
+) -> ColumnElement[bool]:
+    """Full-text match on the activity title or on its shown explanation in the period."""
+    pointer = status_pointer(period)
+    words = _TOKEN.findall(query)
+    if not words:
+        return literal_column("1") == literal_column("1")
+    if session.get_bind().dialect.name == "sqlite":
+        # Each word as a quoted prefix term: user input never reaches FTS5 syntax.
+        match = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+        in_title = col(Activity.id).in_(
+            select(literal_column("rowid"))
+            .select_from(text("activity_fts"))
+            .where(text("activity_fts MATCH :title_match").bindparams(title_match=match))
+        )
+        in_explanation = col(pointer.status_update_id).in_(
+            select(literal_column("rowid"))
+            .select_from(text("status_update_fts"))
+            .where(
+                text("status_update_fts MATCH :explanation_match").bindparams(
+                    explanation_match=match
+                )
+            )
+        )
+        return or_(in_title, in_explanation)
+    terms = " & ".join(word + ":*" for word in words)
+    ts_query = func.to_tsquery("dutch", terms)
+    title_matches: ColumnElement[bool] = func.to_tsvector("dutch", Activity.title).op("@@")(
+        ts_query
+    )
+    in_explanation = col(pointer.status_update_id).in_(
+        select(col(StatusUpdate.id)).where(
+            col(StatusUpdate.period_id) == PERIOD,
+            func.to_tsvector("dutch", StatusUpdate.explanation).op("@@")(ts_query),
+        )
+    )
+    return or_(title_matches, in_explanation)
+
+
+def visible_in_period(period: PeriodRow | None) -> ColumnElement[bool]:
+    """A published period shows exactly the activities it reported on (an activity added
+    later has no status there; one retired later still has). A period in progress shows the
+    activities that are not retired (nor anything above them), and any that has a status in it.
+    """
+    pointer = status_pointer(period)
+    if published(period):
+        return col(pointer.activity_id).is_not(None)
+    return or_(
+        and_(
+            col(Activity.retired_at).is_(None),
+            col(Result.retired_at).is_(None),
+            col(Theme.retired_at).is_(None),
+            col(ActionLine.retired_at).is_(None),
+        ),
+        col(pointer.activity_id).is_not(None),
+    )
+
+
+# A column of the structure: a model's column, or the published snapshot's beside it.
+StructureColumn: TypeAlias = "ColumnElement[Any] | Mapped[Any]"
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Where an activity stands in the structure, as a period shows it: a published period as
+    it was at publication (the snapshot in published_activity), any other as it is now."""
+
+    snapshot: type[PublishedActivity] | None
+    line_number: StructureColumn
+    line_title: StructureColumn
+    line_position: StructureColumn
+    theme_title: StructureColumn
+    theme_position: StructureColumn
+    result_number: StructureColumn
+    result_title: StructureColumn
+    result_note: StructureColumn
+    result_position: StructureColumn
+    label: StructureColumn
+    title: StructureColumn
+    position: StructureColumn
+
+    @property
+    def order(self) -> tuple[StructureColumn, ...]:
+        return (self.line_position, self.theme_position, self.result_position, self.position)
+
+    def join(self, statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+        if self.snapshot is None:
+            return statement
+        return statement.outerjoin(
+            self.snapshot,
+            and_(
+                col(self.snapshot.period_id) == PERIOD,
+                col(self.snapshot.activity_id) == Activity.id,
+            ),
+        )
+
+
+# Where an activity stands in the structure: each published_activity column (the snapshot
+# taken at publication, app/periods/service.py) and the live column it records.
+STRUCTURE_COLUMNS: tuple[tuple[str, StructureColumn], ...] = (
+    ("action_line_number", col(ActionLine.number)),
+    ("action_line_title", col(ActionLine.title)),
+    ("action_line_position", col(ActionLine.position)),
+    ("theme_title", col(Theme.title)),
+    ("theme_position", col(Theme.position)),
+    ("result_number", col(Result.number)),
+    ("result_title", col(Result.title)),
+    ("result_note", col(Result.note)),
+    ("result_position", col(Result.position)),
+    ("activity_label", col(Activity.label)),
+    ("activity_title", col(Activity.title)),
+    ("activity_position", col(Activity.position)),
+)
+
+
+def _build_structure(is_published: bool) -> Structure:
+    live = [column for _, column in STRUCTURE_COLUMNS]
+    if not is_published:
+        return Structure(None, *live)
+    snapshot = aliased(PublishedActivity, name="snapshot")
+    recorded = [getattr(snapshot, name) for name, _ in STRUCTURE_COLUMNS]
+    # The snapshot wins; the live structure only fills in for a period without one.
+    columns = [
+        func.coalesce(then, now).label(f"s{index}")
+        for index, (then, now) in enumerate(zip(recorded, live, strict=True))
+    ]
+    return Structure(snapshot, *columns)
+
+
+_LIVE_STRUCTURE = _build_structure(is_published=False)
+_PUBLISHED_STRUCTURE = _build_structure(is_published=True)
+
+
+def structure(period: PeriodRow | None) -> Structure:
+    """The structure columns for the period, built once."""
+    return _PUBLISHED_STRUCTURE if published(period) else _LIVE_STRUCTURE
+
+
+def joined_structure(
+    statement: Select[*tuple[Any, ...]], period: PeriodRow | None
+) -> Select[*tuple[Any, ...]]:
+    """A statement from Activity, joined to its result, theme, action line and shown status."""
+    return (
+        statement.join(Result, col(Result.id) == Activity.result_id)
+        .join(Theme, col(Theme.id) == Result.theme_id)
+        .join(ActionLine, col(ActionLine.id) == Theme.action_line_id)
+        .outerjoin(status_pointer(period), shown_status_join(period))
+    )
+
+
+# The approved version beside the shown one (a second alias: the shown pointer may be the
+# approved table itself).
+_APPROVED = aliased(StatusApproved, name="approved")
+
+
+@cache
+def _activity_ids_base(is_published: bool) -> Select[*tuple[Any, ...]]:
+    """The ids of the activities a period shows, in programme order."""
+    period = _period_for(is_published)
+    shape = structure(period)
+    return (
+        shape.join(joined_structure(select(col(Activity.id)), period))
+        .where(col(Result.programme_id) == PROGRAMME, visible_in_period(period))
+        .order_by(*shape.order)
+    )
+
+
+def _filter_conditions(
+    session: Session, period: PeriodRow | None, filters: ActivityFilters
+) -> list[ColumnElement[bool]]:
+    """The filters as conditions on a statement that joins the activity's structure and its
+    shown status (the ids statement and the whole-table statement both do)."""
+    pointer = status_pointer(period)
+    shape = structure(period)
+    conditions: list[ColumnElement[bool]] = []
+    if filters.statuses:
+        conditions.append(col(pointer.status).in_([s.value for s in filters.statuses]))
+    if filters.action_line is not None:
+        conditions.append(shape.line_number == filters.action_line)
+    if filters.result is not None:
+        conditions.append(shape.result_number == filters.result)
+    if filters.organisation:
+        conditions.append(
+            col(Activity.id).in_(
+                select(col(ActivityOrganisation.activity_id))
+                .join(Organisation, col(Organisation.id) == ActivityOrganisation.organisation_id)
+                .where(col(Organisation.code) == filters.organisation)
+            )
+        )
+    if filters.query.strip():
+        conditions.append(_search_condition(session, filters.query, period))
+    return conditions
+
+
+def filtered_activity_ids(
+    session: Session, period: PeriodRow | None, filters: ActivityFilters
+) -> Select[*tuple[Any, ...]]:
+    """The ids of the matching activities, in programme order."""
+    statement = _activity_ids_base(published(period))
+    conditions = _filter_conditions(session, period, filters)
+    return statement.where(*conditions) if conditions else statement
+
+
+# The shown status's codes read back as enum members (a dictionary lookup per value).
+_STATUS = type_coerce(StatusUpdate.status, EnumText(Status, 30))
+_SOURCE = type_coerce(StatusUpdate.source, EnumText(UpdateSource))
+
+
+@cache
+def _activity_select_for(is_published: bool) -> Select[*tuple[Any, ...]]:
+    """Activities with their place in the structure and their shown status, in order: the
+    columns of rows.ActivityRecord, in its order."""
+    period = _period_for(is_published)
+    pointer = status_pointer(period)
+    shape = structure(period)
+    statement = (
+        select(
+            primary_key(Activity.id),
+            shape.line_number,
+            shape.line_title,
+            primary_key(Theme.id),
+            shape.theme_title,
+            shape.result_number,
+            shape.result_title,
+            shape.result_note,
+            shape.label,
+            shape.title,
+            _STATUS,
+            col(StatusUpdate.explanation),
+            col(StatusUpdate.version),
+            _SOURCE,
+            col(StatusUpdate.created_at),
+            col(_APPROVED.version),
+        )
+        .join(Result, col(Result.id) == Activity.result_id)
+        .join(Theme, col(Theme.id) == Result.theme_id)
+        .join(ActionLine, col(ActionLine.id) == Theme.action_line_id)
+        .outerjoin(pointer, shown_status_join(period))
+        .outerjoin(StatusUpdate, col(StatusUpdate.id) == pointer.status_update_id)
+        .outerjoin(
+            _APPROVED,
+            and_(col(_APPROVED.activity_id) == Activity.id, col(_APPROVED.period_id) == PERIOD),
+        )
+    )
+    return shape.join(statement).order_by(*shape.order)
+
+
+def activity_select(period: PeriodRow | None) -> Select[*tuple[Any, ...]]:
+    return _activity_select_for(published(period))
+
+
+@cache
+def _whole_table_for(is_published: bool) -> Select[*tuple[Any, ...]]:
+    """Every activity a period shows, with its status, in programme order: the statement
+    behind the unpaged list and the exports."""
+    return _activity_select_for(is_published).where(
+        col(Result.programme_id) == PROGRAMME, visible_in_period(_period_for(is_published))
+    )
+
+
+def whole_table_select(
+    session: Session, period: PeriodRow | None, filters: ActivityFilters
+) -> Select[*tuple[Any, ...]]:
+    statement = _whole_table_for(published(period))
+    conditions = _filter_conditions(session, period, filters)
+    return statement.where(*conditions) if conditions else statement
+
+
+# Lead first, then alphabetical.
+ORGANISATION_LINKS = (
+    select(
+        col(ActivityOrganisation.activity_id),
+        primary_key(Organisation.id),
+        col(Organisation.code),
+        col(Organisation.name),
+        col(ActivityOrganisation.role),
+    )
+    .join(Organisation, col(Organisation.id) == ActivityOrganisation.organisation_id)
+    .order_by(col(ActivityOrganisation.role).desc(), col(Organisation.code))
+)
+PROGRAMME_ORGANISATION_LINKS = (
+    ORGANISATION_LINKS.join(Activity, col(Activity.id) == ActivityOrganisation.activity_id)
+    .join(Result, col(Result.id) == Activity.result_id)
+    .where(col(Result.programme_id) == PROGRAMME)
+)

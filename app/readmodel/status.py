@@ -1,0 +1,114 @@
+"""Which status of an activity a period has, in one place.
+
+Status updates are append-only; three kinds of "the status" are read from them:
+
+- **current**: an activity's newest version in a period, proposals included
+  (`status_current`, a pointer kept by database triggers);
+- **counted** (approved): what counts for the report, the newest approved version or, before
+  any, the period's starting point (`status_approved`, also kept by triggers);
+- **shown**: what a period shows, the counted status in a published period and the current one
+  in a period in progress (`status_pointer`).
+
+A version **awaits review** while the current and the counted one differ
+(`ActivityRow.awaiting_review` row by row, `awaiting_review` for a whole period), and it is
+**sent back** while the newest review note on the current version says so (`review_marks`).
+Every page, service and export that needs one of these asks this module.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.activities.models import (
+    BASELINE_SOURCES,
+    Status,
+    StatusApproved,
+    StatusCurrent,
+    StatusUpdate,
+)
+from app.readmodel.rows import PeriodRow, ReviewMark, StatusText
+from app.review.models import ReviewKind, ReviewNote
+
+Pointer = type[StatusCurrent] | type[StatusApproved]
+
+
+def status_pointer(period: PeriodRow | None) -> Pointer:
+    """Which status of an activity a period shows: a published period shows what counts for
+    the report (approved updates and the starting point); a period in progress shows the
+    newest version, proposals included. Both pointers are kept by database triggers."""
+    return StatusApproved if period is not None and period.published else StatusCurrent
+
+
+def counted_statuses(session: Session, period_id: int) -> dict[int, StatusText]:
+    """Per activity, the status and explanation that count in a period (one query)."""
+    rows = session.execute(
+        select(
+            col(StatusUpdate.activity_id), col(StatusUpdate.status), col(StatusUpdate.explanation)
+        )
+        .join(StatusApproved, col(StatusApproved.status_update_id) == StatusUpdate.id)
+        .where(col(StatusApproved.period_id) == period_id)
+    )
+    return {activity_id: StatusText(Status(status), text) for activity_id, status, text in rows}
+
+
+def starting_points(session: Session, period_id: int) -> dict[int, StatusText]:
+    """Per activity, the status and explanation the period started with (its first version,
+    when it was derived or carried over rather than entered; one query)."""
+    rows = session.execute(
+        select(
+            col(StatusUpdate.activity_id), col(StatusUpdate.status), col(StatusUpdate.explanation)
+        ).where(
+            col(StatusUpdate.period_id) == period_id,
+            col(StatusUpdate.version) == 1,
+            col(StatusUpdate.source).in_([source.value for source in BASELINE_SOURCES]),
+        )
+    )
+    return {activity_id: StatusText(Status(status), text) for activity_id, status, text in rows}
+
+
+def awaiting_review(session: Session, period_id: int) -> dict[int, StatusUpdate]:
+    """Per activity whose current version differs from the counted one, that current
+    version (two queries)."""
+    pending = [
+        current
+        for current, counted in session.execute(
+            select(col(StatusCurrent.status_update_id), col(StatusApproved.status_update_id))
+            .outerjoin(
+                StatusApproved,
+                (col(StatusApproved.activity_id) == StatusCurrent.activity_id)
+                & (col(StatusApproved.period_id) == StatusCurrent.period_id),
+            )
+            .where(col(StatusCurrent.period_id) == period_id)
+        )
+        if current != counted
+    ]
+    if not pending:
+        return {}
+    return {
+        update.activity_id: update
+        for update in session.scalars(select(StatusUpdate).where(col(StatusUpdate.id).in_(pending)))
+    }
+
+
+def review_marks(session: Session, period_id: int) -> dict[int, ReviewMark]:
+    """Per activity, the newest review note on its current version in the period, if any
+    (one query: for checking many activities at once)."""
+    marks: dict[int, ReviewMark] = {}
+    for activity_id, kind, comment in session.execute(
+        select(col(StatusCurrent.activity_id), col(ReviewNote.kind), col(ReviewNote.comment))
+        .join(ReviewNote, col(ReviewNote.status_update_id) == col(StatusCurrent.status_update_id))
+        .where(col(StatusCurrent.period_id) == period_id)
+        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
+    ):
+        marks[activity_id] = ReviewMark(ReviewKind(kind), comment)
+    return marks
+
+
+def sent_back_ids(session: Session, period_id: int) -> set[int]:
+    """The activities whose current version in the period was last sent back in review."""
+    return {
+        activity_id
+        for activity_id, mark in review_marks(session, period_id).items()
+        if mark.sent_back
+    }
