@@ -18,7 +18,7 @@ from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.activities.presentation import STATUS_STYLES, status_label, status_symbol
 from app.activities.rollup import rollup_of
 from app.config import PROJECT_ROOT
-from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
+from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext
 from app.permissions import current_user, may_visit
 from app.policy import Decision, period_accepts_changes
 from app.readmodel import ActivityRow, PeriodRow
@@ -73,23 +73,27 @@ def may_open(request: Request, route_name: str) -> bool:
 
 @cache
 def _status_badges(language: str) -> dict[str | None, Markup]:
-    """Every status as its badge (symbol + label), built once per language: the lists render
-    it once per row."""
+    """Every status as its badge (the `status_badge` macro of templates/_partials.html),
+    rendered once per language, which is the current one (see status_badges()): the lists
+    show one per row."""
+    badge = templates.env.get_template("_partials.html").module.status_badge  # type: ignore[attr-defined]
     badges: dict[str | None, Markup] = {
-        status.value: Markup(
-            '<span class="status status--{0}"><span class="status__symbol" aria-hidden="true">'
-            "{1}</span> {2}</span>"
-        ).format(status.value, style.symbol, translations_for(language).gettext(style.label))
-        for status, style in STATUS_STYLES.items()
+        status.value: Markup(badge(status)) for status in STATUS_STYLES
     }
-    badges[None] = Markup('<span class="status status--none">{0}</span>').format(
-        translations_for(language).gettext("No status")
-    )
+    badges[None] = Markup(badge(None))
     return badges
 
 
 def status_badges() -> dict[str | None, Markup]:
+    """Status value (None: no status) → its badge, in the current language."""
     return _status_badges(get_language())
+
+
+@cache
+def status_stylesheet() -> str:
+    """The status badges' CSS (templates/status.css), rendered once: it reads only the
+    status styles."""
+    return templates.env.get_template("status.css").render()
 
 
 def row_text(request: Request) -> dict[str, Any]:

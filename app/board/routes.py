@@ -16,7 +16,6 @@ from app.accounts.models import Role
 from app.activities import service as activities_service
 from app.activities.models import Status
 from app.activities.policy import ACTIVITY_POLICY
-from app.activities.presentation import STATUS_STYLES
 from app.board.service import CachedReads, cached_page
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
@@ -25,7 +24,7 @@ from app.periods import service as periods_service
 from app.permissions import current_user
 from app.policy import period_accepts_changes
 from app.review.models import ReviewKind
-from app.web import activity_subject, is_htmx, render, render_block_html
+from app.web import activity_subject, is_htmx, render, render_block_html, status_stylesheet
 
 router = APIRouter()
 
@@ -343,14 +342,9 @@ def set_language(request: Request, language: str, next: str = "/") -> Response:
 
 @router.get("/assets/status.css", include_in_schema=False, name="status_css")
 def status_css() -> Response:
-    """Status colours as CSS, generated from the one place they are defined."""
-    rules = [
-        f".status--{status.value} .status__symbol, .status__symbol.status--{status.value} "
-        f"{{ background: {style.colour}; color: {style.ink}; }}"
-        for status, style in STATUS_STYLES.items()
-    ]
+    """The status badges' stylesheet (templates/status.css)."""
     return Response(
-        "\n".join(rules) + "\n",
+        status_stylesheet(),
         media_type="text/css",
         headers={"Cache-Control": "public, max-age=3600"},
     )

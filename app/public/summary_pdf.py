@@ -1,5 +1,6 @@
 """The summary of a published report as a PDF: WeasyPrint on templates/public/summary_pdf.html
-with summary_pdf.css, tagged like the exports' PDF (PDF/UA-1 where WeasyPrint offers it)."""
+with the status badges' stylesheet (templates/status.css, as on the pages) and summary_pdf.css,
+tagged like the exports' PDF (PDF/UA-1 where WeasyPrint offers it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from app.config import PROJECT_ROOT
 from app.exports.pdf import pdf_options
+from app.web import status_stylesheet
 
 if TYPE_CHECKING:
     from weasyprint import CSS
@@ -16,15 +18,16 @@ STYLESHEET = PROJECT_ROOT / "templates" / "public" / "summary_pdf.css"
 
 
 @cache
-def _stylesheet() -> CSS:
-    """The CSS, parsed once per process."""
+def _stylesheets() -> list[CSS]:
+    """The CSS, parsed once per process: the badges' first, so the summary's own rules can
+    adapt them to its tables (both are WeasyPrint's user stylesheets: one cascade)."""
     from weasyprint import CSS
 
-    return CSS(filename=str(STYLESHEET))
+    return [CSS(string=status_stylesheet()), CSS(filename=str(STYLESHEET))]
 
 
 def render(html: str) -> bytes:
     from weasyprint import HTML
 
     document = HTML(string=html, base_url=str(PROJECT_ROOT / "templates" / "public"))
-    return document.write_pdf(stylesheets=[_stylesheet()], **pdf_options())
+    return document.write_pdf(stylesheets=_stylesheets(), **pdf_options())
