@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +43,44 @@ def csrf_token(request: Request) -> str:
     """The CSRF token for forms and htmx requests (asgi-csrf puts a getter in the scope)."""
     getter = request.scope.get("csrftoken")
     return getter() if getter else ""
+
+
+# Stands in for the query string in a page rendered once for every query string (the public
+# site caches its pages by path): `with_query` puts each request's own in.
+_QUERY_PLACEHOLDER = "query-" + secrets.token_hex(16)
+_FOR_EVERY_QUERY = "voortgang.for_every_query"
+
+
+def _next_query(query: str) -> str:
+    """A query string as the end of the language switch's `next`, less `lang` (which would
+    outvote the language chosen): "status=delayed" → "%3Fstatus%3Ddelayed"."""
+    kept = "&".join(part for part in query.split("&") if part and part.split("=")[0] != "lang")
+    return "%3F" + quote(kept, safe="/") if kept else ""
+
+
+def language_switch_next(request: Request) -> str:
+    """Where the language switch returns to: this page, with its query string, URL-encoded."""
+    query = (
+        _QUERY_PLACEHOLDER
+        if request.scope.get(_FOR_EVERY_QUERY)
+        else _next_query(request.url.query)
+    )
+    return quote(request.url.path, safe="/") + query
+
+
+def render_for_every_query(request: Request, build: Callable[[], str]) -> str:
+    """What `build` renders, for every query string of this address (to cache by path):
+    the query string is left as a placeholder that `with_query` fills in."""
+    request.scope[_FOR_EVERY_QUERY] = True
+    try:
+        return build()
+    finally:
+        del request.scope[_FOR_EVERY_QUERY]
+
+
+def with_query(request: Request, html: str) -> str:
+    """A page from `render_for_every_query`, with this request's query string put in."""
+    return html.replace(_QUERY_PLACEHOLDER, _next_query(request.url.query))
 
 
 def activity_subject(
@@ -124,6 +164,7 @@ def role_label(role: Role | str) -> str:
 
 templates.env.globals.update(
     csrf_token=csrf_token,
+    language_switch_next=language_switch_next,
     change_decision=change_decision,
     may_open=may_open,
     period_accepts_changes=period_accepts_changes,

@@ -27,6 +27,20 @@
     var box = errorBox();
     if (box) box.textContent = "";
   });
+  // The language switch returns to this page, query string and all (less `lang`, which the
+  // switch itself sets): when htmx moves the address (the activity list's filters), its links
+  // follow, as the server writes them for a page loaded at that address.
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    var params = new URLSearchParams(window.location.search);
+    params.delete("lang");
+    var query = params.toString();
+    var next = window.location.pathname + (query ? "?" + query : "");
+    document.querySelectorAll(".language-switch a[hreflang]").forEach(function (link) {
+      var url = new URL(link.href);
+      url.searchParams.set("next", next);
+      link.setAttribute("href", url.pathname + url.search);
+    });
+  });
   // After an in-place swap, keep the keyboard focus where the work is: on the first field of
   // an editing form that appeared, or on the change link of the content that replaced it.
   document.addEventListener("htmx:load", function (event) {

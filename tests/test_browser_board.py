@@ -110,6 +110,24 @@ def test_language_switch_in_the_browser(page, server) -> None:  # type: ignore[n
     assert page.get_by_text("Completed", exact=False).first.is_visible()
 
 
+def test_language_switch_follows_the_filters_htmx_put_in_the_address(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.url}/programmes/{SLUG}/activities")
+    page.wait_for_function("() => window.htmx !== undefined")
+    page.get_by_role("checkbox", name="In uitvoering maar met vertraging").check()
+    page.wait_for_url("**status=delayed**")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**status=delayed**")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("checkbox", name="In progress, delayed").is_checked()
+    statuses = page.locator("tbody tr .status").all_inner_texts()
+    assert statuses and all("In progress, delayed" in s for s in statuses)
+    # And back to Dutch, the filters still set.
+    page.get_by_role("link", name="Nederlands").click()
+    page.wait_for_function("() => document.documentElement.lang === 'nl'")
+    assert parse_qs(urlparse(page.url).query)["status"] == ["delayed"]
+    assert page.get_by_role("checkbox", name="In uitvoering maar met vertraging").is_checked()
+
+
 PAGES = [
     f"/programmes/{SLUG}",
     f"/programmes/{SLUG}/activities",

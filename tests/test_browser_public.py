@@ -152,6 +152,19 @@ def test_charts_are_drawn_and_described(page, server) -> None:  # type: ignore[n
     assert page.locator("#changed-table tbody tr").count() == 2
 
 
+def test_language_switch_returns_to_the_same_address(page, server) -> None:  # type: ignore[no-untyped-def]
+    table = f"/public/{SLUG}/{server.periods['2022']}/table"
+    page.goto(f"{server.url}{table}")  # the page is cached now, without a query string
+    page.goto(f"{server.url}{table}?from=newsletter")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert page.url == f"{server.url}{table}?from=newsletter"
+    assert page.locator("h1").inner_text().endswith("full table")
+    page.get_by_role("link", name="Nederlands").click()
+    page.wait_for_function("() => document.documentElement.lang === 'nl'")
+    assert page.url == f"{server.url}{table}?from=newsletter"
+
+
 def test_printing_hides_the_navigation_and_shows_link_addresses(page, server) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server.url}/public/{SLUG}/{server.periods['2022']}/table")
     page.emulate_media(media="print")

@@ -1,17 +1,25 @@
-"""One status badge: its markup comes from one macro, its look from one stylesheet."""
+"""One status badge and a language switch that keeps the query string: the badge's markup comes
+from one macro and its look from one stylesheet, and the language switch returns to the page as
+it was asked for, query string and all, on internal pages and on the public site's cached
+ones."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from app.activities.presentation import STATUS_STYLES
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, Settings
+from app.main import create_app
 from app.web import status_stylesheet
 from tests.test_board import SLUG
+from tests.test_public import seed_period_id
 
 TEMPLATES = PROJECT_ROOT / "templates"
 BADGE_MACRO = TEMPLATES / "_partials.html"
@@ -83,3 +91,92 @@ def test_the_symbol_only_badge_is_labelled_beside_it(seeded_client: TestClient) 
         assert badge is not None and badge.select_one(".status__symbol[aria-hidden=true]")
         assert badge.get_text(strip=True) == badge.select_one(".status__symbol").get_text()
         assert label.get_text(" ", strip=True).removeprefix(badge.get_text()).strip()
+
+
+# -- the language switch keeps the query string ----------------------------------------------
+
+
+def _next(target: str) -> str:
+    return quote(target, safe="/")
+
+
+def _switch(response: object) -> dict[str, str]:
+    """The language switch's links: language → where it returns to."""
+    html = response.text  # type: ignore[attr-defined]
+    links = BeautifulSoup(html, "html.parser").select(".language-switch a[hreflang]")
+    targets = {}
+    for link in links:
+        url = urlsplit(link["href"])
+        assert not url.scheme and url.path == f"/language/{link['hreflang']}", link["href"]
+        targets[link["hreflang"]] = parse_qs(url.query)["next"][0]
+    assert len(targets) == 1, html[:300]  # the other language than the page's
+    return targets
+
+
+def test_internal_switch_keeps_the_filters_in_both_languages(seeded_client: TestClient) -> None:
+    board = f"/programmes/{SLUG}/activities?status=delayed&status=completed&q=covid+19"
+    dutch = seeded_client.get(board)
+    assert _switch(dutch) == {"en": board}
+    switched = seeded_client.get(f"/language/en?next={_next(board)}", follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == board
+    english = seeded_client.get(board)
+    page = BeautifulSoup(english.text, "html.parser")
+    assert page.html["lang"] == "en"
+    assert page.select_one("#filter-status-delayed").has_attr("checked")
+    assert page.select_one("#filter-q")["value"] == "covid 19"
+    assert _switch(english) == {"nl": board}
+    seeded_client.get(f"/language/nl?next={_next(board)}")
+    assert BeautifulSoup(seeded_client.get(board).text, "html.parser").html["lang"] == "nl"
+
+
+def test_the_switch_leaves_out_the_language_of_the_address(seeded_client: TestClient) -> None:
+    """`?lang=en` would outvote the language chosen: it is the one parameter not kept."""
+    english = seeded_client.get(f"/programmes/{SLUG}/activities?status=delayed&lang=en")
+    assert _switch(english) == {"nl": f"/programmes/{SLUG}/activities?status=delayed"}
+    assert _switch(seeded_client.get(f"/programmes/{SLUG}?lang=en")) == {
+        "nl": f"/programmes/{SLUG}"
+    }
+
+
+@pytest.fixture
+def visitor(seeded_settings: Settings) -> Iterator[TestClient]:
+    """Someone without an account, on the seeded database."""
+    app = create_app(seeded_settings)
+    with TestClient(app) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+def test_public_switch_keeps_the_query_string(visitor: TestClient) -> None:
+    summary = f"/public/{SLUG}/{seed_period_id(visitor)}"
+    assert _switch(visitor.get(summary)) == {"en": summary}
+    assert _switch(visitor.get(f"{summary}?from=newsletter")) == {
+        "en": f"{summary}?from=newsletter"
+    }
+    english = visitor.get(f"{summary}?from=newsletter&lang=en")
+    assert BeautifulSoup(english.text, "html.parser").html["lang"] == "en"
+    assert _switch(english) == {"nl": f"{summary}?from=newsletter"}
+    # A page that is not cached (not found) keeps it too.
+    assert _switch(visitor.get(f"/public/{SLUG}/999999?from=newsletter")) == {
+        "en": f"/public/{SLUG}/999999?from=newsletter"
+    }
+
+
+def test_a_cached_public_page_gets_each_requests_own_switch(visitor: TestClient) -> None:
+    table = f"/public/{SLUG}/{seed_period_id(visitor)}/table"
+    first = visitor.get(f"{table}?a=1")
+    cache = visitor.app.state.cache  # type: ignore[attr-defined]
+    cached = len(cache)
+    second = visitor.get(f"{table}?b=2&c=%C3%A9")
+    assert len(cache) == cached  # the same page, from the cache
+    assert _switch(first) == {"en": f"{table}?a=1"}
+    assert _switch(second) == {"en": f"{table}?b=2&c=%C3%A9"}
+    assert _switch(visitor.get(table)) == {"en": table}
+    for response in (first, second):
+        assert not re.search("query-[0-9a-f]{32}", response.text)  # no placeholder left
+    # Following the link: the same address, in English.
+    switched = visitor.get(f"/language/en?next={_next(table + '?b=2')}", follow_redirects=False)
+    assert switched.headers["location"] == f"{table}?b=2"
+    english = visitor.get(f"{table}?b=2")
+    assert BeautifulSoup(english.text, "html.parser").html["lang"] == "en"
+    assert _switch(english) == {"nl": f"{table}?b=2"}

@@ -25,7 +25,7 @@ from app.exports.columns import PUBLIC_COLUMNS
 from app.i18n import N_, get_language, gettext
 from app.public import charts, narrative, service, summary_pdf
 from app.public.references import link_references
-from app.web import render, templates
+from app.web import render, render_for_every_query, templates, with_query
 
 router = APIRouter(prefix="/public")
 
@@ -35,8 +35,8 @@ PDF_MEDIA_TYPE = "application/pdf"
 def _cached(request: Request, kind: str, build: Callable[[], Any]) -> Any:
     """What `build` makes, from the revision cache: the same for every visitor with this
     language and address. The query string is left out on purpose: no public page reads it
-    (the language is in get_language()), and a made-up query must not make the server render
-    a PDF anew."""
+    (the language is in get_language(); the language switch's link gets it put in per
+    request, see `_page`), and a made-up query must not make the server render a PDF anew."""
     store: RevisionCache = request.app.state.cache
     key = ("public", kind, get_language(), request.url.path)
     return store.get_or_build(request.state.revision, key, build)
@@ -47,11 +47,17 @@ def _not_found(request: Request, error: NotFound) -> Response:
 
 
 def _page(request: Request, build: Callable[[], Response]) -> Response:
+    """A page from the cache, made for every query string; the language switch still gets
+    this request's."""
     try:
-        html = _cached(request, "page", lambda: bytes(build().body).decode())
+        html = _cached(
+            request,
+            "page",
+            lambda: render_for_every_query(request, lambda: bytes(build().body).decode()),
+        )
     except NotFound as error:
         return _not_found(request, error)
-    return HTMLResponse(html)
+    return HTMLResponse(with_query(request, html))
 
 
 def _file(
