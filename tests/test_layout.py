@@ -1,7 +1,7 @@
-"""One status badge and a language switch that keeps the query string: the badge's markup comes
-from one macro and its look from one stylesheet, and the language switch returns to the page as
-it was asked for, query string and all, on internal pages and on the public site's cached
-ones."""
+"""One frame, one status badge, one language switch: every page's head and language switch come
+from templates/base.html (the public site extends it), the status badge's markup from one macro
+and its look from one stylesheet, and the language switch returns to the page as it was asked
+for, query string and all, on internal pages and on the public site's cached ones."""
 
 from __future__ import annotations
 
@@ -91,6 +91,45 @@ def test_the_symbol_only_badge_is_labelled_beside_it(seeded_client: TestClient) 
         assert badge is not None and badge.select_one(".status__symbol[aria-hidden=true]")
         assert badge.get_text(strip=True) == badge.select_one(".status__symbol").get_text()
         assert label.get_text(" ", strip=True).removeprefix(badge.get_text()).strip()
+
+
+# -- one frame -------------------------------------------------------------------------------
+
+
+def test_every_page_shares_one_head_and_one_language_switch() -> None:
+    templates = _files(TEMPLATES, "*.html")
+    documents = {path for path, text in templates.items() if "<!doctype" in text.lower()}
+    # The PDF renderers' documents are not pages: no header, no language switch.
+    pdf_documents = {
+        TEMPLATES / "public" / "summary_pdf.html",
+        TEMPLATES / "exports" / "table.html",
+    }
+    assert documents == {TEMPLATES / "base.html"} | pdf_documents
+    public_base = templates[TEMPLATES / "public" / "base.html"]
+    assert re.search(r'^{% extends "base.html" %}$', public_base, re.M)
+    switches = {path for path, text in templates.items() if "language-switch" in text}
+    assert switches == {TEMPLATES / "base.html"}
+
+
+def test_a_public_page_has_the_frame_without_what_belongs_to_a_session(
+    seeded_client: TestClient,
+) -> None:
+    """Signed in or not, a public page (cached for every visitor) has the internal pages' head
+    and header, less the account menu, the CSRF header and the scripts."""
+    internal = BeautifulSoup(seeded_client.get(f"/programmes/{SLUG}").text, "html.parser")
+    summary = f"/public/{SLUG}/{seed_period_id(seeded_client)}"
+    public = BeautifulSoup(seeded_client.get(summary).text, "html.parser")
+    assert internal.select_one(".account-menu") and internal.body.has_attr("hx-headers")
+    assert internal.select("head script")
+    assert not public.select(".account-menu") and not public.body.has_attr("hx-headers")
+    assert not public.select("script") and not public.select("#htmx-error")
+    sheets = [link["href"] for link in internal.select("head link[rel=stylesheet]")]
+    public_sheets = [link["href"] for link in public.select("head link[rel=stylesheet]")]
+    assert public_sheets[:-1] == sheets and public_sheets[-1].endswith("/static/public.css")
+    assert "public-site" in public.body["class"]
+    for page in (internal, public):
+        assert page.select_one("a.nl-skip-link[href='#main']") and page.select_one("main#main")
+        assert page.select_one("meta[name=viewport]") and page.select_one(".language-switch")
 
 
 # -- the language switch keeps the query string ----------------------------------------------
