@@ -93,6 +93,8 @@ ROUTE_RULES: dict[str, Rule] = {
     "api_period_compare": Rule.signed_in,
     "create_period": Rule.coordinator,
     "period_move": Rule.coordinator,
+    "publish_confirm": Rule.coordinator,
+    "period_publish": Rule.coordinator,
     "period_deadline": Rule.coordinator,
     "send_reminders": Rule.coordinator,
     "review": Rule.coordinator,

@@ -144,6 +144,20 @@ def current_user(session: Session, email: str) -> Any:
     return accounts.as_current_user(session, accounts.get_user_by_email(session, email))
 
 
+def publish(session: Session, *, period_id: int, actor: Any) -> None:
+    """Publish a period in review through the period service, with the choice a coordinator
+    makes on the confirmation page: publish with whatever was not updated or approved."""
+    check = periods.publication_check(session, period=periods.get_period(session, period_id))
+    periods.move_period(
+        session,
+        period_id=period_id,
+        move="publish",
+        actor=actor,
+        accept_not_updated=check.not_updated,
+        accept_unapproved=check.unapproved,
+    )
+
+
 def open_round(
     session: Session,
     programme_slug: str = "samen-tegen-mensenhandel",
@@ -165,7 +179,7 @@ def open_round(
         if period.state == PeriodState.open:
             periods.move_period(session, period_id=id_of(period), move="review", actor=actor)
         if period.state == PeriodState.in_review:
-            periods.move_period(session, period_id=id_of(period), move="publish", actor=actor)
+            publish(session, period_id=id_of(period), actor=actor)
     created = periods.create_period(
         session,
         programme_id=id_of(programme),

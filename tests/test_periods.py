@@ -25,7 +25,15 @@ from app.periods.models import PeriodState, PeriodTransition, ReportingPeriod
 from app.periods.service import PeriodClosed
 from app.programmes import service as structure
 from app.programmes.models import Activity, ActivityOrganisation, Organisation, Programme
-from tests.factories import coordinator, create_user, csrf_from, current_user, open_round, sign_in
+from tests.factories import (
+    coordinator,
+    create_user,
+    csrf_from,
+    current_user,
+    open_round,
+    publish,
+    sign_in,
+)
 from tests.test_board import SLUG
 
 
@@ -223,7 +231,15 @@ def test_a_period_moves_through_its_life_and_every_move_is_recorded(
     assert move("review") == 303
     assert move("reopen-round") == 303
     assert move("review") == 303
-    assert move("publish") == 303
+    # 128 activities were never updated: publishing is the coordinator's explicit choice.
+    assert move("publish") == 422
+    assert _period(seeded_session, "Voortgangsrapportage 2022").state == PeriodState.in_review
+    published = web.post(
+        f"/periods/{period.id}/publish",
+        data={"csrftoken": token, "accept_not_updated": "128"},
+        follow_redirects=False,
+    )
+    assert published.status_code == 303
     period = _period(seeded_session, "Voortgangsrapportage 2022")
     assert period.state == PeriodState.published and period.published_at is not None
     steps = seeded_session.scalars(
@@ -399,7 +415,7 @@ def test_reopening_a_published_period_needs_a_reason_which_is_shown_and_audited(
         author=actor,
         based_on_version=1,
     )
-    periods.move_period(seeded_session, period_id=period.id, move="publish", actor=actor)
+    publish(seeded_session, period_id=period.id, actor=actor)
     seeded_session.commit()
     assert _period(seeded_session, "Voortgangsrapportage 2021").state == PeriodState.published
 

@@ -42,6 +42,7 @@ from tests.factories import (
     csrf_from,
     current_user,
     open_round,
+    publish,
     sign_in,
 )
 
@@ -418,7 +419,7 @@ def test_reminders_are_refused_for_a_published_or_draft_period(
     create_user(seeded_session, "editor", ("Politie",))
     actor = coordinator(seeded_session)
     periods.move_period(seeded_session, period_id=period.id, move="review", actor=actor)
-    periods.move_period(seeded_session, period_id=period.id, move="publish", actor=actor)
+    publish(seeded_session, period_id=period.id, actor=actor)
     published = _period(seeded_session, programme_id, period.id)
     settings = mail_settings(seeded_database_url, smtp_port=smtp_server.port)
     with pytest.raises(periods.PeriodClosed, match="Voortgangsrapportage 2022"):
@@ -711,7 +712,7 @@ def test_button_on_a_published_period_is_refused(
     _, period = _round(seeded_session)
     actor = coordinator(seeded_session)
     periods.move_period(seeded_session, period_id=period.id, move="review", actor=actor)
-    periods.move_period(seeded_session, period_id=period.id, move="publish", actor=actor)
+    publish(seeded_session, period_id=period.id, actor=actor)
     seeded_session.commit()
     boss = create_user(seeded_session, "coordinator")
     app = create_app(mail_settings(seeded_database_url))

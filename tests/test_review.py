@@ -30,6 +30,7 @@ from tests.factories import (
     csrf_from,
     current_user,
     programme_data,
+    publish,
     sign_in,
     update_round,
 )
@@ -261,7 +262,7 @@ def test_only_approved_updates_count_in_the_published_period(world) -> None:  # 
     actor = world["user"]("coordinator")
     review.approve(session, status_update_id=approved.id, reviewer=actor)
     periods.move_period(session, period_id=period_id, move="review", actor=actor)
-    periods.move_period(session, period_id=period_id, move="publish", actor=actor)
+    publish(session, period_id=period_id, actor=actor)
     session.commit()
 
     programme = readmodel.get_programme(session, SLUG)
@@ -305,7 +306,7 @@ def test_flags_help_the_reviewer(seeded_session) -> None:  # type: ignore[no-unt
     # Statuses cycle: completed, ongoing, on_schedule, delayed.
     first = readmodel.list_periods(seeded_session, programme.id)[0]
     periods.move_period(seeded_session, period_id=first.id, move="review", actor=author)
-    periods.move_period(seeded_session, period_id=first.id, move="publish", actor=author)
+    publish(seeded_session, period_id=first.id, actor=author)
 
     def next_round(name: str, year: int) -> int:
         created = periods.create_period(
@@ -335,7 +336,7 @@ def test_flags_help_the_reviewer(seeded_session) -> None:  # type: ignore[no-unt
 
     second = next_round("2031", 2031)
     periods.move_period(seeded_session, period_id=second, move="review", actor=author)
-    periods.move_period(seeded_session, period_id=second, move="publish", actor=author)
+    publish(seeded_session, period_id=second, actor=author)
     third = next_round("2032", 2032)
     same_text = activities.latest_update(
         seeded_session, activity_id=activity_ids[1], period_id=third

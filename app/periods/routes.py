@@ -17,7 +17,7 @@ from app.deps import SessionDep
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.periods import service
-from app.periods.models import ReportingPeriod
+from app.periods.models import PeriodState, ReportingPeriod
 from app.permissions import CurrentUserDep, client_address, current_user
 from app.web import render
 
@@ -148,6 +148,7 @@ def _period_page(
         for move in service.MOVES.values()
         if move.source == record.state and user is not None and user.at_least(Role.coordinator)
     ]
+    forward = [move for move in moves if move.forward]
     return render(
         request,
         "periods/period.html",
@@ -158,6 +159,8 @@ def _period_page(
             "periods": periods,
             "transitions": service.transitions(session, period_id),
             "moves": moves,
+            "forward_move": forward[0] if forward else None,
+            "back_moves": [move for move in moves if not move.forward],
             "state_label": service.state_label,
             "states": list(service.STATE_LABELS),
             "items": items,
@@ -212,6 +215,95 @@ def period_move(
             address=client_address(request),
         ),
     )
+
+
+def _count(raw: str, field: str) -> int:
+    """A count the confirmation page sent back (an unticked box sends nothing: 0)."""
+    raw = raw.strip()
+    if not raw:
+        return 0
+    try:
+        number = int(raw)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise InvalidInput(
+            gettext("%(value)s is not a number of activities in %(field)s.")
+            % {"value": repr(raw), "field": gettext(field)}
+        )
+    return number
+
+
+@router.get("/periods/{period_id}/publish", include_in_schema=False, name="publish_confirm")
+def publish_confirm(request: Request, session: SessionDep, period_id: int) -> Response:
+    """Before publishing: how many activities were not updated, confirmed or changed, overall
+    and per organisation, and the coordinator's explicit choice."""
+    return _publish_page(request, session, period_id)
+
+
+def _publish_page(
+    request: Request,
+    session: Session,
+    period_id: int,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    record, programme, _, period = _period_rows(session, period_id)
+    closed = ""
+    if record.state != PeriodState.in_review:
+        closed = gettext("%(period)s is %(state)s: it can only be published from review.") % {
+            "period": record.name,
+            "state": service.state_label(record.state).lower(),
+        }
+        status_code = max(status_code, 409)
+    return render(
+        request,
+        "periods/publish.html",
+        {
+            "programme": programme,
+            "period": period,
+            "record": record,
+            "check": service.publication_check(session, period=record),
+            "state_label": service.state_label,
+            "progress_label": lambda key: gettext(service.PROGRESS_LABELS[key]),
+            "closed": closed,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/periods/{period_id}/publish", include_in_schema=False, name="period_publish")
+def period_publish(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    period_id: int,
+    accept_not_updated: Annotated[str, Form()] = "",
+    accept_unapproved: Annotated[str, Form()] = "",
+) -> Response:
+    """Publish, with the choice made on the confirmation page; refused, with the page again
+    and the reason, without it."""
+    try:
+        service.move_period(
+            session,
+            period_id=period_id,
+            move="publish",
+            actor=user,
+            accept_not_updated=_count(accept_not_updated, N_("activities not updated")),
+            accept_unapproved=_count(accept_unapproved, N_("proposals not approved")),
+            address=client_address(request),
+        )
+    except NotFound:
+        raise
+    except DomainError as problem:
+        session.rollback()
+        return _publish_page(
+            request, session, period_id, error=problem.message, status_code=problem.status_code
+        )
+    target = request.url_for("period", period_id=period_id).path + "?done=publish"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/periods/{period_id}/deadline", include_in_schema=False, name="period_deadline")

@@ -25,7 +25,7 @@ from app.activities.models import (
 from app.audit import service as audit
 from app.clock import utc_now
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
-from app.i18n import N_, gettext
+from app.i18n import N_, gettext, ngettext
 from app.ids import id_of
 from app.periods.models import PeriodState, PeriodTransition, PublishedActivity, ReportingPeriod
 from app.programmes.models import ActionLine, Activity, Result, Theme
@@ -53,22 +53,61 @@ class Move:
     target: PeriodState
     label: str
     needs_reason: bool = False
+    # A step forward in the life cycle (the period page's main button), or back.
+    forward: bool = True
+    # Said beside the button: what the step does to whom.
+    explanation: str = ""
 
 
 # The moves a coordinator can make, by name (the name is what forms and the CLI send).
 MOVES: dict[str, Move] = {
     move.name: move
     for move in (
-        Move("open", PeriodState.draft, PeriodState.open, N_("Open the update round")),
-        Move("review", PeriodState.open, PeriodState.in_review, N_("Close the round for review")),
-        Move("reopen-round", PeriodState.in_review, PeriodState.open, N_("Reopen the round")),
-        Move("publish", PeriodState.in_review, PeriodState.published, N_("Publish")),
+        Move(
+            "open",
+            PeriodState.draft,
+            PeriodState.open,
+            N_("Open the update round"),
+            explanation=N_(
+                "Every activity starts from its last published status, and the editors can "
+                "update their organisations' activities."
+            ),
+        ),
+        Move(
+            "review",
+            PeriodState.open,
+            PeriodState.in_review,
+            N_("Close the round for review"),
+            explanation=N_(
+                "Editors can then only change what is sent back to them; coordinators review "
+                "the proposals."
+            ),
+        ),
+        Move(
+            "publish",
+            PeriodState.in_review,
+            PeriodState.published,
+            N_("Publish"),
+            explanation=N_(
+                "First you see how many activities were not updated, confirmed or changed; "
+                "publishing puts the report on the public site."
+            ),
+        ),
+        Move(
+            "reopen-round",
+            PeriodState.in_review,
+            PeriodState.open,
+            N_("Reopen the round"),
+            forward=False,
+            explanation=N_("Back to the update round: editors can update their activities again."),
+        ),
         Move(
             "reopen",
             PeriodState.published,
             PeriodState.in_review,
             N_("Reopen for a correction"),
             needs_reason=True,
+            forward=False,
         ),
     )
 }
@@ -196,10 +235,17 @@ def move_period(
     move: str,
     actor: CurrentUser,
     reason: str = "",
+    accept_not_updated: int = 0,
+    accept_unapproved: int = 0,
     address: str = "",
 ) -> ReportingPeriod:
     """Make one of MOVES. Refused (409) when the period is not in the move's starting state,
-    for instance because another coordinator moved it first."""
+    for instance because another coordinator moved it first.
+
+    Publishing is the coordinator's explicit choice: with activities that were not updated
+    for the period (their text is still the previous period's) or proposals that were not
+    approved (they do not count), it is refused (422) unless `accept_not_updated` and
+    `accept_unapproved` are at least those numbers, the ones the confirmation page showed."""
     _require_coordinator(actor)
     chosen = MOVES.get(move)
     if chosen is None:
@@ -223,6 +269,14 @@ def move_period(
         )
     if chosen.target in (PeriodState.open, PeriodState.in_review):
         _ensure_single_round(session, period)
+    check = None
+    if chosen.target == PeriodState.published:
+        check = publication_check(session, period=period)
+        refusal = check.refusal(
+            accept_not_updated=accept_not_updated, accept_unapproved=accept_unapproved
+        )
+        if refusal:
+            raise InvalidInput(refusal)
     # Compare-and-set: of two concurrent moves only one finds the state it expects.
     changes: dict[str, object] = {"state": chosen.target.value}
     if chosen.target == PeriodState.published:
@@ -262,7 +316,8 @@ def move_period(
         summary=f"{period.name}: {chosen.source} → {chosen.target}"
         + (f" ({reason})" if reason else ""),
         details={"from": chosen.source.value, "to": chosen.target.value, "reason": reason}
-        | ({"carried_over": carried} if move == "open" else {}),
+        | ({"carried_over": carried} if move == "open" else {})
+        | (check.details() if check is not None else {}),
         address=address,
     )
     session.flush()
@@ -424,6 +479,11 @@ class OrganisationProgress:
         return sum(1 for item in self.items if item.sent_back)
 
     @property
+    def unapproved(self) -> int:
+        """Proposals not approved (awaiting review or sent back): they do not count."""
+        return sum(1 for item in self.items if item.row.awaiting_review)
+
+    @property
     def done(self) -> int:
         return self.total - self.count(NOT_UPDATED)
 
@@ -479,3 +539,125 @@ def items_for(items: list[RoundItem], organisation_ids: frozenset[int]) -> list[
         for item in items
         if any(organisation.id in organisation_ids for organisation in item.row.organisations)
     ]
+
+
+# -- publishing: what the report would say ----------------------------------------------------
+
+
+@dataclass
+class PublicationCheck:
+    """What publishing the period now would put in its report: per activity (and per
+    organisation that leads it or is involved in it) whether it was updated for the period,
+    and which proposals were not approved, so do not count (the report shows the version
+    before them). The confirmation page shows it; the service refuses to publish without
+    the coordinator's choice on it."""
+
+    items: list[RoundItem]
+    organisations: list[OrganisationProgress]
+
+    def count(self, progress: str) -> int:
+        return sum(1 for item in self.items if item.progress == progress)
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def not_updated(self) -> int:
+        return self.count(NOT_UPDATED)
+
+    @property
+    def not_updated_items(self) -> list[RoundItem]:
+        return [item for item in self.items if item.progress == NOT_UPDATED]
+
+    @property
+    def unapproved_items(self) -> list[RoundItem]:
+        return [item for item in self.items if item.row.awaiting_review]
+
+    @property
+    def unapproved(self) -> int:
+        return len(self.unapproved_items)
+
+    def refusal(self, *, accept_not_updated: int, accept_unapproved: int) -> str:
+        """Why publishing with this choice is refused ("" when it is not). The choice is
+        the numbers the coordinator accepted; fewer now is fine, more needs a new look."""
+        problems = []
+        if self.not_updated > accept_not_updated:
+            if accept_not_updated:
+                problems.append(
+                    gettext(
+                        "Since you looked, the number of activities not updated went from "
+                        "%(seen)d to %(count)d. Look at the counts again."
+                    )
+                    % {"seen": accept_not_updated, "count": self.not_updated}
+                )
+            else:
+                problems.append(
+                    ngettext(
+                        "%(num)d activity was not updated for this period: its text is still "
+                        "the previous period's. Tick that you publish with it, or reopen the "
+                        "round.",
+                        "%(num)d activities were not updated for this period: their text is "
+                        "still the previous period's. Tick that you publish with them, or "
+                        "reopen the round.",
+                        self.not_updated,
+                    )
+                    % {"num": self.not_updated}
+                )
+        if self.unapproved > accept_unapproved:
+            if accept_unapproved:
+                problems.append(
+                    gettext(
+                        "Since you looked, the number of proposals not approved went from "
+                        "%(seen)d to %(count)d. Look at the counts again."
+                    )
+                    % {"seen": accept_unapproved, "count": self.unapproved}
+                )
+            else:
+                problems.append(
+                    ngettext(
+                        "%(num)d proposal was not approved: it will not count, the report "
+                        "shows the version before it. Tick that you publish without it, or "
+                        "review it first.",
+                        "%(num)d proposals were not approved: they will not count, the report "
+                        "shows the version before each. Tick that you publish without them, "
+                        "or review them first.",
+                        self.unapproved,
+                    )
+                    % {"num": self.unapproved}
+                )
+        return " ".join(problems)
+
+    def details(self) -> dict[str, object]:
+        """The counts as the audit log records them with the publication."""
+        return {
+            "activities": self.total,
+            NOT_UPDATED: self.not_updated,
+            CONFIRMED: self.count(CONFIRMED),
+            CHANGED: self.count(CHANGED),
+            "not_approved": self.unapproved,
+            "by_organisation": {
+                organisation.code: {
+                    NOT_UPDATED: organisation.count(NOT_UPDATED),
+                    CONFIRMED: organisation.count(CONFIRMED),
+                    CHANGED: organisation.count(CHANGED),
+                }
+                for organisation in self.organisations
+            },
+        }
+
+
+def period_row(period: ReportingPeriod) -> readmodel.PeriodRow:
+    return readmodel.PeriodRow(
+        id_of(period),
+        period.name,
+        period.reference_date,
+        PeriodState(period.state),
+        period.deadline,
+    )
+
+
+def publication_check(session: Session, *, period: ReportingPeriod) -> PublicationCheck:
+    """Where every activity of the period stands before it is published (four queries)."""
+    items = round_items(session, programme_id=period.programme_id, period=period_row(period))
+    return PublicationCheck(items, progress_by_organisation(items))
