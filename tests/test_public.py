@@ -48,6 +48,9 @@ from tests.factories import (
     sign_in,
     update_round,
 )
+from tests.factories import (
+    publish as publish_period,
+)
 from tests.test_board import SLUG
 
 SMALL = "test-programme"
@@ -80,7 +83,7 @@ def period_id(session: Session, name: str) -> int:
 def publish(session: Session, period: int) -> None:
     actor = coordinator(session)
     periods_service.move_period(session, period_id=period, move="review", actor=actor)
-    periods_service.move_period(session, period_id=period, move="publish", actor=actor)
+    publish_period(session, period_id=period, actor=actor)
     session.commit()
 
 
