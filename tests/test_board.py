@@ -306,3 +306,43 @@ def test_board_shows_the_overall_state_per_action_line(seeded_client: TestClient
         assert shown == f"status--{expected}", number
     result = _soup(seeded_client.get(f"/programmes/{SLUG}/results/5"))
     assert result.select_one(".overall .status")
+
+
+def _seed_result_statuses(number: int) -> Counter[str]:
+    """The statuses of one result's activities, read from the seed file itself."""
+    data = yaml.safe_load(DEFAULT_SEED.read_text(encoding="utf-8"))
+    found = [
+        result
+        for line in data["action_lines"]
+        for theme in line["themes"]
+        for result in theme["results"]
+        if result["number"] == number
+    ]
+    assert len(found) == 1
+    return Counter(activity["status"] for activity in found[0]["activities"])
+
+
+def _summary_total(section) -> int:  # type: ignore[no-untyped-def]
+    return int(section.select_one(".status-counts__total strong").text)
+
+
+def test_result_page_counts_its_own_activities_not_its_action_lines(
+    seeded_client: TestClient,
+) -> None:
+    expected = _seed_result_statuses(4)
+    assert sum(expected.values()) == 13  # result 4 of the real programme; its line has 58
+    page = _soup(seeded_client.get(f"/programmes/{SLUG}/results/4"))
+    summary = page.select_one("#status-summary")
+    assert "Resultaat 4" in summary.select_one("h2").text
+    assert _summary_total(summary) == 13 == len(page.select("tbody tr"))
+    assert _shown_counts(summary) == dict(expected)
+    # The refresh after an edit in place asks for this result's counts, and gets them.
+    refresh = summary["hx-get"]
+    assert "result=4" in refresh and "action_line" not in refresh
+    fragment = _soup(seeded_client.get(refresh, headers={"HX-Request": "true"}))
+    assert _summary_total(fragment.select_one("#status-summary")) == 13
+    assert _shown_counts(fragment.select_one("#status-summary")) == dict(expected)
+    # The action line's page still counts the whole line.
+    line = _soup(seeded_client.get(f"/programmes/{SLUG}/action-lines/1"))
+    assert _summary_total(line.select_one("#status-summary")) == 58
+    assert seeded_client.get(f"/programmes/{SLUG}/summary?result=99").status_code == 404

@@ -128,12 +128,37 @@ def test_language_switch_follows_the_filters_htmx_put_in_the_address(page, serve
     assert page.get_by_role("checkbox", name="In uitvoering maar met vertraging").is_checked()
 
 
+def test_result_page_shows_the_count_of_its_own_activities(page, server) -> None:  # type: ignore[no-untyped-def]
+    """Result 4 of the real programme has 13 activities; its action line has 58."""
+    page.goto(f"{server.url}/programmes/{SLUG}/results/4")
+    page.wait_for_function("() => window.htmx !== undefined")
+    summary = page.locator("#status-summary")
+    assert "Resultaat 4" in summary.get_by_role("heading").inner_text()
+    total = summary.locator(".status-counts__total")
+    assert total.is_visible() and total.inner_text() == "Totaal: 13"
+    assert page.locator("tbody tr").count() == 13
+    # After an edit in place the counts refresh (htmx); they stay this result's.
+    page.evaluate("document.body.dataset.marker = 'same-page'")
+    page.evaluate("document.querySelector('#status-summary').dataset.old = 'yes'")
+    with page.expect_response(lambda response: "/summary?" in response.url) as refreshed:
+        page.evaluate("htmx.trigger(document.body, 'statusChanged')")
+    assert "result=4" in refreshed.value.url
+    # The section is swapped for the new one (outerHTML): wait until the old one is gone.
+    page.wait_for_function(
+        "() => { const s = document.querySelector('#status-summary');"
+        " return s !== null && s.dataset.old === undefined; }"
+    )
+    assert page.locator("#status-summary .status-counts__total").inner_text() == "Totaal: 13"
+    assert page.evaluate("document.body.dataset.marker") == "same-page"
+
+
 PAGES = [
     f"/programmes/{SLUG}",
     f"/programmes/{SLUG}/activities",
     f"/programmes/{SLUG}/activities?status=delayed&q=covid",
     f"/programmes/{SLUG}/action-lines/3",
     f"/programmes/{SLUG}/results/25",
+    f"/programmes/{SLUG}/results/4",
     "/activities/1",
     "/activities/999999",
 ]

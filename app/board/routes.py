@@ -171,7 +171,7 @@ def action_line(request: Request, session: SessionDep, slug: str, number: int) -
             "period": period,
             "line": rows[0],
             "themes": readmodel.group_by_theme(rows),
-            **_summary_context(session, programme, period, number),
+            **_summary_context(session, programme, period, action_line=number),
         },
     )
 
@@ -193,7 +193,7 @@ def result(request: Request, session: SessionDep, slug: str, number: int) -> Res
             "periods": periods,
             "period": period,
             "rows": rows,
-            **_summary_context(session, programme, period, rows[0].action_line_number),
+            **_summary_context(session, programme, period, result=(number, rows)),
         },
     )
 
@@ -263,13 +263,29 @@ def activity_list(request: Request, reads: ReadsDep, settings: SettingsDep, slug
 
 @router.get("/programmes/{slug}/summary", include_in_schema=False, name="status_summary")
 def status_summary(request: Request, session: SessionDep, slug: str) -> Response:
-    """The status counts of the programme or one action line (refreshed after an edit)."""
+    """The status counts of the programme, one action line or one result (refreshed after an
+    edit)."""
     programme = readmodel.get_programme(session, slug)
     _, period = _period_context(session, programme, request)
+    result_number = _optional_int(request, "result")
+    result = None
+    if result_number is not None:
+        rows = readmodel.list_activities(
+            session, programme.id, period, readmodel.ActivityFilters(result=result_number)
+        ).rows
+        if not rows:
+            raise NotFound(gettext("Result %(number)s does not exist") % {"number": result_number})
+        result = (result_number, rows)
     return render(
         request,
         "board/summary.html",
-        _summary_context(session, programme, period, _optional_int(request, "action_line")),
+        _summary_context(
+            session,
+            programme,
+            period,
+            action_line=_optional_int(request, "action_line"),
+            result=result,
+        ),
         block="summary",
     )
 
@@ -278,8 +294,25 @@ def _summary_context(
     session: Session,
     programme: readmodel.ProgrammeRow,
     period: readmodel.PeriodRow | None,
-    action_line: int | None,
+    *,
+    action_line: int | None = None,
+    result: tuple[int, list[readmodel.ActivityRow]] | None = None,
 ) -> dict[str, Any]:
+    """The counts per status of what a page shows: one result's activities (its number and
+    rows, already read for the page), one action line, or the whole programme."""
+    context = {
+        "programme": programme,
+        "period": period,
+        "summary_action_line": None,
+        "summary_result": None,
+    }
+    if result is not None:
+        number, rows = result
+        return context | {
+            "summary_counts": readmodel.status_counts(rows),
+            "summary_caption": gettext("Result") + f" {number}",
+            "summary_result": number,
+        }
     board = readmodel.board(session, programme, period)
     counts = board.totals
     caption = gettext("All action lines")
@@ -288,9 +321,7 @@ def _summary_context(
             if line.number == action_line:
                 counts = line.counts
                 caption = gettext("Action line") + f" {line.number}"
-    return {
-        "programme": programme,
-        "period": period,
+    return context | {
         "summary_counts": counts,
         "summary_caption": caption,
         "summary_action_line": action_line,

@@ -13,7 +13,7 @@ from app.readmodel.activities import (
     list_activities,
     whole_table,
 )
-from app.readmodel.board import board
+from app.readmodel.board import board, status_counts
 from app.readmodel.programmes import (
     choose_period,
     find_period,
@@ -98,6 +98,7 @@ __all__ = [
     "review_marks",
     "sent_back_ids",
     "starting_points",
+    "status_counts",
     "status_pointer",
     "whole_table",
 ]

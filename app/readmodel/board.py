@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app.activities.models import Status
 from app.programmes.models import ActionLine, Activity, Result, Theme
 from app.readmodel import queries
-from app.readmodel.rows import ActionLineSummary, Board, PeriodRow, ProgrammeRow, StatusCounts
+from app.readmodel.rows import (
+    ActionLineSummary,
+    ActivityRow,
+    Board,
+    PeriodRow,
+    ProgrammeRow,
+    StatusCounts,
+)
 from app.readmodel.status import status_pointer
 
 
@@ -95,3 +105,8 @@ def _published_board(session: Session, programme: ProgrammeRow, period: PeriodRo
         ],
         totals=totals,
     )
+
+
+def status_counts(rows: Iterable[ActivityRow]) -> StatusCounts:
+    """The number of these activities in each shown status (a result's, on its page)."""
+    return StatusCounts(dict(Counter(row.status for row in rows)))
