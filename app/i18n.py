@@ -7,10 +7,12 @@ so there is no compile step to forget. msgids are English; the Dutch catalogue t
 from __future__ import annotations
 
 from contextvars import ContextVar
+from datetime import date
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -18,6 +20,9 @@ from babel.support import NullTranslations, Translations
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 DEFAULT_LANGUAGE = "nl"
+# Dates as the text around them writes them: "1 november 2022", "1 November 2022" (British
+# order, as GOV.UK does).
+DATE_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 
 _current_language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 
@@ -64,3 +69,10 @@ def negotiate_language(query_value: str | None, cookie_value: str | None) -> str
         if candidate in LANGUAGES:
             return candidate
     return DEFAULT_LANGUAGE
+
+
+def format_date(value: date, language: str | None = None) -> str:
+    """A date written out in the user's language (or the one given): "15 november 2022"."""
+    return babel_format_date(
+        value, format="long", locale=DATE_LOCALES.get(language or get_language(), "nl_NL")
+    )

@@ -164,7 +164,7 @@ def open_round(
     *,
     name: str = "Voortgangsrapportage 2022",
     reference_date: str = "2022-11-01",
-    deadline: str | None = "2022-10-01",
+    deadline: str | None = "2022-11-15",
     actor: Any = None,
 ) -> int:
     """A new period opened for updates through the period service (carry-over included), with

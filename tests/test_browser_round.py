@@ -63,7 +63,7 @@ def test_open_propose_approve_publish_then_changes_are_refused(browser, server) 
     _no_violations(axe, page)
     page.fill("#period-name", "Voortgangsrapportage 2022")
     page.fill("#period-reference", "2022-11-01")
-    page.fill("#period-deadline", "2022-10-01")
+    page.fill("#period-deadline", "2022-11-15")
     page.get_by_role("button", name="Aanmaken als concept").click()
     page.wait_for_url("**done=created")
     period_url = page.url.split("?")[0]

@@ -19,6 +19,7 @@ from app.activities.models import Status, StatusApproved, StatusUpdate, UpdateSo
 from app.audit.models import AuditEvent
 from app.cli import DEFAULT_SEED
 from app.config import Settings
+from app.errors import InvalidInput
 from app.main import create_app
 from app.periods import service as periods
 from app.periods.models import PeriodState, PeriodTransition, ReportingPeriod
@@ -205,13 +206,13 @@ def test_a_period_moves_through_its_life_and_every_move_is_recorded(
             "csrftoken": token,
             "name": "Voortgangsrapportage 2022",
             "reference_date": "2022-11-01",
-            "deadline": "2022-10-01",
+            "deadline": "2022-11-15",
         },
         follow_redirects=False,
     )
     assert created.status_code == 303
     period = _period(seeded_session, "Voortgangsrapportage 2022")
-    assert period.state == PeriodState.draft and period.deadline == date(2022, 10, 1)
+    assert period.state == PeriodState.draft and period.deadline == date(2022, 11, 15)
     # A draft is not yet the default period: the board still shows 2021.
     board = web.get(f"/programmes/{SLUG}").text
     assert "selected>Voortgangsrapportage 2021" in board
@@ -301,6 +302,101 @@ def test_bad_period_input_gets_a_clear_message_and_changes_nothing(clients, seed
             message in BeautifulSoup(response.text, "html.parser").select_one("#period-error").text
         )
     assert seeded_session.scalar(select(func.count()).select_from(ReportingPeriod)) == 1
+
+
+def test_a_deadline_before_the_reference_date_is_refused_by_the_service(seeded_session) -> None:  # type: ignore[no-untyped-def]
+    actor = coordinator(seeded_session)
+    programme_id = _programme(seeded_session).id
+    with pytest.raises(InvalidInput) as refused:
+        periods.create_period(
+            seeded_session,
+            programme_id=programme_id,
+            name="Voortgangsrapportage 2022",
+            reference_date=date(2022, 10, 1),
+            deadline=date(2022, 9, 30),
+            actor=actor,
+        )
+    # The message names the field and both dates, in the user's language.
+    assert "uiterste datum" in refused.value.message.lower()
+    assert "30 september 2022" in refused.value.message
+    assert "1 oktober 2022" in refused.value.message
+    seeded_session.rollback()
+    assert seeded_session.scalar(select(func.count()).select_from(ReportingPeriod)) == 1
+    # On the reference date itself, or after it, is fine.
+    created = periods.create_period(
+        seeded_session,
+        programme_id=programme_id,
+        name="Voortgangsrapportage 2022",
+        reference_date=date(2022, 10, 1),
+        deadline=date(2022, 10, 1),
+        actor=actor,
+    )
+    seeded_session.commit()
+    with pytest.raises(InvalidInput, match="1 oktober 2022"):
+        periods.set_deadline(
+            seeded_session, period_id=created.id, deadline=date(2022, 8, 1), actor=actor
+        )
+    seeded_session.rollback()
+    assert _period(seeded_session, "Voortgangsrapportage 2022").deadline == date(2022, 10, 1)
+    periods.set_deadline(
+        seeded_session, period_id=created.id, deadline=date(2022, 11, 15), actor=actor
+    )
+    assert _period(seeded_session, "Voortgangsrapportage 2022").deadline == date(2022, 11, 15)
+
+
+def test_a_deadline_before_the_reference_date_is_refused_in_the_forms(
+    clients, seeded_session
+) -> None:  # type: ignore[no-untyped-def]
+    web = clients["coordinator"]
+    token = _token(web, f"/programmes/{SLUG}/periods")
+    data = {
+        "csrftoken": token,
+        "name": "Voortgangsrapportage 2022",
+        "reference_date": "2022-10-01",
+        "deadline": "2022-09-15",
+    }
+    response = web.post(f"/programmes/{SLUG}/periods", data=data, follow_redirects=False)
+    assert response.status_code == 422
+    page = BeautifulSoup(response.text, "html.parser")
+    error = page.select_one("#period-error").text
+    assert "uiterste datum" in error.lower() and "peildatum" in error
+    assert "15 september 2022" in error and "1 oktober 2022" in error
+    # What was typed is still in the form, to correct.
+    assert page.select_one("#period-deadline")["value"] == "2022-09-15"
+    assert page.select_one("#period-reference")["value"] == "2022-10-01"
+    assert seeded_session.scalar(select(func.count()).select_from(ReportingPeriod)) == 1
+
+    created = web.post(
+        f"/programmes/{SLUG}/periods",
+        data={**data, "deadline": "2022-11-15"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    period = _period(seeded_session, "Voortgangsrapportage 2022")
+    refused = web.post(
+        f"/periods/{period.id}/deadline",
+        data={"csrftoken": token, "deadline": "2022-09-01"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    error = BeautifulSoup(refused.text, "html.parser").select_one("#period-error").text
+    assert "1 september 2022" in error and "peildatum" in error
+    assert _period(seeded_session, "Voortgangsrapportage 2022").deadline == date(2022, 11, 15)
+    events = seeded_session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.object_type == "period", AuditEvent.object_id == str(period.id)
+        )
+    ).all()
+    assert "period.deadline" not in events
+    # In English too.
+    web.get("/language/en")
+    english = web.post(
+        f"/periods/{period.id}/deadline",
+        data={"csrftoken": token, "deadline": "2022-09-01"},
+        follow_redirects=False,
+    )
+    error = BeautifulSoup(english.text, "html.parser").select_one("#period-error").text
+    assert "deadline for updates" in error and "1 September 2022" in error
 
 
 def test_one_update_round_at_a_time(seeded_session) -> None:  # type: ignore[no-untyped-def]

@@ -226,7 +226,7 @@ def test_editor_gets_one_dutch_message_listing_exactly_their_open_activities(
     assert confirmed not in links
     assert body.startswith("Beste Editor ")
     assert f"wachten nog {len(expected)} activiteiten van uw organisatie op uw update" in body
-    assert "uiterlijk 1 oktober 2022 bijwerken" in body
+    assert "uiterlijk 15 november 2022 bijwerken" in body
     assert body.count("Nog niet bijgewerkt in deze periode") == len(expected)
     assert f"{PUBLIC_URL}/periods/{period.id}/todo" in body
     assert "Resultaat " in body and "redacteur bent voor Politie" in body

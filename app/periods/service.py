@@ -25,7 +25,7 @@ from app.activities.models import (
 from app.audit import service as audit
 from app.clock import utc_now
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
-from app.i18n import N_, gettext, ngettext
+from app.i18n import N_, format_date, gettext, ngettext
 from app.ids import id_of
 from app.periods.models import PeriodState, PeriodTransition, PublishedActivity, ReportingPeriod
 from app.programmes.models import ActionLine, Activity, Result, Theme
@@ -153,10 +153,7 @@ def create_period(
     )
     if taken is not None:
         raise InvalidInput(gettext("There is already a period named %(name)s.") % {"name": name})
-    if deadline is not None and deadline < date(2000, 1, 1):
-        raise InvalidInput(
-            gettext("The deadline %(date)s is not a plausible date.") % {"date": deadline}
-        )
+    _check_deadline(deadline, reference_date=reference_date)
     period = ReportingPeriod(
         programme_id=programme_id,
         name=name,
@@ -201,6 +198,7 @@ def set_deadline(
     period = get_period(session, period_id)
     if period.state == PeriodState.published:
         raise PeriodClosed(published_message(period.name))
+    _check_deadline(deadline, reference_date=period.reference_date)
     previous = period.deadline
     period.deadline = deadline
     audit.record(
@@ -215,6 +213,26 @@ def set_deadline(
     )
     session.flush()
     return period
+
+
+def _check_deadline(deadline: date | None, *, reference_date: date) -> None:
+    """The deadline for updates comes on or after the reference date: the partners report
+    how things stood on that date, so they cannot be asked to do so before it."""
+    if deadline is None:
+        return
+    if deadline < date(2000, 1, 1):
+        raise InvalidInput(
+            gettext("The deadline %(date)s is not a plausible date.") % {"date": deadline}
+        )
+    if deadline < reference_date:
+        raise InvalidInput(
+            gettext(
+                "The deadline for updates (%(deadline)s) is before the reference date "
+                "(%(reference)s). The partners report the state of affairs on the reference "
+                "date, so the deadline is on or after it."
+            )
+            % {"deadline": format_date(deadline), "reference": format_date(reference_date)}
+        )
 
 
 def _iso(value: date | None) -> str | None:
