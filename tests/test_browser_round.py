@@ -11,10 +11,12 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app.activities import service as activities
+from app.activities.models import Status
 from app.config import Settings
 from app.programmes.models import Activity, ActivityOrganisation, Organisation
 from tests.browser import WCAG_21_AA, LiveServer, sign_in_page
-from tests.factories import PASSWORD, create_user
+from tests.factories import PASSWORD, create_user, current_user, open_round
 from tests.test_board import SLUG
 
 pytestmark = pytest.mark.browser
@@ -149,3 +151,55 @@ def test_open_propose_approve_publish_then_changes_are_refused(browser, server) 
     coordinator.close()
     editor.close()
     assert not coordinator_errors and not editor_errors
+
+
+def test_the_approve_button_is_absent_on_ones_own_proposal(browser, server) -> None:  # type: ignore[no-untyped-def]
+    axe = Axe()
+    with Session(server.app.state.engine) as session:
+        other_coordinator = create_user(session, "coordinator")
+        period_id = open_round(session)
+        author = current_user(session, server.coordinator)
+        current = activities.latest_update(
+            session, activity_id=server.activity, period_id=period_id
+        )
+        assert current is not None
+        proposal = activities.record_status(
+            session,
+            activity_id=server.activity,
+            period_id=period_id,
+            status=Status.completed,
+            explanation="Afgerond in 2022: het protocol is vastgesteld.",
+            author=author,
+            based_on_version=current.version,
+        )
+        proposal_id = proposal.id
+        session.commit()
+        title = session.get(Activity, server.activity).title  # type: ignore[union-attr]
+
+    # The coordinator who wrote it sees it, but no approve button and no box to select it.
+    context, page, errors = _signed_in(browser, server, server.coordinator)
+    page.goto(f"{server.url}/periods/{period_id}/review")
+    card = page.locator(f"#proposal-{proposal_id}")
+    assert card.is_visible()
+    # (Button names read "Goedkeuren: <title>"; a name matches by its words.)
+    assert card.get_by_role("button", name="Goedkeuren").count() == 0
+    assert card.get_by_role("checkbox").count() == 0
+    assert page.get_by_role("button", name="Geselecteerde voorstellen goedkeuren").count() == 0
+    assert "Vier ogen" in card.locator(f"#own-proposal-{proposal_id}").inner_text()
+    assert card.get_by_role("button", name="Terugsturen").is_visible()
+    _no_violations(axe, page)
+    context.close()
+
+    # Another coordinator is offered it, and approving works.
+    context, page, other_errors = _signed_in(browser, server, other_coordinator)
+    page.goto(f"{server.url}/periods/{period_id}/review")
+    card = page.locator(f"#proposal-{proposal_id}")
+    approve = card.get_by_role("button", name="Goedkeuren")
+    assert title in approve.inner_text()
+    assert approve.is_visible()
+    assert card.locator(f"#own-proposal-{proposal_id}").count() == 0
+    approve.click()
+    page.wait_for_url("**done=approve")
+    assert page.locator(f"#proposal-{proposal_id}").count() == 0
+    context.close()
+    assert not errors and not other_errors

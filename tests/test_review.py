@@ -143,6 +143,73 @@ def test_four_eyes_nobody_approves_their_own_proposal(world) -> None:  # type: i
     assert _counted(session, activity, world["period_id"]) == update.version
 
 
+def _approve_buttons(proposal) -> list:  # type: ignore[no-untyped-def]
+    return [
+        form
+        for form in proposal.select("form")
+        if form.select_one("input[name=decision][value=approve]")
+    ]
+
+
+def test_the_approve_button_is_not_offered_on_ones_own_proposal(world) -> None:  # type: ignore[no-untyped-def]
+    first, second = world["police"][:2]
+    mine = _propose(world, first, Status.completed, "Afgerond.", role="coordinator")
+    theirs = _propose(world, second, Status.delayed, "Later dan gepland.")
+    url = f"/periods/{world['period_id']}/review"
+
+    page = BeautifulSoup(world["clients"]["coordinator"].get(url).text, "html.parser")
+    own = page.select_one(f"#proposal-{mine.id}")
+    other = page.select_one(f"#proposal-{theirs.id}")
+    assert own is not None and other is not None
+    # Their own: no approve button, no box to select it for bulk approval, and why not.
+    assert _approve_buttons(own) == []
+    assert own.select_one("input[name=version]") is None
+    assert "Vier ogen" in own.select_one(f"#own-proposal-{mine.id}").text
+    # Sending it back stays possible (a second look at one's own text is no approval).
+    assert own.select_one("input[name=decision][value=send_back]") is not None
+    # Someone else's proposal: both offered.
+    assert len(_approve_buttons(other)) == 1
+    assert other.select_one("input[name=version]") is not None
+    assert page.select_one("#bulk-approve") is not None
+
+    # The other coordinator is offered the approve button on it.
+    page = BeautifulSoup(world["clients"]["other_coordinator"].get(url).text, "html.parser")
+    own_for_other = page.select_one(f"#proposal-{mine.id}")
+    assert len(_approve_buttons(own_for_other)) == 1
+    assert own_for_other.select_one(f"#own-proposal-{mine.id}") is None
+
+    # The service answers the same: the page's mark and the refusal are one rule.
+    session = world["session"]
+    period = readmodel.find_period(
+        readmodel.list_periods(session, readmodel.get_programme(session, SLUG).id),
+        world["period_id"],
+    )
+    marks = {
+        p.update.id: p.may_approve
+        for p in review.proposals(
+            session,
+            period=period,
+            programme_id=readmodel.get_programme(session, SLUG).id,
+            reviewer=world["user"]("coordinator"),
+        )
+    }
+    assert marks == {mine.id: False, theirs.id: True}
+    with pytest.raises(Forbidden):
+        review.approve(session, status_update_id=mine.id, reviewer=world["user"]("coordinator"))
+    session.rollback()
+
+
+def test_no_bulk_approval_when_every_waiting_proposal_is_ones_own(world) -> None:  # type: ignore[no-untyped-def]
+    mine = _propose(world, world["police"][0], Status.completed, "Afgerond.", role="coordinator")
+    page = BeautifulSoup(
+        world["clients"]["coordinator"].get(f"/periods/{world['period_id']}/review").text,
+        "html.parser",
+    )
+    assert page.select_one(f"#proposal-{mine.id}") is not None
+    assert page.select_one("#bulk-approve") is None
+    assert "1 voorstel wacht op beoordeling" in page.select_one("#waiting-heading").text
+
+
 def test_bulk_approval_is_all_or_nothing(world) -> None:  # type: ignore[no-untyped-def]
     session = world["session"]
     first, second, third = world["police"][:3]
@@ -349,7 +416,9 @@ def test_flags_help_the_reviewer(seeded_session) -> None:  # type: ignore[no-unt
     period = readmodel.choose_period(readmodel.list_periods(seeded_session, programme.id), third)
     flags = {
         p.row.id: set(p.flags)
-        for p in review.proposals(seeded_session, period=period, programme_id=programme.id)
+        for p in review.proposals(
+            seeded_session, period=period, programme_id=programme.id, reviewer=reviewer
+        )
     }
     assert flags == {
         activity_ids[0]: set(),

@@ -31,6 +31,7 @@ def _review_page(
     request: Request,
     session: Session,
     period_id: int,
+    reviewer: CurrentUser,
     *,
     error: str = "",
     comments: dict[int, str] | None = None,
@@ -39,7 +40,10 @@ def _review_page(
     record = periods.get_period(session, period_id)
     programme = readmodel.programme_of_period(session, period_id)
     period = readmodel.find_period(readmodel.list_periods(session, programme.id), period_id)
-    proposals = service.proposals(session, period=period, programme_id=programme.id)
+    proposals = service.proposals(
+        session, period=period, programme_id=programme.id, reviewer=reviewer
+    )
+    waiting = [p for p in proposals if p.state != "sent_back"]
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     return render(
         request,
@@ -49,7 +53,10 @@ def _review_page(
             "period": period,
             "record": record,
             "proposals": proposals,
-            "waiting": [p for p in proposals if p.state != "sent_back"],
+            "waiting": waiting,
+            # Bulk approval is offered while at least one waiting proposal is this reviewer's
+            # to approve.
+            "approvable": sum(1 for p in waiting if p.may_approve),
             "sent_back": [p for p in proposals if p.state == "sent_back"],
             "flag_label": lambda flag: gettext(service.FLAG_LABELS[flag]),
             "state_label": periods.state_label,
@@ -62,8 +69,8 @@ def _review_page(
 
 
 @router.get("/periods/{period_id}/review", include_in_schema=False, name="review")
-def review(request: Request, session: SessionDep, period_id: int) -> Response:
-    return _review_page(request, session, period_id)
+def review(request: Request, session: SessionDep, user: CurrentUserDep, period_id: int) -> Response:
+    return _review_page(request, session, period_id, user)
 
 
 @router.post("/review/{status_update_id}", include_in_schema=False, name="review_decide")
@@ -91,6 +98,7 @@ def review_decide(
             request,
             session,
             period_id,
+            user,
             error=problem.message,
             comments={status_update_id: comment},
             status_code=problem.status_code,
@@ -127,7 +135,12 @@ def _approve_many(
     except DomainError as problem:
         session.rollback()
         return _review_page(
-            request, session, period_id, error=problem.message, status_code=problem.status_code
+            request,
+            session,
+            period_id,
+            user,
+            error=problem.message,
+            status_code=problem.status_code,
         )
     target = request.url_for("review", period_id=period_id).path + "?done=approve_many"
     return RedirectResponse(target, status_code=303)

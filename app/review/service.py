@@ -141,6 +141,17 @@ def _ensure_reviewer(reviewer: CurrentUser) -> None:
         raise Forbidden(gettext("Only coordinators review proposals."))
 
 
+def own_proposal(update: StatusUpdate, reviewer: CurrentUser) -> bool:
+    """Four eyes: a version is never approved by its own author."""
+    return update.author_id is not None and update.author_id == reviewer.id
+
+
+def own_proposal_message(update: StatusUpdate) -> str:
+    return gettext("Four eyes: someone else must approve your own proposal (version %(v)s).") % {
+        "v": update.version
+    }
+
+
 def approve(
     session: Session, *, status_update_id: int, reviewer: CurrentUser, address: str = ""
 ) -> ReviewNote:
@@ -151,11 +162,8 @@ def approve(
     kind = activities.latest_review_kind(session, id_of(update))
     if kind == ReviewKind.approve:
         raise InvalidInput(gettext("This version has been approved already."))
-    if update.author_id is not None and update.author_id == reviewer.id:
-        raise Forbidden(
-            gettext("Four eyes: someone else must approve your own proposal (version %(v)s).")
-            % {"v": update.version}
-        )
+    if own_proposal(update, reviewer):
+        raise Forbidden(own_proposal_message(update))
     return _note(
         session, update, kind=ReviewKind.approve, comment="", actor=reviewer, address=address
     )
@@ -308,13 +316,20 @@ class Proposal:
     flags: list[str]
     state: str  # "waiting", "answered" or "sent_back"
     notes: list[ReviewNote] = field(default_factory=list)
+    # Why this reviewer may not approve it (their own proposal); empty when they may.
+    approval_refused: str = ""
+
+    @property
+    def may_approve(self) -> bool:
+        return not self.approval_refused
 
 
 def proposals(
-    session: Session, *, period: readmodel.PeriodRow, programme_id: int
+    session: Session, *, period: readmodel.PeriodRow, programme_id: int, reviewer: CurrentUser
 ) -> list[Proposal]:
     """The activities whose newest version in the period waits for a decision (or was sent
-    back), in programme order, each with the previous period's text beside it and flags."""
+    back), in programme order, each with the previous period's text beside it, flags, and
+    whether this reviewer may approve it (`approve` asks the same rule)."""
     record = get_period(session, period.id)
     updates = readmodel.awaiting_review(session, period.id)
     if not updates:
@@ -361,6 +376,9 @@ def proposals(
                 flags=flags,
                 state=state,
                 notes=update_notes,
+                approval_refused=own_proposal_message(update)
+                if own_proposal(update, reviewer)
+                else "",
             )
         )
     return found
