@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -24,6 +26,7 @@ from app.accounts.models import ApiToken, Role, User
 from app.accounts.service import as_current_user, get_user_by_email
 from app.activities.presentation import status_label
 from app.audit import service as audit
+from app.clock import programme_today
 from app.config import PROJECT_ROOT, Environment, get_settings
 from app.db import engine_for, make_engine, transaction
 from app.errors import DomainError
@@ -32,8 +35,10 @@ from app.ids import id_of
 from app.imports import service as imports
 from app.imports.parsing import ImportFileError, read_sheet
 from app.imports.service import ApplyResult
+from app.jobs.models import JobState
 from app.periods.models import PeriodState, ReportingPeriod
 from app.readmodel import PeriodRow, ProgrammeRow
+from app.reminders import service as reminders
 from app.reminders.service import ReminderReport, send_reminders
 from app.seeding.service import SeedError, load_seed_file
 
@@ -51,6 +56,11 @@ user_cli = typer.Typer(help="User accounts.", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
 token_cli = typer.Typer(help="API tokens.", no_args_is_help=True)
 cli.add_typer(token_cli, name="token")
+reminders_cli = typer.Typer(
+    help="Planned reminders: send those that are due (from cron), show a period's plan.",
+    no_args_is_help=True,
+)
+cli.add_typer(reminders_cli, name="reminders")
 
 DEV_ACCOUNT_EMAIL = "beheerder@voortgang.local"
 
@@ -156,6 +166,12 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
 ) -> None:
     """Serve the web app with uvicorn."""
+    # The app (in every worker) reads its settings from the environment: a --host or --port
+    # given here is where it is reached when PUBLIC_URL is unset.
+    if host:
+        os.environ["HOST"] = host
+    if port:
+        os.environ["PORT"] = str(port)
     settings = get_settings()
     uvicorn.run(
         "app.main:create_app",
@@ -338,7 +354,7 @@ def dev_account() -> None:
 
     _in_session(action)
     typer.echo(
-        f"\n  Sign in at http://{settings.host}:{settings.port}/sign-in"
+        f"\n  Sign in at {settings.public_url}/sign-in"
         f"\n  e-mail:   {DEV_ACCOUNT_EMAIL}\n  password: {password}\n"
     )
 
@@ -396,7 +412,8 @@ REMIND_HELP = (
     "them; folder writes each as an .eml file into MAIL_FOLDER; smtp (the default in "
     "production) sends them through SMTP_HOST and SMTP_PORT, with STARTTLS unless "
     "SMTP_STARTTLS=false, signing in when SMTP_USERNAME (and SMTP_PASSWORD) are set. "
-    "MAIL_FROM is the sender; links in the messages start with PUBLIC_URL."
+    "MAIL_FROM is the sender; links in the messages start with PUBLIC_URL (unset: the HOST "
+    "and PORT the app is served on)."
 )
 
 
@@ -449,6 +466,91 @@ def remind(
     if not report.complete:
         typer.echo("voortgang: open activities, but no active editor to remind.", err=True)
         raise typer.Exit(code=1)
+
+
+SEND_DUE_HELP = (
+    "Send the planned reminders whose day has come, for every programme.\n\n"
+    "Coordinators plan reminders on a period's page, in days before its deadline. Run this "
+    "command regularly, for example every hour from cron (`0 * * * * voortgang reminders "
+    "send-due`): each planned reminder goes out once, on its day or at the first check after "
+    "it (only the latest that is due, so editors get one message), while the period is open "
+    "for updates or in review and its deadline has not passed. Several servers may run it at "
+    "the same time: a reminder one of them claimed is skipped by the others. Each sending is a "
+    "job, shown with its outcome on the period's page. Mail settings as for `voortgang "
+    "remind`. Exits 1 when a reminder could not be sent."
+)
+
+
+@reminders_cli.command("send-due", help=SEND_DUE_HELP)
+def reminders_send_due(
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="Check as on this day, YYYY-MM-DD (default: today in the Netherlands)"
+        ),
+    ] = None,
+) -> None:
+    """Send the planned reminders that are due (see SEND_DUE_HELP)."""
+    settings = get_settings()
+    try:
+        today = date.fromisoformat(on) if on else programme_today()
+    except ValueError:
+        typer.echo(f"voortgang: --date {on!r} is not a date (use YYYY-MM-DD).", err=True)
+        raise typer.Exit(code=1) from None
+    engine = engine_for(settings)
+    try:
+        outcomes = reminders.send_due(engine, settings=settings, today=today)
+    finally:
+        engine.dispose()
+    if not outcomes:
+        typer.echo(f"{today}: no planned reminder is due.")
+        return
+    failed = 0
+    for outcome in outcomes:
+        planned = f"{outcome.period}, due {outcome.due_on} ({outcome.days_before} days before)"
+        if outcome.state == JobState.done and not outcome.failed:
+            typer.echo(f"sent      {planned}: {outcome.sent} messages (job {outcome.job_id})")
+        else:
+            failed += 1
+            reason = outcome.message or f"{outcome.failed} messages not sent"
+            typer.echo(f"FAILED    {planned}: {reason} (job {outcome.job_id})")
+    if failed:
+        typer.echo(f"voortgang: {failed} planned reminders did not all go out.", err=True)
+        raise typer.Exit(code=1)
+
+
+@reminders_cli.command("show")
+def reminders_show(
+    programme: Annotated[
+        str | None, typer.Option(help="Programme slug (default: the only programme)")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Period id or name (default: the period open for updates or in review)"),
+    ] = None,
+) -> None:
+    """Show a period's planned reminders and when its reminders last went out."""
+
+    def action(session: Session) -> tuple[PeriodRow, reminders.ReminderOverview]:
+        period_row = _choose_round(session, _choose_programme(session, programme), period)
+        return period_row, reminders.overview(
+            session, period_id=period_row.id, today=programme_today()
+        )
+
+    period_row, overview = _in_session(action)
+    deadline = overview.deadline.isoformat() if overview.deadline else "none"
+    typer.echo(f"{period_row.name}: deadline {deadline}.")
+    for planned in overview.planned:
+        due = planned.due_on.isoformat() if planned.due_on else "-"
+        typer.echo(f"planned   {planned.days_before} days before: {due}, {planned.state}")
+    if not overview.planned:
+        typer.echo("No reminders are planned.")
+    for sent in overview.recent:
+        run = sent.run
+        when = (run.finished_at or run.created_at).strftime("%Y-%m-%d %H:%M")
+        how = f"planned for {run.due_on}" if run.due_on else f"by hand ({run.actor})"
+        outcome = f"{run.sent} sent, {run.failed} failed" if run.finished_at else "not finished"
+        typer.echo(f"sent      {when} UTC, {how}: {outcome}")
 
 
 def _choose_programme(session: Session, slug: str | None) -> ProgrammeRow:

@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +58,10 @@ class Settings(BaseSettings):
     # Seconds to wait for the SMTP server before a message counts as failed.
     smtp_timeout: float = 10
     mail_from: str = "voortgang@localhost"
-    # Where users reach the app; links in messages start with it.
-    public_url: str = "http://127.0.0.1:8000"
+    # Where users reach the app; links in messages start with it. Unset: the address
+    # `voortgang serve` listens on (HOST and PORT); production needs it set.
+    public_url: str = ""
+    _public_url_given: bool = PrivateAttr(default=False)
 
     @property
     def effective_mail_backend(self) -> MailBackend:
@@ -83,6 +85,12 @@ class Settings(BaseSettings):
                 "production, for example the output of: "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        if not self._public_url_given:
+            raise RuntimeError(
+                "PUBLIC_URL must be set in production to the address users reach the app on, "
+                "for example https://voortgang.example.nl: links in messages start with it, "
+                "and behind a proxy with HTTPS it is not the address the server listens on."
+            )
         if self.effective_mail_backend == MailBackend.smtp and not self.smtp_host:
             raise RuntimeError(
                 "SMTP_HOST must be set in production: reminders are sent over SMTP "
@@ -97,6 +105,19 @@ class Settings(BaseSettings):
         for prefix in ("postgres://", "postgresql://"):
             if self.database_url.startswith(prefix):
                 self.database_url = "postgresql+psycopg://" + self.database_url[len(prefix) :]
+        return self
+
+    @model_validator(mode="after")
+    def _derive_public_url(self) -> Settings:
+        # Unset: where `voortgang serve` listens, so that links in messages reach this app
+        # (PORT=18100 links to port 18100). A wildcard address is reached on this machine.
+        self._public_url_given = bool(self.public_url.strip())
+        if self._public_url_given:
+            self.public_url = self.public_url.strip().rstrip("/")
+        else:
+            host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+            host = "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
+            self.public_url = f"http://{host}:{self.port}"
         return self
 
     @cached_property

@@ -14,6 +14,7 @@ from app.programmes.models import (
     Result,
     Theme,
 )
+from app.reminders.models import ReminderRun, ReminderSchedule
 from app.review.models import ReviewNote
 from app.revision import DataRevision
 
@@ -26,6 +27,8 @@ __all__ = [
     "StoredFile",
     "PeriodTransition",
     "PublishedActivity",
+    "ReminderRun",
+    "ReminderSchedule",
     "ReviewNote",
     "StatusApproved",
     "User",

@@ -96,6 +96,8 @@ ROUTE_RULES: dict[str, Rule] = {
     "publish_confirm": Rule.coordinator,
     "period_publish": Rule.coordinator,
     "period_deadline": Rule.coordinator,
+    "plan_reminder": Rule.coordinator,
+    "unplan_reminder": Rule.coordinator,
     "send_reminders": Rule.coordinator,
     "review": Rule.coordinator,
     "review_decide": Rule.coordinator,

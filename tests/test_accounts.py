@@ -164,6 +164,7 @@ def test_production_refuses_a_default_or_missing_secret(database_url: str) -> No
         environment=Environment.production,
         secret_key="x" * 48,
         smtp_host="mail.example.nl",  # production also needs a mail server for reminders
+        public_url="https://voortgang.example.nl",  # and where users reach it, for links
         _env_file=None,
     )  # type: ignore[call-arg]
     create_app(good).state.engine.dispose()
@@ -177,6 +178,7 @@ def test_production_cookies_are_secure(database_url: str, session: Session) -> N
             environment=Environment.production,
             secret_key="y" * 48,
             smtp_host="mail.example.nl",
+            public_url="https://voortgang.example.nl",
             _env_file=None,
         )
     )  # type: ignore[call-arg]

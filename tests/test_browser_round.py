@@ -203,3 +203,40 @@ def test_the_approve_button_is_absent_on_ones_own_proposal(browser, server) -> N
     assert page.locator(f"#proposal-{proposal_id}").count() == 0
     context.close()
     assert not errors and not other_errors
+
+
+def test_a_coordinator_plans_a_reminder_on_the_period_page(browser, server) -> None:  # type: ignore[no-untyped-def]
+    axe = Axe()
+    with Session(server.app.state.engine) as session:
+        period_id = open_round(session)  # deadline 15 November 2022
+    context, page, errors = _signed_in(browser, server, server.coordinator)
+    page.goto(f"{server.url}/periods/{period_id}")
+    section = page.locator("#reminders")
+    assert "Er zijn geen herinneringen gepland." in section.inner_text()
+    assert "Voor deze periode zijn nog geen herinneringen verstuurd." in section.inner_text()
+    page.get_by_label("Herinnering plannen, dagen voor de uiterste datum").fill("7")
+    page.get_by_role("button", name="Herinnering plannen").click()
+    page.wait_for_url("**done=reminder-planned")
+    assert "De herinnering is gepland." in page.locator("#period-done").inner_text()
+    planned = page.locator("#planned-reminders li")
+    assert planned.count() == 1
+    assert "7 dagen voor de uiterste datum" in planned.inner_text()
+    assert "8 november 2022" in planned.inner_text()
+    _no_violations(axe, page)
+    # Planned twice: refused with the reason, and nothing changes.
+    page.get_by_label("Herinnering plannen, dagen voor de uiterste datum").fill("7")
+    page.get_by_role("button", name="Herinnering plannen").click()
+    assert "al gepland" in page.locator("#period-error").inner_text()
+    assert page.locator("#planned-reminders li").count() == 1
+    # At phone width the section does not scroll sideways.
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{server.url}/periods/{period_id}")
+    assert page.evaluate(
+        "() => { const s = document.querySelector('#planned-reminders');"
+        " return s.scrollWidth <= s.clientWidth; }"
+    )
+    page.get_by_role("button", name="Van de planning halen").click()
+    page.wait_for_url("**done=reminder-unplanned")
+    assert page.locator("#planned-reminders li").count() == 0
+    context.close()
+    assert not errors

@@ -524,7 +524,7 @@ def test_production_needs_an_smtp_host(database_url: str) -> None:
             environment=Environment.production,
             secret_key="x" * 48,
             _env_file=None,
-            **values,
+            **({"public_url": PUBLIC_URL} | values),
         )
 
     assert production().effective_mail_backend == MailBackend.smtp

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from sqlmodel import Session, col
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
 from app.clock import utc_now
+from app.config import Settings, get_settings
 from app.db import transaction
 from app.errors import DomainError, Forbidden, NotFound
 from app.i18n import gettext, set_language
@@ -49,6 +51,15 @@ class Outcome:
 
 Handler = Callable[[Session, Job, Progress], Outcome]
 HANDLERS: dict[str, Handler] = {}
+
+# The settings of the app or command running a job, while it runs (a handler that sends mail
+# needs them); the environment's when the runner gave none.
+_running_settings: ContextVar[Settings | None] = ContextVar("job_settings", default=None)
+
+
+def settings() -> Settings:
+    """The settings a job handler runs with."""
+    return _running_settings.get() or get_settings()
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -111,8 +122,18 @@ def _report(engine: Engine, job_id: int, percent: int, message: str) -> None:
         log.debug("progress report of job %s skipped: database busy", job_id)
 
 
-def run(engine: Engine, job_id: int) -> None:
-    """Claim and run one job to its end (done or failed, with the reason)."""
+def run(engine: Engine, job_id: int, *, settings: Settings | None = None) -> bool:
+    """Claim and run one job to its end (done or failed, with the reason). `settings`: those
+    of the app or command running it (default: read from the environment). False: another
+    process has it, or it ran already."""
+    token = _running_settings.set(settings)
+    try:
+        return _run(engine, job_id)
+    finally:
+        _running_settings.reset(token)
+
+
+def _run(engine: Engine, job_id: int) -> bool:
     with transaction(engine) as session:
         claimed = session.execute(
             update(Job)
@@ -120,7 +141,7 @@ def run(engine: Engine, job_id: int) -> None:
             .values(state=JobState.running, heartbeat_at=utc_now())
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
-            return  # another process has it, or it ran already
+            return False
     try:
         with transaction(engine) as session:
             job = session.get(Job, job_id)
@@ -150,13 +171,14 @@ def run(engine: Engine, job_id: int) -> None:
                 .where(col(Job.id) == job_id)
                 .values(state=JobState.failed, message=reason, finished_at=utc_now())
             )
+    return True
 
 
 def run_after_response(request: Any, session: Session, background: Any, job: Job) -> None:
     """Commit the job (so that any process can see it), then run it after the response, in
     the thread pool."""
     session.commit()
-    background.add_task(run, request.app.state.engine, job.id)
+    background.add_task(run, request.app.state.engine, job.id, settings=request.app.state.settings)
 
 
 def interrupted(job: Job) -> bool:

@@ -13,12 +13,14 @@ from sqlmodel import Session
 
 from app import readmodel
 from app.accounts.models import Role
+from app.clock import programme_today
 from app.deps import SessionDep
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.periods import service
 from app.periods.models import PeriodState, ReportingPeriod
 from app.permissions import CurrentUserDep, client_address, current_user
+from app.reminders import service as reminders
 from app.web import render
 
 router = APIRouter()
@@ -32,6 +34,8 @@ DONE_MESSAGES = {
     "publish": N_("The period is published."),
     "reopen": N_("The period is reopened for a correction."),
     "deadline": N_("The deadline was saved."),
+    "reminder-planned": N_("The reminder is planned."),
+    "reminder-unplanned": N_("The planned reminder was taken off the plan."),
 }
 
 
@@ -136,6 +140,7 @@ def _period_page(
     period_id: int,
     *,
     error: str = "",
+    values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     record, programme, periods, period = _period_rows(session, period_id)
@@ -169,16 +174,25 @@ def _period_page(
             "awaiting_review": sum(1 for item in items if item.row.awaiting_review),
             "done": gettext(done) if done else "",
             "error": error,
+            "reminders": reminders.overview(session, period_id=period_id, today=programme_today()),
+            "due_label": reminders.due_label,
+            "values": values or {},
         },
         status_code=status_code,
     )
 
 
 def _change_period(
-    request: Request, session: Session, period_id: int, done: str, change: Callable[[], object]
+    request: Request,
+    session: Session,
+    period_id: int,
+    done: str,
+    change: Callable[[], object],
+    *,
+    values: dict[str, str] | None = None,
 ) -> Response:
     """Make a change to the period, then back to its page: with a confirmation, or with the
-    reason it was refused (and nothing changed)."""
+    reason it was refused (and nothing changed; the form keeps what was typed, `values`)."""
     try:
         change()
     except NotFound:
@@ -186,7 +200,12 @@ def _change_period(
     except DomainError as problem:
         session.rollback()
         return _period_page(
-            request, session, period_id, error=problem.message, status_code=problem.status_code
+            request,
+            session,
+            period_id,
+            error=problem.message,
+            values=values,
+            status_code=problem.status_code,
         )
     target = request.url_for("period", period_id=period_id).path + f"?done={done}"
     return RedirectResponse(target, status_code=303)
@@ -323,6 +342,67 @@ def period_deadline(
             session,
             period_id=period_id,
             deadline=_parse_date(deadline, N_("deadline"), required=False),
+            actor=user,
+            address=client_address(request),
+        ),
+        values={"deadline": deadline},
+    )
+
+
+def _parse_days(raw: str) -> int:
+    raw = raw.strip()
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(
+            gettext("%(value)s is not a whole number of days (in days before the deadline).")
+            % {"value": repr(raw)}
+        ) from None
+
+
+@router.post("/periods/{period_id}/reminders/plan", include_in_schema=False, name="plan_reminder")
+def plan_reminder(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    period_id: int,
+    days_before: Annotated[str, Form()] = "",
+) -> Response:
+    return _change_period(
+        request,
+        session,
+        period_id,
+        "reminder-planned",
+        lambda: reminders.plan_reminder(
+            session,
+            period_id=period_id,
+            days_before=_parse_days(days_before),
+            actor=user,
+            address=client_address(request),
+        ),
+        values={"days_before": days_before},
+    )
+
+
+@router.post(
+    "/periods/{period_id}/reminders/unplan", include_in_schema=False, name="unplan_reminder"
+)
+def unplan_reminder(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    period_id: int,
+    days_before: Annotated[str, Form()] = "",
+) -> Response:
+    return _change_period(
+        request,
+        session,
+        period_id,
+        "reminder-unplanned",
+        lambda: reminders.unplan_reminder(
+            session,
+            period_id=period_id,
+            days_before=_parse_days(days_before),
             actor=user,
             address=client_address(request),
         ),

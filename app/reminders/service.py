@@ -1,13 +1,25 @@
 """Reminders during an update round: every editor gets one message listing the activities of
 their organisations that still wait for them, and the coordinator gets a report of what was
-sent, what failed and which organisations have nobody to remind."""
+sent, what failed and which organisations have nobody to remind.
+
+Reminders go out by hand (the period's button, `voortgang remind`) or as planned: a period's
+coordinators plan them in days before its deadline (`reminder_schedule`), and a check
+(`voortgang reminders send-due`, run from cron) sends each one that has come. The check claims
+a planned reminder by inserting its `reminder_run` row, unique per period and due date, and
+queues a job that sends it: two processes checking at once send it once. Every sending is a
+`reminder_run`, which the period's page shows.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
 
-from babel.dates import format_date
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col
 
 from app import mail, readmodel
@@ -15,11 +27,26 @@ from app.accounts.models import Role, User, UserOrganisation
 from app.accounts.service import CurrentUser
 from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.audit import service as audit
+from app.clock import utc_now
 from app.config import Settings
-from app.errors import Forbidden
-from app.i18n import gettext, translations_for
+from app.db import transaction
+from app.errors import Forbidden, InvalidInput, NotFound
+from app.i18n import format_date, gettext, translations_for
+from app.ids import id_of
+from app.jobs import service as jobs
+from app.jobs.models import Job, JobState
 from app.periods import service as periods
-from app.periods.models import PeriodState
+from app.periods.models import PeriodState, ReportingPeriod
+from app.reminders.models import MAX_DAYS_BEFORE, ReminderKind, ReminderRun, ReminderSchedule
+
+log = logging.getLogger(__name__)
+
+# The job that sends a planned reminder.
+SEND_JOB = "reminders"
+# A period's reminders go out in these states (in review: to the editors of what was sent back).
+SENDING_STATES = (PeriodState.open, PeriodState.in_review)
+# How many of a period's sendings its page lists.
+RECENT_RUNS = 10
 
 # Editors read Dutch: messages are written in it whatever language the sender uses.
 MAIL_LANGUAGE = "nl"
@@ -69,6 +96,23 @@ class ReminderReport:
         """Every reminder went out, and if anything is open someone was reminded of it."""
         return not self.failed and (bool(self.sent) or self.open_activities == 0)
 
+    def as_result(self) -> dict[str, Any]:
+        """Who got a message and who did not (for the audit log and a job's page)."""
+        return {
+            "open_activities": self.open_activities,
+            "sent": [reminder.email for reminder in self.sent],
+            "failed": [
+                {"email": reminder.email, "reason": reminder.error} for reminder in self.failed
+            ],
+            "without_editors": [organisation.code for organisation in self.without_editors],
+        }
+
+    def summary(self) -> str:
+        return gettext("%(sent)d sent, %(failed)d failed.") % {
+            "sent": len(self.sent),
+            "failed": len(self.failed),
+        }
+
 
 def open_items(
     session: Session, *, programme_id: int, period: readmodel.PeriodRow
@@ -100,13 +144,15 @@ def send_reminders(
     period: readmodel.PeriodRow,
     actor: CurrentUser | None,
     address: str = "",
+    run: ReminderRun | None = None,
 ) -> ReminderReport:
     """Send each active editor of an organisation with open activities one message, and
-    record the outcome in the audit log. A failed send is reported and the others are still
-    tried. `actor` None is the command line."""
+    record the outcome on the run (a planned one; by hand a new one) and in the audit log. A
+    failed send is reported and the others are still tried. `actor` None is the command line
+    (or the check that sends planned reminders, which runs from it)."""
     if actor is not None and not actor.at_least(Role.coordinator):
         raise Forbidden(gettext("Only coordinators may send reminders."))
-    if period.state not in (PeriodState.open, PeriodState.in_review):
+    if period.state not in SENDING_STATES:
         raise periods.PeriodClosed(
             gettext(
                 "Reminders can only be sent while a period is open for updates or in review; "
@@ -160,6 +206,21 @@ def send_reminders(
             reminder.error = error.reason
         report.reminders.append(reminder)
 
+    if run is None:
+        run = ReminderRun(
+            period_id=period.id,
+            kind=ReminderKind.manual,
+            actor=actor.name if actor else "command line",
+            actor_id=actor.id if actor else None,
+        )
+        session.add(run)
+    run.finished_at = utc_now()
+    run.open_activities = report.open_activities
+    run.sent = len(report.sent)
+    run.failed = len(report.failed)
+    run.without_editors = len(report.without_editors)
+    session.flush()
+    planned = run.kind == ReminderKind.scheduled
     audit.record(
         session,
         actor=actor,
@@ -167,15 +228,12 @@ def send_reminders(
         action="reminders.send",
         object_type="period",
         object_id=period.id,
-        summary=f"{period.name}: {len(report.sent)} sent, {len(report.failed)} failed, "
+        summary=(f"planned for {run.due_on}: " if planned else "")
+        + f"{period.name}: {len(report.sent)} sent, {len(report.failed)} failed, "
         f"{len(report.without_editors)} organisations without an editor",
-        details={
-            "sent": [reminder.email for reminder in report.sent],
-            "failed": [
-                {"email": reminder.email, "reason": reminder.error} for reminder in report.failed
-            ],
-            "without_editors": [organisation.code for organisation in report.without_editors],
-        },
+        details=report.as_result()
+        | {"run_id": run.id, "kind": run.kind.value}
+        | ({"due_on": _iso(run.due_on), "days_before": run.days_before} if planned else {}),
         address=address,
     )
     return report
@@ -216,7 +274,7 @@ def reminder_text(
         % {"period": period.name, "count": count}
     )
     if period.deadline is not None:
-        deadline = format_date(period.deadline, format="long", locale=MAIL_LANGUAGE)
+        deadline = format_date(period.deadline, MAIL_LANGUAGE)
         lines.append(nl.gettext("Please update them by %(deadline)s.") % {"deadline": deadline})
     for organisation, group in groups:
         lines += ["", organisation.name, "-" * len(organisation.name)]
@@ -250,3 +308,391 @@ def reminder_text(
     ]
     subject = nl.gettext("Reminder: activities to update for %(period)s") % {"period": period.name}
     return subject, "\n".join(lines) + "\n"
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# -- planning reminders ---------------------------------------------------------------------
+
+
+def _require_coordinator(actor: CurrentUser) -> None:
+    if not actor.at_least(Role.coordinator):
+        raise Forbidden(gettext("Only coordinators may plan reminders."))
+
+
+def _plannable(session: Session, period_id: int) -> ReportingPeriod:
+    period = periods.get_period(session, period_id)
+    if period.state == PeriodState.published:
+        raise periods.PeriodClosed(periods.published_message(period.name))
+    return period
+
+
+def planned_days(session: Session, period_id: int) -> list[int]:
+    """The days before the deadline a period's reminders are planned, the earliest first."""
+    return list(
+        session.scalars(
+            select(col(ReminderSchedule.days_before))
+            .where(col(ReminderSchedule.period_id) == period_id)
+            .order_by(col(ReminderSchedule.days_before).desc())
+        )
+    )
+
+
+def plan_reminder(
+    session: Session, *, period_id: int, days_before: int, actor: CurrentUser, address: str = ""
+) -> ReminderSchedule:
+    """Plan the period's reminders `days_before` days before its deadline (0: on the day)."""
+    _require_coordinator(actor)
+    period = _plannable(session, period_id)
+    if period.deadline is None:
+        raise InvalidInput(
+            gettext("Set the deadline for updates first: reminders are planned in days before it.")
+        )
+    if not 0 <= days_before <= MAX_DAYS_BEFORE:
+        raise InvalidInput(
+            gettext(
+                "Days before the deadline: give a whole number from 0 (on the day itself) "
+                "to %(max)d, not %(value)s."
+            )
+            % {"max": MAX_DAYS_BEFORE, "value": days_before}
+        )
+    if days_before in planned_days(session, period_id):
+        raise InvalidInput(
+            gettext("A reminder %(days)d days before the deadline is already planned.")
+            % {"days": days_before}
+        )
+    planned = ReminderSchedule(
+        period_id=id_of(period), days_before=days_before, created_by_id=actor.id
+    )
+    session.add(planned)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="reminders.plan",
+        object_type="period",
+        object_id=period.id,
+        summary=f"{period.name}: {days_before} days before the deadline",
+        details={"days_before": days_before},
+        address=address,
+    )
+    return planned
+
+
+def unplan_reminder(
+    session: Session, *, period_id: int, days_before: int, actor: CurrentUser, address: str = ""
+) -> None:
+    """Take a planned reminder off the plan (what went out stays in the period's record)."""
+    _require_coordinator(actor)
+    period = _plannable(session, period_id)
+    removed = session.execute(
+        delete(ReminderSchedule).where(
+            col(ReminderSchedule.period_id) == period.id,
+            col(ReminderSchedule.days_before) == days_before,
+        )
+    )
+    if removed.rowcount != 1:  # type: ignore[attr-defined]  # a DELETE returns a CursorResult
+        raise NotFound(
+            gettext("No reminder is planned %(days)d days before the deadline of %(period)s.")
+            % {"days": days_before, "period": period.name}
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="reminders.unplan",
+        object_type="period",
+        object_id=period.id,
+        summary=f"{period.name}: {days_before} days before the deadline",
+        details={"days_before": days_before},
+        address=address,
+    )
+
+
+# -- what is due ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """A planned reminder whose day has come and that has not gone out."""
+
+    period_id: int
+    period: str
+    due_on: date
+    days_before: int
+
+
+def _current_due(deadline: date, days: list[int], today: date) -> tuple[date, int] | None:
+    """Of a period's planned reminders, the one to send today: the latest whose day has come,
+    up to the deadline itself. An earlier one whose day passed unsent (no check ran) is
+    overtaken by it: editors get one message, not a pile."""
+    if today > deadline:
+        return None
+    come = [(deadline - timedelta(days=before), before) for before in days]
+    come = [(due_on, before) for due_on, before in come if due_on <= today]
+    return max(come) if come else None
+
+
+def due_reminders(session: Session, *, today: date) -> list[Due]:
+    """The planned reminders to send today, one per period at most: periods in a round
+    (open, or in review) with a deadline not yet passed, whose reminder for that day has not
+    been claimed."""
+    plans: dict[int, tuple[str, date, list[int]]] = {}
+    for period_id, name, deadline, days_before in session.execute(
+        select(
+            col(ReportingPeriod.id),
+            col(ReportingPeriod.name),
+            col(ReportingPeriod.deadline),
+            col(ReminderSchedule.days_before),
+        )
+        .join(ReminderSchedule, col(ReminderSchedule.period_id) == ReportingPeriod.id)
+        .where(
+            col(ReportingPeriod.state).in_([state.value for state in SENDING_STATES]),
+            col(ReportingPeriod.deadline).is_not(None),
+            col(ReportingPeriod.deadline) >= today,
+        )
+        .order_by(col(ReportingPeriod.id))
+    ):
+        plans.setdefault(period_id, (name, deadline, []))[2].append(days_before)
+    if not plans:
+        return []
+    claimed = set(
+        session.execute(
+            select(col(ReminderRun.period_id), col(ReminderRun.due_on)).where(
+                col(ReminderRun.period_id).in_(list(plans)), col(ReminderRun.due_on).is_not(None)
+            )
+        )
+    )
+    found = []
+    for period_id, (name, deadline, days) in plans.items():
+        current = _current_due(deadline, days, today)
+        if current is not None and (period_id, current[0]) not in claimed:
+            found.append(Due(period_id, name, current[0], current[1]))
+    return found
+
+
+def claim(session: Session, *, due: Due) -> Job | None:
+    """Claim a due reminder (its run row, unique per period and day) and queue the job that
+    sends it. None: another process claimed it first."""
+    run = ReminderRun(
+        period_id=due.period_id,
+        kind=ReminderKind.scheduled,
+        due_on=due.due_on,
+        days_before=due.days_before,
+        actor="command line",
+    )
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        return None
+    job = jobs.submit(
+        session,
+        kind=SEND_JOB,
+        params={
+            "run_id": run.id,
+            "period_id": due.period_id,
+            "title": gettext("Reminders for %(period)s") % {"period": due.period},
+        },
+        user=None,
+    )
+    run.job_id = job.id
+    session.flush()
+    return job
+
+
+@jobs.handler(SEND_JOB)
+def _send_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
+    run = session.get(ReminderRun, job.params["run_id"])
+    if run is None:
+        raise NotFound(gettext("Reminder run %(id)s does not exist") % {"id": job.params["run_id"]})
+    programme_id = periods.get_period(session, run.period_id).programme_id
+    period = readmodel.find_period(readmodel.list_periods(session, programme_id), run.period_id)
+    progress(10, gettext("Sending the reminders…"))
+    report = send_reminders(
+        session,
+        settings=jobs.settings(),
+        programme_id=programme_id,
+        period=period,
+        actor=None,
+        address="cli",
+        run=run,
+    )
+    return jobs.Outcome(result=report.as_result(), message=report.summary())
+
+
+@dataclass(frozen=True)
+class DueOutcome:
+    """How one planned reminder went, for the command's report."""
+
+    period: str
+    due_on: date | None
+    days_before: int | None
+    job_id: int
+    state: JobState
+    message: str
+    sent: int
+    failed: int
+
+
+def send_due(engine: Engine, *, settings: Settings, today: date) -> list[DueOutcome]:
+    """Send every planned reminder whose day has come: claim each (in a transaction of its
+    own, so a claim is visible to every process at once), then run its job. Also runs a
+    reminder job a stopped check left queued. Safe to run from several processes at once: a
+    reminder claimed elsewhere is skipped."""
+    with transaction(engine) as session:
+        found = due_reminders(session, today=today)
+    for due in found:
+        try:
+            with transaction(engine) as session:
+                claim(session, due=due)
+        except OperationalError:  # the database is busy: the next check tries again
+            log.warning("reminder of period %s due %s not claimed: busy", due.period_id, due)
+    with transaction(engine) as session:
+        queued = [
+            id_of(job)
+            for job in session.scalars(
+                select(Job)
+                .where(col(Job.kind) == SEND_JOB, col(Job.state) == JobState.queued)
+                .order_by(col(Job.id))
+            )
+        ]
+    # Each is run by whichever process claims it first; this one reports what it ran.
+    ran = [job_id for job_id in queued if jobs.run(engine, job_id, settings=settings)]
+    outcomes = []
+    with transaction(engine) as session:
+        for job_id in ran:
+            job = session.get(Job, job_id)
+            run = session.scalar(select(ReminderRun).where(col(ReminderRun.job_id) == job_id))
+            if job is None or run is None:
+                continue
+            outcomes.append(
+                DueOutcome(
+                    period=periods.get_period(session, run.period_id).name,
+                    due_on=run.due_on,
+                    days_before=run.days_before,
+                    job_id=job_id,
+                    state=job.state,
+                    message=job.message,
+                    sent=run.sent,
+                    failed=run.failed,
+                )
+            )
+    return outcomes
+
+
+# -- what a period's page shows ---------------------------------------------------------------
+
+PLANNED = "planned"  # its day has not come
+DUE = "due"  # its day has come: the next check sends it
+SENDING = "sending"  # claimed, its job has not finished
+SENT = "sent"
+FAILED = "failed"  # its job failed (the reason is on the job)
+MISSED = "missed"  # its day passed without it: overtaken by a later one, or the round ended
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    days_before: int
+    due_on: date | None  # None while the period has no deadline
+    state: str  # PLANNED, DUE, SENDING, SENT, FAILED or MISSED
+    run: ReminderRun | None = None
+
+
+def _job_failed(job: Job | None) -> bool:
+    return job is not None and (job.state == JobState.failed or jobs.interrupted(job))
+
+
+@dataclass(frozen=True)
+class SentRun:
+    """A sending of the period's reminders, and its job (a planned one has one)."""
+
+    run: ReminderRun
+    job: Job | None
+
+    @property
+    def failed(self) -> bool:
+        """Its job failed or was interrupted (the job's page says why)."""
+        return _job_failed(self.job)
+
+
+@dataclass(frozen=True)
+class ReminderOverview:
+    deadline: date | None
+    planned: list[PlannedReminder]
+    recent: list[SentRun]  # the newest first
+    # Reminders are planned or sent while the period is not published.
+    may_plan: bool
+
+    @property
+    def last_sent(self) -> SentRun | None:
+        return next((sent for sent in self.recent if sent.run.finished_at is not None), None)
+
+
+def overview(session: Session, *, period_id: int, today: date) -> ReminderOverview:
+    """A period's planned reminders (with where each stands) and its latest sendings."""
+    period = periods.get_period(session, period_id)
+    recent = [
+        SentRun(run, job)
+        for run, job in session.execute(
+            select(ReminderRun, Job)
+            .outerjoin(Job, col(Job.id) == ReminderRun.job_id)
+            .where(col(ReminderRun.period_id) == period_id)
+            .order_by(col(ReminderRun.created_at).desc(), col(ReminderRun.id).desc())
+            .limit(RECENT_RUNS)
+        )
+    ]
+    claimed = {
+        run.due_on: (run, job)
+        for run, job in session.execute(
+            select(ReminderRun, Job)
+            .outerjoin(Job, col(Job.id) == ReminderRun.job_id)
+            .where(col(ReminderRun.period_id) == period_id, col(ReminderRun.due_on).is_not(None))
+        )
+    }
+    days = planned_days(session, period_id)
+    deadline = period.deadline
+    current = (
+        _current_due(deadline, days, today)
+        if deadline is not None and period.state in SENDING_STATES
+        else None
+    )
+    planned = []
+    for before in days:
+        if deadline is None:
+            planned.append(PlannedReminder(before, None, PLANNED))
+            continue
+        due_on = deadline - timedelta(days=before)
+        run, job = claimed.get(due_on, (None, None))
+        if run is not None:
+            state = SENT if run.finished_at else FAILED if _job_failed(job) else SENDING
+        elif due_on > today:
+            state = PLANNED
+        elif current is not None and current[0] == due_on:
+            state = DUE
+        else:
+            state = MISSED
+        planned.append(PlannedReminder(before, due_on, state, run))
+    return ReminderOverview(
+        deadline=deadline,
+        planned=planned,
+        recent=recent,
+        may_plan=period.state != PeriodState.published,
+    )
+
+
+def due_label(planned: PlannedReminder) -> str:
+    """Where a planned reminder stands, in words."""
+    when = format_date(planned.due_on) if planned.due_on else ""
+    return {
+        PLANNED: gettext("planned for %(date)s") % {"date": when}
+        if planned.due_on
+        else gettext("waits for a deadline"),
+        DUE: gettext("due since %(date)s: the next check sends it") % {"date": when},
+        SENDING: gettext("being sent"),
+        SENT: gettext("sent (due %(date)s)") % {"date": when},
+        FAILED: gettext("could not be sent (due %(date)s)") % {"date": when},
+        MISSED: gettext("not sent: its day (%(date)s) passed") % {"date": when},
+    }[planned.state]
