@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -164,12 +164,13 @@ def open_round(
     *,
     name: str = "Voortgangsrapportage 2022",
     reference_date: str = "2022-11-01",
-    deadline: str | None = "2022-11-15",
+    deadline: str | None = "",
     actor: Any = None,
 ) -> int:
     """A new period opened for updates through the period service (carry-over included), with
     every other period of the programme published first, by `actor` (default: a new
-    coordinator); returns its id."""
+    coordinator); returns its id. The deadline is two weeks after the reference date unless
+    given (None: no deadline)."""
     actor = actor or coordinator(session)
     programme = session.scalar(select(Programme).where(col(Programme.slug) == programme_slug))
     assert programme is not None
@@ -185,7 +186,13 @@ def open_round(
         programme_id=id_of(programme),
         name=name,
         reference_date=date.fromisoformat(reference_date),
-        deadline=date.fromisoformat(deadline) if deadline else None,
+        deadline=(
+            date.fromisoformat(deadline)
+            if deadline
+            else date.fromisoformat(reference_date) + timedelta(days=14)
+            if deadline == ""
+            else None
+        ),
         actor=actor,
     )
     periods.move_period(session, period_id=id_of(created), move="open", actor=actor)
