@@ -37,6 +37,7 @@ from tests.factories import (
     csrf_from,
     current_user,
     open_round,
+    publish,
     sign_in,
 )
 from tests.test_reminders import SLUG, mail_settings
@@ -213,7 +214,7 @@ def test_bad_plans_are_refused_with_the_reason_and_change_nothing(planned) -> No
     session.rollback()
     # A published period plans nothing.
     periods.move_period(session, period_id=period_id, move="review", actor=boss)
-    periods.move_period(session, period_id=period_id, move="publish", actor=boss)
+    publish(session, period_id=period_id, actor=boss)
     session.commit()
     with pytest.raises(PeriodClosed):
         reminders.plan_reminder(session, period_id=period_id, days_before=3, actor=boss)
@@ -251,7 +252,7 @@ def test_only_periods_in_a_round_have_due_reminders(planned) -> None:  # type: i
     # In review the round's reminders still go out (to what was sent back).
     periods.move_period(session, period_id=period_id, move="review", actor=boss)
     assert len(reminders.due_reminders(session, today=date(2022, 11, 8))) == 1
-    periods.move_period(session, period_id=period_id, move="publish", actor=boss)
+    publish(session, period_id=period_id, actor=boss)
     assert reminders.due_reminders(session, today=date(2022, 11, 8)) == []
     session.rollback()
 
