@@ -9,6 +9,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Tex
 from sqlmodel import Field, SQLModel
 
 from app.clock import utc_now
+from app.dbtypes import EnumText
 
 
 class Status(StrEnum):
@@ -39,7 +40,7 @@ BASELINE_SOURCES = (UpdateSource.derived, UpdateSource.carried_over)
 
 
 class StatusUpdateBase(SQLModel):
-    status: Status = Field(sa_column=Column(String(30), nullable=False))
+    status: Status = Field(sa_column=Column(EnumText(Status, 30), nullable=False))
     explanation: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
@@ -97,7 +98,7 @@ class StatusCurrent(SQLModel, table=True):
         )
     )
     version: int
-    status: Status = Field(sa_column=Column(String(30), nullable=False))
+    status: Status = Field(sa_column=Column(EnumText(Status, 30), nullable=False))
 
 
 class StatusApproved(SQLModel, table=True):
@@ -123,4 +124,4 @@ class StatusApproved(SQLModel, table=True):
         )
     )
     version: int
-    status: Status = Field(sa_column=Column(String(30), nullable=False))
+    status: Status = Field(sa_column=Column(EnumText(Status, 30), nullable=False))
