@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from functools import cache
@@ -19,11 +20,12 @@ from app.activities.models import STATUS_ORDER
 from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.activities.presentation import STATUS_STYLES, status_label, status_symbol
 from app.activities.rollup import rollup_of
+from app.charts import Bar, stacked_bars
 from app.config import PROJECT_ROOT
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext
 from app.permissions import current_user, may_visit
 from app.policy import Decision, period_accepts_changes
-from app.readmodel import ActivityRow, PeriodRow
+from app.readmodel import ActivityRow, PeriodRow, StatusCounts
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -129,6 +131,21 @@ def status_badges() -> dict[str | None, Markup]:
     return _status_badges(get_language())
 
 
+def status_chart(counts: StatusCounts, caption: str) -> Markup:
+    """The board's bar for one set of activities (app/charts.py); the page prints each
+    status's label and number beside it, so the bar has no total of its own."""
+    slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")
+    return stacked_bars(
+        [Bar(None, counts.ordered())],
+        chart_id=f"bar-{slug}",
+        title=caption,
+        description=", ".join(
+            f"{count} {status_label(status)}" for status, count in counts.ordered()
+        ),
+        totals=False,
+    )
+
+
 @cache
 def status_stylesheet() -> str:
     """The status badges' CSS (templates/status.css), rendered once: it reads only the
@@ -172,6 +189,7 @@ templates.env.globals.update(
     role_label=role_label,
     overall_status=lambda rows: rollup_of(row.status for row in rows),
     status_badges=status_badges,
+    status_chart=status_chart,
     row_text=row_text,
     ROLES=list(Role),
 )

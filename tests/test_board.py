@@ -83,7 +83,9 @@ def test_board_chart_has_a_text_alternative(seeded_client: TestClient) -> None:
     page = _soup(seeded_client.get(f"/programmes/{SLUG}"))
     svg = page.select_one("#action-line-1 svg")
     assert svg["role"] == "img"
-    assert "Voltooid" in svg["aria-label"]
+    title_id, desc_id = svg["aria-labelledby"].split()
+    assert svg.find(id=title_id).get_text() == "Actielijn 1"
+    assert "Voltooid" in svg.find(id=desc_id).get_text()
 
 
 def test_drill_down_from_action_line_to_activity(seeded_client: TestClient) -> None:
