@@ -164,6 +164,14 @@ def row_text(request: Request) -> dict[str, Any]:
         "change": gettext("Change"),
         "status_of": gettext("status of"),
         "here": quote(request.url.path, safe=""),
+        # The column headers again, on each cell, for the table's stacked cards on a phone.
+        "column": {
+            "result": gettext("Result"),
+            "number": gettext("No."),
+            "activity": gettext("Activity"),
+            "status": gettext("Status"),
+            "explanation": gettext("Explanation"),
+        },
     }
 
 
