@@ -22,7 +22,7 @@ from app.activities.presentation import STATUS_STYLES, status_label, status_symb
 from app.activities.rollup import rollup_of
 from app.charts import Bar, stacked_bars
 from app.config import PROJECT_ROOT
-from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext
+from app.i18n import LANGUAGES, N_, format_date, get_language, gettext, ngettext
 from app.permissions import current_user, may_visit
 from app.policy import Decision, period_accepts_changes
 from app.readmodel import ActivityRow, PeriodRow, StatusCounts
@@ -201,6 +201,8 @@ templates.env.globals.update(
     row_text=row_text,
     ROLES=list(Role),
 )
+# `{{ period.reference_date | date }}`: "15 november 2022", in the user's language.
+templates.env.filters["date"] = format_date
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 

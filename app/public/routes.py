@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
-from babel.dates import format_date as format_date_babel
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -22,7 +20,7 @@ from app.cache import RevisionCache
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.exports.columns import PUBLIC_COLUMNS
-from app.i18n import N_, get_language, gettext
+from app.i18n import N_, format_date, get_language, gettext
 from app.public import charts, narrative, service, summary_pdf
 from app.public.references import link_references
 from app.web import render, render_for_every_query, templates, with_query
@@ -73,15 +71,6 @@ def _file(
         media_type=media_type,
         headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
     )
-
-
-# Dates as the text around them writes them: "1 november 2021", "1 November 2021" (British
-# order, as GOV.UK does).
-DATE_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
-
-
-def format_date(value: date) -> str:
-    return format_date_babel(value, format="long", locale=DATE_LOCALES.get(get_language(), "nl_NL"))
 
 
 TYPE_LABELS = {
