@@ -609,6 +609,13 @@ def export_command(
         list[str] | None, typer.Option(help="Only this status (code); repeat for more")
     ] = None,
     language: Annotated[str, typer.Option(help="Language of the document: nl or en")] = "nl",
+    organisations: Annotated[
+        bool,
+        typer.Option(
+            help="DOCX, ODT, PDF: print the organisations (names) under each activity; "
+            "off: the annex as sent to Parliament. Spreadsheets, CSV and JSON always have them."
+        ),
+    ] = False,
 ) -> None:
     """Export a period's progress table to a file.
 
@@ -628,7 +635,12 @@ def export_command(
         else:
             period_id = _choose_round(session, _choose_programme(session, programme), period).id
         return exports.export(
-            session, period_id=period_id, fmt=fmt.key, filters=filters, language=language
+            session,
+            period_id=period_id,
+            fmt=fmt.key,
+            filters=filters,
+            language=language,
+            organisations=organisations,
         )
 
     name, _, content = _in_session(action)

@@ -11,7 +11,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jsonschema
@@ -19,7 +19,9 @@ import openpyxl
 import pytest
 from bs4 import BeautifulSoup
 from docx import Document
+from docx.enum.text import WD_TAB_ALIGNMENT
 from docx.oxml.ns import qn
+from docx.shared import Length
 from fastapi.testclient import TestClient
 from odf import teletype
 from odf.namespaces import TABLENS
@@ -38,7 +40,7 @@ from app.activities import service as activities
 from app.activities.models import Status
 from app.config import PROJECT_ROOT
 from app.errors import NotFound
-from app.exports import odt, opendata, service
+from app.exports import odt, opendata, pdf, service
 from app.exports.columns import COLUMNS, KEYS
 from app.exports.table import build_table
 from app.jobs import service as jobs
@@ -68,6 +70,7 @@ LEGEND_NL = [
     "In (formele) consultatie",
     "Niet van toepassing",
 ]
+SYMBOLS = ["✔", "↻", "▶", "⚠", "○", "✎", "–"]
 # Result 1, activity 1 of the seed, as the source document prints it.
 KNOWN_TITLE = "Training politiemedewerkers"
 KNOWN_STATUS = "▶ In uitvoering en volgens planning"
@@ -188,9 +191,12 @@ def test_docx_has_the_layout_of_the_source_document(session: Session) -> None:
     assert fields == ["PAGE", "NUMPAGES"]
     assert "Pagina" in footer.text and "van" in footer.text
 
+    # The legend under the title, in one row, each status as the table shows it.
     legend = document.tables[0]
-    assert [row.cells[1].text for row in legend.rows] == LEGEND_NL
-    assert [row.cells[0].text for row in legend.rows][:3] == ["✔", "↻", "▶"]
+    assert len(legend.rows) == 1
+    assert [cell.text for cell in legend.rows[0].cells] == [
+        f"{symbol} {label}" for symbol, label in zip(SYMBOLS, LEGEND_NL, strict=True)
+    ]
 
     progress_tables = document.tables[1:]
     assert len(progress_tables) == 16  # one per theme
@@ -203,15 +209,16 @@ def test_docx_has_the_layout_of_the_source_document(session: Session) -> None:
     first = progress_tables[0]
     known = first.rows[1].cells
     assert known[0].text == "1." and known[1].text == "Verbeterde signalering bij professionals"
-    assert known[2].text.startswith("1. " + KNOWN_TITLE) and "Politie (trekker)" in known[2].text
+    assert known[2].text == "1. " + KNOWN_TITLE  # no organisations in the annex
     assert known[3].text == KNOWN_STATUS
     assert known[4].text.startswith(KNOWN_EXPLANATION)
-    # A result's further rows repeat its number and title, marked as continued.
-    assert first.rows[2].cells[1].text == "Verbeterde signalering bij professionals (vervolg)"
 
-    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings[0] == "Actielijn 1: Doorontwikkeling basis aanpak mensenhandel"
+    headings = [p for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[0].text == "Actielijn 1: Doorontwikkeling basis aanpak mensenhandel"
     assert len(headings) == 5
+    # The first action line starts under the title, each further one on a new page.
+    assert [bool(p.paragraph_format.page_break_before) for p in headings] == [False] + [True] * 4
+    assert not any(p.paragraph_format.page_break_before for p in document.paragraphs[:4])
     assert document.core_properties.language == "nl-NL"
 
 
@@ -304,7 +311,7 @@ def test_pdf_is_tagged_paged_and_reads_in_order(session: Session) -> None:
     assert "/StructTreeRoot" in catalog  # tagged
     assert bool(catalog["/MarkInfo"]["/Marked"]) is True
     assert str(catalog["/Lang"]) == "nl"
-    assert "Voortgangstabel" in reader.metadata.title
+    assert reader.metadata.title == "Programmaresultaten Samen tegen mensenhandel"
     box = reader.pages[0].mediabox
     assert round(float(box.width)) == 842 and round(float(box.height)) == 595  # A4 landscape
 
@@ -317,13 +324,338 @@ def test_pdf_is_tagged_paged_and_reads_in_order(session: Session) -> None:
     # Text wraps inside the cells: compare with the line breaks as spaces.
     table_page = re.sub(r"\s+", " ", next(text for text in pages if KNOWN_TITLE in text))
     # Reading order: the column headers, then the rows in programme order.
-    positions = [table_page.index(header) for header in HEADERS_NL]
+    # (The first page also has the title and "Stand van zaken per …" above the table.)
+    start = table_page.index("Nr. Resultaat")
+    positions = [table_page.index(header, start) for header in HEADERS_NL]
     assert positions == sorted(positions)
     assert table_page.index(KNOWN_TITLE) < table_page.index("Training luchtvaartsector")
-    assert table_page.index(KNOWN_TITLE) < table_page.index(KNOWN_STATUS)
+    assert table_page.index(KNOWN_TITLE) < table_page.index(KNOWN_STATUS, start)
     assert KNOWN_EXPLANATION in table_page
     # Column headers repeat on every page with a table.
     assert sum(1 for text in pages if "Resultaat (doelstelling)" in text) >= len(pages) - 2
+
+
+# --- The annex as sent to Parliament (DOCX, ODT, PDF) -----------------------------------------
+
+DOCUMENTS = ["docx", "odt", "pdf"]
+# Result 1 has 12 activities, over more than one page in every format.
+LONG_RESULT = "Verbeterde signalering bij professionals"
+TITLE_NL = "Programmaresultaten Samen tegen mensenhandel"
+STATE_OF_AFFAIRS_NL = "Stand van zaken per 1 november 2021"
+# The organisations of result 1's first two activities, as codes and by name.
+ORGANISATION_CODES = ["RoyalSchipholGroup", "SchoolEnVeiligheid", "KenniscentrumLVB"]
+ORGANISATION_NAMES = ["Politie (trekker)", "Royal Schiphol Group", "Stichting School en Veiligheid"]
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _docx_cells(document) -> list:  # type: ignore[no-untyped-def]
+    """Every cell of every table once: python-docx gives a cell merged down over rows once per
+    row (the same <w:tc>), so they are told apart by element."""
+    seen: dict[int, object] = {}
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                seen.setdefault(id(cell._tc), cell)
+    return list(seen.values())
+
+
+def _odt_xml(content: bytes, part: str) -> str:
+    return zipfile.ZipFile(io.BytesIO(content)).read(part).decode()
+
+
+def _pdf_pages(content: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def _document_text(fmt: str, content: bytes) -> str:
+    """What a reader sees of a document: DOCX every cell once, ODT its body, PDF every page."""
+    if fmt == "docx":
+        document = Document(io.BytesIO(content))
+        return "\n".join(
+            [p.text for p in document.paragraphs] + [c.text for c in _docx_cells(document)]
+        )
+    if fmt == "odt":
+        return teletype.extractText(load_odf(io.BytesIO(content)).text)
+    return "\n".join(_pdf_pages(content))
+
+
+def test_docx_shows_a_result_once_in_a_cell_merged_down_over_its_activities(
+    session: Session,
+) -> None:
+    _, _, content = _export(session, "docx", _period_id(session))
+    document = Document(io.BytesIO(content))
+    rows = document.tables[1].rows
+    activities = [row for row in rows[1:] if row.cells[1].text == LONG_RESULT]
+    assert len(activities) == 12
+    first, *further = activities
+    for column in (0, 1):
+        top = first.cells[column]._tc
+        assert top.tcPr.find(qn("w:vMerge")).get(qn("w:val")) == "restart"
+        for row in further:
+            # python-docx reads a merged cell's further rows as the top cell itself.
+            assert row.cells[column]._tc is top
+            own = row._tr.tc_lst[column]
+            assert own is not top and own.vMerge == "continue" and own.xpath("string(.)") == ""
+    # The activities keep a row each.
+    assert [row.cells[2].text.split(".")[0] for row in activities] == [str(n) for n in range(1, 13)]
+    # The next result starts its own cell.
+    after = rows[len(activities) + 1]
+    assert after.cells[1].text != LONG_RESULT and after.cells[1]._tc.vMerge == "restart"
+
+
+def test_odt_shows_a_result_once_in_a_cell_spanning_its_activities(session: Session) -> None:
+    _, _, content = _export(session, "odt", _period_id(session))
+    body = _odt_xml(content, "content.xml")
+    first_table = body[
+        body.index("<table:table ") : body.index("</table:table>", body.index("Table1"))
+    ]
+    spanned = re.findall(
+        r'<table:table-cell [^>]*table:number-rows-spanned="(\d+)"[^>]*>(.*?)</table:table-cell>',
+        first_table,
+    )
+    texts = {re.sub(r"<[^>]+>", "", cell): int(rows) for rows, cell in spanned}
+    assert texts["1."] == 12 and texts[LONG_RESULT] == 12
+    # And odfpy reads the same: the first row has the result, the eleven after it covered cells.
+    document = load_odf(io.BytesIO(content))
+    table = document.text.getElementsByType(Table)[1]
+    rows = [
+        row
+        for row in table.getElementsByType(TableRow)
+        if row.parentNode.qname != (TABLENS, "table-header-rows")
+    ]
+    first_cells = rows[0].getElementsByType(TableCell)
+    assert _odf_cell_text(first_cells[1]) == LONG_RESULT
+    assert first_cells[1].getAttribute("numberrowsspanned") == "12"
+    for row in rows[1:12]:
+        cells = [child for child in row.childNodes if child.nodeType == child.ELEMENT_NODE]
+        assert [cell.qname[1] for cell in cells[:3]] == [
+            "covered-table-cell",
+            "covered-table-cell",
+            "table-cell",
+        ]
+    assert "(vervolg)" not in teletype.extractText(document.text)
+
+
+def test_pdf_shows_a_result_once_in_a_cell_spanning_its_rows(session: Session) -> None:
+    table = build_table(session, period_id=_period_id(session))
+    html = BeautifulSoup(pdf.render_html(table), "html.parser")
+    cell = html.find("td", string=LONG_RESULT)
+    assert cell is not None and cell["rowspan"] == "12"
+    assert len(html.find_all("td", string=LONG_RESULT)) == 1
+    _, _, content = _export(session, "pdf", _period_id(session))
+    pages = _pdf_pages(content)
+    assert sum(1 for page in pages if KNOWN_TITLE in page) == 1
+    text = _squashed("\n".join(pages))
+    # Result 1's activities run over two pages; its title is printed once.
+    assert "12. Training medewerkers in de vreemdelingenketen" in text
+    assert text.count(LONG_RESULT) == 1
+    assert "(vervolg)" not in text
+
+
+@pytest.mark.parametrize("fmt", DOCUMENTS)
+def test_the_annex_shows_no_organisations_unless_asked_then_their_names(
+    session: Session, fmt: str
+) -> None:
+    period_id = _period_id(session)
+    name, _, annex = _export(session, fmt, period_id)
+    assert name == f"voortgangsrapportage-2021.{fmt}"
+    text = _squashed(_document_text(fmt, annex))
+    assert KNOWN_TITLE in text
+    assert not any(code in text for code in ORGANISATION_CODES), fmt
+    assert "(trekker)" not in text
+    name, _, with_names = _export(session, fmt, period_id, organisations=True)
+    assert name == f"voortgangsrapportage-2021-organisaties.{fmt}"
+    text = _squashed(_document_text(fmt, with_names))
+    assert all(organisation in text for organisation in ORGANISATION_NAMES), fmt
+    assert not any(code in text for code in ORGANISATION_CODES), fmt
+
+
+def test_organisations_are_part_of_a_stored_documents_key_and_no_spreadsheets(
+    session: Session,
+) -> None:
+    """A document with organisations is another stored file; a spreadsheet has its column
+    of organisations either way, so asking for them gives the same file."""
+    period_id = _period_id(session)
+    _export(session, "docx", period_id)
+    _export(session, "docx", period_id, organisations=True)
+    again = _export(session, "docx", period_id, organisations=True)
+    assert _file_count(session) == 2 and again[0].endswith("-organisaties.docx")
+    plain = _export(session, "xlsx", period_id)
+    asked = _export(session, "xlsx", period_id, organisations=True)
+    assert asked == plain and _file_count(session) == 3
+    sheet = openpyxl.load_workbook(io.BytesIO(asked[2])).active
+    assert sheet.cell(row=2, column=KEYS.index("organisations") + 1).value == "Politie (trekker)"
+    keys = session.scalars(select(StoredFile.cache_key)).all()
+    assert len(set(keys)) == 3
+
+
+@pytest.mark.parametrize("fmt", DOCUMENTS)
+def test_the_first_page_has_the_title_the_state_of_affairs_and_the_table(
+    session: Session, fmt: str
+) -> None:
+    _, _, content = _export(session, fmt, _period_id(session))
+    if fmt == "pdf":
+        first_page = _squashed(_pdf_pages(content)[0])
+        assert first_page.index(TITLE_NL) < first_page.index(STATE_OF_AFFAIRS_NL)
+        # The table starts on the first page: its first activity is there.
+        assert "Resultaat (doelstelling)" in first_page and KNOWN_TITLE in first_page
+        assert KNOWN_EXPLANATION in first_page
+    elif fmt == "docx":
+        paragraphs = [p.text for p in Document(io.BytesIO(content)).paragraphs]
+        assert paragraphs[:2] == [TITLE_NL, STATE_OF_AFFAIRS_NL]
+    else:
+        paragraphs = [
+            teletype.extractText(p) for p in load_odf(io.BytesIO(content)).text.getElementsByType(P)
+        ]
+        assert paragraphs[:2] == [TITLE_NL, STATE_OF_AFFAIRS_NL]
+    # The workflow state and the time of making are not on the page.
+    if fmt == "pdf":
+        page_text = "\n".join(_pdf_pages(content))
+    elif fmt == "docx":
+        document = Document(io.BytesIO(content))
+        section = document.sections[0]
+        page_text = "\n".join(
+            [_document_text(fmt, content)]
+            + [p.text for p in section.header.paragraphs + section.footer.paragraphs]
+        )
+    else:
+        page_text = _document_text(fmt, content) + teletype.extractText(
+            load_odf(io.BytesIO(content)).masterstyles
+        )
+    for hidden in ("Gepubliceerd", "UTC", "Gemaakt op", "Voortgangstabel", "2021-11-01"):
+        assert hidden not in page_text, (fmt, hidden)
+
+
+def test_the_state_of_affairs_is_dated_in_the_documents_language(session: Session) -> None:
+    table = build_table(session, period_id=_period_id(session), language="en")
+    assert table.title == "Programme results Samen tegen mensenhandel"
+    assert table.state_of_affairs == "State of affairs on 1 November 2021"
+    _, _, content = _export(session, "docx", _period_id(session), language="en")
+    paragraphs = [p.text for p in Document(io.BytesIO(content)).paragraphs]
+    assert paragraphs[:2] == [table.title, table.state_of_affairs]
+
+
+def test_dates_in_the_users_language() -> None:
+    from app.i18n import format_date, set_language
+    from app.web import templates
+
+    moment = date(2022, 11, 15)
+    assert format_date(moment, "nl") == "15 november 2022"
+    assert format_date(moment, "en") == "15 November 2022"
+    render = templates.env.from_string("{{ day | date }}").render
+    try:
+        set_language("en")
+        assert render(day=moment) == "15 November 2022"
+        set_language("nl")
+        assert render(day=moment) == "15 november 2022"
+    finally:
+        set_language("nl")
+
+
+@pytest.mark.parametrize("fmt", DOCUMENTS)
+def test_the_files_metadata_holds_the_state_and_the_time_it_was_made(
+    session: Session, fmt: str
+) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    _, _, content = _export(session, fmt, _period_id(session))
+    after = datetime.now(UTC)
+    if fmt == "docx":
+        properties = Document(io.BytesIO(content)).core_properties
+        assert properties.title == TITLE_NL
+        assert properties.subject == PUBLISHED
+        assert properties.content_status == "Gepubliceerd"
+        made = properties.created.replace(tzinfo=UTC)
+        assert properties.modified == properties.created
+        assert "(Gepubliceerd)" in properties.comments and "(UTC)" in properties.comments
+    elif fmt == "odt":
+        meta = _odt_xml(content, "meta.xml")
+        assert f"<dc:title>{TITLE_NL}</dc:title>" in meta
+        assert f"<dc:subject>{PUBLISHED}</dc:subject>" in meta
+        assert re.search(
+            r'<meta:user-defined meta:name="Fase van de rapportage"[^>]*>Gepubliceerd<', meta
+        )
+        stamp = re.search(r"<meta:creation-date>([^<]+)</meta:creation-date>", meta)
+        assert stamp is not None and f"<dc:date>{stamp.group(1)}</dc:date>" in meta
+        made = datetime.fromisoformat(stamp.group(1))
+    else:
+        metadata = PdfReader(io.BytesIO(content)).metadata
+        assert metadata.title == TITLE_NL
+        assert "Gepubliceerd" in metadata["/Keywords"] and PUBLISHED in metadata["/Keywords"]
+        assert "(Gepubliceerd)" in metadata.subject and "(UTC)" in metadata.subject
+        made = metadata.creation_date.astimezone(UTC)
+    assert before <= made <= after, (fmt, made)
+
+
+def test_a_draft_keeps_its_mark_on_the_page_and_its_state_in_the_metadata(
+    session: Session,
+) -> None:
+    period_id = open_round(session)
+    filters = ActivityFilters(action_line=5)
+    _, _, docx = _export(session, "docx", period_id, filters=filters)
+    document = Document(io.BytesIO(docx))
+    assert document.paragraphs[0].text == "CONCEPT"
+    assert document.paragraphs[2].text == TITLE_NL
+    assert document.paragraphs[3].text == "Stand van zaken per 1 november 2022"
+    assert document.core_properties.content_status == "Open voor updates"
+    _, _, odt_file = _export(session, "odt", period_id, filters=filters)
+    assert "Open voor updates" in _odt_xml(odt_file, "meta.xml")
+    _, _, pdf_file = _export(session, "pdf", period_id, filters=filters)
+    assert "Open voor updates" in PdfReader(io.BytesIO(pdf_file)).metadata["/Keywords"]
+
+
+def test_docx_and_odt_put_the_page_number_in_the_same_place(session: Session) -> None:
+    """At the right of the footer's one line, after the legend, at the right margin."""
+    period_id = _period_id(session)
+    _, _, docx = _export(session, "docx", period_id)
+    section = Document(io.BytesIO(docx)).sections[0]
+    assert len(section.footer.paragraphs) == 1
+    footer = section.footer.paragraphs[0]
+    (stop,) = footer.paragraph_format.tab_stops
+    assert stop.alignment == WD_TAB_ALIGNMENT.RIGHT
+    text_width = section.page_width - section.left_margin - section.right_margin
+    assert round(stop.position.mm) == round(Length(text_width).mm) == 267
+    # (python-docx leaves the fields' text out.)
+    assert re.fullmatch(r"Legenda: .*Niet van toepassing\tPagina  van ", footer.text)
+    fields = [field.get(qn("w:instr")).strip() for field in footer._p.iter(qn("w:fldSimple"))]
+    assert fields == ["PAGE", "NUMPAGES"]
+
+    _, _, odt_file = _export(session, "odt", period_id)
+    styles = _odt_xml(odt_file, "styles.xml")
+    footer_xml = re.search(r"<style:footer>(.*?)</style:footer>", styles, flags=re.S).group(1)
+    assert footer_xml.count("<text:p ") == 1
+    assert re.search(
+        r"Niet van toepassing<text:tab/>Pagina <text:page-number[^>]*>1</text:page-number>"
+        r" van <text:page-count>1</text:page-count></text:p>",
+        footer_xml,
+    )
+    style_name = re.search(r'<text:p text:style-name="([^"]+)"', footer_xml).group(1)
+    style = re.search(
+        rf'<style:style style:name="{style_name}".*?</style:style>', styles, flags=re.S
+    ).group(0)
+    assert re.search(r'<style:tab-stop style:position="26.7cm" style:type="right"/>', style)
+    layout = re.search(r"<style:page-layout-properties [^>]*>", styles).group(0)
+    assert 'fo:margin-left="1.5cm"' in layout and 'fo:margin-right="1.5cm"' in layout
+
+
+def test_pdf_puts_the_page_number_at_the_right_of_the_footer(session: Session) -> None:
+    _, _, content = _export(session, "pdf", _period_id(session))
+    page = PdfReader(io.BytesIO(content)).pages[0]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    found: list[tuple[float, float]] = []
+
+    def visit(text, cm, tm, font, size):  # type: ignore[no-untyped-def]
+        if text.startswith("Pagina 1 van"):
+            # The text's origin on the page: the text matrix, then the graphics state's.
+            x, y = tm[4], tm[5]
+            found.append((x * cm[0] + y * cm[2] + cm[4], x * cm[1] + y * cm[3] + cm[5]))
+
+    page.extract_text(visitor_text=visit)
+    assert len(found) == 1
+    x, y = found[0]
+    assert x > 0.85 * width and y < 0.06 * height  # bottom right, as in the DOCX and ODT
 
 
 # --- XLSX, ODS, CSV, JSON --------------------------------------------------------------------
@@ -641,7 +973,7 @@ def test_published_export_is_made_once_and_served_from_storage(session: Session)
     _export(session, "csv", period_id, filters=ActivityFilters(action_line=2))
     assert _file_count(session) == 4
     keys = session.scalars(select(StoredFile.cache_key)).all()
-    assert all(key and key.startswith(f"export:v1:period-{period_id}:") for key in keys)
+    assert all(key and key.startswith(f"export:v2:period-{period_id}:") for key in keys)
 
 
 def _post_export(client: TestClient, period_id: int, **fields):  # type: ignore[no-untyped-def]
@@ -696,6 +1028,33 @@ def test_viewer_exports_through_a_job_then_straight_from_storage(app, session: S
 
         refused = _post_export(client, period_id, format="rtf")
         assert refused.status_code == 422 and "rtf" in refused.text
+
+
+def test_the_export_form_offers_organisations_off_by_default(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    period_id = _period_id(session)
+    with TestClient(app) as client:
+        sign_in(client, create_user(session, "viewer"))
+        page = BeautifulSoup(client.get(f"/periods/{period_id}").text, "html.parser")
+        box = page.find("form", id="export-form").find("input", attrs={"name": "organisations"})
+        assert box["type"] == "checkbox" and not box.has_attr("checked")
+        label = page.find("label", attrs={"for": box["id"]})
+        assert label.text == "Organisaties onder elke activiteit afdrukken"
+        assert "DOCX, ODT, PDF" in page.find(id=box["aria-describedby"]).text
+
+        response = _post_export(client, period_id, format="odt", organisations="1")
+        assert response.status_code == 303
+        job = session.scalars(select(Job)).one()
+        assert job.params["organisations"] is True
+        link = BeautifulSoup(client.get(response.headers["location"]).text, "html.parser")
+        download = client.get(link.find(id="job-file")["href"])
+        assert download.status_code == 200
+        assert "voortgangsrapportage-2021-organisaties.odt" in link.find(id="job-file").text
+        text = teletype.extractText(load_odf(io.BytesIO(download.content)).text)
+        assert "Politie (trekker)" in text and "Royal Schiphol Group" in text
+        # Without the box: the annex, another file.
+        plain = _post_export(client, period_id, format="odt")
+        page = client.get(plain.headers["location"])
+        assert "voortgangsrapportage-2021.odt" in page.text
 
 
 def test_job_page_shows_progress_then_the_file(app, session: Session) -> None:  # type: ignore[no-untyped-def]
@@ -788,7 +1147,19 @@ def test_cli_writes_an_export_that_its_reader_opens(
         seeded_database_url, "--period", "1", "--format", "docx", "--output", str(docx_file)
     )
     assert by_id.exit_code == 0, by_id.stderr
-    assert Document(docx_file).tables[1].rows[0].cells[1].text == "Resultaat (doelstelling)"
+    document = Document(docx_file)
+    assert document.tables[1].rows[0].cells[1].text == "Resultaat (doelstelling)"
+    assert document.tables[1].rows[1].cells[2].text == "1. " + KNOWN_TITLE
+
+    with_names = _cli(
+        seeded_database_url,
+        *("--period", PUBLISHED, "--format", "docx", "--output", str(docx_file)),
+        "--organisations",
+    )
+    assert with_names.exit_code == 0, with_names.stderr
+    assert "voortgangsrapportage-2021-organisaties.docx" in with_names.stdout
+    cell = Document(docx_file).tables[1].rows[1].cells[2]
+    assert [p.text for p in cell.paragraphs] == ["1. " + KNOWN_TITLE, "Politie (trekker)"]
 
 
 def test_cli_refuses_bad_input_with_a_message(seeded_database_url: str, tmp_path: Path) -> None:

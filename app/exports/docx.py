@@ -1,11 +1,13 @@
 """The progress table as a Word document (python-docx): the annex to the letter to Parliament.
 
 A4 landscape; the programme and period in the page header (with DRAFT for a period that is
-not published), the legend and "Page X of Y" in the page footer of every page; per action line
-and theme a table Nr. | Result (objective) | Activities / products | State of affairs |
-Explanation whose header row repeats on every page (`w:tblHeader`) and whose rows never split
-across pages (`w:cantSplit`); a result's number and title are repeated, marked as continued, on
-each of its further rows, so a result that runs over a page stays readable.
+not published), the legend and "Page X of Y" (right) in the page footer of every page; the
+title "Programme results <programme>" and the state of affairs on the first page, with the
+table starting under them; each further action line on a new page; per action line and theme
+a table Nr. | Result (objective) | Activities / products | State of affairs | Explanation whose
+header row repeats on every page (`w:tblHeader`) and whose rows never split across pages
+(`w:cantSplit`); a result's number and title are one cell, merged down over its activities
+(`w:vMerge`). The workflow state and the time the file was made are in the core properties.
 """
 
 from __future__ import annotations
@@ -92,18 +94,37 @@ def _setup(document: DocxDocument, table: ProgressTable) -> None:
     tag = "nl-NL" if table.language == "nl" else "en-GB"
     language.set(qn("w:val"), tag)
     language.set(qn("w:eastAsia"), tag)
-    for name in ("Title", "Heading 1", "Heading 2"):
-        document.styles[name].font.name = FONT
-    document.styles["Title"].font.size = Pt(20)
-    document.styles["Heading 1"].font.size = Pt(14)
-    document.styles["Heading 2"].font.size = Pt(11)
+    # The headings as in the ODT and PDF: Arial, black, bold; python-docx's template gives them
+    # the theme's font (which wins over a font name), colours and, for the title, a rule.
+    for name, size, before, after in (
+        ("Title", 20, 0, 4),
+        ("Heading 1", 14, 6, 4),
+        ("Heading 2", 11, 6, 3),
+    ):
+        style = document.styles[name]
+        fonts = style.element.rPr.rFonts
+        for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(theme), None)
+        style.font.name = FONT
+        style.font.size = Pt(size)
+        style.font.bold = True
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        style.paragraph_format.space_before = Pt(before)
+        style.paragraph_format.space_after = Pt(after)
+    title = document.styles["Title"].element.pPr
+    for rule in title.findall(qn("w:pBdr")):
+        title.remove(rule)
 
+    # What the page does not say: the workflow state and when the file was made.
     properties = document.core_properties
     properties.title = table.title
     properties.subject = table.period.name
-    properties.author = "Voortgang"
+    properties.content_status = table.period.state_label
+    properties.comments = table.description
+    properties.author = properties.last_modified_by = "Voortgang"
     properties.language = tag
-    properties.created = table.generated_at
+    properties.created = properties.modified = table.generated_at
+    properties.revision = 1
 
     usable = Mm(297 - 30)
     header = section.header.paragraphs[0]
@@ -139,31 +160,29 @@ def _title_block(document: DocxDocument, table: ProgressTable) -> None:
         line = document.add_paragraph()
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
         line.add_run(texts.draft_notice % {"state": table.period.state_label}).bold = True
-    document.add_paragraph(f"{texts.title}: {table.programme.name}", style="Title")
-    facts = document.add_paragraph()
-    facts.add_run(table.period.name).bold = True
-    facts.add_run(f" ({table.period.state_label}) · ")
-    facts.add_run(texts.reference_date % {"date": table.period.reference_date.isoformat()})
-    facts.add_run(" · " + texts.generated % {"time": table.generated_at.strftime("%Y-%m-%d %H:%M")})
+    document.add_paragraph(table.title, style="Title")
+    document.add_paragraph().add_run(table.state_of_affairs).bold = True
     if table.selection:
         document.add_paragraph(f"{texts.selection}: " + "; ".join(table.selection))
-
-    document.add_paragraph(texts.legend, style="Heading 2")
-    legend = document.add_table(rows=0, cols=2)
+    heading = document.add_paragraph()
+    heading.paragraph_format.keep_with_next = True
+    heading.add_run(texts.legend).bold = True
+    # The legend in one row, each status as its cells in the table show it.
+    legend = document.add_table(rows=1, cols=len(table.legend))
     legend.alignment = WD_TABLE_ALIGNMENT.LEFT
     legend.style = "Table Grid"
     legend.autofit = False
-    legend.columns[0].width, legend.columns[1].width = Cm(1.0), Cm(7.0)
-    for entry in table.legend:
-        cells = legend.add_row().cells
-        cells[0].width, cells[1].width = Cm(1.0), Cm(7.0)
-        symbol = cells[0].paragraphs[0]
-        symbol.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = symbol.add_run(entry.symbol)
+    width = Cm(sum(WIDTHS) / len(table.legend))
+    for column in legend.columns:
+        column.width = width
+    for entry, cell in zip(table.legend, legend.rows[0].cells, strict=True):
+        cell.width = width
+        ink = RGBColor.from_string(entry.ink.lstrip("#").upper())
+        paragraph = cell.paragraphs[0]
+        run = paragraph.add_run(f"{entry.symbol} {entry.label}")
         run.bold = True
-        run.font.color.rgb = RGBColor.from_string(entry.ink.lstrip("#").upper())
-        _shade(cells[0], entry.colour)
-        cells[1].paragraphs[0].add_run(entry.label)
+        run.font.color.rgb = ink
+        _shade(cell, entry.colour)
 
 
 # --- The progress tables, as WordprocessingML ---------------------------------------------
@@ -193,14 +212,19 @@ def _run(text: str, *, bold: bool = False, italic: bool = False, colour: str = "
     )
 
 
-def _paragraph(*runs: str) -> str:
-    return f"<w:p>{''.join(runs)}</w:p>"
+def _paragraph(*runs: str, keep_with_next: bool = False) -> str:
+    properties = "<w:pPr><w:keepNext/></w:pPr>" if keep_with_next else ""
+    return f"<w:p>{properties}{''.join(runs)}</w:p>"
 
 
-def _cell(width: float, *paragraphs: str, fill: str = "", span: int = 1) -> str:
+def _cell(width: float, *paragraphs: str, fill: str = "", span: int = 1, merge: str = "") -> str:
+    """A table cell; `merge` "restart" begins a cell merged down over the next rows, "continue"
+    is one of those further rows (Word shows the first one's content)."""
     properties = f'<w:tcW w:w="{round(width * _TWIPS_PER_CM)}" w:type="dxa"/>'
     if span > 1:
         properties += f'<w:gridSpan w:val="{span}"/>'
+    if merge:
+        properties += f'<w:vMerge w:val="{merge}"/>'
     if fill:
         properties += f'<w:shd w:val="clear" w:color="auto" w:fill="{fill.lstrip("#")}"/>'
     return f"<w:tc><w:tcPr>{properties}</w:tcPr>{''.join(paragraphs) or '<w:p/>'}</w:tc>"
@@ -211,34 +235,23 @@ def _row(*cells: str, header: bool = False) -> str:
     return f"<w:tr><w:trPr>{flags}</w:trPr>{''.join(cells)}</w:tr>"
 
 
-def _result_cells(result: ResultBlock, continued: str | None) -> list[str]:
-    if continued is None:
-        return [
-            _cell(WIDTHS[0], _paragraph(_run(f"{result.number}.", bold=True))),
-            _cell(WIDTHS[1], _paragraph(_run(result.title, bold=True))),
-        ]
-    # A further row of the same result: repeated, so a page that starts here says which
-    # result it belongs to, but quieter than the first.
+def _result_cells(result: ResultBlock, first: bool) -> list[str]:
+    """The result's number and title: written in its first row, merged down over the rest."""
+    if not first:
+        return [_cell(WIDTHS[0], merge="continue"), _cell(WIDTHS[1], merge="continue")]
     return [
-        _cell(WIDTHS[0], _paragraph(_run(f"{result.number}.", colour=MUTED))),
-        _cell(
-            WIDTHS[1],
-            _paragraph(
-                _run(result.title + " ", colour=MUTED), _run(continued, italic=True, colour=MUTED)
-            ),
-        ),
+        _cell(WIDTHS[0], _paragraph(_run(f"{result.number}.", bold=True)), merge="restart"),
+        _cell(WIDTHS[1], _paragraph(_run(result.title, bold=True)), merge="restart"),
     ]
 
 
 def _activity_cells(activity: ActivityLine, table: ProgressTable, inks: dict) -> list[str]:
     label = f"{activity.label}. " if activity.label else ""
     title = [_paragraph(_run(label + activity.title))]
-    if activity.organisations:
-        title.append(_paragraph(_run(table.organisations_text(activity), colour=MUTED, size=7.5)))
+    if table.show_organisations and activity.organisations:
+        title.append(_paragraph(_run(table.organisation_names(activity), colour=MUTED, size=7.5)))
     fill, ink = inks.get(activity.status, ("", ""))
-    status = _paragraph(
-        _run(activity.symbol + " ", bold=True, colour=ink), _run(activity.status_label, colour=ink)
-    )
+    status = _paragraph(_run(f"{activity.symbol} {activity.status_label}", bold=True, colour=ink))
     explanation = [_paragraph(_run(text)) for text in activity.paragraphs]
     return [
         _cell(WIDTHS[2], *title),
@@ -261,17 +274,18 @@ def _theme_table(theme: ThemeBlock, table: ProgressTable, inks: dict) -> str:
     ]
     for result in theme.results:
         if result.note:
+            # Kept with the result's first activity (Word keeps a row whose paragraphs are
+            # "keep with next" on the page of the next row).
             note = _cell(
-                sum(WIDTHS[2:]), _paragraph(_run(result.note, italic=True)), span=len(WIDTHS) - 2
+                sum(WIDTHS[2:]),
+                _paragraph(_run(result.note, italic=True), keep_with_next=True),
+                span=len(WIDTHS) - 2,
             )
-            rows.append(_row(*_result_cells(result, None), note))
+            rows.append(_row(*_result_cells(result, True), note))
         for index, activity in enumerate(result.activities):
             first = index == 0 and not result.note
             rows.append(
-                _row(
-                    *_result_cells(result, None if first else texts.continued),
-                    *_activity_cells(activity, table, inks),
-                )
+                _row(*_result_cells(result, first), *_activity_cells(activity, table, inks))
             )
     grid = "".join(f'<w:gridCol w:w="{round(w * _TWIPS_PER_CM)}"/>' for w in WIDTHS)
     return (
@@ -293,9 +307,12 @@ def render(table: ProgressTable) -> bytes:
     body = document.element.body
     if not table.action_lines:
         document.add_paragraph(table.texts.no_activities)
-    for line in table.action_lines:
+    for index, line in enumerate(table.action_lines):
         heading = table.texts.action_line_heading % {"number": line.number, "title": line.title}
-        document.add_paragraph(heading, style="Heading 1")
+        # The first action line starts under the title; each further one on a new page.
+        paragraph = document.add_paragraph(heading, style="Heading 1")
+        paragraph.paragraph_format.page_break_before = index > 0
+        paragraph.paragraph_format.keep_with_next = True
         for theme in line.themes:
             document.add_paragraph(
                 theme.title, style="Heading 2"

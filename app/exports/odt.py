@@ -2,10 +2,13 @@
 standard for documents.
 
 The same layout as the Word document: A4 landscape; programme and period (and DRAFT) in the
-page header; the legend and "Page X of Y" in the page footer of every page; per action line and
-theme a table whose header row repeats on every page (`table:table-header-rows`) and whose
-rows are kept on one page (`fo:keep-together`), with a result's number and title repeated, as
-continued, on its further rows.
+page header; the legend and "Page X of Y" (right, on the same line) in the page footer of every
+page; the title and state of affairs on the first page with the table under them; each further
+action line on a new page; per action line and theme a table whose header row repeats on
+every page (`table:table-header-rows`) and whose rows are kept on one page
+(`fo:keep-together`), a result's number and title one cell spanning its activities' rows
+(`table:number-rows-spanned`). The workflow state and the time the file was made are in the
+metadata (meta.xml).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from odf.style import (
     TableColumnProperties,
     TableProperties,
     TableRowProperties,
+    TabStop,
+    TabStops,
     TextProperties,
 )
 from odf.table import (
@@ -47,7 +52,7 @@ from odf.table import (
     TableHeaderRows,
     TableRow,
 )
-from odf.text import H, P, PageCount, PageNumber, Span
+from odf.text import H, P, PageCount, PageNumber, Span, Tab
 
 from app.exports.docx import WIDTHS
 from app.exports.table import ActivityLine, ProgressTable, ResultBlock, ThemeBlock
@@ -57,6 +62,9 @@ FONT = "Liberation Sans"
 BORDER = "0.5pt solid #777777"
 DRAFT_COLOUR = "#a90061"
 MUTED = "#595959"
+# The width between the page margins (A4 landscape less 1.5 cm on either side), where the
+# header's DRAFT and the footer's page number are set, right-aligned, as in the Word document.
+TEXT_WIDTH = "26.7cm"
 
 
 class _Styles:
@@ -80,9 +88,20 @@ class _Styles:
         self.title = self._paragraph("Title", fontsize="20pt", fontweight="bold", parent=True)
         self.heading1 = self._heading("Heading_20_1", "Heading 1", 1, "14pt")
         self.heading2 = self._heading("Heading_20_2", "Heading 2", 2, "11pt")
+        # An action line after the first starts a page.
+        self.heading1_new_page = Style(
+            name="Heading1NewPage", family="paragraph", parentstylename=self.heading1
+        )
+        self.heading1_new_page.addElement(ParagraphProperties(breakbefore="page"))
+        self._add(self.heading1_new_page)
         self.bold = self._text("Bold", fontweight="bold")
-        self.italic = self._text("Italic", fontstyle="italic")
         self.small = self._paragraph("Small", fontsize="7.5pt", color=MUTED)
+        self.page_line = self._paragraph("PageLine", fontsize="7.5pt", color=MUTED)
+        tabs = TabStops()
+        tabs.addElement(TabStop(position=TEXT_WIDTH, type="right"))
+        line_properties = ParagraphProperties()
+        line_properties.addElement(tabs)
+        self.page_line.addElement(line_properties)
         self.draft = self._paragraph(
             "Draft", fontsize="26pt", fontweight="bold", color=DRAFT_COLOUR, center=True
         )
@@ -101,7 +120,8 @@ class _Styles:
             for entry in table.legend
         }
         self.bold_paragraph = self._paragraph("BoldParagraph", fontweight="bold")
-        self.muted_paragraph = self._paragraph("MutedParagraph", color=MUTED)
+        self.legend_heading = self._paragraph("LegendHeading", fontweight="bold")
+        self.legend_heading.addElement(ParagraphProperties(keepwithnext="always"))
         self.italic_paragraph = self._paragraph("ItalicParagraph", fontstyle="italic")
         self.status_paragraphs = {
             entry.status: self._paragraph(
@@ -113,9 +133,9 @@ class _Styles:
         self.table = Style(name="ProgressTable", family="table")
         self.table.addElement(TableProperties(width=f"{sum(WIDTHS)}cm", align="left"))
         document.automaticstyles.addElement(self.table)
-        self.legend_columns = [self._column("LegendSymbol", 1.0), self._column("LegendLabel", 7.0)]
+        self.legend_column = self._column("LegendColumn", sum(WIDTHS) / len(table.legend))
         self.legend_table = Style(name="LegendTable", family="table")
-        self.legend_table.addElement(TableProperties(width="8cm", align="left"))
+        self.legend_table.addElement(TableProperties(width=f"{sum(WIDTHS)}cm", align="left"))
         document.automaticstyles.addElement(self.legend_table)
 
     def _add(self, style: Style, common: bool = False) -> Style:
@@ -185,26 +205,26 @@ def _page(document: OpenDocumentText, styles: _Styles, table: ProgressTable) -> 
     document.automaticstyles.addElement(layout)
     master = MasterPage(name="Standard", pagelayoutname=layout)
     header = Header()
-    line = P(stylename=styles.small, text=table.header_text)
+    line = P(stylename=styles.page_line, text=table.header_text)
     if table.draft:
-        line.addText("    ")
+        line.addElement(Tab())
         line.addElement(Span(stylename=styles.draft_mark, text=table.texts.draft))
     header.addElement(line)
     master.addElement(header)
+    # One line, as in the Word document: the legend, then the page number at the right.
     footer = Footer()
-    legend = P(stylename=styles.small)
-    legend.addElement(Span(stylename=styles.bold, text=f"{table.texts.legend}: "))
-    legend.addText("   ".join(f"{entry.symbol} {entry.label}" for entry in table.legend))
-    footer.addElement(legend)
-    numbers = P(stylename=styles.small)
+    bottom = P(stylename=styles.page_line)
+    bottom.addElement(Span(stylename=styles.bold, text=f"{table.texts.legend}: "))
+    bottom.addText("   ".join(f"{entry.symbol} {entry.label}" for entry in table.legend))
+    bottom.addElement(Tab())
     for piece in re.split(r"(%\(page\)s|%\(pages\)s)", table.texts.page):
         if piece == "%(page)s":
-            numbers.addElement(PageNumber(selectpage="current", text="1"))
+            bottom.addElement(PageNumber(selectpage="current", text="1"))
         elif piece == "%(pages)s":
-            numbers.addElement(PageCount(text="1"))
+            bottom.addElement(PageCount(text="1"))
         elif piece:
-            numbers.addText(piece)
-    footer.addElement(numbers)
+            bottom.addText(piece)
+    footer.addElement(bottom)
     master.addElement(footer)
     document.masterstyles.addElement(master)
 
@@ -215,6 +235,7 @@ def _page(document: OpenDocumentText, styles: _Styles, table: ProgressTable) -> 
 # name unchanged); paragraph styles rather than spans.
 _CELL_STYLE = (TABLENS, "style-name")
 _TEXT_STYLE = (TEXTNS, "style-name")
+_ROWS_SPANNED = (TABLENS, "number-rows-spanned")
 
 
 def _name(style: Style) -> str:
@@ -284,27 +305,28 @@ class _RowStyles:
         self.cell = _name(styles.cell)
         self.row = _name(styles.row)
         self.bold = _name(styles.bold_paragraph)
-        self.muted = _name(styles.muted_paragraph)
         self.small = _name(styles.small)
-        self.italic = _name(styles.italic)
         self.status_cells = {key: _name(value) for key, value in styles.status_cells.items()}
         self.status_paragraphs = {
             key: _name(value) for key, value in styles.status_paragraphs.items()
         }
 
 
-def _result_cells(names: _RowStyles, result: ResultBlock, continued: str | None) -> list[TableCell]:
-    if continued is None:
-        return [
-            _cell(names.cell, _p(f"{result.number}.", names.bold)),
-            _cell(names.cell, _p(result.title, names.bold)),
-        ]
-    title = _p(result.title + " ", names.muted)
-    title.addElement(
-        Span(qattributes={_TEXT_STYLE: names.italic}, text=continued, check_grammar=False),
-        check_grammar=False,
-    )
-    return [_cell(names.cell, _p(f"{result.number}.", names.muted)), _cell(names.cell, title)]
+def _result_cells(names: _RowStyles, result: ResultBlock) -> list[TableCell]:
+    """The result's number and title, in its first row, spanning all of its rows."""
+    rows = len(result.activities) + (1 if result.note else 0)
+    cells = [
+        _cell(names.cell, _p(f"{result.number}.", names.bold)),
+        _cell(names.cell, _p(result.title, names.bold)),
+    ]
+    if rows > 1:
+        for cell in cells:
+            cell.attributes[_ROWS_SPANNED] = str(rows)
+    return cells
+
+
+def _covered() -> CoveredTableCell:
+    return CoveredTableCell(check_grammar=False)
 
 
 def _activity_cells(
@@ -312,8 +334,8 @@ def _activity_cells(
 ) -> list[TableCell]:
     label = f"{activity.label}. " if activity.label else ""
     title = [_p(label + activity.title)]
-    if activity.organisations:
-        title.append(_p(table.organisations_text(activity), names.small))
+    if table.show_organisations and activity.organisations:
+        title.append(_p(table.organisation_names(activity), names.small))
     status = _cell(
         names.status_cells[activity.status] if activity.status else names.cell,
         _p(
@@ -346,7 +368,7 @@ def _theme_table(
     for result in theme.results:
         if result.note:
             row = TableRow(stylename=styles.row)
-            for cell in _result_cells(names, result, None):
+            for cell in _result_cells(names, result):
                 row.addElement(cell)
             note = TableCell(stylename=styles.cell, numbercolumnsspanned=3)
             note.addElement(P(stylename=styles.italic_paragraph, text=result.note))
@@ -357,10 +379,8 @@ def _theme_table(
         for position, activity in enumerate(result.activities):
             row = TableRow(qattributes={_CELL_STYLE: names.row}, check_grammar=False)
             first = position == 0 and not result.note
-            for cell in (
-                *_result_cells(names, result, None if first else texts.continued),
-                *_activity_cells(names, activity, table),
-            ):
+            result_cells = _result_cells(names, result) if first else [_covered(), _covered()]
+            for cell in (*result_cells, *_activity_cells(names, activity, table)):
                 row.addElement(cell, check_grammar=False)
             grid.addElement(row, check_grammar=False)
     document.text.addElement(grid)
@@ -377,33 +397,42 @@ def _title_block(document: OpenDocumentText, styles: _Styles, table: ProgressTab
                 text=texts.draft_notice % {"state": table.period.state_label},
             )
         )
-    body.addElement(P(stylename=styles.title, text=f"{texts.title}: {table.programme.name}"))
-    facts = P()
-    facts.addElement(Span(stylename=styles.bold, text=table.period.name))
-    facts.addText(
-        f" ({table.period.state_label}) · "
-        + texts.reference_date % {"date": table.period.reference_date.isoformat()}
-        + " · "
-        + texts.generated % {"time": table.generated_at.strftime("%Y-%m-%d %H:%M")}
-    )
-    body.addElement(facts)
+    body.addElement(P(stylename=styles.title, text=table.title))
+    body.addElement(P(stylename=styles.bold_paragraph, text=table.state_of_affairs))
     if table.selection:
         body.addElement(P(text=f"{texts.selection}: " + "; ".join(table.selection)))
-    body.addElement(H(outlinelevel=2, stylename=styles.heading2, text=texts.legend))
+    body.addElement(P(stylename=styles.legend_heading, text=texts.legend))
+    # The legend in one row, each status as its cells in the table show it.
     legend = Table(name="Legend", stylename=styles.legend_table)
-    for column in styles.legend_columns:
-        legend.addElement(TableColumn(stylename=column))
+    legend.addElement(
+        TableColumn(stylename=styles.legend_column, numbercolumnsrepeated=len(table.legend))
+    )
+    row = TableRow()
     for entry in table.legend:
-        row = TableRow()
         row.addElement(
             _cell(
                 _name(styles.status_cells[entry.status]),
-                _p(entry.symbol, _name(styles.status_paragraphs[entry.status])),
+                _p(f"{entry.symbol} {entry.label}", _name(styles.status_paragraphs[entry.status])),
             )
         )
-        row.addElement(_cell(_name(styles.cell), _p(entry.label)))
-        legend.addElement(row)
+    legend.addElement(row)
     body.addElement(legend)
+
+
+def _metadata(odt: OpenDocumentText, table: ProgressTable) -> None:
+    """What the page does not say: the workflow state and when the file was made."""
+    made = table.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    odt.meta.addElement(dc.Title(text=table.title))
+    odt.meta.addElement(dc.Subject(text=table.period.name))
+    odt.meta.addElement(dc.Description(text=table.description))
+    odt.meta.addElement(dc.Language(text="nl-NL" if table.language == "nl" else "en-GB"))
+    odt.meta.addElement(meta.InitialCreator(text="Voortgang"))
+    odt.meta.addElement(meta.CreationDate(text=made))
+    odt.meta.addElement(dc.Date(text=made))
+    odt.meta.addElement(meta.Keyword(text=table.period.state_label))
+    odt.meta.addElement(
+        meta.UserDefined(name=table.texts.stage, valuetype="string", text=table.period.state_label)
+    )
 
 
 def document(table: ProgressTable) -> OpenDocument:
@@ -413,16 +442,16 @@ def document(table: ProgressTable) -> OpenDocument:
     styles = _Styles(odt, table)
     names = _RowStyles(styles)
     _page(odt, styles, table)
-    odt.meta.addElement(dc.Title(text=table.title))
-    odt.meta.addElement(dc.Language(text="nl-NL" if table.language == "nl" else "en-GB"))
-    odt.meta.addElement(meta.Generator(text="Voortgang"))
+    _metadata(odt, table)
     _title_block(odt, styles, table)
     if not table.action_lines:
         odt.text.addElement(P(text=table.texts.no_activities))
     index = 0
-    for line in table.action_lines:
+    for number, line in enumerate(table.action_lines):
         heading = table.texts.action_line_heading % {"number": line.number, "title": line.title}
-        odt.text.addElement(H(outlinelevel=1, stylename=styles.heading1, text=heading))
+        # The first action line starts under the title; each further one on a new page.
+        style = styles.heading1_new_page if number else styles.heading1
+        odt.text.addElement(H(outlinelevel=1, stylename=style, text=heading))
         for theme in line.themes:
             odt.text.addElement(H(outlinelevel=2, stylename=styles.heading2, text=theme.title))
             index += 1

@@ -57,13 +57,16 @@ def create_export(
     action_line: Annotated[str, Form()] = "",
     organisation: Annotated[str, Form()] = "",
     status: Annotated[list[str] | None, Form()] = None,
+    organisations: Annotated[str, Form()] = "",
 ) -> Response:
     fmt = service.get_format(format)
     filters = service.parse_filters(
         action_line=action_line, organisation=organisation, statuses=status
     )
     _, record = load_period(session, period_id)
-    export = service.ExportRequest(period_id, fmt, filters, get_language())
+    export = service.ExportRequest(
+        period_id, fmt, filters, get_language(), organisations=bool(organisations)
+    )
     stored = service.stored_export(session, export)
     if stored is not None:
         return RedirectResponse(
@@ -79,6 +82,7 @@ def create_export(
             "organisation": filters.organisation,
             "statuses": [value.value for value in filters.statuses],
             "language": export.language,
+            "organisations": export.organisations,
             "title": gettext("Export of %(period)s as %(format)s")
             % {"period": record.name, "format": fmt.key.upper()},
         },

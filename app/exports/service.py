@@ -2,7 +2,8 @@
 
 `export()` builds the table (app/exports/table.py) and hands it to the format's renderer. A
 published period cannot change, so its exports are produced once and kept as stored files
-under a cache key (period, its publication time, format, filters, language, renderer version);
+under a cache key (period, its publication time, format, filters, language, whether the
+documents print the organisations, renderer version);
 the next request for the same export is served from storage. A reopened and republished period
 has a new publication time, so a new key. Any other period is exported fresh each time and
 marked as a draft.
@@ -33,7 +34,7 @@ from app.periods.models import PeriodState
 from app.readmodel import ActivityFilters
 
 # Raise when a renderer's output changes, so stored exports of published periods are made anew.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,17 @@ class Format:
     extension: str
     media_type: str
     render: Callable[[ProgressTable], bytes]
+    # A document (DOCX, ODT, PDF) prints organisations only when asked; the spreadsheets and
+    # open data always have their organisations column.
+    document: bool = False
 
 
 FORMATS: dict[str, Format] = {
     fmt.key: fmt
     for fmt in (
-        Format("docx", N_("Word document (DOCX)"), "docx", docx.MEDIA_TYPE, docx.render),
-        Format("odt", N_("OpenDocument text (ODT)"), "odt", odt.MEDIA_TYPE, odt.render),
-        Format("pdf", N_("PDF, A4 landscape"), "pdf", pdf.MEDIA_TYPE, pdf.render),
+        Format("docx", N_("Word document (DOCX)"), "docx", docx.MEDIA_TYPE, docx.render, True),
+        Format("odt", N_("OpenDocument text (ODT)"), "odt", odt.MEDIA_TYPE, odt.render, True),
+        Format("pdf", N_("PDF, A4 landscape"), "pdf", pdf.MEDIA_TYPE, pdf.render, True),
         Format(
             "xlsx",
             N_("Excel spreadsheet (XLSX)"),
@@ -128,10 +132,16 @@ def _slug(text: str) -> str:
 
 
 def filename(
-    period_name: str, fmt: Format, filters: ActivityFilters, *, draft: bool, language: str
+    period_name: str,
+    fmt: Format,
+    filters: ActivityFilters,
+    *,
+    draft: bool,
+    language: str,
+    organisations: bool = False,
 ) -> str:
-    """voortgangsrapportage-2021.docx; a selection and a draft say so in the name
-    (voortgangsrapportage-2022-actielijn-2-concept.pdf)."""
+    """voortgangsrapportage-2021.docx; a selection, a document with organisations and a draft
+    say so in the name (voortgangsrapportage-2022-actielijn-2-organisaties-concept.pdf)."""
     translations = translations_for(language)
     parts = [_slug(period_name)]
     if filters.action_line is not None:
@@ -140,13 +150,21 @@ def filename(
         parts.append(_slug(filters.organisation))
     if filters.statuses:
         parts.append("-".join(status.value.replace("_", "-") for status in filters.statuses))
+    if organisations:
+        parts.append(_slug(translations.gettext("Organisations")))
     if draft:
         parts.append(_slug(translations.gettext("draft")))
     return "-".join(parts) + "." + fmt.extension
 
 
 def cache_key(
-    *, period_id: int, published_at: datetime, fmt: Format, filters: ActivityFilters, language: str
+    *,
+    period_id: int,
+    published_at: datetime,
+    fmt: Format,
+    filters: ActivityFilters,
+    language: str,
+    organisations: bool = False,
 ) -> str:
     """The key a published period's export is stored under (at most 300 characters)."""
     moment = published_at.astimezone(UTC) if published_at.tzinfo else published_at
@@ -155,6 +173,7 @@ def cache_key(
             str(filters.action_line or ""),
             filters.organisation or "",
             ",".join(status.value for status in filters.statuses),
+            "organisations" if organisations else "",
         )
     )
     digest = hashlib.sha256(selection.encode()).hexdigest()[:20]
@@ -170,6 +189,13 @@ class ExportRequest:
     fmt: Format
     filters: ActivityFilters
     language: str
+    organisations: bool = False  # documents: print the organisations under each activity
+
+    def __post_init__(self) -> None:
+        # Only documents have the choice: a spreadsheet asked for "with organisations" is the
+        # same file (and the same stored export) as one without.
+        if self.organisations and not self.fmt.document:
+            object.__setattr__(self, "organisations", False)
 
 
 def _published_key(session: Session, request: ExportRequest) -> str | None:
@@ -183,6 +209,7 @@ def _published_key(session: Session, request: ExportRequest) -> str | None:
         fmt=request.fmt,
         filters=request.filters,
         language=request.language,
+        organisations=request.organisations,
     )
 
 
@@ -196,7 +223,11 @@ def _render(session: Session, request: ExportRequest, report: jobs.Progress) -> 
     """The file name and content of an export, made now."""
     report(10, gettext("Reading the activities of the period…"))
     table = build_table(
-        session, period_id=request.period_id, filters=request.filters, language=request.language
+        session,
+        period_id=request.period_id,
+        filters=request.filters,
+        language=request.language,
+        show_organisations=request.organisations,
     )
     writing = gettext("Writing %(count)s activities as %(format)s…") % {
         "count": table.activity_count,
@@ -211,6 +242,7 @@ def _render(session: Session, request: ExportRequest, report: jobs.Progress) -> 
         request.filters,
         draft=table.draft,
         language=request.language,
+        organisations=request.organisations,
     )
     return name, content
 
@@ -293,12 +325,18 @@ def export(
     fmt: str,
     filters: ActivityFilters | None = None,
     language: str = "nl",
+    organisations: bool = False,
 ) -> tuple[str, str, bytes]:
     """(filename, media type, content) of a period's export. A published period's export is
     made once, stored, and served from storage after that; a draft is made each time and not
-    stored."""
+    stored. `organisations`: a document (DOCX, ODT, PDF) prints each activity's organisations
+    by name (off: the annex as sent to Parliament)."""
     request = ExportRequest(
-        period_id, get_format(fmt), filters or ActivityFilters(), _language(language)
+        period_id,
+        get_format(fmt),
+        filters or ActivityFilters(),
+        _language(language),
+        organisations=organisations,
     )
     if _published_key(session, request):
         stored = produce(session, request)
@@ -319,6 +357,7 @@ def run_export_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.
             statuses=params.get("statuses"),
         ),
         language=_language(params.get("language", "nl")),
+        organisations=bool(params.get("organisations", False)),
     )
     stored = produce(session, request, user_id=job.created_by_id, progress=progress)
     return jobs.Outcome(

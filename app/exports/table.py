@@ -25,7 +25,7 @@ from app.activities.models import STATUS_ORDER, Status
 from app.activities.presentation import STATUS_STYLES
 from app.errors import NotFound
 from app.exports.columns import KEYS
-from app.i18n import N_, gettext, translations_for
+from app.i18n import N_, format_date, gettext, translations_for
 from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import STATE_LABELS
 from app.programmes.models import Programme
@@ -122,7 +122,6 @@ _TEXTS = {
     "reference_date": N_("State of affairs on %(date)s"),
     "generated": N_("Made on %(time)s (UTC)"),
     "page": N_("Page %(page)s of %(pages)s"),
-    "continued": N_("(continued)"),
     "lead": N_("lead"),
     "organisations": N_("Organisations"),
     "selection": N_("Selection"),
@@ -130,9 +129,10 @@ _TEXTS = {
     "action_line_heading": N_("Action line %(number)s: %(title)s"),
     "organisation": N_("Organisation"),
     "statuses": N_("Status"),
+    "stage": N_("Stage of the report"),
     "no_status": N_("No status"),
     "no_activities": N_("No activities match this selection."),
-    "title": N_("Progress table"),
+    "title": N_("Programme results %(programme)s"),
 }
 
 
@@ -159,15 +159,35 @@ class ProgressTable:
     filters: ActivityFilters
     selection: list[str]  # the filters as readable text, one item per filter
     action_lines: list[ActionLineBlock]
+    # Documents (DOCX, ODT, PDF) print the organisations under each activity, by name; off
+    # for the annex as sent to Parliament. The spreadsheets and open data always have them.
+    show_organisations: bool = False
 
     @property
     def title(self) -> str:
-        return f"{self.texts.title}: {self.programme.name} · {self.period.name}"
+        """The document's own title, as the annex has it: "Programmaresultaten Samen tegen
+        mensenhandel"."""
+        return self.texts.title % {"programme": self.programme.name}
+
+    @property
+    def state_of_affairs(self) -> str:
+        """ "Stand van zaken per 1 november 2021": the reference date in the document's
+        language."""
+        return self.texts.reference_date % {
+            "date": format_date(self.period.reference_date, self.language)
+        }
 
     @property
     def header_text(self) -> str:
         """Programme and period, for the page header of every page."""
         return f"{self.programme.name} · {self.period.name}"
+
+    @property
+    def description(self) -> str:
+        """What the file's metadata says of it (not the page): period, workflow state, the
+        state of affairs and when it was made, in UTC."""
+        made = self.texts.generated % {"time": self.generated_at.strftime("%Y-%m-%d %H:%M")}
+        return f"{self.period.name} ({self.period.state_label}) · {self.state_of_affairs} · {made}"
 
     @property
     def draft(self) -> bool:
@@ -188,6 +208,13 @@ class ProgressTable:
         marker = self.texts.lead if lead_marker is None else lead_marker
         return ", ".join(
             f"{org.code} ({marker})" if org.lead else org.code for org in activity.organisations
+        )
+
+    def organisation_names(self, activity: ActivityLine) -> str:
+        """The organisations by name, the lead marked: "Politie (trekker), CoMensha"."""
+        marker = self.texts.lead
+        return ", ".join(
+            f"{org.name} ({marker})" if org.lead else org.name for org in activity.organisations
         )
 
     def column_rows(
@@ -355,17 +382,21 @@ def build_table(
     filters: ActivityFilters | None = None,
     language: str = "nl",
     generated_at: datetime | None = None,
+    show_organisations: bool = False,
 ) -> ProgressTable:
     """The progress table of a period: a published period shows what counted for its report
-    (approved versions), any other period its newest versions, marked as a draft."""
+    (approved versions), any other period its newest versions, marked as a draft.
+    `show_organisations`: the documents print each activity's organisations."""
     with _without_cycle_collection():
-        return _build_table(
+        table = _build_table(
             session,
             period_id=period_id,
             filters=filters or ActivityFilters(),
             language=language,
             generated_at=generated_at,
         )
+    table.show_organisations = show_organisations
+    return table
 
 
 @contextmanager
