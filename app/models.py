@@ -1,6 +1,13 @@
 """Every table model, imported in one place for Alembic and the app."""
 
-from app.accounts.models import ApiToken, LoginAttempt, User, UserOrganisation, UserSession
+from app.accounts.models import (
+    AccountToken,
+    ApiToken,
+    LoginAttempt,
+    User,
+    UserOrganisation,
+    UserSession,
+)
 from app.activities.models import StatusApproved, StatusCurrent, StatusUpdate
 from app.audit.models import AuditEvent
 from app.jobs.models import Job, StoredFile
@@ -19,6 +26,7 @@ from app.review.models import ReviewNote
 from app.revision import DataRevision
 
 __all__ = [
+    "AccountToken",
     "ApiToken",
     "AuditEvent",
     "DataRevision",

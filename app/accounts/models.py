@@ -1,4 +1,5 @@
-"""Users, their organisations, sign-in sessions, throttling records and API tokens."""
+"""Users, their organisations, sign-in sessions, throttling records, API tokens and the links
+that let a person choose a password (a reset or an invitation)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, St
 from sqlmodel import Field, SQLModel
 
 from app.clock import utc_now
+from app.dbtypes import EnumText
 
 
 class Role(StrEnum):
@@ -37,11 +39,16 @@ class User(UserBase, table=True):
     __tablename__ = "app_user"
 
     id: int | None = Field(default=None, primary_key=True)
+    # Empty while an invited person has not chosen a password yet: nothing signs in with it.
     password_hash: str = Field(max_length=300)
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
 
 
 class UserOrganisation(SQLModel, table=True):
@@ -76,13 +83,15 @@ class UserSession(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed sign-ins, per account and per client address, for throttling."""
+    """What is throttled, per account and per client address: failed sign-ins (and wrong
+    current passwords on the account page), and requests for a password reset link."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (Index("ix_login_attempt_key_at", "key", "attempted_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    # "account:<email>" or "address:<ip>"
+    # "account:<email>" or "address:<ip>" (sign-in); "reset:account:<email>" or
+    # "reset:address:<ip>" (reset links)
     key: str = Field(max_length=300)
     attempted_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
@@ -109,5 +118,36 @@ class ApiToken(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class TokenPurpose(StrEnum):
+    """What a link that lets a person choose a password is for."""
+
+    reset = "reset"  # asked for on "Forgot your password?"
+    invitation = "invitation"  # sent when an admin creates the account
+
+
+class AccountToken(SQLModel, table=True):
+    """A link that lets a person choose a password: the e-mail holds a random token, only its
+    hash is stored. It works once (used_at) and until expires_at."""
+
+    __tablename__ = "account_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    purpose: TokenPurpose = Field(sa_column=Column(EnumText(TokenPurpose), nullable=False))
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # Set when the link was used, or spent unused because a new password was set another way.
+    used_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
