@@ -320,7 +320,7 @@ def user_reset_password(
 
     def action(session: Session) -> None:
         user = accounts.get_user_by_email(session, email)
-        accounts.reset_password(session, user, secret)
+        accounts.set_password(session, user, secret)
         _audit(session, "user.reset_password", user, user.email)
 
     _in_session(action)
@@ -349,7 +349,7 @@ def dev_account() -> None:
                 password=password,
             )
         else:
-            accounts.reset_password(session, user, password)
+            accounts.set_password(session, user, password)
             user.active = True
 
     _in_session(action)

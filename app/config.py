@@ -41,10 +41,15 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # How long a sign-in lasts.
     session_hours: int = 12
+    # How long a link to choose a password works: one asked for on "Forgot your password?",
+    # and the invitation an admin's new account sends.
+    password_reset_minutes: int = 60
+    invitation_days: int = 7
     # Entries in the per-process cache of pages and counts (keyed by the data revision);
     # 0 turns it off.
     cache_size: int = 256
-    # Outgoing mail (reminders). None: smtp in production, console in development.
+    # Outgoing mail (reminders, links to choose a password). None: smtp in production,
+    # console in development.
     mail_backend: MailBackend | None = None
     # The folder backend writes each message here as an .eml file.
     mail_folder: Path = PROJECT_ROOT / "data" / "mail"

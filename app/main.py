@@ -115,8 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CSRFMiddleware,
         signing_secret=settings.secret_key,
         cookie_secure=settings.secure_cookies,
-        # Signing in without a session cookie must be protected too (login CSRF).
-        always_protect={"/sign-in"},
+        # Forms sent without a session cookie must be protected too (login CSRF): signing
+        # in, asking for a reset link, choosing a password with a link.
+        always_protect={"/sign-in", "/password/forgot", "/password/set"},
         send_csrf_failed=_csrf_failed,
     )
     # Outermost, so that every response (a refused form too) gets the headers.

@@ -53,6 +53,11 @@ ROUTE_RULES: dict[str, Rule] = {
     "sign_in_form": Rule.public,
     "sign_in": Rule.public,
     "sign_out": Rule.public,
+    # a forgotten password: the same answer for any address; a link with a secret token
+    "forgot_password_form": Rule.public,
+    "forgot_password": Rule.public,
+    "set_password_form": Rule.public,
+    "set_password": Rule.public,
     # the public site: published reports only (app/public)
     "public_index": Rule.public,
     "public_accessibility": Rule.public,
@@ -74,6 +79,7 @@ ROUTE_RULES: dict[str, Rule] = {
     "activity_list": Rule.signed_in,
     "activity": Rule.signed_in,
     "account": Rule.signed_in,
+    "change_password": Rule.signed_in,
     "create_token": Rule.signed_in,
     "revoke_token": Rule.signed_in,
     "api_programmes": Rule.signed_in,
@@ -115,6 +121,7 @@ ROUTE_RULES: dict[str, Rule] = {
     # administration
     "admin_users": Rule.admin,
     "admin_create_user": Rule.admin,
+    "admin_invite_user": Rule.admin,
     "admin_update_user": Rule.admin,
     "admin_deactivate_user": Rule.admin,
     "admin_structure": Rule.admin,

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +17,7 @@ from sqlmodel import Session, col
 from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
+from app.config import MailBackend, Settings
 from app.ids import id_of
 from app.periods import service as periods
 from app.periods.models import PeriodState, ReportingPeriod
@@ -132,6 +137,30 @@ def sign_in(client: Any, email: str, password: str = PASSWORD) -> Any:
     )
     assert response.status_code == 303, response.text[:300]
     return response
+
+
+def with_mail_folder(settings: Settings, folder: Path) -> Settings:
+    """The same settings, with outgoing mail written to `folder` as .eml files."""
+    return settings.model_copy(update={"mail_backend": MailBackend.folder, "mail_folder": folder})
+
+
+def sent_mail(folder: Path) -> list[EmailMessage]:
+    """The messages the folder backend wrote, oldest first."""
+    files = sorted(folder.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
+    return [
+        message_from_bytes(path.read_bytes(), policy=default_policy)  # type: ignore[misc]
+        for path in files
+    ]
+
+
+PASSWORD_LINK = re.compile(r"https?://\S+/password/set\?token=([A-Za-z0-9_-]+)")
+
+
+def password_link(message: EmailMessage) -> tuple[str, str]:
+    """The link in a reset or invitation mail: its path and query, and its token."""
+    match = PASSWORD_LINK.search(message.get_content())
+    assert match, "no link to choose a password in the message"
+    return "/password/set?token=" + match.group(1), match.group(1)
 
 
 def coordinator(session: Session, email: str | None = None) -> Any:

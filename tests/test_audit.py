@@ -15,12 +15,20 @@ from sqlmodel import Session
 from app.accounts.service import get_user_by_email
 from app.audit import service as audit
 from app.main import create_app
-from tests.factories import create_user, csrf_from, sign_in
+from tests.factories import (
+    PASSWORD,
+    create_user,
+    csrf_from,
+    password_link,
+    sent_mail,
+    sign_in,
+    with_mail_folder,
+)
 
 
 @pytest.fixture
-def admin_client(settings, session: Session):  # type: ignore[no-untyped-def]
-    app = create_app(settings)
+def admin_client(settings, session: Session, tmp_path):  # type: ignore[no-untyped-def]
+    app = create_app(with_mail_folder(settings, tmp_path / "mail"))
     client = TestClient(app)
     sign_in(client, create_user(session, "admin", email="admin@example.nl"))
     yield client
@@ -143,11 +151,29 @@ def test_admin_creates_changes_and_deactivates_accounts(
         },
     )
     assert created.status_code == 200
-    password = BeautifulSoup(created.text, "html.parser").select_one("#new-password").text
+    page = BeautifulSoup(created.text, "html.parser")
+    assert "uitnodiging" in page.select_one("#invitation-outcome").text
+    assert page.select_one("#new-password") is None  # no password is shown to the admin
     user = get_user_by_email(session, "redacteur@example.nl")
-    # The new account can sign in with the password shown once.
+    # The new user chooses a password with the invitation's link, then signs in with it.
+    [invitation] = sent_mail(admin_client.app.state.settings.mail_folder)
+    assert invitation["To"].addresses[0].addr_spec == "redacteur@example.nl"
+    link, secret = password_link(invitation)
     other = TestClient(admin_client.app)
-    sign_in(other, "redacteur@example.nl", password)
+    form = other.get(link)
+    assert form.status_code == 200 and "redacteur@example.nl" in form.text
+    chosen = other.post(
+        "/password/set",
+        data={
+            "csrftoken": csrf_from(form.text),
+            "token": secret,
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert chosen.status_code == 303
+    sign_in(other, "redacteur@example.nl", PASSWORD)
     changed = admin_client.post(
         f"/admin/users/{user.id}",
         data={
@@ -163,4 +189,10 @@ def test_admin_creates_changes_and_deactivates_accounts(
     admin_client.post(f"/admin/users/{user.id}/deactivate", data={"csrftoken": token})
     assert other.get("/account", follow_redirects=False).status_code == 303
     actions = [e.action for e in audit.list_events(session, audit.AuditFilters(), limit=None)]
-    assert {"user.create", "user.set_role", "user.deactivate"} <= set(actions)
+    assert {
+        "user.create",
+        "user.invite",
+        "user.invitation_accepted",
+        "user.set_role",
+        "user.deactivate",
+    } <= set(actions)

@@ -136,21 +136,32 @@ def test_signed_out_visitor_sees_only_the_sign_in_page(seeded_app) -> None:  # t
 
 def test_rules_follow_the_site_policy(seeded_app) -> None:  # type: ignore[no-untyped-def]
     """Independent of the table: administration is for admins only, changing statuses is
-    never for viewers, and nothing but signing in, the language switch and assets is public."""
-    public = {"static", "status_css", "set_language", "sign_in_form", "sign_in", "sign_out"} | {
-        # the public site: published reports only (tests/test_public.py proves nothing else)
-        "public_index",
-        "public_accessibility",
-        "public_programme",
-        "public_summary",
-        "public_table",
-        "public_data",
-        "public_data_csv",
-        "public_data_json",
-        "public_data_schema",
-        "public_table_pdf",
-        "public_summary_pdf",
-    }
+    never for viewers, and nothing but signing in (and choosing a forgotten password), the
+    language switch, assets and the public site is public."""
+    public = (
+        {"static", "status_css", "set_language", "sign_in_form", "sign_in", "sign_out"}
+        | {
+            # a forgotten password: asking for a link, and choosing a password with one
+            "forgot_password_form",
+            "forgot_password",
+            "set_password_form",
+            "set_password",
+        }
+        | {
+            # the public site: published reports only (tests/test_public.py proves nothing else)
+            "public_index",
+            "public_accessibility",
+            "public_programme",
+            "public_summary",
+            "public_table",
+            "public_data",
+            "public_data_csv",
+            "public_data_json",
+            "public_data_schema",
+            "public_table_pdf",
+            "public_summary_pdf",
+        }
+    )
     checked: Counter[str] = Counter()
     for route in _routes(seeded_app):
         rule = ROUTE_RULES[route.name]

@@ -1,4 +1,5 @@
-"""Accounts: users, passwords (Argon2id), sign-in with throttling, sessions, API tokens.
+"""Accounts: users, passwords (Argon2id), sign-in with throttling, sessions, API tokens, and the
+links that let a person choose a password (a reset they ask for, or an admin's invitation).
 
 Everything lives in the database, so any number of app processes can serve one database.
 """
@@ -12,10 +13,19 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
-from app.accounts.models import ApiToken, LoginAttempt, Role, User, UserOrganisation, UserSession
+from app.accounts.models import (
+    AccountToken,
+    ApiToken,
+    LoginAttempt,
+    Role,
+    TokenPurpose,
+    User,
+    UserOrganisation,
+    UserSession,
+)
 from app.clock import utc_now
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
@@ -31,6 +41,11 @@ MIN_PASSWORD_LENGTH = 12
 FAILURES_PER_ACCOUNT = 5
 FAILURES_PER_ADDRESS = 20
 THROTTLE_WINDOW = timedelta(minutes=15)
+# Requests for a reset link, per e-mail address (known or not) and per client address.
+RESETS_PER_ACCOUNT = 3
+RESETS_PER_ADDRESS = 10
+# Links that stopped working are kept this long (so a late click hears why), then deleted.
+KEEP_SPENT_LINKS = timedelta(days=30)
 
 
 class SignInFailed(DomainError):
@@ -39,6 +54,22 @@ class SignInFailed(DomainError):
 
 class SignInThrottled(DomainError):
     status_code = 429
+
+
+class WrongPassword(DomainError):
+    """The current password, asked for before a new one is set, is not the account's."""
+
+    status_code = 422
+
+
+class ResetThrottled(DomainError):
+    status_code = 429
+
+
+class InvalidLink(DomainError):
+    """A link to choose a password that does not (or no longer) work."""
+
+    status_code = 400
 
 
 @dataclass(frozen=True)
@@ -67,11 +98,16 @@ def _normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, again: str | None = None) -> None:
+    """A password long enough (and, when it was typed twice, the same both times)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             gettext("A password needs at least %(count)d characters")
             % {"count": MIN_PASSWORD_LENGTH}
+        )
+    if again is not None and again != password:
+        raise InvalidInput(
+            gettext("The two new passwords are not the same. Type the same password twice.")
         )
 
 
@@ -95,15 +131,24 @@ def get_user_by_email(session: Session, email: str) -> User:
     return user
 
 
+def find_active_user(session: Session, email: str) -> User | None:
+    """The active account with this e-mail address, if there is one."""
+    return session.scalar(
+        select(User).where(col(User.email) == _normalise_email(email), col(User.active).is_(True))
+    )
+
+
 def create_user(
     session: Session,
     *,
     email: str,
     name: str,
     role: Role,
-    password: str,
+    password: str | None,
     organisation_codes: list[str] | None = None,
 ) -> User:
+    """A new account. Without a password (None) nobody can sign in with it until its person
+    chooses one through a link (an invitation, see issue_account_token)."""
     email = _normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise InvalidInput(gettext("%(email)s is not an e-mail address") % {"email": email})
@@ -111,12 +156,16 @@ def create_user(
         raise InvalidInput(gettext("A name is required"))
     if session.scalar(select(func.count()).select_from(User).where(col(User.email) == email)):
         raise InvalidInput(gettext("An account with this e-mail address already exists"))
-    _check_password(password)
+    if password is not None:
+        _check_password(password)
     organisations = _organisations_by_code(session, organisation_codes or [])
     if role == Role.editor and not organisations:
         raise InvalidInput(gettext("An editor needs at least one organisation"))
     user = User(
-        email=email, name=name.strip(), role=role, password_hash=password_hasher.hash(password)
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=password_hasher.hash(password) if password is not None else "",
     )
     session.add(user)
     session.flush()
@@ -163,9 +212,11 @@ def user_organisation_codes(session: Session, user_id: int) -> list[str]:
 
 
 def deactivate(session: Session, user: User) -> None:
-    """Sign the user out everywhere and revoke their tokens; history keeps their name."""
+    """Sign the user out everywhere, revoke their tokens and spend their links to choose a
+    password (reactivating the account does not bring those back); history keeps their name."""
     user.active = False
     session.execute(delete(UserSession).where(col(UserSession.user_id) == user.id))
+    _spend_links(session, id_of(user))
     for token in session.scalars(
         select(ApiToken).where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
     ):
@@ -173,14 +224,76 @@ def deactivate(session: Session, user: User) -> None:
     session.flush()
 
 
-def reset_password(session: Session, user: User, password: str) -> None:
-    _check_password(password)
+def set_password(
+    session: Session,
+    user: User,
+    password: str,
+    *,
+    password_again: str | None = None,
+    keep_session: str | None = None,
+) -> None:
+    """A new password. Every session of the account ends, except the one whose token is
+    `keep_session` (the browser that set it), and every link still out to choose a password
+    is spent: whoever held the old password, or a link, is out."""
+    _check_password(password, password_again)
     user.password_hash = password_hasher.hash(password)
-    session.execute(delete(UserSession).where(col(UserSession.user_id) == user.id))
+    ended = delete(UserSession).where(col(UserSession.user_id) == user.id)
+    if keep_session:
+        ended = ended.where(col(UserSession.token_hash) != hash_token(keep_session))
+    session.execute(ended)
+    _spend_links(session, id_of(user))
     session.flush()
 
 
-def _recent_failures(session: Session, key: str, now: datetime) -> int:
+def _spend_links(session: Session, user_id: int) -> None:
+    session.execute(
+        update(AccountToken)
+        .where(col(AccountToken.user_id) == user_id, col(AccountToken.used_at).is_(None))
+        .values(used_at=utc_now())
+    )
+
+
+def change_password(
+    session: Session,
+    *,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    new_password_again: str,
+    keep_session: str | None,
+) -> User:
+    """A signed-in user's own change: the current password first. A wrong one counts as a
+    failed sign-in of the account (and is throttled the same way), so a browser left signed
+    in cannot be used to guess it; the caller commits the failure."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotFound(gettext("No such user"))
+    now = utc_now()
+    account_key = f"account:{user.email}"
+    if _recent_attempts(session, account_key, now) >= FAILURES_PER_ACCOUNT:
+        raise SignInThrottled(
+            gettext("Too many wrong passwords. Wait a few minutes and try again.")
+        )
+    try:
+        password_hasher.verify(user.password_hash or _DUMMY_HASH, current_password)
+        valid = user.has_password
+    except (VerificationError, InvalidHashError):
+        valid = False
+    if not valid:
+        session.add(LoginAttempt(key=account_key, attempted_at=now))
+        session.flush()
+        raise WrongPassword(gettext("Your current password is not correct."))
+    set_password(
+        session,
+        user,
+        new_password,
+        password_again=new_password_again,
+        keep_session=keep_session,
+    )
+    return user
+
+
+def _recent_attempts(session: Session, key: str, now: datetime) -> int:
     return (
         session.scalar(
             select(func.count())
@@ -200,16 +313,20 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
     account_key = f"account:{_normalise_email(email)}"
     address_key = f"address:{address}"
     if (
-        _recent_failures(session, account_key, now) >= FAILURES_PER_ACCOUNT
-        or _recent_failures(session, address_key, now) >= FAILURES_PER_ADDRESS
+        _recent_attempts(session, account_key, now) >= FAILURES_PER_ACCOUNT
+        or _recent_attempts(session, address_key, now) >= FAILURES_PER_ADDRESS
     ):
         raise SignInThrottled(
             gettext("Too many failed sign-in attempts. Wait a few minutes and try again.")
         )
     user = session.scalar(select(User).where(col(User.email) == _normalise_email(email)))
+    # An unknown account, or one without a password yet, is verified against a dummy hash:
+    # every answer takes as long.
     try:
-        password_hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        valid = user is not None and user.active
+        password_hasher.verify(
+            user.password_hash if user and user.has_password else _DUMMY_HASH, password
+        )
+        valid = user is not None and user.active and user.has_password
     except (VerificationError, InvalidHashError):
         valid = False
     if not valid or user is None:
@@ -221,6 +338,102 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
         user.password_hash = password_hasher.hash(password)
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.key) == account_key))
     return user
+
+
+def note_reset_request(session: Session, *, email: str, address: str) -> None:
+    """Count a request for a reset link, or refuse it (ResetThrottled) when this e-mail
+    address or this client asked too often lately. E-mail addresses without an account are
+    counted the same, so the answer never tells whether one exists."""
+    now = utc_now()
+    account_key = f"reset:account:{_normalise_email(email)}"
+    address_key = f"reset:address:{address}"
+    if (
+        _recent_attempts(session, account_key, now) >= RESETS_PER_ACCOUNT
+        or _recent_attempts(session, address_key, now) >= RESETS_PER_ADDRESS
+    ):
+        raise ResetThrottled(
+            gettext(
+                "A new password was asked for too often. Wait a few minutes and try again, "
+                "and look in your mail (and its spam folder) for the links already sent."
+            )
+        )
+    session.add(LoginAttempt(key=account_key, attempted_at=now))
+    session.add(LoginAttempt(key=address_key, attempted_at=now))
+    session.flush()
+
+
+def issue_account_token(
+    session: Session, user: User, *, purpose: TokenPurpose, lifetime: timedelta
+) -> str:
+    """A new link to choose a password; returns its secret for the e-mail (only its hash is
+    stored)."""
+    secret = secrets.token_urlsafe(32)
+    now = utc_now()
+    session.add(
+        AccountToken(
+            user_id=id_of(user),
+            purpose=purpose,
+            token_hash=hash_token(secret),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    # Housekeeping: links of anyone that stopped working long ago.
+    session.execute(
+        delete(AccountToken).where(col(AccountToken.expires_at) < now - KEEP_SPENT_LINKS)
+    )
+    session.flush()
+    return secret
+
+
+def account_token_holder(session: Session, secret: str) -> tuple[AccountToken, User]:
+    """The link's token and its account while the link works; InvalidLink saying why not."""
+    row = (
+        session.execute(
+            select(AccountToken, User)
+            .join(User, col(User.id) == AccountToken.user_id)
+            .where(col(AccountToken.token_hash) == hash_token(secret))
+        ).first()
+        if secret
+        else None
+    )
+    if row is None or not row[1].active:
+        raise InvalidLink(
+            gettext(
+                "This link does not work. Copy the whole link from the e-mail, or ask for a "
+                "new one."
+            )
+        )
+    token, user = row
+    if token.used_at is not None:
+        raise InvalidLink(
+            gettext(
+                "This link has been used already, or a new password has been set since it was "
+                "sent. Sign in with your password, or ask for a new link."
+            )
+        )
+    if _aware(token.expires_at) <= utc_now():
+        raise InvalidLink(gettext("This link has expired. Ask for a new one."))
+    return token, user
+
+
+def use_account_token(
+    session: Session, *, secret: str, password: str, password_again: str
+) -> tuple[AccountToken, User]:
+    """Set the password a link lets its holder choose. The link works once, also when two
+    requests race (a compare-and-set on used_at); every session of the account ends."""
+    token, user = account_token_holder(session, secret)
+    _check_password(password, password_again)
+    claimed = session.execute(
+        update(AccountToken)
+        .where(col(AccountToken.id) == token.id, col(AccountToken.used_at).is_(None))
+        .values(used_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
+        raise InvalidLink(gettext("This link has been used already. Sign in with your password."))
+    set_password(session, user, password)
+    return token, user
 
 
 def start_session(

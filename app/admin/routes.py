@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app import readmodel
 from app.admin import service
 from app.audit import service as audit
-from app.deps import SessionDep
+from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
@@ -45,6 +45,7 @@ def admin_users(request: Request, session: SessionDep) -> Response:
 def admin_create_user(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     admin: CurrentUserDep,
     email: Annotated[str, Form(max_length=254)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
@@ -53,8 +54,9 @@ def admin_create_user(
 ) -> Response:
     form = {"email": email, "name": name, "role": role, "organisations": organisations or []}
     try:
-        user, password = service.create_user(
+        user, mail_error = service.create_user(
             session,
+            settings=settings,
             admin=admin,
             email=email,
             name=name,
@@ -65,7 +67,42 @@ def admin_create_user(
     except InvalidInput as error:
         session.rollback()
         return _users_page(request, session, error=error.message, form=form, status_code=422)
-    return _users_page(request, session, created=user, password=password)
+    return _users_page(
+        request,
+        session,
+        created=user,
+        invited=user,
+        mail_error=mail_error,
+        invitation_days=settings.invitation_days,
+    )
+
+
+@router.post("/users/{user_id}/invitation", name="admin_invite_user", include_in_schema=False)
+def admin_invite_user(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    admin: CurrentUserDep,
+    user_id: int,
+) -> Response:
+    try:
+        user, mail_error = service.invite_again(
+            session,
+            settings=settings,
+            admin=admin,
+            user_id=user_id,
+            address=client_address(request),
+        )
+    except InvalidInput as error:
+        session.rollback()
+        return _users_page(request, session, error=error.message, status_code=422)
+    return _users_page(
+        request,
+        session,
+        invited=user,
+        mail_error=mail_error,
+        invitation_days=settings.invitation_days,
+    )
 
 
 @router.post("/users/{user_id}", name="admin_update_user", include_in_schema=False)

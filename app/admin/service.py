@@ -3,15 +3,15 @@ log), and what the admin pages list."""
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app.accounts import password_mail
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
 from app.accounts.service import CurrentUser
 from app.audit import service as audit
+from app.config import Settings
 from app.errors import InvalidInput, NotFound
 from app.i18n import gettext
 from app.ids import id_of
@@ -53,6 +53,7 @@ def parse_role(value: str) -> Role:
 def create_user(
     session: Session,
     *,
+    settings: Settings,
     admin: CurrentUser,
     email: str,
     name: str,
@@ -60,14 +61,15 @@ def create_user(
     organisation_codes: list[str],
     address: str,
 ) -> tuple[User, str]:
-    """A new account with a generated password; returns it with the password (shown once)."""
-    password = secrets.token_urlsafe(12)
+    """A new account without a password, and an invitation to its person to choose one.
+    Returns the account and "" when the invitation went out, else why not (the account is
+    created all the same; the invitation can be sent again)."""
     user = accounts.create_user(
         session,
         email=email,
         name=name,
         role=parse_role(role),
-        password=password,
+        password=None,
         organisation_codes=organisation_codes,
     )
     audit.record(
@@ -80,7 +82,22 @@ def create_user(
         details={"email": user.email, "role": user.role, "organisations": organisation_codes},
         address=address,
     )
-    return user, password
+    error = password_mail.send_invitation(
+        session, settings=settings, user=user, inviter=admin, address=address
+    )
+    return user, error
+
+
+def invite_again(
+    session: Session, *, settings: Settings, admin: CurrentUser, user_id: int, address: str
+) -> tuple[User, str]:
+    """A new invitation for an account whose person has not chosen a password yet (the
+    first was lost, could not be sent or has expired); returns it with "" or why not."""
+    user = get_user(session, user_id)
+    error = password_mail.send_invitation(
+        session, settings=settings, user=user, inviter=admin, address=address
+    )
+    return user, error
 
 
 def change_role(
