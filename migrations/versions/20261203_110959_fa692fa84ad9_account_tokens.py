@@ -6,8 +6,8 @@ a link works once (used_at) and until expires_at. No trigger: nothing cached rea
 (docs/triggers.md).
 
 Revision ID: fa692fa84ad9
-Revises: e07c804dd5dc
-Create Date: 2026-12-03 08:26:14.408371+00:00
+Revises: 468db29dea58
+Create Date: 2026-12-03 11:09:59+00:00
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlmodel.sql.sqltypes  # noqa: F401
 from alembic import op
 
 revision: str = "fa692fa84ad9"
-down_revision: str | None = "e07c804dd5dc"
+down_revision: str | None = "468db29dea58"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
