@@ -26,6 +26,7 @@ from app.accounts.models import ApiToken, Role, User
 from app.accounts.service import as_current_user, get_user_by_email
 from app.activities.presentation import status_label
 from app.audit import service as audit
+from app.audit.models import AuditAction, AuditSource
 from app.clock import programme_today
 from app.config import PROJECT_ROOT, Environment, get_settings
 from app.db import engine_for, make_engine, transaction
@@ -61,6 +62,14 @@ reminders_cli = typer.Typer(
     no_args_is_help=True,
 )
 cli.add_typer(reminders_cli, name="reminders")
+
+
+@cli.callback()
+def _from_the_command_line(context: typer.Context) -> None:
+    # What a command changes is audited as coming from the command line (an import's
+    # changes as an import).
+    context.with_resource(audit.recording_from(AuditSource.cli))
+
 
 DEV_ACCOUNT_EMAIL = "beheerder@voortgang.local"
 
@@ -199,7 +208,11 @@ def _in_session(action: Callable[[Session], T]) -> T:
 
 
 def _audit(
-    session: Session, action: str, user: User, summary: str, details: dict[str, Any] | None = None
+    session: Session,
+    action: AuditAction,
+    user: User,
+    summary: str,
+    details: dict[str, Any] | None = None,
 ) -> None:
 
     audit.record(
@@ -242,7 +255,7 @@ def user_create(
             password=secret,
             organisation_codes=organisation or [],
         )
-        _audit(session, "user.create", user, f"{user.email} ({user.role})")
+        _audit(session, AuditAction.user_create, user, f"{user.email} ({user.role})")
         return user
 
     user = _in_session(action)
@@ -288,7 +301,7 @@ def user_set_role(
         user = accounts.get_user_by_email(session, email)
         before = user.role
         accounts.set_role(session, user, role=_role(role), organisation_codes=organisation)
-        _audit(session, "user.set_role", user, f"{user.email}: {before} → {user.role}")
+        _audit(session, AuditAction.user_set_role, user, f"{user.email}: {before} → {user.role}")
 
     _in_session(action)
     typer.echo(f"{email} is now {role}.")
@@ -301,7 +314,7 @@ def user_deactivate(email: str) -> None:
     def action(session: Session) -> None:
         user = accounts.get_user_by_email(session, email)
         accounts.deactivate(session, user)
-        _audit(session, "user.deactivate", user, user.email)
+        _audit(session, AuditAction.user_deactivate, user, user.email)
 
     _in_session(action)
     typer.echo(f"{email} is deactivated.")
@@ -321,7 +334,7 @@ def user_reset_password(
     def action(session: Session) -> None:
         user = accounts.get_user_by_email(session, email)
         accounts.set_password(session, user, secret)
-        _audit(session, "user.reset_password", user, user.email)
+        _audit(session, AuditAction.user_reset_password, user, user.email)
 
     _in_session(action)
     typer.echo(f"Password of {email} changed.")
@@ -368,7 +381,7 @@ def token_create(
     def action(session: Session) -> str:
         user = accounts.get_user_by_email(session, email)
         token, secret = accounts.create_api_token(session, user, name=name)
-        _audit(session, "token.create", user, f"{user.email}: {token.name}")
+        _audit(session, AuditAction.token_create, user, f"{user.email}: {token.name}")
         return secret
 
     typer.echo(_in_session(action))
@@ -394,7 +407,7 @@ def token_revoke(email: str, token_id: int) -> None:
     def action(session: Session) -> None:
         user = accounts.get_user_by_email(session, email)
         token = accounts.revoke_api_token(session, user, token_id)
-        _audit(session, "token.revoke", user, f"{user.email}: {token.name}")
+        _audit(session, AuditAction.token_revoke, user, f"{user.email}: {token.name}")
 
     _in_session(action)
     typer.echo(f"Token {token_id} revoked.")

@@ -7,15 +7,19 @@ so there is no compile step to forget. msgids are English; the Dutch catalogue t
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+
+from app.clock import PROGRAMME_TIMEZONE
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
@@ -75,4 +79,16 @@ def format_date(value: date, language: str | None = None) -> str:
     """A date written out in the user's language (or the one given): "15 november 2022"."""
     return babel_format_date(
         value, format="long", locale=DATE_LOCALES.get(language or get_language(), "nl_NL")
+    )
+
+
+def format_datetime(value: datetime, language: str | None = None) -> str:
+    """A moment in the user's language, as a clock in the Netherlands shows it:
+    "3 december 2026 13:05" (a value without a time zone is UTC, as the database keeps it)."""
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return babel_format_datetime(
+        moment,
+        format="d MMMM y HH:mm",
+        tzinfo=get_timezone(PROGRAMME_TIMEZONE),
+        locale=DATE_LOCALES.get(language or get_language(), "nl_NL"),
     )

@@ -20,6 +20,8 @@ from app.accounts.routes import router as accounts_router
 from app.activities.routes import router as activities_router
 from app.admin.routes import router as admin_router
 from app.api.routes import router as api_router
+from app.audit import service as audit
+from app.audit.models import AuditSource
 from app.board.routes import router as board_router
 from app.cache import RevisionCache
 from app.compare.routes import router as compare_router
@@ -35,7 +37,7 @@ from app.permissions import NotSignedIn, enforce_route_rule
 from app.public.routes import router as public_router
 from app.reminders.routes import router as reminders_router
 from app.review.routes import router as review_router
-from app.web import render
+from app.web import load_header_programmes, render
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -56,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(enforce_route_rule)],
+        dependencies=[Depends(enforce_route_rule), Depends(load_header_programmes)],
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings)
@@ -127,7 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 class LanguageAndHeadersMiddleware:
     """Pure ASGI (Starlette's BaseHTTPMiddleware costs a task per request): picks the
-    language for the request and adds the security headers to every response."""
+    language for the request, says where its audited changes come from, and adds the security
+    headers to every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -140,6 +143,9 @@ class LanguageAndHeadersMiddleware:
         language = negotiate_language(query, _cookie(scope, "lang"))
         set_language(language)
         scope.setdefault("state", {})["language"] = language
+        # Changes made by this request are audited as coming from the API or the web (an
+        # import's as an import): the context is the request's own.
+        audit.set_source(AuditSource.api if scope["path"].startswith("/api/") else AuditSource.web)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

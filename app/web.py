@@ -22,10 +22,19 @@ from app.activities.presentation import STATUS_STYLES, status_label, status_symb
 from app.activities.rollup import rollup_of
 from app.charts import Bar, stacked_bars
 from app.config import PROJECT_ROOT
-from app.i18n import LANGUAGES, N_, format_date, get_language, gettext, ngettext
+from app.deps import SessionDep
+from app.i18n import (
+    LANGUAGES,
+    N_,
+    format_date,
+    format_datetime,
+    get_language,
+    gettext,
+    ngettext,
+)
 from app.permissions import current_user, may_visit
 from app.policy import Decision, period_accepts_changes
-from app.readmodel import ActivityRow, PeriodRow, StatusCounts
+from app.readmodel import ActivityRow, PeriodRow, ProgrammeRow, StatusCounts, list_programmes
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -113,6 +122,21 @@ def may_open(request: Request, route_name: str) -> bool:
     return may_visit(current_user(request), route_name)
 
 
+def load_header_programmes(request: Request, session: SessionDep) -> None:
+    """App-wide dependency, after the route rule: the programmes a signed-in user's header
+    links to (their board and periods), through the revision cache."""
+    if current_user(request) is None:
+        return
+    request.state.header_programmes = request.app.state.cache.get_or_build(
+        request.state.revision, ("programmes",), lambda: list_programmes(session)
+    )
+
+
+def header_programmes(request: Request) -> list[ProgrammeRow]:
+    """The programmes the header links to (none: signed out, or a page outside the routes)."""
+    return getattr(request.state, "header_programmes", [])
+
+
 @cache
 def _status_badges(language: str) -> dict[str | None, Markup]:
     """Every status as its badge (the `status_badge` macro of templates/_partials.html),
@@ -192,6 +216,7 @@ templates.env.globals.update(
     language_switch_next=language_switch_next,
     change_decision=change_decision,
     may_open=may_open,
+    header_programmes=header_programmes,
     period_accepts_changes=period_accepts_changes,
     current_user=current_user,
     role_label=role_label,
@@ -203,6 +228,8 @@ templates.env.globals.update(
 )
 # `{{ period.reference_date | date }}`: "15 november 2022", in the user's language.
 templates.env.filters["date"] = format_date
+# `{{ event.at | datetime }}`: "3 december 2026 13:05", Dutch time, in the user's language.
+templates.env.filters["datetime"] = format_datetime
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.accounts.service import get_user_by_email
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.main import create_app
 from tests.factories import (
     PASSWORD,
@@ -42,7 +43,7 @@ def _add_events(session: Session) -> None:
         session,
         actor=None,
         actor_label="Vera <vera@example.nl>",
-        action="status.update",
+        action=AuditAction.status_update,
         object_type="activity",
         object_id=7,
         summary='=HYPERLINK("http://evil")',
@@ -51,7 +52,7 @@ def _add_events(session: Session) -> None:
         session,
         actor=None,
         actor_label="Piet <piet@example.nl>",
-        action="user.set_role",
+        action=AuditAction.user_set_role,
         object_type="user",
         object_id=user.id,
         summary="viewer → editor",
@@ -70,7 +71,7 @@ def test_admin_filters_the_audit_log(admin_client: TestClient, session: Session)
         admin_client.get("/admin/audit", params={"actor": "piet"}).text, "html.parser"
     )
     assert [r.select("td")[2].text for r in by_actor.select("#events tbody tr")] == [
-        "user.set_role"
+        "Rol of organisaties gewijzigd"
     ]
     future = BeautifulSoup(
         admin_client.get("/admin/audit", params={"since": "2999-01-01"}).text, "html.parser"
@@ -114,7 +115,7 @@ def test_admin_changes_are_audited(admin_client: TestClient, session: Session) -
 
 
 def test_nobody_can_change_or_delete_audit_events(session: Session) -> None:
-    audit.record(session, actor=None, action="test", object_type="x")
+    audit.record(session, actor=None, action=AuditAction.user_sign_in, object_type="x")
     session.commit()
     for statement in ("UPDATE audit_event SET actor = 'someone else'", "DELETE FROM audit_event"):
         with pytest.raises(DatabaseError, match="append-only"):

@@ -22,7 +22,7 @@ from app import readmodel
 from app.activities import service as activities
 from app.activities.models import Status, StatusUpdate, UpdateSource
 from app.activities.presentation import STATUS_STYLES
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, AuditSource
 from app.config import Settings
 from app.errors import DomainError
 from app.exports.columns import COLUMNS, KEYS
@@ -988,6 +988,11 @@ def test_the_command_line_previews_and_applies_as_the_given_account(
         select(AuditEvent).where(AuditEvent.action == "status.import")
     ).one()
     assert audit.address == "cli" and audit.actor_id == world.editor.id
+    # An import from the command line is an import, and so is each change it makes.
+    change = world.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "status.update")
+    ).one()
+    assert audit.source == change.source == AuditSource.import_
 
     records[world.row_of(world.others[0]) - 2]["explanation"] = "Niet van mij."
     refused = tmp_path / "fout.csv"

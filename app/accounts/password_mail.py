@@ -15,6 +15,7 @@ from app.accounts import service as accounts
 from app.accounts.models import TokenPurpose, User
 from app.accounts.service import CurrentUser
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.config import Settings
 from app.db import transaction
 from app.errors import InvalidInput
@@ -128,7 +129,7 @@ def send_reset_link(
         session,
         actor=None,
         actor_label=f"{user.name} <{user.email}>",
-        action="user.password_reset_requested",
+        action=AuditAction.user_password_reset_requested,
         object_type="user",
         object_id=user.id,
         summary=user.email if not error else f"{user.email}: {error}",
@@ -174,7 +175,7 @@ def send_invitation(
     audit.record(
         session,
         actor=inviter,
-        action="user.invite",
+        action=AuditAction.user_invite,
         object_type="user",
         object_id=user.id,
         summary=user.email if not error else f"{user.email}: {error}",

@@ -14,6 +14,7 @@ from app.accounts import password_mail, service
 from app.accounts.models import TokenPurpose
 from app.accounts.service import CurrentUser
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.deps import SessionDep, SettingsDep
 from app.i18n import N_, get_language, gettext
 from app.permissions import SESSION_COOKIE, CurrentUserDep, client_address, current_user
@@ -84,7 +85,7 @@ def sign_in(
         session,
         actor=None,
         actor_label=f"{user.name} <{user.email}>",
-        action="user.sign_in",
+        action=AuditAction.user_sign_in,
         object_type="user",
         object_id=user.id,
         address=address,
@@ -111,7 +112,7 @@ def sign_out(request: Request, session: SessionDep) -> Response:
         audit.record(
             session,
             actor=user,
-            action="user.sign_out",
+            action=AuditAction.user_sign_out,
             object_type="user",
             object_id=user.id,
             address=client_address(request),
@@ -238,7 +239,9 @@ def set_password(
         session,
         actor=None,
         actor_label=f"{user.name} <{user.email}>",
-        action="user.invitation_accepted" if invitation else "user.password_reset",
+        action=AuditAction.user_invitation_accepted
+        if invitation
+        else AuditAction.user_password_reset,
         object_type="user",
         object_id=user.id,
         summary=user.email,
@@ -304,7 +307,7 @@ def change_password(
     audit.record(
         session,
         actor=user,
-        action="user.change_password",
+        action=AuditAction.user_change_password,
         object_type="user",
         object_id=user.id,
         summary=user.email,
@@ -327,7 +330,7 @@ def create_token(
     audit.record(
         session,
         actor=user,
-        action="token.create",
+        action=AuditAction.token_create,
         object_type="api_token",
         object_id=token.id,
         summary=token.name,
@@ -345,7 +348,7 @@ def revoke_token(
     audit.record(
         session,
         actor=user,
-        action="token.revoke",
+        action=AuditAction.token_revoke,
         object_type="api_token",
         object_id=token.id,
         summary=token.name,

@@ -20,6 +20,7 @@ from app.activities.models import (
 )
 from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
 from app.ids import id_of
@@ -228,7 +229,7 @@ def record_status(
     audit.record(
         session,
         actor=author,
-        action="status.confirm" if unchanged else "status.update",
+        action=AuditAction.status_confirm if unchanged else AuditAction.status_update,
         object_type="activity",
         object_id=activity_id,
         summary=f"{current.status if current else '-'} → {status} (v{update.version})",

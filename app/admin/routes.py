@@ -11,7 +11,9 @@ from sqlmodel import Session
 
 from app import readmodel
 from app.admin import service
+from app.audit import presentation as audit_presentation
 from app.audit import service as audit
+from app.audit.models import AuditSource
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.i18n import gettext
@@ -142,6 +144,10 @@ def admin_deactivate_user(
     return RedirectResponse(request.url_for("admin_users").path, status_code=303)
 
 
+# The source filter's choices: each source, and "unknown" for events from before sources.
+SOURCE_CHOICES = [*(source.value for source in AuditSource), audit.UNKNOWN_SOURCE]
+
+
 def _audit_filters(request: Request) -> audit.AuditFilters:
     def day(name: str) -> date | None:
         raw = request.query_params.get(name, "").strip()
@@ -155,8 +161,15 @@ def _audit_filters(request: Request) -> audit.AuditFilters:
                 % {"field": name, "value": repr(raw)}
             ) from None
 
+    source = request.query_params.get("source", "").strip()
+    if source and source not in SOURCE_CHOICES:
+        raise InvalidInput(
+            gettext("%(field)s must be one of %(choices)s, not %(value)s")
+            % {"field": "source", "choices": ", ".join(SOURCE_CHOICES), "value": repr(source)}
+        )
     return audit.AuditFilters(
         action=request.query_params.get("action", "").strip(),
+        source=source,
         actor=request.query_params.get("actor", "").strip()[:200],
         since=day("since"),
         until=day("until"),
@@ -166,13 +179,20 @@ def _audit_filters(request: Request) -> audit.AuditFilters:
 @router.get("/audit", name="admin_audit", include_in_schema=False)
 def admin_audit(request: Request, session: SessionDep) -> Response:
     filters = _audit_filters(request)
+    events = audit.list_events(session, filters)
+    names = audit.subject_names(session, events)
     return render(
         request,
         "admin/audit.html",
         {
-            "events": audit.list_events(session, filters),
+            "events": [audit_presentation.shown_event(event, names) for event in events],
             "filters": filters,
-            "actions": audit.list_actions(session),
+            "actions": [
+                (action, audit_presentation.action_label(action))
+                for action in audit.list_actions(session)
+            ],
+            "sources": [(source, audit_presentation.source_label(source)) for source in AuditSource]
+            + [(audit.UNKNOWN_SOURCE, audit_presentation.source_label(None))],
             "query": request.url.query,
         },
         block="events",

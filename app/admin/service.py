@@ -11,6 +11,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Role, User
 from app.accounts.service import CurrentUser
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.config import Settings
 from app.errors import InvalidInput, NotFound
 from app.i18n import gettext
@@ -75,7 +76,7 @@ def create_user(
     audit.record(
         session,
         actor=admin,
-        action="user.create",
+        action=AuditAction.user_create,
         object_type="user",
         object_id=user.id,
         summary=f"{user.email} ({user.role})",
@@ -122,7 +123,7 @@ def change_role(
     audit.record(
         session,
         actor=admin,
-        action="user.set_role",
+        action=AuditAction.user_set_role,
         object_type="user",
         object_id=user.id,
         summary=f"{user.email}: {before['role']} → {after['role']}",
@@ -140,7 +141,7 @@ def deactivate_user(session: Session, *, admin: CurrentUser, user_id: int, addre
     audit.record(
         session,
         actor=admin,
-        action="user.deactivate",
+        action=AuditAction.user_deactivate,
         object_type="user",
         object_id=user.id,
         summary=user.email,

@@ -3,11 +3,70 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from app.clock import utc_now
+from app.dbtypes import EnumText
+
+
+class AuditAction(StrEnum):
+    """Every kind of event the log records. The values are stored: never change one. Their
+    labels are app/audit/presentation.py's (a test checks that each has one)."""
+
+    # accounts
+    user_sign_in = "user.sign_in"
+    user_sign_out = "user.sign_out"
+    user_create = "user.create"
+    user_invite = "user.invite"
+    user_invitation_accepted = "user.invitation_accepted"
+    user_set_role = "user.set_role"
+    user_deactivate = "user.deactivate"
+    user_change_password = "user.change_password"
+    user_password_reset_requested = "user.password_reset_requested"
+    user_password_reset = "user.password_reset"
+    # a password set on the command line
+    user_reset_password = "user.reset_password"
+    token_create = "token.create"
+    token_revoke = "token.revoke"
+    # statuses and their review
+    status_update = "status.update"
+    status_confirm = "status.confirm"
+    status_import = "status.import"
+    review_approve = "review.approve"
+    review_send_back = "review.send_back"
+    review_reply = "review.reply"
+    # reporting periods (a move's action is "period." + its name, app/periods/service.py)
+    period_create = "period.create"
+    period_deadline = "period.deadline"
+    period_open = "period.open"
+    period_review = "period.review"
+    period_publish = "period.publish"
+    period_reopen_round = "period.reopen-round"
+    period_reopen = "period.reopen"
+    reminders_send = "reminders.send"
+    reminders_plan = "reminders.plan"
+    reminders_unplan = "reminders.unplan"
+    # the programme's structure and organisations
+    structure_rename = "structure.rename"
+    structure_move = "structure.move"
+    structure_retire = "structure.retire"
+    structure_restore = "structure.restore"
+    structure_add = "structure.add"
+    organisation_create = "organisation.create"
+    organisation_rename = "organisation.rename"
+
+
+class AuditSource(StrEnum):
+    """Where a change came from. Stored; events from before it was recorded have none."""
+
+    web = "web"
+    api = "api"
+    # a spreadsheet import, from the web or the command line
+    import_ = "import"
+    cli = "cli"
 
 
 class AuditEvent(SQLModel, table=True):
@@ -30,3 +89,7 @@ class AuditEvent(SQLModel, table=True):
     summary: str = Field(default="", max_length=1000)
     details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     address: str = Field(default="", max_length=100)
+    # None for events recorded before the source was.
+    source: AuditSource | None = Field(
+        default=None, sa_column=Column(EnumText(AuditSource, 20), nullable=True)
+    )

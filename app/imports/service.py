@@ -30,6 +30,7 @@ from app.activities.service import (
     validate_status_form,
 )
 from app.audit import service as audit
+from app.audit.models import AuditAction, AuditSource
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.exports.columns import KEYS
 from app.i18n import gettext, ngettext
@@ -449,7 +450,7 @@ def apply(
     applied: list[StatusUpdate] = []
     line: PreviewLine | None = None
     try:
-        with session.begin_nested():
+        with session.begin_nested(), audit.recording_from(AuditSource.import_):
             for line in checked.changes:
                 assert line.activity_id is not None and line.status_to and line.explanation
                 applied.append(
@@ -468,7 +469,7 @@ def apply(
             audit.record(
                 session,
                 actor=user,
-                action="status.import",
+                action=AuditAction.status_import,
                 object_type="period",
                 object_id=period_id,
                 summary=gettext("%(file)s: %(changes)d changes in %(period)s")

@@ -23,6 +23,7 @@ from app.activities.models import (
     UpdateSource,
 )
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.clock import utc_now
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, format_date, gettext, ngettext
@@ -175,7 +176,7 @@ def create_period(
     audit.record(
         session,
         actor=actor,
-        action="period.create",
+        action=AuditAction.period_create,
         object_type="period",
         object_id=period.id,
         summary=name,
@@ -204,7 +205,7 @@ def set_deadline(
     audit.record(
         session,
         actor=actor,
-        action="period.deadline",
+        action=AuditAction.period_deadline,
         object_type="period",
         object_id=period.id,
         summary=f"{_iso(previous) or '-'} → {_iso(deadline) or '-'}",
@@ -328,7 +329,7 @@ def move_period(
     audit.record(
         session,
         actor=actor,
-        action=f"period.{move}",
+        action=AuditAction(f"period.{move}"),
         object_type="period",
         object_id=period.id,
         summary=f"{period.name}: {chosen.source} → {chosen.target}"

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from app.accounts.service import CurrentUser
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.clock import utc_now
 from app.errors import InvalidInput, NotFound
 from app.i18n import gettext
@@ -66,7 +67,7 @@ def _title(kind: str, title: str) -> str:
 def _audit(
     session: Session,
     actor: CurrentUser,
-    action: str,
+    action: AuditAction,
     kind: str,
     item: Any,
     summary: str,
@@ -76,7 +77,7 @@ def _audit(
     audit.record(
         session,
         actor=actor,
-        action=f"structure.{action}",
+        action=action,
         object_type=kind,
         object_id=item.id,
         summary=summary,
@@ -97,7 +98,7 @@ def rename(
         _audit(
             session,
             actor,
-            "rename",
+            AuditAction.structure_rename,
             kind,
             item,
             f"{old_title} → {new_title}",
@@ -146,7 +147,7 @@ def move(
     _audit(
         session,
         actor,
-        "move",
+        AuditAction.structure_move,
         kind,
         item,
         f"{item.title}: {direction}",
@@ -173,7 +174,15 @@ def set_retired(
     else:
         return item
     session.flush()
-    _audit(session, actor, "retire" if retired else "restore", kind, item, item.title, address)
+    _audit(
+        session,
+        actor,
+        AuditAction.structure_retire if retired else AuditAction.structure_restore,
+        kind,
+        item,
+        item.title,
+        address,
+    )
     return item
 
 
@@ -278,7 +287,17 @@ def add(
             )
         )
         session.flush()
-    _audit(session, actor, "add", kind, item, clean_title, address, number=number, lead=lead)
+    _audit(
+        session,
+        actor,
+        AuditAction.structure_add,
+        kind,
+        item,
+        clean_title,
+        address,
+        number=number,
+        lead=lead,
+    )
     return item
 
 
@@ -315,7 +334,7 @@ def create_organisation(
     audit.record(
         session,
         actor=actor,
-        action="organisation.create",
+        action=AuditAction.organisation_create,
         object_type="organisation",
         object_id=organisation.id,
         summary=f"{code}: {name}",
@@ -341,7 +360,7 @@ def rename_organisation(
     audit.record(
         session,
         actor=actor,
-        action="organisation.rename",
+        action=AuditAction.organisation_rename,
         object_type="organisation",
         object_id=organisation.id,
         summary=f"{old} → {name}",

@@ -27,6 +27,7 @@ from app.accounts.models import Role, User, UserOrganisation
 from app.accounts.service import CurrentUser
 from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.clock import utc_now
 from app.config import Settings
 from app.db import transaction
@@ -225,7 +226,7 @@ def send_reminders(
         session,
         actor=actor,
         actor_label="command line" if actor is None else None,
-        action="reminders.send",
+        action=AuditAction.reminders_send,
         object_type="period",
         object_id=period.id,
         summary=(f"planned for {run.due_on}: " if planned else "")
@@ -371,7 +372,7 @@ def plan_reminder(
     audit.record(
         session,
         actor=actor,
-        action="reminders.plan",
+        action=AuditAction.reminders_plan,
         object_type="period",
         object_id=period.id,
         summary=f"{period.name}: {days_before} days before the deadline",
@@ -401,7 +402,7 @@ def unplan_reminder(
     audit.record(
         session,
         actor=actor,
-        action="reminders.unplan",
+        action=AuditAction.reminders_unplan,
         object_type="period",
         object_id=period.id,
         summary=f"{period.name}: {days_before} days before the deadline",

@@ -26,6 +26,7 @@ from app.activities.models import (
     StatusUpdate,
 )
 from app.audit import service as audit
+from app.audit.models import AuditAction
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.ids import id_of
@@ -121,7 +122,7 @@ def _note(
     audit.record(
         session,
         actor=actor,
-        action=f"review.{kind.value}",
+        action=AuditAction(f"review.{kind.value}"),
         object_type="activity",
         object_id=update.activity_id,
         summary=f"v{update.version}" + (f": {comment}" if comment else ""),
