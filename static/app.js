@@ -52,6 +52,12 @@
       if (field) field.focus();
       return;
     }
+    // The to-do list after confirming a selection: its outcome is at the top of the list.
+    if (element.id === "todo-content") {
+      var outcome = element.querySelector("#todo-done, #todo-refused");
+      if (outcome) outcome.focus();
+      return;
+    }
     // Only for an activity that was just edited, not for a refreshed list.
     if (!/^activity-\d+(-current)?$/.test(element.id || "")) return;
     var link = element.querySelector("a[hx-get]");

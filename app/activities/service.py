@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -243,6 +243,127 @@ def record_status(
         address=address,
     )
     return update
+
+
+# -- confirming unchanged ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """An activity to confirm unchanged, with the version the editor saw."""
+
+    activity_id: int
+    based_on_version: int
+
+
+class ConfirmRefused(InvalidInput):
+    """A selection to confirm unchanged that was refused as a whole: nothing was confirmed.
+    `problems` says per activity (by id) why."""
+
+    def __init__(self, problems: dict[int, str], names: dict[int, str]) -> None:
+        super().__init__(
+            gettext("Nothing was confirmed, because:")
+            + " "
+            + " · ".join(
+                f"{names.get(activity_id, f'#{activity_id}')}: {message}"
+                for activity_id, message in problems.items()
+            )
+        )
+        self.problems = problems
+        self.names = names
+
+
+def confirm_unchanged(
+    session: Session,
+    *,
+    activity_id: int,
+    period_id: int,
+    based_on_version: int,
+    author: CurrentUser,
+    source: UpdateSource = UpdateSource.entered,
+    address: str = "",
+) -> StatusUpdate:
+    """Confirm the period's starting point of the activity unchanged: a new version with the
+    same status and explanation, through `record_status` (the edit policy, the version
+    check, the audit). Refused when it was updated for the period already."""
+    current = latest_update(session, activity_id=activity_id, period_id=period_id)
+    ensure_may_change(
+        session, activity_id=activity_id, period_id=period_id, user=author, current=current
+    )
+    if current is None:
+        raise InvalidInput(gettext("It has no status in this period to confirm."))
+    if current.version != based_on_version:
+        raise EditConflict(current)
+    if current.source not in BASELINE_SOURCES:
+        raise InvalidInput(
+            gettext("It was updated for this period already (version %(version)s).")
+            % {"version": current.version}
+        )
+    return record_status(
+        session,
+        activity_id=activity_id,
+        period_id=period_id,
+        status=current.status,
+        explanation=current.explanation,
+        author=author,
+        based_on_version=based_on_version,
+        source=source,
+        address=address,
+    )
+
+
+def confirm_many(
+    session: Session,
+    *,
+    period_id: int,
+    confirmations: Sequence[Confirmation],
+    author: CurrentUser,
+    address: str = "",
+) -> list[StatusUpdate]:
+    """Confirm several activities unchanged at once, each as `confirm_unchanged` does: all of
+    them, or none (ConfirmRefused names every activity that cannot be confirmed, and why)."""
+    if not confirmations:
+        raise InvalidInput(gettext("Select at least one activity to confirm."))
+    wanted = {item.activity_id: item for item in confirmations}  # each activity once
+    problems: dict[int, str] = {}
+    confirmed: list[StatusUpdate] = []
+    with session.begin_nested() as savepoint:
+        for item in wanted.values():
+            try:
+                confirmed.append(
+                    confirm_unchanged(
+                        session,
+                        activity_id=item.activity_id,
+                        period_id=period_id,
+                        based_on_version=item.based_on_version,
+                        author=author,
+                        address=address,
+                    )
+                )
+            except EditConflict as conflict:
+                problems[item.activity_id] = gettext(
+                    "Someone else saved it after you loaded the list (now version "
+                    "%(version)s). Look at it first."
+                ) % {"version": conflict.current.version}
+            except DomainError as problem:
+                problems[item.activity_id] = problem.message
+        if problems:
+            savepoint.rollback()
+    if problems:
+        raise ConfirmRefused(problems, activity_names(session, problems))
+    return confirmed
+
+
+def activity_names(session: Session, activity_ids: Iterable[int]) -> dict[int, str]:
+    """The activities as people name them: "4.2 Title" (result number, label, title)."""
+    return {
+        activity_id: f"{number}.{label} {title}" if label else f"{number} {title}"
+        for activity_id, number, label, title in session.execute(
+            select(col(Activity.id), col(Result.number), col(Activity.label), col(Activity.title))
+            .join(Result, col(Result.id) == col(Activity.result_id))
+            .where(col(Activity.id).in_(list(activity_ids)))
+        )
+    }
 
 
 def version_count(session: Session, activity_id: int) -> int:

@@ -330,6 +330,19 @@ def _summary_context(
 
 @router.get("/activities/{activity_id}", include_in_schema=False, name="activity")
 def activity(request: Request, session: SessionDep, activity_id: int) -> Response:
+    return _activity_page(request, session, activity_id)
+
+
+@router.get("/activities/{activity_id}/history", include_in_schema=False, name="activity_history")
+def activity_history(request: Request, session: SessionDep, activity_id: int) -> Response:
+    """The activity's history (for htmx: it refreshes itself after a save on the page;
+    without htmx, the activity's page)."""
+    return _activity_page(request, session, activity_id, block="history")
+
+
+def _activity_page(
+    request: Request, session: Session, activity_id: int, *, block: str | None = None
+) -> Response:
     detail = readmodel.activity_detail(session, activity_id, _optional_int(request, "period"))
     current = next(
         (
@@ -357,6 +370,7 @@ def activity(request: Request, session: SessionDep, activity_id: int) -> Respons
             "may_reply": sent_back and ACTIVITY_POLICY.access(user, subject).allowed,
             "replied": request.query_params.get("done") == "reply",
         },
+        block=block,
     )
 
 

@@ -13,15 +13,16 @@ from sqlmodel import Session
 
 from app import readmodel
 from app.accounts.models import Role
+from app.activities import service as activities
 from app.clock import programme_today
 from app.deps import SessionDep
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.periods import service
 from app.periods.models import PeriodState, ReportingPeriod
-from app.permissions import CurrentUserDep, client_address, current_user
+from app.permissions import CurrentUser, CurrentUserDep, client_address, current_user
 from app.reminders import service as reminders
-from app.web import render
+from app.web import change_decision, is_htmx, render
 
 router = APIRouter()
 
@@ -441,14 +442,50 @@ def period_progress(
 
 @router.get("/periods/{period_id}/todo", include_in_schema=False, name="my_todo")
 def my_todo(
-    request: Request, session: SessionDep, user: CurrentUserDep, period_id: int
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    period_id: int,
+    select: str = "",
+    confirmed: str = "",
 ) -> Response:
-    """The signed-in editor's to-do list: their organisations' activities in the round."""
+    """The signed-in editor's to-do list: their organisations' activities in the round, the
+    ones still as carried over selectable to confirm unchanged (`select=all`: all of them)."""
+    return _todo_page(
+        request,
+        session,
+        user,
+        period_id,
+        select_all=select == "all",
+        confirmed=int(confirmed) if confirmed.isdigit() else 0,
+    )
+
+
+def _todo_page(
+    request: Request,
+    session: Session,
+    user: CurrentUser,
+    period_id: int,
+    *,
+    select_all: bool = False,
+    selected: frozenset[int] = frozenset(),
+    confirmed: int = 0,
+    refused: DomainError | None = None,
+    status_code: int = 200,
+) -> Response:
     _, programme, _, period = _period_rows(session, period_id)
     items = service.items_for(
         service.round_items(session, programme_id=programme.id, period=period),
         user.organisation_ids,
     )
+    # Still the period's starting point, and the edit policy lets this user change it now.
+    confirmable = {
+        item.row.id
+        for item in items
+        if item.progress == service.NOT_UPDATED
+        and item.row.version is not None
+        and change_decision(request, item.row, period, sent_back=item.sent_back).allowed
+    }
     return render(
         request,
         "periods/todo.html",
@@ -458,5 +495,64 @@ def my_todo(
             "items": sorted(items, key=lambda item: not item.open),
             "open_count": sum(1 for item in items if item.open),
             "progress_label": lambda key: gettext(service.PROGRESS_LABELS[key]),
+            "confirmable": confirmable,
+            "selected": confirmable if select_all else selected & confirmable,
+            "confirmed": confirmed,
+            "refused": refused,
+            "problems": getattr(refused, "problems", {}),
         },
+        block="todo",
+        status_code=status_code,
     )
+
+
+def _confirmations(raw: list[str]) -> list[activities.Confirmation]:
+    """The ticked boxes: each "<activity id>:<version it showed>"."""
+    found = []
+    for value in raw:
+        activity_id, _, version = value.partition(":")
+        if not (activity_id.isdigit() and version.isdigit()):
+            raise InvalidInput(
+                gettext("The selection could not be read. Load the list again and select anew.")
+            )
+        found.append(activities.Confirmation(int(activity_id), int(version)))
+    return found
+
+
+@router.post("/periods/{period_id}/todo/confirm", include_in_schema=False, name="todo_confirm")
+def todo_confirm(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    period_id: int,
+    confirm: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Confirm the selected activities unchanged for the period: all of them or none."""
+    service.get_period(session, period_id)
+    chosen: list[activities.Confirmation] = []
+    try:
+        chosen = _confirmations(confirm or [])
+        done = activities.confirm_many(
+            session,
+            period_id=period_id,
+            confirmations=chosen,
+            author=user,
+            address=client_address(request),
+        )
+    except DomainError as problem:
+        session.rollback()
+        return _todo_page(
+            request,
+            session,
+            user,
+            period_id,
+            selected=frozenset(item.activity_id for item in chosen),
+            refused=problem,
+            status_code=problem.status_code,
+        )
+    if is_htmx(request):
+        response = _todo_page(request, session, user, period_id, confirmed=len(done))
+        response.headers["HX-Trigger"] = "statusChanged"
+        return response
+    target = request.url_for("my_todo", period_id=period_id).path + f"?confirmed={len(done)}"
+    return RedirectResponse(target, status_code=303)

@@ -50,6 +50,7 @@ from app.readmodel.rows import (
 )
 from app.readmodel.status import (
     awaiting_review,
+    confirms,
     counted_statuses,
     review_marks,
     sent_back_ids,
@@ -81,6 +82,7 @@ __all__ = [
     "WholeTable",
     "activity_detail",
     "awaiting_review",
+    "confirms",
     "board",
     "choose_period",
     "counted_statuses",

@@ -29,6 +29,7 @@ from app.readmodel.rows import (
     ThemeGroup,
     WholeTable,
 )
+from app.readmodel.status import confirms
 from app.review.models import ReviewNote
 
 # Up to this many activities of a filtered table, their organisations are asked for by id;
@@ -188,7 +189,9 @@ def activity_detail(
     for update in chronological:
         diff = explanation_diff(previous.explanation, update.explanation) if previous else None
         update_notes = notes.get(update.id, []) if update.id is not None else []
-        by_period[update.period_id].insert(0, HistoryItem(update, diff, update_notes))
+        by_period[update.period_id].insert(
+            0, HistoryItem(update, diff, update_notes, confirms=confirms(update, previous))
+        )
         previous = update
     history = [
         HistoryEntry(period, by_period[period.id]) for period in periods if period.id in by_period

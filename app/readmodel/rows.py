@@ -240,6 +240,8 @@ class HistoryItem:
     diff: Markup | None
     # Review decisions and comments on this version, oldest first.
     notes: list[ReviewNote] = field(default_factory=list)
+    # The version confirms the period's starting point unchanged (status.confirms).
+    confirms: bool = False
 
 
 @dataclass

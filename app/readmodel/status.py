@@ -9,6 +9,9 @@ Status updates are append-only; three kinds of "the status" are read from them:
 - **shown**: what a period shows, the counted status in a published period and the current one
   in a period in progress (`status_pointer`).
 
+A version **confirms** the period's starting point when it repeats it unchanged
+(`confirms`): the status service takes an unchanged save of nothing else.
+
 A version **awaits review** while the current and the counted one differ
 (`ActivityRow.awaiting_review` row by row, `awaiting_review` for a whole period), and it is
 **sent back** while the newest review note on the current version says so (`review_marks`).
@@ -38,6 +41,20 @@ def status_pointer(period: PeriodRow | None) -> Pointer:
     the report (approved updates and the starting point); a period in progress shows the
     newest version, proposals included. Both pointers are kept by database triggers."""
     return StatusApproved if period is not None and period.published else StatusCurrent
+
+
+def confirms(update: StatusUpdate, previous: StatusUpdate | None) -> bool:
+    """Does `update` confirm the version before it (`previous`, of the same activity) as it
+    was? Only a period's starting point (derived or carried over) can be saved unchanged, so a
+    proposal that repeats its period's starting point word for word is a confirmation, made
+    on the web page, through the API or by an import."""
+    return (
+        previous is not None
+        and previous.period_id == update.period_id
+        and previous.source in BASELINE_SOURCES
+        and update.source not in BASELINE_SOURCES
+        and (previous.status, previous.explanation) == (update.status, update.explanation)
+    )
 
 
 def counted_statuses(session: Session, period_id: int) -> dict[int, StatusText]:
