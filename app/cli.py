@@ -38,6 +38,7 @@ from app.imports.parsing import ImportFileError, read_sheet
 from app.imports.service import ApplyResult
 from app.jobs.models import JobState
 from app.periods.models import PeriodState, ReportingPeriod
+from app.public import documents
 from app.readmodel import PeriodRow, ProgrammeRow
 from app.reminders import service as reminders
 from app.reminders.service import ReminderReport, send_reminders
@@ -145,22 +146,62 @@ def seed(
     and the database is left as it was.
     """
 
-    engine = engine_for(get_settings())
+    settings = get_settings()
+    engine = engine_for(settings)
     try:
         with transaction(engine) as session:
             report = load_seed_file(session, file)
     except SeedError as error:
+        engine.dispose()
         typer.echo(error.message, err=True)
         raise typer.Exit(code=1) from None
+    try:
+        if not report.changed:
+            typer.echo(f"{file.name}: already loaded, nothing changed.")
+        for label, bucket in (("created", report.created), ("updated", report.updated)):
+            if bucket:
+                summary = ", ".join(f"{count} {kind}" for kind, count in sorted(bucket.items()))
+                typer.echo(f"{file.name}: {label} {summary}.")
+        # A published report in the seed: its public documents, made here and now.
+        _report_documents(documents.prepare(engine, settings=settings))
     finally:
         engine.dispose()
-    if not report.changed:
-        typer.echo(f"{file.name}: already loaded, nothing changed.")
-        return
-    for label, bucket in (("created", report.created), ("updated", report.updated)):
-        if bucket:
-            summary = ", ".join(f"{count} {kind}" for kind, count in sorted(bucket.items()))
-            typer.echo(f"{file.name}: {label} {summary}.")
+
+
+def _report_documents(outcomes: list[documents.Prepared]) -> None:
+    failed = 0
+    for outcome in outcomes:
+        if outcome.state == JobState.done:
+            typer.echo(f"public documents of {outcome.period}: ready (job {outcome.job_id})")
+        else:
+            failed += 1
+            typer.echo(
+                f"public documents of {outcome.period}: failed (job {outcome.job_id}): "
+                f"{outcome.message}",
+                err=True,
+            )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@cli.command("public-documents")
+def public_documents() -> None:
+    """Make the public site's documents (summary and table as PDF) that are missing.
+
+    Publishing queues a job that makes them, run by the app process that published, after its
+    response. This command runs whatever is still queued (that process stopped) and queues
+    again what is missing (a job that failed or was interrupted), then runs it here. Safe
+    beside running app processes: a job runs where it is claimed first.
+    """
+    settings = get_settings()
+    engine = engine_for(settings)
+    try:
+        outcomes = documents.prepare(engine, settings=settings)
+    finally:
+        engine.dispose()
+    if not outcomes:
+        typer.echo("Every published report has its public documents.")
+    _report_documents(outcomes)
 
 
 @cli.command()

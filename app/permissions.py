@@ -64,6 +64,7 @@ ROUTE_RULES: dict[str, Rule] = {
     "public_programme": Rule.public,
     "public_summary": Rule.public,
     "public_table": Rule.public,
+    "public_action_line": Rule.public,
     "public_data": Rule.public,
     "public_data_csv": Rule.public,
     "public_data_json": Rule.public,

@@ -69,8 +69,10 @@ def _pages(server: LiveServer) -> list[str]:
         "/public/accessibility",
         f"/public/{SLUG}/{latest}",
         f"/public/{SLUG}/{first}",
+        f"/public/{SLUG}/{latest}/action-lines/1",
         f"/public/{SLUG}/{latest}/table",
         f"/public/{SLUG}/{latest}/data",
+        f"/public/{SLUG}/{latest}/summary.pdf",  # its job has not run: "being prepared"
         f"/public/{SLUG}/999999",
     ]
 
@@ -117,13 +119,50 @@ def test_keyboard_reaches_the_skip_link_and_the_main_links_in_order(page, server
 
 
 def test_an_explanation_opens_from_the_keyboard(page, server) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{server.url}/public/{SLUG}/{server.periods['2022']}")
-    details = page.locator("#action-line-1 details").first
+    page.goto(f"{server.url}/public/{SLUG}/{server.periods['2022']}/action-lines/1")
+    details = page.locator(".public-activity details").first
     assert not details.evaluate("element => element.open")
     details.locator("summary").focus()
     page.keyboard.press("Enter")
     assert details.evaluate("element => element.open")
     assert details.locator(".explanation").is_visible()
+
+
+# The summary used to list every activity of every action line: 20,000 px at 1280 px wide.
+# Per action line it now shows counts and results: about 8,100 px at 1280 and 10,800 at 375
+# for this report with its comparison (charts and tables of the changes); the limits leave
+# room for longer titles.
+SUMMARY_HEIGHT_LIMITS = {1280: 9000, 375: 12500}
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_summary_is_short_and_every_activity_is_one_click_away(
+    page, server, width: int
+) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": width, "height": 900})
+    summary = f"{server.url}/public/{SLUG}/{server.periods['2022']}"
+    page.goto(summary)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < SUMMARY_HEIGHT_LIMITS[width], height
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.locator(".public-activity").count() == 0
+    lines = page.locator(".action-line-summary__link a")
+    assert lines.count() == 5
+    reached: list[str] = []
+    for index in range(lines.count()):
+        page.goto(summary)
+        page.locator(".action-line-summary__link a").nth(index).click()
+        page.wait_for_url(f"**/action-lines/{index + 1}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        reached += page.locator("li.public-activity").evaluate_all(
+            "items => items.map(item => item.id)"
+        )
+    assert len(reached) == len(set(reached)) == 128
+    # A result's link lands on that result on its action line's page.
+    page.goto(summary)
+    page.locator("#summary-result-4 a").click()
+    page.wait_for_url("**/action-lines/1#result-4")
+    assert page.locator("#result-4").is_visible()
 
 
 def test_language_switch_without_an_account(page, server) -> None:  # type: ignore[no-untyped-def]

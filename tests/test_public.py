@@ -36,6 +36,7 @@ from app.periods import service as periods_service
 from app.periods.models import ReportingPeriod
 from app.permissions import ROUTE_RULES, Rule, iter_routes
 from app.programmes.models import Activity, Programme, Result
+from app.public import documents
 from app.public.references import find_references, link_references
 from app.review import service as review
 from tests.factories import (
@@ -345,29 +346,80 @@ def test_narrative_of_the_seed_report(public: TestClient) -> None:
     assert re.fullmatch(rf"/public/{SLUG}/\d+/table#activity-\d+", first["href"])
 
 
-def test_action_line_sections_show_results_activities_and_explanations(
-    public: TestClient,
-) -> None:
+def test_action_line_sections_summarise_and_link_to_the_activities(public: TestClient) -> None:
     period = seed_period_id(public)
     summary = page(public, f"/public/{SLUG}/{period}")
     line = summary.select_one("#action-line-2")
     rows = [row for row in seed_rows() if row["line"] == 2]
+    assert rows
     counts = Counter(row["status"] for row in rows)
     assert text(line.select_one(".line-narrative")) == (
         f"Van de {len(rows)} activiteiten in deze actielijn zijn er {counts['completed']} "
         f"voltooid, liggen er {counts['ongoing'] + counts['on_schedule']} op koers en zijn er "
         f"{counts['not_applicable']} niet van toepassing. Geen daarvan loopt vertraging op."
     )
-    assert [text(item.select_one(".public-activity__title")) for item in line.select("li")] == [
-        " ".join(row["title"].split()) for row in rows
+    # Its counts per status, each with the status's name (never colour alone).
+    assert [text(item) for item in line.select(".status-counts")[0].select("li")] == [
+        f"✔ Voltooid: {counts['completed']}",
+        f"↻ Doorlopend: {counts['ongoing']}",
+        f"▶ In uitvoering en volgens planning: {counts['on_schedule']}",
+        f"– Niet van toepassing: {counts['not_applicable']}",
     ]
-    first = line.select_one("li details .explanation")
+    # Its results with their number of activities and counts, no activity itself.
+    results = [number for number in dict.fromkeys(row["result"] for row in rows)]
+    items = line.select(".result-summary")
+    assert [item["id"] for item in items] == [f"summary-result-{n}" for n in results]
+    first_result = [row for row in rows if row["result"] == results[0]]
+    assert (
+        text(items[0].select_one(".result-summary__total")) == f"{len(first_result)} activiteiten"
+    )
+    compact = items[0].select(".status-counts--compact .status")
+    assert all(item.select_one(".visually-hidden") and item["title"] for item in compact)
+    assert sum(int(item.select_one("strong").get_text()) for item in compact) == len(first_result)
+    assert summary.select(".public-activity") == []
+    assert "explanation" not in str(line)
+    # One click away: the action line's page with every activity, status and explanation.
+    line_page = f"/public/{SLUG}/{period}/action-lines/2"
+    assert items[0].select_one("a")["href"] == f"{line_page}#result-{results[0]}"
+    assert line.select_one(".action-line-summary__link a")["href"] == line_page
+    detail = page(public, line_page)
+    assert text(detail.select_one("h1")).startswith("Actielijn 2: ")
+    assert [
+        text(item.select_one(".public-activity__title"))
+        for item in detail.select("li.public-activity")
+    ] == [" ".join(row["title"].split()) for row in rows]
+    first = detail.select_one("li.public-activity details .explanation")
     assert text(first) == " ".join(rows[0]["explanation"].split())
-    table_link = line.select("a")[-1]
-    assert table_link["href"] == f"/public/{SLUG}/{period}/table#action-line-2"
-    table = page(public, table_link["href"].split("#")[0])
+    assert detail.select_one(f"#result-{results[0]}") is not None
+    assert (
+        detail.select_one("#previous-action-line")["href"]
+        == f"/public/{SLUG}/{period}/action-lines/1"
+    )
+    assert (
+        detail.select_one("#next-action-line")["href"] == f"/public/{SLUG}/{period}/action-lines/3"
+    )
+    assert (
+        page(public, f"/public/{SLUG}/{period}/action-lines/1").select_one("#previous-action-line")
+        is None
+    )
+    missing = public.get(f"/public/{SLUG}/{period}/action-lines/9")
+    assert missing.status_code == 404
+    assert "Deze rapportage heeft geen actielijn 9." in missing.text
+    # The full table still has every activity.
+    table = page(public, f"/public/{SLUG}/{period}/table")
     assert table.select_one("#action-line-2") is not None
     assert len(table.select("tr[id^=activity-]")) == 128
+
+
+def test_every_activity_is_one_click_from_the_summary(public: TestClient) -> None:
+    period = seed_period_id(public)
+    summary = page(public, f"/public/{SLUG}/{period}")
+    reached = []
+    for link in summary.select(".action-line-summary__link a"):
+        reached += [item["id"] for item in page(public, link["href"]).select("li.public-activity")]
+    expected = [f"activity-{row.id}" for row in _published_rows_for(public, period)]
+    assert len(expected) == 128
+    assert reached == expected
 
 
 def test_parliamentary_references_in_the_table_are_linked(public: TestClient) -> None:
@@ -616,6 +668,11 @@ def test_the_approved_explanation_is_shown_and_statuses_are_not_marked_derived(
 # -- open data and PDF -----------------------------------------------------------------------
 
 
+def _published_rows_for(client: TestClient, period: int) -> list[readmodel.ActivityRow]:
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        return _published_rows(session, SLUG, period)
+
+
 def _published_rows(session: Session, slug: str, period: int) -> list[readmodel.ActivityRow]:
     programme = readmodel.get_programme(session, slug)
     chosen = readmodel.choose_period(readmodel.list_periods(session, programme.id), period)
@@ -671,6 +728,7 @@ def test_open_data_downloads_are_the_published_table(
 def test_pdfs_open_and_hold_the_summary(public: TestClient) -> None:
     pypdf = pytest.importorskip("pypdf")
     period = seed_period_id(public)
+    prepare_documents(public.app)  # type: ignore[attr-defined]
     response = public.get(f"/public/{SLUG}/{period}/summary.pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert "voortgangsrapportage-2021-samenvatting.pdf" in response.headers["content-disposition"]
@@ -690,6 +748,12 @@ def test_pdfs_open_and_hold_the_summary(public: TestClient) -> None:
 
 
 # -- only published periods ---------------------------------------------------------------------
+
+
+def prepare_documents(app) -> None:  # type: ignore[no-untyped-def]
+    """What `voortgang seed` and a publication do: make the public documents (the seeded
+    database was loaded by the service, so the 2021 report has none yet)."""
+    documents.prepare(app.state.engine, settings=app.state.settings)
 
 
 def _public_routes(app) -> list[APIRoute]:  # type: ignore[no-untyped-def]
@@ -728,10 +792,11 @@ def _every_public_response(client: TestClient, app, period_ids: list[int]):  # t
     one: its data is the same in both, and reading a PDF's text takes seconds)."""
     for route in _public_routes(app):
         for period in period_ids if "{period_id}" in route.path else [None]:
-            path = route.path.format(slug=SLUG, period_id=period)
-            for language in ("nl",) if path.endswith(".pdf") else ("nl", "en"):
-                response = client.get(path, params={"lang": language})
-                yield path, language, response
+            for number in range(1, 6) if "{number}" in route.path else [None]:
+                path = route.path.format(slug=SLUG, period_id=period, number=number)
+                for language in ("nl",) if path.endswith(".pdf") else ("nl", "en"):
+                    response = client.get(path, params={"lang": language})
+                    yield path, language, response
 
 
 def test_no_draft_proposal_comment_or_editor_name_reaches_a_public_page(
@@ -785,11 +850,12 @@ def test_no_draft_proposal_comment_or_editor_name_reaches_a_public_page(
     all_periods = [published_2021, round_id, int(draft.id)]  # type: ignore[arg-type]
 
     app = create_app(seeded_settings)
+    prepare_documents(app)
     seen: dict[int, int] = Counter()
     with TestClient(app) as client:
         for path, language, response in _every_public_response(client, app, all_periods):
             assert response.status_code in (200, 302, 404), (path, response.status_code)
-            if f"/{round_id}" in path or f"/{draft.id}" in path:
+            if path.split("/")[3:4] in ([str(round_id)], [str(draft.id)]):
                 # A period that is not published does not exist publicly.
                 assert response.status_code == 404, path
                 assert {
@@ -805,6 +871,7 @@ def test_no_draft_proposal_comment_or_editor_name_reaches_a_public_page(
         # The search would find the markers: once the round is published, its approved text
         # is public; the proposal that was sent back, the comments and the name still are not.
         publish(session, round_id)
+        prepare_documents(app)
         found_approved = False
         for path, language, response in _every_public_response(client, app, [round_id]):
             content = _content(response)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Literal, overload
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -21,6 +21,7 @@ from app.i18n import N_, gettext
 from app.periods import service
 from app.periods.models import PeriodState, ReportingPeriod
 from app.permissions import CurrentUser, CurrentUserDep, client_address, current_user
+from app.public import documents
 from app.reminders import service as reminders
 from app.web import change_decision, is_htmx, render
 
@@ -218,10 +219,11 @@ def period_move(
     session: SessionDep,
     user: CurrentUserDep,
     period_id: int,
+    background_tasks: BackgroundTasks,
     move: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    return _change_period(
+    response = _change_period(
         request,
         session,
         period_id,
@@ -235,6 +237,9 @@ def period_move(
             address=client_address(request),
         ),
     )
+    if move == "publish" and response.status_code == 303:
+        documents.run_queued_after_response(request, session, background_tasks)
+    return response
 
 
 def _count(raw: str, field: str) -> int:
@@ -300,6 +305,7 @@ def period_publish(
     session: SessionDep,
     user: CurrentUserDep,
     period_id: int,
+    background_tasks: BackgroundTasks,
     accept_not_updated: Annotated[str, Form()] = "",
     accept_unapproved: Annotated[str, Form()] = "",
 ) -> Response:
@@ -322,6 +328,8 @@ def period_publish(
         return _publish_page(
             request, session, period_id, error=problem.message, status_code=problem.status_code
         )
+    # The public documents are made after the response, never on a visitor's request.
+    documents.run_queued_after_response(request, session, background_tasks)
     target = request.url_for("period", period_id=period_id).path + "?done=publish"
     return RedirectResponse(target, status_code=303)
 

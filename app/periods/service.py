@@ -28,6 +28,8 @@ from app.clock import utc_now
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, format_date, gettext, ngettext
 from app.ids import id_of
+from app.jobs import service as jobs
+from app.jobs.models import Job
 from app.periods.models import PeriodState, PeriodTransition, PublishedActivity, ReportingPeriod
 from app.programmes.models import ActionLine, Activity, Result, Theme
 
@@ -316,6 +318,7 @@ def move_period(
         carried = carry_over(session, period=period, actor=actor)
     if chosen.target == PeriodState.published:
         snapshot_structure(session, period_id=id_of(period))
+        queue_documents(session, period_id=id_of(period), actor=actor)
     session.add(
         PeriodTransition(
             period_id=id_of(period),
@@ -341,6 +344,16 @@ def move_period(
     )
     session.flush()
     return period
+
+
+# The job that makes a published period's public documents (app/public/documents.py registers
+# its handler): publishing queues it, so no anonymous request ever renders one.
+PUBLISH_JOB = "public_documents"
+
+
+def queue_documents(session: Session, *, period_id: int, actor: CurrentUser | None) -> Job:
+    """Queue the job that makes the public documents of a period just published."""
+    return jobs.submit(session, kind=PUBLISH_JOB, params={"period_id": period_id}, user=actor)
 
 
 def _ensure_single_round(session: Session, period: ReportingPeriod) -> None:

@@ -8,8 +8,6 @@ forms, no CSRF token, no account menu).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -20,14 +18,13 @@ from app.cache import RevisionCache
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.exports.columns import PUBLIC_COLUMNS
-from app.i18n import N_, format_date, get_language, gettext
-from app.public import charts, narrative, service, summary_pdf
+from app.i18n import N_, format_date, get_language
+from app.jobs.models import StoredFile
+from app.public import documents, narrative, service
 from app.public.references import link_references
-from app.web import render, render_for_every_query, templates, with_query
+from app.web import render, render_for_every_query, with_query
 
 router = APIRouter(prefix="/public")
-
-PDF_MEDIA_TYPE = "application/pdf"
 
 
 def _cached(request: Request, kind: str, build: Callable[[], Any]) -> Any:
@@ -73,6 +70,41 @@ def _file(
     )
 
 
+# How long a visitor is asked to wait for a document that is being made.
+RETRY_AFTER_SECONDS = 60
+
+
+def _document(
+    request: Request, slug: str, period_id: int, find: Callable[[], StoredFile | None]
+) -> Response:
+    """A published document from storage (app/public/documents.py made it at publication);
+    while it is not there yet, a page saying it is being prepared (503, Retry-After). Never
+    made here: rendering takes seconds of CPU, and anyone could ask for it. Not cached: the
+    job storing the file does not change the data revision."""
+    try:
+        stored = find()
+    except NotFound as error:
+        return _not_found(request, error)
+    if stored is None:
+        report = request.url_for("public_summary", slug=slug, period_id=period_id).path
+        response = render(
+            request,
+            "public/preparing.html",
+            _context(report_path=report, retry_after=RETRY_AFTER_SECONDS),
+            status_code=503,
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return Response(
+        stored.content,
+        media_type=stored.media_type,
+        headers={
+            "Content-Disposition": f'inline; filename="{stored.filename}"',
+            "ETag": f'"{stored.sha256}"',
+        },
+    )
+
+
 TYPE_LABELS = {
     "integer": N_("Whole number"),
     "text": N_("Text"),
@@ -90,35 +122,16 @@ def _context(**values: Any) -> dict[str, Any]:
     }
 
 
-def _anchor_link(request: Request, slug: str, period_id: int) -> narrative.Link:
-    table = request.url_for("public_table", slug=slug, period_id=period_id).path
-    return lambda row: f"{table}#activity-{row.id}"
-
-
 def _foreign() -> str | None:
     """The language of the programme's texts, when the page is in another."""
     return None if get_language() == service.CONTENT_LANGUAGE else service.CONTENT_LANGUAGE
 
 
 def _summary_context(request: Request, report: service.PublicReport) -> dict[str, Any]:
-    language = get_language()
-    link = _anchor_link(request, report.programme.slug, report.period.id)
-    context = _context(
-        report=report,
-        programme=report.programme,
-        period=report.period,
-        narrative=narrative.summary(report.rows, report.comparison, language, link),
-        line_texts={
-            line.number: narrative.action_line(line.counts, language)
-            for line in report.board.action_lines
-        },
-        action_line_chart=charts.action_lines_chart(report.board),
-        lines=report.action_lines(),
+    table = request.url_for("public_table", slug=report.programme.slug, period_id=report.period.id)
+    return _context(
+        **documents.summary_context(report, language=get_language(), table_url=table.path)
     )
-    if report.comparison is not None:
-        context["transition_chart"] = charts.transitions_chart(report.comparison)
-        context["transitions"] = charts.transition_rows(report.comparison)
-    return context
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -157,6 +170,39 @@ def public_summary(request: Request, session: SessionDep, slug: str, period_id: 
     def build() -> Response:
         report = service.report(session, slug, period_id)
         return render(request, "public/summary.html", _summary_context(request, report))
+
+    return _page(request, build)
+
+
+@router.get(
+    "/{slug}/{period_id}/action-lines/{number}",
+    include_in_schema=False,
+    name="public_action_line",
+)
+def public_action_line(
+    request: Request, session: SessionDep, slug: str, period_id: int, number: int
+) -> Response:
+    """One action line of a report: its results and every activity with its status and
+    explanation (the summary shows the counts, a click away from these)."""
+
+    def build() -> Response:
+        report = service.report(session, slug, period_id, compare=False)
+        line = report.action_line(number)
+        numbers = [group.number for group in report.action_lines()]
+        index = numbers.index(number) if number in numbers else -1
+        return render(
+            request,
+            "public/action_line.html",
+            _context(
+                report=report,
+                programme=report.programme,
+                period=report.period,
+                line=line,
+                line_text=narrative.action_line(line.counts, get_language()),
+                previous_number=numbers[index - 1] if index > 0 else None,
+                next_number=numbers[index + 1] if 0 <= index < len(numbers) - 1 else None,
+            ),
+        )
 
     return _page(request, build)
 
@@ -249,12 +295,13 @@ def public_data_schema(
 
 @router.get("/{slug}/{period_id}/table.pdf", include_in_schema=False, name="public_table_pdf")
 def public_table_pdf(request: Request, session: SessionDep, slug: str, period_id: int) -> Response:
-    return _file(
+    return _document(
         request,
-        lambda: service.published_export(
-            session, slug=slug, period_id=period_id, fmt="pdf", language=get_language()
+        slug,
+        period_id,
+        lambda: documents.table_file(
+            session, slug=slug, period_id=period_id, language=get_language()
         ),
-        inline=True,
     )
 
 
@@ -262,24 +309,16 @@ def public_table_pdf(request: Request, session: SessionDep, slug: str, period_id
 def public_summary_pdf(
     request: Request, session: SessionDep, slug: str, period_id: int
 ) -> Response:
-    def build() -> tuple[str, str, bytes]:
-        report = service.report(session, slug, period_id)
-        html = templates.env.get_template("public/summary_pdf.html").render(
-            request=request, **_summary_context(request, report)
-        )
-        summary = gettext("summary")
-        name = f"{_slug(report.period.name)}-{_slug(summary)}.pdf"
-        return name, PDF_MEDIA_TYPE, summary_pdf.render(html)
-
-    return _file(request, build, inline=True)
+    return _document(
+        request,
+        slug,
+        period_id,
+        lambda: documents.summary_file(
+            session, slug=slug, period_id=period_id, language=get_language()
+        ),
+    )
 
 
 def _schema_id(request: Request, slug: str, period_id: int) -> str:
     """The open data's JSON Schema: its address is its id."""
     return request.url_for("public_data_schema", slug=slug, period_id=period_id).path
-
-
-def _slug(text: str) -> str:
-    """A file name part: "Voortgangsrapportage 2021" → "voortgangsrapportage-2021"."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "report"

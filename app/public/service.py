@@ -74,6 +74,10 @@ class ResultGroup:
     note: str
     rows: list[ActivityRow] = field(default_factory=list)
 
+    @property
+    def counts(self) -> StatusCounts:
+        return readmodel.status_counts(self.rows)
+
 
 @dataclass
 class ThemeGroup:
@@ -154,6 +158,13 @@ class PublicReport:
                 )
             theme.results[-1].rows.append(row)
         return lines
+
+    def action_line(self, number: int) -> ActionLineGroup:
+        """One action line of the report, with its themes, results and activities."""
+        for line in self.action_lines():
+            if line.number == number:
+                return line
+        raise NotFound(gettext("This report has no action line %(number)s.") % {"number": number})
 
 
 def _not_published() -> NotFound:
