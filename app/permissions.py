@@ -61,6 +61,7 @@ ROUTE_RULES: dict[str, Rule] = {
     # the public site: published reports only (app/public)
     "public_index": Rule.public,
     "public_accessibility": Rule.public,
+    "public_search": Rule.public,
     "public_programme": Rule.public,
     "public_summary": Rule.public,
     "public_table": Rule.public,

@@ -73,6 +73,8 @@ def _pages(server: LiveServer) -> list[str]:
         f"/public/{SLUG}/{latest}/table",
         f"/public/{SLUG}/{latest}/data",
         f"/public/{SLUG}/{latest}/summary.pdf",  # its job has not run: "being prepared"
+        "/public/search?q=webcrawler",
+        "/public/search?q=" + "x" * 201,  # refused: the message
         f"/public/{SLUG}/999999",
     ]
 
@@ -90,7 +92,7 @@ def test_keyboard_reaches_the_skip_link_and_the_main_links_in_order(page, server
     latest = server.periods["2022"]
     page.goto(f"{server.url}/public/{SLUG}/{latest}")
     focused = []
-    for _ in range(8):
+    for _ in range(10):
         page.keyboard.press("Tab")
         focused.append(
             page.evaluate("document.activeElement.textContent.trim().replace(/\\s+/g, ' ')")
@@ -98,6 +100,8 @@ def test_keyboard_reaches_the_skip_link_and_the_main_links_in_order(page, server
     assert focused == [
         "Naar de inhoud",
         "Voortgang Publieke rapportages",
+        "",  # the search box
+        "Zoeken",
         "English",
         "Publieke rapportages",
         "Samen tegen mensenhandel",
@@ -165,10 +169,28 @@ def test_the_summary_is_short_and_every_activity_is_one_click_away(
     assert page.locator("#result-4").is_visible()
 
 
+@pytest.mark.parametrize("width", [1280, 375])
+def test_searching_from_the_header_finds_and_marks_the_hits(page, server, width: int) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{server.url}/public/{SLUG}/{server.periods['2021']}")
+    page.fill("#header-search-query", "Webcrawler")
+    page.press("#header-search-query", "Enter")
+    page.wait_for_url("**/public/search?q=Webcrawler")
+    assert page.locator("h2").all_inner_texts() == [
+        "Voortgangsrapportage 2022",
+        "Voortgangsrapportage 2021",
+    ]
+    assert page.locator(".search-hit mark").first.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator(".search-hit__title a").first.click()
+    page.wait_for_url("**/action-lines/1#activity-*")
+    assert page.locator("h1").inner_text().startswith("Actielijn 1")
+
+
 def test_language_switch_without_an_account(page, server) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server.url}/public/{SLUG}/{server.periods['2022']}")
-    page.get_by_role("link", name="English").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("#narrative-heading").inner_text() == "In brief"
     # The programme's Dutch texts stay marked as Dutch.

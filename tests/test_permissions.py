@@ -155,6 +155,7 @@ def test_rules_follow_the_site_policy(seeded_app) -> None:  # type: ignore[no-un
             "public_summary",
             "public_table",
             "public_action_line",
+            "public_search",
             "public_data",
             "public_data_csv",
             "public_data_json",

@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.cache import RevisionCache
 from app.deps import SessionDep
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.exports.columns import PUBLIC_COLUMNS
 from app.i18n import N_, format_date, get_language
 from app.jobs.models import StoredFile
-from app.public import documents, narrative, service
+from app.public import documents, narrative, search, service
 from app.public.references import link_references
 from app.web import render, render_for_every_query, with_query
 
@@ -152,6 +152,27 @@ def public_index(request: Request, session: SessionDep) -> Response:
 @router.get("/accessibility", include_in_schema=False, name="public_accessibility")
 def public_accessibility(request: Request) -> Response:
     return _page(request, lambda: render(request, "public/accessibility.html", _context()))
+
+
+@router.get("/search", include_in_schema=False, name="public_search")
+def public_search(request: Request, session: SessionDep, q: str = "", page: str = "1") -> Response:
+    """Search in the published reports. Not in the page cache (the answer depends on the
+    query); the index it searches is, per data revision, so a publication shows at once."""
+    store: RevisionCache = request.app.state.cache
+    index = store.get_or_build(
+        request.state.revision, ("public", "search-index"), lambda: search.build_index(session)
+    )
+    query = q.strip()
+    try:
+        result = search.search(index, query, page=int(page) if page.isdigit() else 1)
+    except InvalidInput as error:
+        return render(
+            request,
+            "public/search.html",
+            _context(query=query, result=None, error=error.message),
+            status_code=error.status_code,
+        )
+    return render(request, "public/search.html", _context(query=query, result=result, error=""))
 
 
 @router.get("/{slug}/", include_in_schema=False, name="public_programme")
