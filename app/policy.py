@@ -8,8 +8,10 @@ the rule itself is here and nowhere else:
 
 - coordinators and admins change every subject, editors the subjects of their own
   organisations, viewers (and the signed-out) nothing;
-- a period changes only while it is open for updates or in review; during review only
-  coordinators change, and editors change what was sent back to them;
+- a period changes only while it is open for updates, in review, or being corrected (a
+  correction of its published report: editors propose corrections, coordinators review them,
+  as in a round); during review only coordinators change, and editors change what was sent
+  back to them;
 - a subject retired from the period no longer changes there.
 
 A decision names every refusal, access first: the service raises the first one, the import
@@ -32,7 +34,7 @@ from app.periods.models import PeriodState
 from app.periods.service import PeriodClosed, published_message
 
 # A period takes changes (from someone) in these states.
-CHANGING_STATES = frozenset({PeriodState.open, PeriodState.in_review})
+CHANGING_STATES = frozenset({PeriodState.open, PeriodState.in_review, PeriodState.correcting})
 
 
 class Reason(StrEnum):
@@ -168,7 +170,7 @@ ALLOWED = Decision()
 
 
 def period_accepts_changes(period: Period) -> bool:
-    """Does the period take changes from anyone (it is open, or in review)?"""
+    """Does the period take changes from anyone (it is open, in review, or being corrected)?"""
     return PeriodState(period.state) in CHANGING_STATES
 
 

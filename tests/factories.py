@@ -174,13 +174,15 @@ def current_user(session: Session, email: str) -> Any:
 
 
 def publish(session: Session, *, period_id: int, actor: Any) -> None:
-    """Publish a period in review through the period service, with the choice a coordinator
-    makes on the confirmation page: publish with whatever was not updated or approved."""
-    check = periods.publication_check(session, period=periods.get_period(session, period_id))
+    """Publish a period in review (or republish one being corrected) through the period
+    service, with the choice a coordinator makes on the confirmation page: publish with
+    whatever was not updated or approved."""
+    period = periods.get_period(session, period_id)
+    check = periods.publication_check(session, period=period)
     periods.move_period(
         session,
         period_id=period_id,
-        move="publish",
+        move="republish" if period.state == PeriodState.correcting else "publish",
         actor=actor,
         accept_not_updated=check.not_updated,
         accept_unapproved=check.unapproved,

@@ -66,6 +66,21 @@ def test_publishing_asks_for_the_choice_and_then_publishes(browser, server, widt
     )
     assert publish.bounding_box()["y"] < reopen.bounding_box()["y"]  # type: ignore[index]
     assert page.get_by_role("heading", name="Of een stap terug").is_visible()
+    # Labelled distinctly, styled as the primary and a secondary action, and apart: the step
+    # back sits in its own box under a rule, well below the way forward.
+    assert publish.inner_text().strip() != reopen.inner_text().strip()
+    assert "primary-action" in (publish.get_attribute("class") or "")
+    assert "secondary-action" in (reopen.get_attribute("class") or "")
+    assert publish.evaluate("e => getComputedStyle(e).color") != reopen.evaluate(
+        "e => getComputedStyle(e).color"
+    )
+    back = page.locator("#step-back")
+    assert back.evaluate("e => parseFloat(getComputedStyle(e).borderTopWidth)") >= 1
+    assert page.locator("#step-forward #step-reopen-round").count() == 0
+    forward_box = page.locator("#step-forward").bounding_box()
+    back_box = back.bounding_box()
+    assert forward_box is not None and back_box is not None
+    assert back_box["y"] >= forward_box["y"] + forward_box["height"] + 16
     publish.click()
     page.wait_for_url("**/publish")
     _fits(page)
@@ -81,6 +96,14 @@ def test_publishing_asks_for_the_choice_and_then_publishes(browser, server, widt
     page.get_by_text("Toon de 125 activiteiten die niet zijn bijgewerkt").click()
     assert items.first.is_visible()
     _fits(page)
+
+    # On the confirmation page too: publishing is the one button, going back a plain link.
+    final = page.get_by_role("button", name="Definitief publiceren")
+    cancel = page.get_by_role("link", name="Niet publiceren, terug naar de periode")
+    assert final.is_visible() and cancel.is_visible()
+    assert final.evaluate("e => getComputedStyle(e).backgroundColor") != cancel.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
 
     # Publishing without the choice: refused, with the reason, and nothing published.
     page.get_by_role("button", name="Definitief publiceren").click()

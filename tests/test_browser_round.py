@@ -141,9 +141,9 @@ def test_open_propose_approve_publish_then_changes_are_refused(browser, server) 
 
     # A correction needs a reason, which the period page then shows.
     page.goto(period_url)
-    page.fill("#reason-reopen", "Typefout in de toelichting van activiteit 1.")
-    page.get_by_role("button", name="Heropenen voor een correctie").click()
-    page.wait_for_url("**done=reopen")
+    page.fill("#reason-correct", "Typefout in de toelichting van activiteit 1.")
+    page.get_by_role("button", name="Correctie starten").click()
+    page.wait_for_url("**done=correct")
     assert "Typefout in de toelichting" in page.locator(".corrections").inner_text()
     page.goto(f"{period_url}?lang=en")
     _no_violations(axe, page)

@@ -277,7 +277,7 @@ def test_editors_and_viewers_cannot_move_a_period(clients, seeded_session) -> No
         client = clients[role]
         response = client.post(
             f"/periods/{period.id}/move",
-            data={"csrftoken": _token(client), "move": "reopen", "reason": "x"},
+            data={"csrftoken": _token(client), "move": "correct", "reason": "x"},
             follow_redirects=False,
         )
         assert response.status_code == 403
@@ -469,7 +469,7 @@ def test_confirming_unchanged_ends_not_yet_updated(seeded_session, clients) -> N
     assert "voorstel, wacht op beoordeling" in after.text
 
 
-def test_reopening_a_published_period_needs_a_reason_which_is_shown_and_audited(
+def test_correcting_a_published_period_needs_a_reason_which_is_shown_and_audited(
     seeded_session, clients
 ) -> None:  # type: ignore[no-untyped-def]
     period = _period(seeded_session, "Voortgangsrapportage 2021")
@@ -477,7 +477,7 @@ def test_reopening_a_published_period_needs_a_reason_which_is_shown_and_audited(
     token = _token(web)
     refused = web.post(
         f"/periods/{period.id}/move",
-        data={"csrftoken": token, "move": "reopen", "reason": "   "},
+        data={"csrftoken": token, "move": "correct", "reason": "   "},
         follow_redirects=False,
     )
     assert refused.status_code == 422
@@ -485,17 +485,17 @@ def test_reopening_a_published_period_needs_a_reason_which_is_shown_and_audited(
     assert _period(seeded_session, "Voortgangsrapportage 2021").state == PeriodState.published
 
     reason = "Toelichting bij activiteit 3 bevatte een <fout> die in de brief is gecorrigeerd."
-    reopened = web.post(
+    started = web.post(
         f"/periods/{period.id}/move",
-        data={"csrftoken": token, "move": "reopen", "reason": reason},
+        data={"csrftoken": token, "move": "correct", "reason": reason},
     )
-    assert reopened.status_code == 200
-    page = BeautifulSoup(reopened.text, "html.parser")
+    assert started.status_code == 200
+    page = BeautifulSoup(started.text, "html.parser")
     assert reason in page.select_one(".corrections").text  # shown, and escaped
-    assert "<fout>" not in reopened.text
-    assert _period(seeded_session, "Voortgangsrapportage 2021").state == PeriodState.in_review
+    assert "<fout>" not in started.text
+    assert _period(seeded_session, "Voortgangsrapportage 2021").state == PeriodState.correcting
     event = seeded_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "period.reopen")
+        select(AuditEvent).where(AuditEvent.action == "period.correct")
     ).one()
     assert event.details["reason"] == reason
 

@@ -56,6 +56,7 @@ ACCESS: dict[tuple[Role | None, bool], Reason | None] = {
 
 # Whether the period takes the change now: (state, coordinator or admin, sent back, retired).
 D, OP, R, P = PeriodState.draft, PeriodState.open, PeriodState.in_review, PeriodState.published
+C = PeriodState.correcting
 PERIOD: dict[tuple[PeriodState, bool, bool, bool], Reason | None] = {
     (D, False, False, False): Reason.not_opened,
     (D, False, False, True): Reason.not_opened,
@@ -89,6 +90,15 @@ PERIOD: dict[tuple[PeriodState, bool, bool, bool], Reason | None] = {
     (P, True, False, True): Reason.published,
     (P, True, True, False): Reason.published,
     (P, True, True, True): Reason.published,
+    # A correction of a published report is a round of its own: as open.
+    (C, False, False, False): None,
+    (C, False, False, True): Reason.retired,
+    (C, False, True, False): None,
+    (C, False, True, True): Reason.retired,
+    (C, True, False, False): None,
+    (C, True, False, True): Reason.retired,
+    (C, True, True, False): None,
+    (C, True, True, True): Reason.retired,
 }
 
 CASES = list(product(ROLES, PeriodState, (True, False), (True, False), (True, False)))
@@ -164,9 +174,9 @@ def test_without_a_period_nothing_changes() -> None:
     assert decision.kind == ErrorKind.period_closed
 
 
-def test_a_period_takes_changes_while_open_or_in_review() -> None:
+def test_a_period_takes_changes_while_open_in_review_or_being_corrected() -> None:
     taking = {state for state in PeriodState if period_accepts_changes(APeriod("x", state))}
-    assert taking == {PeriodState.open, PeriodState.in_review}
+    assert taking == {PeriodState.open, PeriodState.in_review, PeriodState.correcting}
 
 
 def test_the_audience_is_what_a_list_of_decisions_depends_on() -> None:

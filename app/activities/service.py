@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from app.audit.models import AuditAction
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
 from app.ids import id_of
-from app.periods.models import ReportingPeriod
+from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import get_period
 from app.programmes.models import ActionLine, Activity, ActivityOrganisation, Result, Theme
 from app.review.models import ReviewKind, ReviewNote
@@ -148,6 +148,10 @@ def ensure_may_change(
     subject = _activity_subject(session, activity_id, current=current)
     ACTIVITY_POLICY.access(user, subject).require()
     period = get_period(session, period_id)
+    if period.state == PeriodState.correcting and current is None:
+        # A correction corrects the published report: an activity the report did not cover
+        # (added since) is not part of the period.
+        subject = replace(subject, retired=True)
     ACTIVITY_POLICY.require(user, subject, period)
     return period
 

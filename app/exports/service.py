@@ -201,7 +201,11 @@ class ExportRequest:
 def _published_key(session: Session, request: ExportRequest) -> str | None:
     """The cache key when the period is published, else None."""
     _, record = load_period(session, request.period_id)
-    if record.state != PeriodState.published or record.published_at is None:
+    # A period being corrected exports its published report (build_table), the one stored.
+    if (
+        record.state not in (PeriodState.published, PeriodState.correcting)
+        or record.published_at is None
+    ):
         return None
     return cache_key(
         period_id=request.period_id,

@@ -347,13 +347,15 @@ def _period_and_programme(
     programme = ProgrammeRow(
         record.programme_id, record.slug, record.programme_name, record.description
     )
+    # A period being corrected exports its report as it was published, until it is
+    # republished (its corrections are work in progress, shown on the staff's pages).
     period = PeriodRow(
         record.period_id,
         record.period_name,
         record.reference_date,
         PeriodState(record.state),
         record.deadline,
-    )
+    ).as_published()
     return programme, period, record.published_at
 
 

@@ -8,18 +8,22 @@ from enum import StrEnum
 from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.activities.models import Status
 from app.clock import utc_now
 from app.dbtypes import EnumText
 
 
 class PeriodState(StrEnum):
-    """A reporting period's life: prepared, open for updates, under review, sent to Parliament.
+    """A reporting period's life: prepared, open for updates, under review, sent to Parliament,
+    and, once published, being corrected (a small round of its own beside another period's
+    round; the public site keeps showing the report as published until it is republished).
     Labels live in the translation catalogue."""
 
     draft = "draft"
     open = "open"
     in_review = "in_review"
     published = "published"
+    correcting = "correcting"
 
 
 class ReportingPeriodBase(SQLModel):
@@ -79,9 +83,11 @@ class PeriodTransition(SQLModel, table=True):
 
 class PublishedActivity(SQLModel, table=True):
     """The structure as it was when a period was published: where each activity it reported on
-    stood (action line, theme, result, its number and titles, the order). A published period
-    is shown with these, so renaming, renumbering or moving items later changes new periods
-    only. Written at every publication of the period (a correction republishes it)."""
+    stood (action line, theme, result, its number and titles, the order) and the version of
+    its status that the report published. A published period is shown with these, so renaming,
+    renumbering or moving items later changes new periods only, and a correction in progress
+    (whose approved versions move on) leaves the public report as it was. Written at every
+    publication of the period (a correction republishes it)."""
 
     __tablename__ = "published_activity"
 
@@ -105,3 +111,16 @@ class PublishedActivity(SQLModel, table=True):
     activity_label: str | None = Field(default=None, max_length=20)
     activity_title: str = Field(sa_column=Column(Text, nullable=False))
     activity_position: int
+    # The published version (a status pointer as status_approved is, for the read-model).
+    # Every publication writes it, and migration 3c5e0d9a1b27 filled it in for the snapshots
+    # before it; nullable because SQLite adds a referencing column in place only so. (No
+    # ON DELETE: a status update is never deleted, and SQLite does not report the option
+    # of a column added in place, so the models would seem to drift.)
+    status_update_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("status_update.id"), nullable=True),
+    )
+    version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    status: Status | None = Field(
+        default=None, sa_column=Column(EnumText(Status, 30), nullable=True)
+    )

@@ -34,7 +34,11 @@ DONE_MESSAGES = {
     "review": N_("The round is closed for review."),
     "reopen-round": N_("The update round is open again."),
     "publish": N_("The period is published."),
-    "reopen": N_("The period is reopened for a correction."),
+    "correct": N_(
+        "The correction has started. The public site shows the report as published until "
+        "you republish it."
+    ),
+    "republish": N_("The corrected report is published."),
     "deadline": N_("The deadline was saved."),
     "reminder-planned": N_("The reminder is planned."),
     "reminder-unplanned": N_("The planned reminder was taken off the plan."),
@@ -156,6 +160,7 @@ def _period_page(
         if move.source == record.state and user is not None and user.at_least(Role.coordinator)
     ]
     forward = [move for move in moves if move.forward]
+    steps = service.transitions(session, period_id)
     return render(
         request,
         "periods/period.html",
@@ -164,12 +169,17 @@ def _period_page(
             "period": period,
             "record": record,
             "periods": periods,
-            "transitions": service.transitions(session, period_id),
+            "transitions": steps,
+            "corrections": service.corrections(steps),
+            "later_rounds": service.later_rounds(session, record)
+            if record.state in (PeriodState.published, PeriodState.correcting)
+            else [],
             "moves": moves,
             "forward_move": forward[0] if forward else None,
             "back_moves": [move for move in moves if not move.forward],
             "state_label": service.state_label,
-            "states": list(service.STATE_LABELS),
+            "states": list(service.ROUND_STATES)
+            + ([PeriodState.correcting] if record.state == PeriodState.correcting else []),
             "items": items,
             "organisations": organisations,
             "not_updated": sum(1 for item in items if item.progress == service.NOT_UPDATED),
@@ -276,7 +286,7 @@ def _publish_page(
 ) -> Response:
     record, programme, _, period = _period_rows(session, period_id)
     closed = ""
-    if record.state != PeriodState.in_review:
+    if record.state not in (PeriodState.in_review, PeriodState.correcting):
         closed = gettext("%(period)s is %(state)s: it can only be published from review.") % {
             "period": record.name,
             "state": service.state_label(record.state).lower(),
@@ -308,14 +318,18 @@ def period_publish(
     background_tasks: BackgroundTasks,
     accept_not_updated: Annotated[str, Form()] = "",
     accept_unapproved: Annotated[str, Form()] = "",
+    move: Annotated[str, Form()] = "publish",
 ) -> Response:
-    """Publish, with the choice made on the confirmation page; refused, with the page again
-    and the reason, without it."""
+    """Publish (or republish a correction: the page says which it was made for, and the
+    service refuses it when the period moved since), with the choice made on the
+    confirmation page; refused, with the page again and the reason, without it."""
+    if move not in ("publish", "republish"):
+        move = "publish"
     try:
         service.move_period(
             session,
             period_id=period_id,
-            move="publish",
+            move=move,
             actor=user,
             accept_not_updated=_count(accept_not_updated, N_("activities not updated")),
             accept_unapproved=_count(accept_unapproved, N_("proposals not approved")),
@@ -330,7 +344,7 @@ def period_publish(
         )
     # The public documents are made after the response, never on a visitor's request.
     documents.run_queued_after_response(request, session, background_tasks)
-    target = request.url_for("period", period_id=period_id).path + "?done=publish"
+    target = request.url_for("period", period_id=period_id).path + f"?done={move}"
     return RedirectResponse(target, status_code=303)
 
 

@@ -1,5 +1,8 @@
 """The rules of a reporting period's life: draft → open (update round) → in review → published,
-and back from published only by an explicit reopen with a reason.
+and from published only into a correction (with a reason): a small round of its own on the
+published period (correcting → published again), which may run beside another period's round.
+While it runs, the published report stays as it was (the read-model shows a published period
+through its snapshot, written at every publication).
 
 Every move is a compare-and-set on the period's state (so two coordinators, in any app
 processes, cannot both make the same move), recorded in period_transition and in the audit log.
@@ -7,8 +10,8 @@ processes, cannot both make the same move), recorded in period_transition and in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, col
@@ -38,7 +41,10 @@ STATE_LABELS = {
     PeriodState.open: N_("Open for updates"),
     PeriodState.in_review: N_("In review"),
     PeriodState.published: N_("Published"),
+    PeriodState.correcting: N_("Being corrected"),
 }
+# The steps of an ordinary round, in order (a correction comes after the last, and back).
+ROUND_STATES = (PeriodState.draft, PeriodState.open, PeriodState.in_review, PeriodState.published)
 
 MAX_REASON_LENGTH = 2000
 
@@ -105,12 +111,27 @@ MOVES: dict[str, Move] = {
             explanation=N_("Back to the update round: editors can update their activities again."),
         ),
         Move(
-            "reopen",
+            "correct",
             PeriodState.published,
-            PeriodState.in_review,
-            N_("Reopen for a correction"),
+            PeriodState.correcting,
+            N_("Start a correction"),
             needs_reason=True,
             forward=False,
+            explanation=N_(
+                "A small round of its own on this published report, beside any other period's "
+                "round: editors propose corrections, coordinators review them, and you "
+                "republish. Until then the public site shows the report as it was published."
+            ),
+        ),
+        Move(
+            "republish",
+            PeriodState.correcting,
+            PeriodState.published,
+            N_("Republish"),
+            explanation=N_(
+                "First you see which activities were corrected and which proposals were not "
+                "approved; republishing puts the corrected report on the public site."
+            ),
         ),
     )
 }
@@ -199,7 +220,7 @@ def set_deadline(
 ) -> ReportingPeriod:
     _require_coordinator(actor)
     period = get_period(session, period_id)
-    if period.state == PeriodState.published:
+    if period.state in (PeriodState.published, PeriodState.correcting):
         raise PeriodClosed(published_message(period.name))
     _check_deadline(deadline, reference_date=period.reference_date)
     previous = period.deadline
@@ -244,8 +265,8 @@ def _iso(value: date | None) -> str | None:
 
 def published_message(name: str) -> str:
     return gettext(
-        "%(period)s is published and can no longer change. A coordinator can reopen it "
-        "for a correction, giving a reason."
+        "%(period)s is published and can no longer change. A coordinator can start a "
+        "correction, giving a reason."
     ) % {"period": name}
 
 
@@ -266,7 +287,9 @@ def move_period(
     Publishing is the coordinator's explicit choice: with activities that were not updated
     for the period (their text is still the previous period's) or proposals that were not
     approved (they do not count), it is refused (422) unless `accept_not_updated` and
-    `accept_unapproved` are at least those numbers, the ones the confirmation page showed."""
+    `accept_unapproved` are at least those numbers, the ones the confirmation page showed.
+    Republishing a correction asks the same about the proposals not approved (what was not
+    updated in a correction is simply what needed no correction)."""
     _require_coordinator(actor)
     chosen = MOVES.get(move)
     if chosen is None:
@@ -274,7 +297,7 @@ def move_period(
     period = get_period(session, period_id)
     reason = reason.replace("\r\n", "\n").strip()
     if chosen.needs_reason and not reason:
-        raise InvalidInput(gettext("Give the reason for reopening a published period."))
+        raise InvalidInput(gettext("Give the reason for correcting a published period."))
     if len(reason) > MAX_REASON_LENGTH:
         raise InvalidInput(
             gettext("The reason has at most %(max)d characters.") % {"max": MAX_REASON_LENGTH}
@@ -293,6 +316,8 @@ def move_period(
     check = None
     if chosen.target == PeriodState.published:
         check = publication_check(session, period=period)
+        if chosen.source == PeriodState.correcting:
+            accept_not_updated = check.not_updated
         refusal = check.refusal(
             accept_not_updated=accept_not_updated, accept_unapproved=accept_unapproved
         )
@@ -357,7 +382,8 @@ def queue_documents(session: Session, *, period_id: int, actor: CurrentUser | No
 
 
 def _ensure_single_round(session: Session, period: ReportingPeriod) -> None:
-    """One round at a time: partners update one period, never two."""
+    """One round at a time: partners update one period, never two. A correction of a
+    published period is not a round of this kind: it may run beside one."""
     other = session.scalar(
         select(col(ReportingPeriod.name)).where(
             col(ReportingPeriod.programme_id) == period.programme_id,
@@ -388,21 +414,26 @@ def previous_period(session: Session, period: ReportingPeriod) -> ReportingPerio
 def carry_over(session: Session, *, period: ReportingPeriod, actor: CurrentUser) -> int:
     """Give every current activity its status and explanation that counted in the previous
     period as its starting point here (version 1, marked carried over). Retired activities are
-    not carried; activities that already have a status here keep it."""
+    not carried; activities that already have a status here keep it. A previous period being
+    corrected gives what its report published (its corrections count once republished; this
+    period, opened already, keeps its starting points then)."""
     previous = previous_period(session, period)
     if previous is None:
         return 0
+    pointer: type[StatusApproved] | type[PublishedActivity] = (
+        PublishedActivity if previous.state == PeriodState.correcting else StatusApproved
+    )
     rows = session.execute(
         select(
             col(StatusUpdate.activity_id), col(StatusUpdate.status), col(StatusUpdate.explanation)
         )
-        .join(StatusApproved, col(StatusApproved.status_update_id) == StatusUpdate.id)
+        .join(pointer, col(pointer.status_update_id) == StatusUpdate.id)
         .join(Activity, col(Activity.id) == StatusUpdate.activity_id)
         .join(Result, col(Result.id) == Activity.result_id)
         .join(Theme, col(Theme.id) == Result.theme_id)
         .join(ActionLine, col(ActionLine.id) == Theme.action_line_id)
         .where(
-            col(StatusApproved.period_id) == previous.id,
+            col(pointer.period_id) == previous.id,
             col(Result.programme_id) == period.programme_id,
             col(Activity.retired_at).is_(None),
             col(Result.retired_at).is_(None),
@@ -438,15 +469,26 @@ def carry_over(session: Session, *, period: ReportingPeriod, actor: CurrentUser)
 
 def snapshot_structure(session: Session, *, period_id: int) -> None:
     """Record where every activity the period reports on stands in the structure now (at
-    publication), so that the published period keeps showing it that way."""
+    publication), and the version of its status that counts, so that the published period
+    keeps showing it that way (also while a correction is under way)."""
     session.execute(delete(PublishedActivity).where(col(PublishedActivity.period_id) == period_id))
     session.execute(
         insert(PublishedActivity).from_select(
-            ["period_id", "activity_id", *(name for name, _ in readmodel.STRUCTURE_COLUMNS)],
+            [
+                "period_id",
+                "activity_id",
+                *(name for name, _ in readmodel.STRUCTURE_COLUMNS),
+                "status_update_id",
+                "version",
+                "status",
+            ],
             select(
                 col(StatusApproved.period_id),
                 col(Activity.id),
                 *(column for _, column in readmodel.STRUCTURE_COLUMNS),
+                col(StatusApproved.status_update_id),
+                col(StatusApproved.version),
+                col(StatusApproved.status),
             )
             .join(Activity, col(Activity.id) == StatusApproved.activity_id)
             .join(Result, col(Result.id) == Activity.result_id)
@@ -463,6 +505,54 @@ def transitions(session: Session, period_id: int) -> list[PeriodTransition]:
             select(PeriodTransition)
             .where(col(PeriodTransition.period_id) == period_id)
             .order_by(col(PeriodTransition.created_at), col(PeriodTransition.id))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction of a published period: started with a reason, republished (or not yet).
+    Read from the period's transitions; a reopening from before corrections had a state of
+    their own (published → in review) counts too."""
+
+    started: PeriodTransition
+    republished: PeriodTransition | None
+
+
+def corrections(steps: list[PeriodTransition]) -> list[Correction]:
+    """The period's corrections, oldest first, from its transitions (in order)."""
+    found: list[Correction] = []
+    for step in steps:
+        if step.from_state == PeriodState.published and step.to_state in (
+            PeriodState.correcting,
+            PeriodState.in_review,
+        ):
+            found.append(Correction(step, None))
+        elif step.to_state == PeriodState.published and found and found[-1].republished is None:
+            found[-1] = Correction(found[-1].started, step)
+    return found
+
+
+def last_corrected_at(session: Session, period_id: int) -> datetime | None:
+    """When the period's report was last republished after a correction (None: never)."""
+    done = [c for c in corrections(transitions(session, period_id)) if c.republished]
+    return done[-1].republished.created_at if done and done[-1].republished else None
+
+
+def later_rounds(session: Session, period: ReportingPeriod) -> list[ReportingPeriod]:
+    """The programme's periods after this one that have been opened: each started from this
+    period's report (carried over when it opened), so correcting this one does not change
+    them."""
+    return list(
+        session.scalars(
+            select(ReportingPeriod)
+            .where(
+                col(ReportingPeriod.programme_id) == period.programme_id,
+                col(ReportingPeriod.id) != period.id,
+                col(ReportingPeriod.reference_date) > period.reference_date,
+                col(ReportingPeriod.state) != PeriodState.draft.value,
+            )
+            .order_by(col(ReportingPeriod.reference_date))
         )
     )
 
@@ -586,6 +676,9 @@ class PublicationCheck:
 
     items: list[RoundItem]
     organisations: list[OrganisationProgress]
+    # A correction: per activity, the version its report published (else empty).
+    published_versions: dict[int, int] = field(default_factory=dict)
+    correction: bool = False
 
     def count(self, progress: str) -> int:
         return sum(1 for item in self.items if item.progress == progress)
@@ -593,6 +686,21 @@ class PublicationCheck:
     @property
     def total(self) -> int:
         return len(self.items)
+
+    @property
+    def corrected_items(self) -> list[RoundItem]:
+        """In a correction: the activities whose counted version is no longer the one the
+        report published (republishing changes them in the public report)."""
+        return [
+            item
+            for item in self.items
+            if item.row.approved_version is not None
+            and item.row.approved_version != self.published_versions.get(item.row.id)
+        ]
+
+    @property
+    def corrected(self) -> int:
+        return len(self.corrected_items)
 
     @property
     def not_updated(self) -> int:
@@ -662,6 +770,12 @@ class PublicationCheck:
 
     def details(self) -> dict[str, object]:
         """The counts as the audit log records them with the publication."""
+        if self.correction:
+            return {
+                "activities": self.total,
+                "corrected": self.corrected,
+                "not_approved": self.unapproved,
+            }
         return {
             "activities": self.total,
             NOT_UPDATED: self.not_updated,
@@ -690,6 +804,14 @@ def period_row(period: ReportingPeriod) -> readmodel.PeriodRow:
 
 
 def publication_check(session: Session, *, period: ReportingPeriod) -> PublicationCheck:
-    """Where every activity of the period stands before it is published (four queries)."""
+    """Where every activity of the period stands before it is published (four queries; a
+    correction five)."""
     items = round_items(session, programme_id=period.programme_id, period=period_row(period))
+    if period.state == PeriodState.correcting:
+        return PublicationCheck(
+            items,
+            progress_by_organisation(items),
+            readmodel.published_versions(session, id_of(period)),
+            correction=True,
+        )
     return PublicationCheck(items, progress_by_organisation(items))

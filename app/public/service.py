@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -24,6 +25,7 @@ from app.exports import service as exports
 from app.exports.columns import PUBLIC_COLUMNS
 from app.exports.table import build_table
 from app.i18n import N_, gettext
+from app.periods import service as periods_service
 from app.readmodel import ActivityRow, Board, PeriodRow, ProgrammeRow, StatusCounts
 
 # The language the programme's own texts (titles, explanations) are written in.
@@ -108,6 +110,8 @@ class PublicReport:
     previous_board: Board | None
     rows: list[ActivityRow]
     comparison: Comparison | None
+    # When the report was last republished after a correction (None: never corrected).
+    corrected_at: datetime | None = None
 
     @property
     def derived(self) -> int:
@@ -173,8 +177,13 @@ def _not_published() -> NotFound:
 
 
 def published_periods(session: Session, programme_id: int) -> list[PeriodRow]:
-    """The programme's published periods, newest first."""
-    return [p for p in readmodel.list_periods(session, programme_id) if p.published]
+    """The programme's published periods, newest first; one being corrected as it was
+    published (its report stays as it was until it is republished)."""
+    return [
+        period.as_published()
+        for period in readmodel.list_periods(session, programme_id)
+        if period.reported
+    ]
 
 
 @dataclass
@@ -249,6 +258,7 @@ def report(session: Session, slug: str, period_id: int, *, compare: bool = True)
         previous_board=readmodel.board(session, programme, previous) if previous else None,
         rows=period_rows(session, programme, period),
         comparison=comparison,
+        corrected_at=periods_service.last_corrected_at(session, period.id),
     )
 
 

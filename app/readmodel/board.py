@@ -25,7 +25,7 @@ from app.readmodel.status import status_pointer
 def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -> Board:
     """Per action line, the number of activities in each status: one aggregate query (two
     for a period in progress, whose action lines are today's)."""
-    if period is not None and period.published:
+    if period is not None and period.reported:
         return _published_board(session, programme, period)
     connection = queries.connection(session)
     rows = connection.execute(
@@ -67,7 +67,8 @@ def board(session: Session, programme: ProgrammeRow, period: PeriodRow | None) -
 
 
 def _published_board(session: Session, programme: ProgrammeRow, period: PeriodRow) -> Board:
-    """The board of a published period: its action lines as they were at publication."""
+    """The board of a published period (or one being corrected): its action lines as they
+    were at publication."""
     pointer = status_pointer(period)
     shape = queries.structure(period)
     aggregate = queries.connection(session).execute(

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any, TypeAlias, cast
+from typing import Any, Literal, TypeAlias, cast
 
 from sqlalchemy import (
     BindParameter,
@@ -70,12 +70,28 @@ def parameters(period: PeriodRow | None, **others: int) -> dict[str, Any]:
 # The period every statement below is about, given when it runs.
 PERIOD: BindParameter[int] = bindparam("period_id")
 PROGRAMME: BindParameter[int] = bindparam("programme_id")
-# Stands for "a published period" when a statement is built for all of them.
-_PUBLISHED = PeriodRow(0, "", date.min, PeriodState.published)
+# How a period's statements are built: its activities as they are now ("live"), as its
+# report published them ("published"), or being corrected: the report's activities where they
+# stood at publication, with their newest versions ("correcting").
+View: TypeAlias = Literal["live", "published", "correcting"]
+# Stands for every period of a view when a statement is built for all of them.
+_VIEW_PERIODS: dict[View, PeriodRow | None] = {
+    "live": None,
+    "published": PeriodRow(0, "", date.min, PeriodState.published),
+    "correcting": PeriodRow(0, "", date.min, PeriodState.correcting),
+}
 
 
-def _period_for(is_published: bool) -> PeriodRow | None:
-    return _PUBLISHED if is_published else None
+def view_of(period: PeriodRow | None) -> View:
+    if period is not None and period.published:
+        return "published"
+    if period is not None and period.correcting:
+        return "correcting"
+    return "live"
+
+
+def _period_for(view: View) -> PeriodRow | None:
+    return _VIEW_PERIODS[view]
 
 
 def shown_status_join(period: PeriodRow | None) -> ColumnElement[bool]:
@@ -129,12 +145,16 @@ def _search_condition(
 
 def visible_in_period(period: PeriodRow | None) -> ColumnElement[bool]:
     """A published period shows exactly the activities it reported on (an activity added
-    later has no status there; one retired later still has). A period in progress shows the
+    later has no status there; one retired later still has), and so does one being corrected
+    (its statement joins the snapshot as its structure). A period in progress shows the
     activities that are not retired (nor anything above them), and any that has a status in it.
     """
     pointer = status_pointer(period)
     if published(period):
         return col(pointer.activity_id).is_not(None)
+    snapshot = structure(period).snapshot
+    if snapshot is not None:
+        return col(snapshot.activity_id).is_not(None)
     return or_(
         and_(
             col(Activity.retired_at).is_(None),
@@ -152,8 +172,9 @@ StructureColumn: TypeAlias = "ColumnElement[Any] | Mapped[Any]"
 
 @dataclass(frozen=True)
 class Structure:
-    """Where an activity stands in the structure, as a period shows it: a published period as
-    it was at publication (the snapshot in published_activity), any other as it is now."""
+    """Where an activity stands in the structure, as a period shows it: a published period
+    (also while it is being corrected) as it was at publication (the snapshot in
+    published_activity), any other as it is now."""
 
     snapshot: type[PublishedActivity] | None
     line_number: StructureColumn
@@ -223,7 +244,7 @@ _PUBLISHED_STRUCTURE = _build_structure(is_published=True)
 
 def structure(period: PeriodRow | None) -> Structure:
     """The structure columns for the period, built once."""
-    return _PUBLISHED_STRUCTURE if published(period) else _LIVE_STRUCTURE
+    return _PUBLISHED_STRUCTURE if period is not None and period.reported else _LIVE_STRUCTURE
 
 
 def joined_structure(
@@ -238,15 +259,14 @@ def joined_structure(
     )
 
 
-# The approved version beside the shown one (a second alias: the shown pointer may be the
-# approved table itself).
+# The approved version beside the shown one (an alias of its own beside the shown pointer).
 _APPROVED = aliased(StatusApproved, name="approved")
 
 
 @cache
-def _activity_ids_base(is_published: bool) -> Select[*tuple[Any, ...]]:
+def _activity_ids_base(view: View) -> Select[*tuple[Any, ...]]:
     """The ids of the activities a period shows, in programme order."""
-    period = _period_for(is_published)
+    period = _period_for(view)
     shape = structure(period)
     return (
         shape.join(joined_structure(select(col(Activity.id)), period))
@@ -286,7 +306,7 @@ def filtered_activity_ids(
     session: Session, period: PeriodRow | None, filters: ActivityFilters
 ) -> Select[*tuple[Any, ...]]:
     """The ids of the matching activities, in programme order."""
-    statement = _activity_ids_base(published(period))
+    statement = _activity_ids_base(view_of(period))
     conditions = _filter_conditions(session, period, filters)
     return statement.where(*conditions) if conditions else statement
 
@@ -297,12 +317,14 @@ _SOURCE = type_coerce(StatusUpdate.source, EnumText(UpdateSource))
 
 
 @cache
-def _activity_select_for(is_published: bool) -> Select[*tuple[Any, ...]]:
+def _activity_select_for(view: View) -> Select[*tuple[Any, ...]]:
     """Activities with their place in the structure and their shown status, in order: the
-    columns of rows.ActivityRecord, in its order."""
-    period = _period_for(is_published)
+    columns of rows.ActivityRecord, in its order. In a published period the shown version is
+    the approved one (as it was published)."""
+    period = _period_for(view)
     pointer = status_pointer(period)
     shape = structure(period)
+    approved_version = col(pointer.version) if view == "published" else col(_APPROVED.version)
     statement = (
         select(
             primary_key(Activity.id),
@@ -320,38 +342,39 @@ def _activity_select_for(is_published: bool) -> Select[*tuple[Any, ...]]:
             col(StatusUpdate.version),
             _SOURCE,
             col(StatusUpdate.created_at),
-            col(_APPROVED.version),
+            approved_version,
         )
         .join(Result, col(Result.id) == Activity.result_id)
         .join(Theme, col(Theme.id) == Result.theme_id)
         .join(ActionLine, col(ActionLine.id) == Theme.action_line_id)
         .outerjoin(pointer, shown_status_join(period))
         .outerjoin(StatusUpdate, col(StatusUpdate.id) == pointer.status_update_id)
-        .outerjoin(
+    )
+    if view != "published":
+        statement = statement.outerjoin(
             _APPROVED,
             and_(col(_APPROVED.activity_id) == Activity.id, col(_APPROVED.period_id) == PERIOD),
         )
-    )
     return shape.join(statement).order_by(*shape.order)
 
 
 def activity_select(period: PeriodRow | None) -> Select[*tuple[Any, ...]]:
-    return _activity_select_for(published(period))
+    return _activity_select_for(view_of(period))
 
 
 @cache
-def _whole_table_for(is_published: bool) -> Select[*tuple[Any, ...]]:
+def _whole_table_for(view: View) -> Select[*tuple[Any, ...]]:
     """Every activity a period shows, with its status, in programme order: the statement
     behind the unpaged list and the exports."""
-    return _activity_select_for(is_published).where(
-        col(Result.programme_id) == PROGRAMME, visible_in_period(_period_for(is_published))
+    return _activity_select_for(view).where(
+        col(Result.programme_id) == PROGRAMME, visible_in_period(_period_for(view))
     )
 
 
 def whole_table_select(
     session: Session, period: PeriodRow | None, filters: ActivityFilters
 ) -> Select[*tuple[Any, ...]]:
-    statement = _whole_table_for(published(period))
+    statement = _whole_table_for(view_of(period))
     conditions = _filter_conditions(session, period, filters)
     return statement.where(*conditions) if conditions else statement
 

@@ -7,7 +7,7 @@ are dataclasses; the ones made by the thousand for a whole table (`ActivityRecor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -30,6 +30,22 @@ class PeriodRow:
     @property
     def published(self) -> bool:
         return self.state == PeriodState.published
+
+    @property
+    def correcting(self) -> bool:
+        """Its published report is being corrected (a small round of its own)."""
+        return self.state == PeriodState.correcting
+
+    @property
+    def reported(self) -> bool:
+        """Its report was published: it reports on the activities it was published with,
+        where they stood then (also while a correction is in progress)."""
+        return self.state in (PeriodState.published, PeriodState.correcting)
+
+    def as_published(self) -> PeriodRow:
+        """The period as its published report shows it: a period being corrected as it was
+        last published (what the public site and its files show until it is republished)."""
+        return replace(self, state=PeriodState.published) if self.correcting else self
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ Status updates are append-only; three kinds of "the status" are read from them:
   (`status_current`, a pointer kept by database triggers);
 - **counted** (approved): what counts for the report, the newest approved version or, before
   any, the period's starting point (`status_approved`, also kept by triggers);
-- **shown**: what a period shows, the counted status in a published period and the current one
-  in a period in progress (`status_pointer`).
+- **published**: what a published report said, the counted version when it was (last)
+  published (`published_activity`, written at every publication), so a correction in progress
+  does not show in the report before it is republished;
+- **shown**: what a period shows, the published status in a published period and the current
+  one in a period in progress or being corrected (`status_pointer`).
 
 A version **confirms** the period's starting point when it repeats it unchanged
 (`confirms`): the status service takes an unchanged save of nothing else.
@@ -30,17 +33,19 @@ from app.activities.models import (
     StatusCurrent,
     StatusUpdate,
 )
+from app.periods.models import PublishedActivity
 from app.readmodel.rows import PeriodRow, ReviewMark, StatusText
 from app.review.models import ReviewKind, ReviewNote
 
-Pointer = type[StatusCurrent] | type[StatusApproved]
+Pointer = type[StatusCurrent] | type[StatusApproved] | type[PublishedActivity]
 
 
 def status_pointer(period: PeriodRow | None) -> Pointer:
-    """Which status of an activity a period shows: a published period shows what counts for
-    the report (approved updates and the starting point); a period in progress shows the
-    newest version, proposals included. Both pointers are kept by database triggers."""
-    return StatusApproved if period is not None and period.published else StatusCurrent
+    """Which status of an activity a period shows: a published period shows what its report
+    published (what counted then: approved updates and the starting point); a period in
+    progress, or being corrected, shows the newest version, proposals included. The current
+    pointer is kept by database triggers, the published one at publication."""
+    return PublishedActivity if period is not None and period.published else StatusCurrent
 
 
 def confirms(update: StatusUpdate, previous: StatusUpdate | None) -> bool:
@@ -67,6 +72,18 @@ def counted_statuses(session: Session, period_id: int) -> dict[int, StatusText]:
         .where(col(StatusApproved.period_id) == period_id)
     )
     return {activity_id: StatusText(Status(status), text) for activity_id, status, text in rows}
+
+
+def published_versions(session: Session, period_id: int) -> dict[int, int]:
+    """Per activity, the version of its status that the period's report (last) published
+    (one query; empty for a period never published)."""
+    rows = session.execute(
+        select(col(PublishedActivity.activity_id), col(PublishedActivity.version)).where(
+            col(PublishedActivity.period_id) == period_id,
+            col(PublishedActivity.version).is_not(None),
+        )
+    )
+    return {activity_id: version for activity_id, version in rows}
 
 
 def starting_points(session: Session, period_id: int) -> dict[int, StatusText]:

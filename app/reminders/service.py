@@ -325,7 +325,8 @@ def _require_coordinator(actor: CurrentUser) -> None:
 
 def _plannable(session: Session, period_id: int) -> ReportingPeriod:
     period = periods.get_period(session, period_id)
-    if period.state == PeriodState.published:
+    # A correction has no deadline, so nothing to remind of before it.
+    if period.state in (PeriodState.published, PeriodState.correcting):
         raise periods.PeriodClosed(periods.published_message(period.name))
     return period
 
@@ -680,7 +681,7 @@ def overview(session: Session, *, period_id: int, today: date) -> ReminderOvervi
         deadline=deadline,
         planned=planned,
         recent=recent,
-        may_plan=period.state != PeriodState.published,
+        may_plan=period.state not in (PeriodState.published, PeriodState.correcting),
     )
 
 
