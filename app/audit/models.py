@@ -45,7 +45,9 @@ class AuditAction(StrEnum):
     period_review = "period.review"
     period_publish = "period.publish"
     period_reopen_round = "period.reopen-round"
-    period_reopen = "period.reopen"
+    period_reopen = "period.reopen"  # before corrections had a state of their own
+    period_correct = "period.correct"
+    period_republish = "period.republish"
     reminders_send = "reminders.send"
     reminders_plan = "reminders.plan"
     reminders_unplan = "reminders.unplan"

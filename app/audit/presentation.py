@@ -43,6 +43,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.period_publish: N_("Report published"),
     AuditAction.period_reopen_round: N_("Update round reopened"),
     AuditAction.period_reopen: N_("Published report reopened for a correction"),
+    AuditAction.period_correct: N_("Correction of a published report started"),
+    AuditAction.period_republish: N_("Corrected report republished"),
     AuditAction.reminders_send: N_("Reminders sent"),
     AuditAction.reminders_plan: N_("Reminder planned"),
     AuditAction.reminders_unplan: N_("Planned reminder removed"),
