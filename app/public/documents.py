@@ -5,8 +5,9 @@ Publishing a period (app/periods/service.py) queues one PUBLISH_JOB; the process
 published runs it after its response, and `voortgang seed` / `voortgang public-documents` run
 any that are queued or missing (the seed's published report). An anonymous request only ever
 reads the stored file: when it is not there yet, the site says the document is being prepared
-(app/public/routes.py) and renders nothing. A reopened and republished period has a new
-publication time, so new keys and a new job.
+(app/public/routes.py) and renders nothing. A period being corrected keeps the documents of its
+report as published; once republished it has a new publication time, so new keys and a new
+job.
 """
 
 from __future__ import annotations
@@ -171,8 +172,13 @@ def _foreign(language: str) -> str | None:
 def render_documents(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     """Make every document of the published period that is not stored yet."""
     record = periods.get_period(session, int(job.params["period_id"]))
-    if record.state != PeriodState.published or record.published_at is None:
-        # Reopened before the job ran: its next publication queues a job of its own.
+    # A period being corrected still shows its report as published (the public site reads
+    # it so), and these are its documents; republishing queues a job for the corrected ones.
+    if (
+        record.state not in (PeriodState.published, PeriodState.correcting)
+        or record.published_at is None
+    ):
+        # No longer published before the job ran: its next publication queues a job of its own.
         return jobs.Outcome(
             message=gettext("%(period)s is no longer published.") % {"period": record.name}
         )
@@ -235,7 +241,11 @@ def queue_missing(session: Session) -> list[Job]:
     queued = []
     records = session.scalars(
         select(ReportingPeriod)
-        .where(col(ReportingPeriod.state) == PeriodState.published.value)
+        .where(
+            col(ReportingPeriod.state).in_(
+                [PeriodState.published.value, PeriodState.correcting.value]
+            )
+        )
         .order_by(col(ReportingPeriod.id))
     )
     for record in records:
