@@ -82,8 +82,9 @@ def _pages(server: LiveServer) -> list[str]:
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_every_public_page_passes_axe_wcag21_aa(page, server, language: str) -> None:  # type: ignore[no-untyped-def]
     for path in _pages(server):
-        page.goto(f"{server.url}{path}?lang={language}")
-        assert page.locator("html").get_attribute("lang") == language
+        separator = "&" if "?" in path else "?"
+        page.goto(f"{server.url}{path}{separator}lang={language}")
+        assert page.locator("html").get_attribute("lang") == language, path
         results = Axe().run(page, options=WCAG_21_AA)
         assert results.violations_count == 0, (path, results.generate_report())
 
