@@ -719,11 +719,21 @@ def import_file(
     apply: Annotated[
         bool, typer.Option("--apply", help="Apply the changes (all or none); without it: preview")
     ] = False,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm/--no-confirm",
+            help="Rows sent back unchanged for activities still as carried over confirm them "
+            "unchanged (--no-confirm: apply the changes only)",
+        ),
+    ] = True,
 ) -> None:
     """Bulk update from a spreadsheet: print what each row does, and with --apply apply them.
 
     An export is the template: only the status and explanation columns change anything, and
-    a row that changes nothing is left alone. The same rules as editing in the web app apply,
+    a row that changes nothing is left alone, except that a row sent back unchanged for an
+    activity still as carried over into the period confirms it unchanged (not with
+    --no-confirm). The same rules as editing in the web app apply,
     checked as the account given with --as (its rights, its organisations). With --apply every
     change is applied or none: when any row is refused nothing changes. Each change is
     recorded as imported, by that account, and audited with the address "cli". Exits 1 when a
@@ -751,11 +761,17 @@ def import_file(
         arguments: dict[str, Any] = {"period_id": period_row.id, "rows": sheet.rows, "user": user}
         if apply:
             return imports.apply(
-                session, **arguments, columns=sheet.columns, address="cli", filename=file.name
+                session,
+                **arguments,
+                columns=sheet.columns,
+                address="cli",
+                filename=file.name,
+                confirm=confirm,
             )
-        return imports.ApplyResult(
-            imports.preview(session, **arguments, columns=sheet.columns), applied=[]
-        )
+        checked = imports.preview(session, **arguments, columns=sheet.columns)
+        if not confirm:
+            imports.leave_unconfirmed(checked)
+        return imports.ApplyResult(checked, applied=[])
 
     outcome = _in_session(action)
     checked = outcome.preview
@@ -768,6 +784,8 @@ def import_file(
             if line.explanation_changed:
                 what.append("explanation changed")
             typer.echo(f"{where}\n    change: {'; '.join(what)}")
+        elif line.outcome == imports.CONFIRM:
+            typer.echo(f"{where}\n    confirmed unchanged")
         elif line.outcome == imports.REFUSED:
             for problem in line.problems:
                 column = f"{problem.column}: " if problem.column else ""
@@ -780,8 +798,10 @@ def import_file(
         typer.echo(f"voortgang: {refused} rows refused; nothing was changed.", err=True)
         raise typer.Exit(code=1)
     if apply:
-        typer.echo(f"Changes applied: {len(outcome.applied)}.")
-    elif checked.changes:
+        typer.echo(f"Changes applied: {len(checked.changes) if outcome.applied else 0}.")
+        if checked.confirmations and outcome.applied:
+            typer.echo(f"Confirmed unchanged: {len(checked.confirmations)}.")
+    elif checked.applicable:
         typer.echo("Preview only: run again with --apply to apply these changes.")
 
 

@@ -1,6 +1,7 @@
 """Confirming activities unchanged for a period: several at once from the to-do list (all or
-none, each through the same service and edit policy as one), and how a confirmation shows in
-the activity's history, which refreshes itself after a save on the page."""
+none, each through the same service and edit policy as one) and by sending a spreadsheet row
+back unchanged, and how a confirmation shows in the activity's history, which refreshes itself
+after a save on the page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.activities import service as activities
@@ -17,6 +18,8 @@ from app.activities.models import Status, StatusUpdate, UpdateSource
 from app.audit.models import AuditEvent
 from app.config import Settings
 from app.errors import InvalidInput
+from app.imports import parsing
+from app.imports import service as imports
 from app.main import create_app
 from app.periods import service as periods
 from app.periods.service import PeriodClosed
@@ -28,6 +31,7 @@ from tests.factories import (
     sign_in,
     update_round,
 )
+from tests.test_imports import export_records, write_file
 
 Confirmation = activities.Confirmation
 
@@ -451,3 +455,142 @@ def test_the_history_fragment_refreshes_after_a_save_on_the_page(web) -> None:  
     assert [ins.text for ins in items[0].select("ins")] == ["Nieuw", "periode."]  # marked
     # Without htmx the same address is the activity's page.
     assert "<html" in editor.get(url).text
+
+
+# -- confirming by import -------------------------------------------------------------------
+
+
+def _sheet(session: Session, period_id: int, edit=None):  # type: ignore[no-untyped-def]
+    """The period's export as a CSV sheet, with `edit(records_by_id)` applied first."""
+    records = [dict(record) for record in export_records(session, period_id)]
+    if edit:
+        edit({record["activity_id"]: record for record in records})
+    return parsing.read_sheet(write_file("csv", records), "bijwerken.csv")
+
+
+def test_the_dry_run_reports_rows_sent_back_unchanged_as_confirmations(
+    seeded_session: Session, round_: UpdateRound
+) -> None:
+    confirmed_before, changed, carried = round_.activities[:3]
+    activities.confirm_many(
+        seeded_session,
+        period_id=round_.period_id,
+        confirmations=[Confirmation(confirmed_before, 1)],
+        author=round_.editor,
+    )
+    seeded_session.commit()
+
+    def edit(by_id):  # type: ignore[no-untyped-def]
+        by_id[changed]["explanation"] = "Nieuw voor deze periode."
+
+    sheet = _sheet(seeded_session, round_.period_id, edit)
+    checked = imports.preview(
+        seeded_session, period_id=round_.period_id, rows=sheet.rows, user=round_.editor
+    )
+    outcome = {line.activity_id: line for line in checked.lines}
+    assert outcome[carried].outcome == "confirm" and outcome[carried].based_on_version == 1
+    assert "de rij bevestigt dat voor deze periode" in outcome[carried].note
+    # Confirmed already in this period: sent back unchanged, it is simply unchanged.
+    assert outcome[confirmed_before].outcome == "unchanged"
+    assert outcome[changed].outcome == "change"
+    # Another organisation's activity sent back as it is: not this editor's to confirm.
+    others = [a for a in outcome if a not in round_.activities]
+    assert others and {outcome[a].outcome for a in others} == {"unchanged"}
+    confirmable = len(round_.activities) - 2
+    assert checked.counts() == {
+        "change": 1,
+        "confirm": confirmable,
+        "unchanged": len(checked.lines) - 1 - confirmable,
+        "refused": 0,
+    }
+    assert f"bevestigd ongewijzigd: {confirmable};" in checked.summary()
+    assert _count_versions(seeded_session, round_.period_id) == len(checked.lines) + 1  # a dry run
+
+
+def test_a_row_of_another_version_is_not_taken_as_a_confirmation(
+    seeded_session: Session, round_: UpdateRound
+) -> None:
+    activity_id = round_.activities[0]
+
+    def edit(by_id):  # type: ignore[no-untyped-def]
+        by_id[activity_id]["version"] = 7
+
+    sheet = _sheet(seeded_session, round_.period_id, edit)
+    checked = imports.preview(
+        seeded_session, period_id=round_.period_id, rows=sheet.rows, user=round_.editor
+    )
+    line = next(line for line in checked.lines if line.activity_id == activity_id)
+    assert line.outcome == "unchanged" and "bestand heeft versie 7" in line.note
+
+
+def test_applying_confirms_through_the_same_service_all_or_nothing(
+    seeded_session: Session, round_: UpdateRound
+) -> None:
+    first, second, bad = round_.activities[:3]
+
+    def with_bad_row(by_id):  # type: ignore[no-untyped-def]
+        by_id[bad]["status"] = "bijna klaar"
+
+    refused = imports.apply(
+        seeded_session,
+        period_id=round_.period_id,
+        rows=_sheet(seeded_session, round_.period_id, with_bad_row).rows,
+        user=round_.editor,
+        address="203.0.113.9",
+    )
+    seeded_session.commit()
+    assert refused.applied == [] and refused.preview.count("confirm") > 0
+    assert len(_versions(seeded_session, round_.period_id, first)) == 1  # nothing at all
+
+    # The changes only, if the editor chooses so.
+    only_changes = imports.apply(
+        seeded_session,
+        period_id=round_.period_id,
+        rows=_sheet(seeded_session, round_.period_id).rows,
+        user=round_.editor,
+        address="203.0.113.9",
+        confirm=False,
+    )
+    assert only_changes.applied == [] and only_changes.preview.count("confirm") == 0
+
+    applied = imports.apply(
+        seeded_session,
+        period_id=round_.period_id,
+        rows=_sheet(seeded_session, round_.period_id).rows,
+        user=round_.editor,
+        address="203.0.113.9",
+        filename="terug.csv",
+    )
+    seeded_session.commit()
+    assert len(applied.applied) == len(round_.activities)
+    for activity_id in (first, second, bad):
+        carried, confirmation = _versions(seeded_session, round_.period_id, activity_id)
+        assert confirmation.source == UpdateSource.imported
+        assert (confirmation.status, confirmation.explanation) == (
+            carried.status,
+            carried.explanation,
+        )
+    audit = seeded_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "status.import")
+    ).one()
+    assert audit.details["changed"] == []
+    assert len(audit.details["confirmed"]) == len(round_.activities)
+    assert seeded_session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "status.confirm")
+    ) == len(round_.activities)
+
+
+def test_an_imported_confirmation_shows_in_the_history_as_such(
+    web, seeded_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    world: UpdateRound = web["round"]
+    imports.apply(
+        seeded_session,
+        period_id=world.period_id,
+        rows=_sheet(seeded_session, world.period_id).rows,
+        user=world.editor,
+        address="203.0.113.9",
+    )
+    seeded_session.commit()
+    newest = _history(web["editor"], world.activities[0], world.period_id)[0]
+    assert "Ongewijzigd bevestigd (geïmporteerd)" in newest

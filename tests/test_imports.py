@@ -299,9 +299,13 @@ def test_preview_says_per_row_what_changes_what_not_and_why_rows_are_refused(
         ), (row, _reasons(line))
     kept = _line(checked, world.row_of(untouched))
     assert kept.outcome == "unchanged" and "door iemand anders gewijzigd" in kept.note
+    # The editor's other activities, sent back as carried over, are confirmed unchanged.
+    confirmed = [line.activity_id for line in checked.lines if line.outcome == "confirm"]
+    assert sorted(confirmed) == sorted(world.police[6:])  # type: ignore[type-var]
     assert checked.counts() == {
         "change": 2,
-        "unchanged": len(world.records) - 6,
+        "confirm": len(world.police) - 6,
+        "unchanged": len(world.records) - 6 - (len(world.police) - 6),
         "refused": 6,
     }
 
@@ -322,7 +326,12 @@ def test_a_published_period_refuses_every_change(world: World) -> None:
     )
     line = next(line for line in checked.lines if line.activity_id == world.police[0])
     assert line.outcome == "refused" and "is gepubliceerd" in _reasons(line)
-    assert checked.counts() == {"change": 0, "unchanged": len(records) - 1, "refused": 1}
+    assert checked.counts() == {
+        "change": 0,
+        "confirm": 0,
+        "unchanged": len(records) - 1,
+        "refused": 1,
+    }
 
 
 def test_an_editor_during_review_may_change_only_what_was_sent_back(world: World) -> None:
@@ -366,8 +375,10 @@ def test_apply_changes_every_row_in_one_go_recorded_as_imported_and_audited(
     )
     world.session.commit()
 
-    assert len(outcome.applied) == 3 and not outcome.preview.refused
-    assert world.counts()[0] == updates_before + 3
+    # The three changes, and the editor's other activities sent back as carried over are
+    # confirmed unchanged.
+    assert len(outcome.applied) == len(world.police) and not outcome.preview.refused
+    assert world.counts()[0] == updates_before + len(world.police)
     for activity_id in (first, second, third):
         update = activities.latest_update(
             world.session, activity_id=activity_id, period_id=world.period_id
@@ -399,6 +410,9 @@ def test_apply_changes_every_row_in_one_go_recorded_as_imported_and_audited(
     assert summary.details["filename"] == f"bijwerken.{file_format}"
     assert [change["activity_id"] for change in summary.details["changed"]] == sorted(
         [first, second, third], key=world.row_of
+    )
+    assert sorted(change["activity_id"] for change in summary.details["confirmed"]) == sorted(
+        world.police[3:]
     )
     assert summary.object_id == str(world.period_id)
 
@@ -743,17 +757,27 @@ def test_an_editor_uploads_sees_the_preview_and_applies_it(web) -> None:  # type
         assert session.get(StoredFile, job.params["file_id"]).created_by_id == world.editor.id
     page = BeautifulSoup(client.get(f"/jobs/{job_id}").text, "html.parser")
     assert page.find(id="import-count-change").text == "2"
-    assert page.find(id="import-count-unchanged").text == str(len(records) - 2)
+    confirmable = len(world.police) - 2  # the editor's others, sent back as carried over
+    assert page.find(id="import-count-confirm").text == str(confirmable)
+    assert page.find(id="import-count-unchanged").text == str(len(records) - 2 - confirmable)
     first_row = page.find(id=f"import-row-{world.row_of(first)}")
     assert "Stand van zaken" in first_row.text and first_row["data-outcome"] == "change"
     assert "Via de spreadsheet." in page.find(id=f"import-row-{world.row_of(second)}").text
     apply_form = page.find("form", id="import-apply-form")
-    assert apply_form.find("button").text.strip() == "Deze 2 wijzigingen doorvoeren"
+    buttons = {button["value"]: button.text.strip() for button in apply_form.find_all("button")}
+    assert buttons == {
+        "include": f"Doorvoeren: 2 gewijzigd, {confirmable} ongewijzigd bevestigd",
+        "leave": "Alleen de 2 wijzigingen doorvoeren, niets bevestigen",
+    }
     assert world.counts() == before  # nothing changed before confirming
 
+    # The changes only: the rows sent back unchanged confirm nothing.
     applied = client.post(
         apply_form["action"],
-        data={"csrftoken": apply_form.find("input", {"name": "csrftoken"})["value"]},
+        data={
+            "csrftoken": apply_form.find("input", {"name": "csrftoken"})["value"],
+            "confirmations": "leave",
+        },
         follow_redirects=False,
     )
     apply_id = _job_id(applied)
@@ -972,12 +996,17 @@ def test_the_command_line_previews_and_applies_as_the_given_account(
     preview = _cli(str(good), *period, database_url=seeded_database_url)
     assert preview.exit_code == 0, preview.stderr
     assert "change: explanation changed" in preview.stdout
-    assert "wijzigingen: 1; ongewijzigd: 127; geweigerd: 0" in preview.stdout
+    others = len(world.police) - 1  # sent back as carried over: confirmed unchanged
+    assert (
+        f"wijzigingen: 1; bevestigd ongewijzigd: {others}; ongewijzigd: {127 - others}; "
+        "geweigerd: 0" in preview.stdout
+    )
     assert world.counts() == before
 
     applied = _cli(str(good), *period, "--apply", database_url=seeded_database_url)
     assert applied.exit_code == 0, applied.stderr
     assert "Changes applied: 1." in applied.stdout
+    assert f"Confirmed unchanged: {others}." in applied.stdout
     world.counts()
     update = activities.latest_update(
         world.session, activity_id=world.police[0], period_id=world.period_id
@@ -1028,12 +1057,21 @@ def test_exporting_and_reimporting_without_changes_changes_nothing(
     name, _, content = export(
         world.session, period_id=world.period_id, fmt=file_format, language=language
     )
-    for user in (world.editor, world.coordinator):
+    # Nothing changes; what each may change and is still as carried over is confirmed.
+    for user, confirmable in (
+        (world.editor, len(world.police) - 2),
+        (world.coordinator, len(world.records) - 2),
+    ):
         sheet = parsing.read_sheet(content, name)
         checked = service.preview(
             world.session, period_id=world.period_id, rows=sheet.rows, user=user
         )
-        assert checked.counts() == {"change": 0, "unchanged": len(world.records), "refused": 0}
+        assert checked.counts() == {
+            "change": 0,
+            "confirm": confirmable,
+            "unchanged": len(world.records) - confirmable,
+            "refused": 0,
+        }
 
 
 def test_an_edited_export_changes_exactly_what_was_edited(world: World) -> None:
@@ -1051,7 +1089,13 @@ def test_an_edited_export_changes_exactly_what_was_edited(world: World) -> None:
     edited = io.BytesIO()
     workbook.save(edited)
     checked = _preview(world, edited.getvalue(), "xlsx")
-    assert checked.counts() == {"change": 1, "unchanged": len(world.records) - 1, "refused": 0}
+    confirmable = len(world.police) - 1
+    assert checked.counts() == {
+        "change": 1,
+        "confirm": confirmable,
+        "unchanged": len(world.records) - 1 - confirmable,
+        "refused": 0,
+    }
     change = checked.changes[0]
     assert change.activity_id == world.police[0] and change.status_to == "delayed"
     assert change.explanation == "Vertraagd door de verbouwing." and change.row == row[0].row
@@ -1064,7 +1108,12 @@ def test_files_written_by_other_programs_read_back_unchanged(
     """The same rows written with openpyxl, odfpy (paragraph per line, repeated empty cells
     and rows as office programs save them) and the csv module."""
     checked = _preview(world, write_file(file_format, world.records), file_format)
-    assert checked.counts() == {"change": 0, "unchanged": len(world.records), "refused": 0}
+    assert checked.counts() == {
+        "change": 0,
+        "confirm": len(world.police),
+        "unchanged": len(world.records) - len(world.police),
+        "refused": 0,
+    }
 
 
 def test_domain_errors_of_the_import_are_domain_errors() -> None:
@@ -1125,7 +1174,9 @@ def test_upload_preview_and_apply_in_a_browser(
         page.locator("#import-apply-form").wait_for()
         assert page.locator("#import-count-change").inner_text() == "1"
         no_violations(page)
-        page.get_by_role("button", name="Deze 1 wijziging doorvoeren").click()
+        page.get_by_role(
+            "button", name="Alleen de 1 wijziging doorvoeren, niets bevestigen"
+        ).click()
         page.locator("#import-applied-heading").wait_for()
         assert page.locator("#import-applied-heading").inner_text() == "1 wijziging doorgevoerd"
         no_violations(page)

@@ -201,10 +201,16 @@ def describe(event: AuditEvent, names: Names) -> str:
         )
     if action == AuditAction.status_import and "changed" in details:
         changed = len(details["changed"])
-        return ngettext("%(file)s: %(num)d change", "%(file)s: %(num)d changes", changed) % {
+        text = ngettext("%(file)s: %(num)d change", "%(file)s: %(num)d changes", changed) % {
             "file": details.get("filename") or "–",
             "num": changed,
         }
+        if details.get("confirmed"):
+            confirmed = len(details["confirmed"])
+            text += ", " + ngettext(
+                "%(num)d confirmed unchanged", "%(num)d confirmed unchanged", confirmed
+            ) % {"num": confirmed}
+        return text
     if action == AuditAction.period_create and "reference_date" in details:
         return gettext("Reference date %(reference)s, deadline %(deadline)s") % {
             "reference": _day(details["reference_date"]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from babel.numbers import format_decimal
-from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -101,13 +101,17 @@ def import_apply(
     user: CurrentUserDep,
     background: BackgroundTasks,
     job_id: int,
+    confirmations: Annotated[str, Form()] = "include",
 ) -> Response:
+    """Apply a preview: with the rows that confirm activities unchanged, or (`leave`) the
+    changes only."""
     job = service.submit_apply(
         session,
         preview_job_id=job_id,
         user=user,
         language=get_language(),
         address=client_address(request),
+        confirm=confirmations != "leave",
     )
     jobs.run_after_response(request, session, background, job)
     return RedirectResponse(request.url_for("job", job_id=job.id).path, status_code=303)

@@ -6,6 +6,10 @@ The rules are the editing rules: a row changes an activity only if the user may 
 period accepts changes from them, and nobody saved a newer version since the export the file
 was made from. Rows that change nothing are never refused for these reasons, so an editor can
 send back a whole export with only their own activities changed.
+
+A row sent back unchanged for an activity still as carried over into the period, at the
+version the file names, confirms it unchanged (as the button on the activity's page does),
+when the user may change it now; for anyone else's activity it changes nothing.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from sqlmodel import Session, col
 from app import readmodel
 from app.accounts.models import User
 from app.accounts.service import CurrentUser, as_current_user
-from app.activities.models import Status, StatusUpdate, UpdateSource
+from app.activities.models import BASELINE_SOURCES, Status, StatusUpdate, UpdateSource
 from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
 from app.activities.presentation import STATUS_STYLES
 from app.activities.service import (
     FieldErrors,
+    confirm_unchanged,
     record_status,
     validate_status_form,
 )
@@ -45,9 +50,10 @@ from app.policy import ErrorKind, Reason
 from app.programmes.models import Activity, Result
 
 CHANGE = "change"
+CONFIRM = "confirm"  # sent back unchanged: confirms the period's starting point
 UNCHANGED = "unchanged"
 REFUSED = "refused"
-OUTCOMES = (CHANGE, UNCHANGED, REFUSED)
+OUTCOMES = (CHANGE, CONFIRM, UNCHANGED, REFUSED)
 
 PREVIEW_JOB = "import_preview"
 APPLY_JOB = "import_apply"
@@ -110,6 +116,15 @@ class Preview:
         return [line for line in self.lines if line.outcome == CHANGE]
 
     @property
+    def confirmations(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.outcome == CONFIRM]
+
+    @property
+    def applicable(self) -> list[PreviewLine]:
+        """What applying writes: the changes and the confirmations, in the file's order."""
+        return [line for line in self.lines if line.outcome in (CHANGE, CONFIRM)]
+
+    @property
     def refused(self) -> list[PreviewLine]:
         return [line for line in self.lines if line.outcome == REFUSED]
 
@@ -118,7 +133,8 @@ class Preview:
 
     def summary(self) -> str:
         return gettext(
-            "Rows: %(rows)d; changes: %(change)d; unchanged: %(unchanged)d; refused: %(refused)d."
+            "Rows: %(rows)d; changes: %(change)d; confirmed unchanged: %(confirm)d; "
+            "unchanged: %(unchanged)d; refused: %(refused)d."
         ) % {"rows": len(self.lines), **self.counts()}
 
     def as_result(self) -> dict[str, Any]:
@@ -298,9 +314,10 @@ class _Checker:
             current.status,
             _normalise(current.explanation),
         ):
-            # As it is now (whatever the rules would say about it as a new version).
+            # As it is now (whatever the rules would say about it as a new version), which
+            # for the period's starting point is a confirmation.
             line.status_from = line.status_to = current.status.value if current.status else None
-            return line
+            return self.confirmation(line, current, version)
         if version is not None and version != current.version:
             exported = self.versions.get((activity_id, version))
             if exported is not None and (parsed, _normalise(raw_explanation)) == (
@@ -387,6 +404,37 @@ class _Checker:
             line.explanation_from = current.explanation
         return line
 
+    def confirmation(
+        self, line: PreviewLine, current: readmodel.ActivityRow, version: int | None
+    ) -> PreviewLine:
+        """A row as the activity is now: it confirms the period's starting point when the user
+        may change the activity now and the row names its version; else it changes nothing."""
+        if current.source not in BASELINE_SOURCES or current.version is None:
+            return line  # updated for the period already (or no status): nothing to confirm
+        decision = ACTIVITY_POLICY.change(
+            self.user,
+            ActivitySubject.of(
+                current.id,
+                (organisation.id for organisation in current.organisations),
+                sent_back=current.id in self.sent_back,
+            ),
+            self.period,
+        )
+        if not decision:
+            return line  # someone else's to confirm (a whole export sent back)
+        if version != current.version:
+            line.note = gettext(
+                "Not confirmed: the file has version %(file)s, the activity is at version "
+                "%(current)s. Export again to confirm it."
+            ) % {"file": version if version is not None else "-", "current": current.version}
+            return line
+        line.outcome = CONFIRM
+        line.based_on_version = current.version
+        line.note = gettext(
+            "As carried over from the previous period; the row confirms it for this one."
+        )
+        return line
+
     def unknown(self, activity_id: int) -> str:
         programme_id = self.programme_of.get(activity_id)
         if programme_id is None:
@@ -421,6 +469,14 @@ def preview(
     return Preview(period_id, period.name, [checker.check(row) for row in rows])
 
 
+def leave_unconfirmed(checked: Preview) -> None:
+    """The changes only, as the user chose: the rows that would confirm an activity
+    unchanged change nothing."""
+    for line in checked.confirmations:
+        line.outcome = UNCHANGED
+        line.note = gettext("Not confirmed: you applied the changes only.")
+
+
 def apply(
     session: Session,
     *,
@@ -431,28 +487,47 @@ def apply(
     filename: str = "",
     columns: Mapping[str, str] | None = None,
     progress: jobs.Progress | None = None,
+    confirm: bool = True,
 ) -> ApplyResult:
     """All rows or none. Everything is checked again (the data may have changed since the
     preview); if any row is refused nothing is written and the refusals are in the result.
-    Otherwise every change goes through record_status (versioned, audited, source "imported")
-    and the import as a whole is audited too. A change refused while writing (someone saved
+    Otherwise every change goes through record_status and every confirmation through
+    confirm_unchanged (versioned, audited, source "imported"), and the import as a whole is
+    audited too. `confirm=False` applies the changes only: rows that would confirm an
+    activity change nothing. A change refused while writing (someone saved
     at the same moment) undoes the others and raises ImportRefused."""
     checked = preview(session, period_id=period_id, rows=rows, user=user, columns=columns)
-    if checked.refused or not checked.changes:
+    if not confirm:
+        leave_unconfirmed(checked)
+    if checked.refused or not checked.applicable:
         return ApplyResult(checked, [])
     if progress:
-        count = len(checked.changes)
+        count = len(checked.applicable)
         progress(
             60,
-            ngettext("Applying %(num)d change…", "Applying %(num)d changes…", count)
-            % {"num": count},
+            ngettext("Applying %(num)d row…", "Applying %(num)d rows…", count) % {"num": count},
         )
     applied: list[StatusUpdate] = []
     line: PreviewLine | None = None
     try:
         with session.begin_nested(), audit.recording_from(AuditSource.import_):
-            for line in checked.changes:
-                assert line.activity_id is not None and line.status_to and line.explanation
+            for line in checked.applicable:
+                assert line.activity_id is not None and line.status_to
+                if line.outcome == CONFIRM:
+                    assert line.based_on_version is not None
+                    applied.append(
+                        confirm_unchanged(
+                            session,
+                            activity_id=line.activity_id,
+                            period_id=period_id,
+                            based_on_version=line.based_on_version,
+                            author=user,
+                            source=UpdateSource.imported,
+                            address=address,
+                        )
+                    )
+                    continue
+                assert line.explanation
                 applied.append(
                     record_status(
                         session,
@@ -472,19 +547,31 @@ def apply(
                 action=AuditAction.status_import,
                 object_type="period",
                 object_id=period_id,
-                summary=gettext("%(file)s: %(changes)d changes in %(period)s")
-                % {"file": filename or "-", "changes": len(applied), "period": checked.period},
+                summary=gettext(
+                    "%(file)s: %(changes)d changes, %(confirmations)d confirmed unchanged in "
+                    "%(period)s"
+                )
+                % {
+                    "file": filename or "-",
+                    "changes": len(checked.changes),
+                    "confirmations": len(checked.confirmations),
+                    "period": checked.period,
+                },
                 details={
                     "filename": filename,
                     "rows": len(checked.lines),
-                    "changed": [
-                        {
-                            "row": changed.row,
-                            "activity_id": update.activity_id,
-                            "version": update.version,
-                        }
-                        for changed, update in zip(checked.changes, applied, strict=True)
-                    ],
+                    **{
+                        key: [
+                            {
+                                "row": line.row,
+                                "activity_id": update.activity_id,
+                                "version": update.version,
+                            }
+                            for line, update in zip(checked.applicable, applied, strict=True)
+                            if line.outcome == outcome
+                        ]
+                        for key, outcome in (("changed", CHANGE), ("confirmed", CONFIRM))
+                    },
                     "unchanged": checked.count(UNCHANGED),
                 },
                 address=address,
@@ -569,7 +656,13 @@ def submit_preview(
 
 
 def submit_apply(
-    session: Session, *, preview_job_id: int, user: CurrentUser, language: str, address: str
+    session: Session,
+    *,
+    preview_job_id: int,
+    user: CurrentUser,
+    language: str,
+    address: str,
+    confirm: bool = True,
 ) -> Job:
     """Queue applying a finished preview without refusals: for whoever made the preview, or a
     coordinator. A preview is applied once."""
@@ -591,7 +684,7 @@ def submit_apply(
                 "upload the file again."
             )
         )
-    if not counts.get(CHANGE):
+    if not counts.get(CHANGE) and not (confirm and counts.get(CONFIRM)):
         raise InvalidInput(gettext("Nothing to apply: no row changes anything."))
     params = previewed.params
     job = jobs.submit(
@@ -602,6 +695,7 @@ def submit_apply(
             "period_id": params["period_id"],
             "filename": params["filename"],
             "preview_job_id": previewed.id,
+            "confirm": confirm,
             "language": language,
             "address": address,
             "title": gettext("Bulk update of %(period)s: applying %(file)s")
@@ -653,6 +747,19 @@ def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Ou
     )
 
 
+def _applied_message(changes: int, confirmations: int) -> str:
+    message = ngettext("%(num)d change applied.", "%(num)d changes applied.", changes) % {
+        "num": changes
+    }
+    if confirmations:
+        message += " " + ngettext(
+            "%(num)d activity confirmed unchanged.",
+            "%(num)d activities confirmed unchanged.",
+            confirmations,
+        ) % {"num": confirmations}
+    return message
+
+
 @jobs.handler(APPLY_JOB)
 def _apply_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     user = _job_user(session, job)
@@ -667,6 +774,7 @@ def _apply_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outc
         filename=job.params["filename"],
         columns=sheet.columns,
         progress=progress,
+        confirm=job.params.get("confirm", True),
     )
     checked = outcome.preview
     if checked.refused:
@@ -679,12 +787,18 @@ def _apply_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outc
             "filename": job.params["filename"],
             "preview_job_id": job.params.get("preview_job_id"),
             "applied": applied,
+            "changed": len(checked.changes),
+            "confirmed": len(checked.confirmations),
             "unchanged": checked.count(UNCHANGED),
             "changes": [
-                {"row": line.row, "activity_id": line.activity_id, "activity": line.activity}
-                for line in checked.changes
+                {
+                    "row": line.row,
+                    "activity_id": line.activity_id,
+                    "activity": line.activity,
+                    "outcome": line.outcome,
+                }
+                for line in checked.applicable
             ],
         },
-        message=ngettext("%(num)d change applied.", "%(num)d changes applied.", applied)
-        % {"num": applied},
+        message=_applied_message(len(checked.changes), len(checked.confirmations)),
     )
