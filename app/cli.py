@@ -296,7 +296,13 @@ def user_create(
             password=secret,
             organisation_codes=organisation or [],
         )
-        _audit(session, AuditAction.user_create, user, f"{user.email} ({user.role})")
+        _audit(
+            session,
+            AuditAction.user_create,
+            user,
+            f"{user.email} ({user.role})",
+            {"email": user.email, "role": user.role, "organisations": organisation or []},
+        )
         return user
 
     user = _in_session(action)

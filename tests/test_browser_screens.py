@@ -20,7 +20,7 @@ from app.config import Settings
 from app.periods import service as periods
 from app.review import service as review
 from tests.browser import WCAG_21_AA, LiveServer, sign_in_page
-from tests.factories import PASSWORD, UpdateRound, update_round
+from tests.factories import PASSWORD, UpdateRound, create_user, update_round
 from tests.test_board import SLUG
 
 pytestmark = pytest.mark.browser
@@ -105,8 +105,9 @@ def test_at_phone_width_no_page_scrolls_sideways(browser, scene: Scene) -> None:
     for path in pages:
         page.goto(scene.url + path)
         assert _page_width(page) <= 375, (path, _page_width(page))
-        # The header holds the brand, the account menu and the language switch, wrapped.
-        for part in (".site-header__brand", ".account-menu", ".language-switch"):
+        # The header holds the brand, the account menu, the language switch and the main
+        # navigation, wrapped.
+        for part in (".site-header__brand", ".account-menu", ".language-switch", ".main-nav"):
             _within_width(page, page.locator(part))
         results = axe.run(page, options=WCAG_21_AA)
         assert results.violations_count == 0, (path, results.generate_report())
@@ -169,6 +170,70 @@ def test_at_desktop_width_the_list_is_a_table(browser, scene: Scene) -> None:  #
     assert page.locator("table.activity-table tbody td").first.evaluate(
         "cell => getComputedStyle(cell, '::before').content"
     ) in ("none", "normal")
+    context.close()
+
+
+ADMIN_TABLES = {
+    "/admin/users": "#users-table",
+    "/admin/audit": "#audit-table",
+    "/admin/organisations": "#organisations-table",
+}
+
+
+@pytest.fixture
+def admin_email(scene: Scene) -> str:
+    with Session(scene.engine) as session:
+        return create_user(session, "admin")
+
+
+def test_at_phone_width_the_admin_lists_are_cards(browser, scene: Scene, admin_email: str) -> None:  # type: ignore[no-untyped-def]
+    context, page = _page(browser, scene, admin_email, PHONE)
+    axe = Axe()
+    for path, table in ADMIN_TABLES.items():
+        page.goto(scene.url + path)
+        assert _page_width(page) <= 375, (path, _page_width(page))
+        for part in (".site-header__brand", ".account-menu", ".language-switch", ".main-nav"):
+            _within_width(page, page.locator(part))
+        rows = page.locator(f"{table} tbody tr")
+        assert rows.count() >= 2, path
+        # Every row a card inside the screen, each cell named by its column.
+        for index in range(min(rows.count(), 5)):
+            _within_width(page, rows.nth(index))
+        cells = rows.first.locator("td")
+        labels = [
+            cells.nth(index).evaluate("cell => getComputedStyle(cell, '::before').content")
+            for index in range(cells.count())
+        ]
+        assert cells.count() >= 2 and all(label.endswith(': "') for label in labels), (path, labels)
+        assert page.locator(f"{table} thead").bounding_box()["height"] <= 1, path
+        results = axe.run(page, options=WCAG_21_AA)
+        assert results.violations_count == 0, (path, results.generate_report())
+    # The admin reaches the board and the periods from here.
+    main_nav = page.locator(".main-nav")
+    assert main_nav.get_by_role("link", name="Overzichtsbord").is_visible()
+    main_nav.get_by_role("link", name="Rapportageperiodes").click()
+    page.wait_for_url(f"**/programmes/{SLUG}/periods")
+    context.close()
+
+
+def test_at_desktop_width_the_admin_lists_are_tables(
+    browser, scene: Scene, admin_email: str
+) -> None:  # type: ignore[no-untyped-def]
+    context, page = _page(browser, scene, admin_email, DESKTOP)
+    for path, table in ADMIN_TABLES.items():
+        page.goto(scene.url + path)
+        assert _page_width(page) <= 1280, (path, _page_width(page))
+        assert page.locator(f"{table} thead th").first.is_visible(), path
+        display = page.locator(f"{table} tbody tr").first.evaluate(
+            "row => getComputedStyle(row).display"
+        )
+        assert display == "table-row", path
+    # The header's rows: the brand, the account and the languages on the first, the
+    # navigation under them.
+    brand = page.locator(".site-header__brand").bounding_box()
+    languages = page.locator(".language-switch").bounding_box()
+    navigation = page.locator(".main-nav").bounding_box()
+    assert abs(brand["y"] - languages["y"]) < 10 and navigation["y"] > brand["y"] + 10
     context.close()
 
 

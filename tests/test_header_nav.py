@@ -18,9 +18,9 @@ PERIODS = "/programmes/test-programme/periods"
 def _header_links(client: TestClient, path: str) -> dict[str, str]:
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-    menu = BeautifulSoup(response.text, "html.parser").select_one("header .account-menu")
-    assert menu is not None
-    return {link["href"]: link.get_text(strip=True) for link in menu.select("a")}  # type: ignore[misc]
+    header = BeautifulSoup(response.text, "html.parser").select_one("header")
+    assert header is not None
+    return {link["href"]: link.get_text(strip=True) for link in header.select("nav.main-nav a")}  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,4 @@ def test_the_header_links_to_the_programme_list_when_there_are_several(
 def test_the_signed_out_header_has_no_navigation(anonymous_client: TestClient) -> None:
     page = BeautifulSoup(anonymous_client.get("/sign-in").text, "html.parser")
     assert page.select_one("header .account-menu") is None
+    assert page.select_one("header .main-nav") is None

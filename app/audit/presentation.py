@@ -65,6 +65,9 @@ SOURCE_LABELS: dict[AuditSource, str] = {
 }
 UNKNOWN_SOURCE_LABEL = N_("unknown")
 
+# The actor of an event no account made, as recorded (app/cli.py, app/audit/service.py).
+ACTOR_LABELS = {"command line": N_("command line"), "system": N_("system")}
+
 # What kind of thing an event is about (its object_type).
 SUBJECT_LABELS: dict[str, str] = {
     "user": N_("Account"),
@@ -121,7 +124,7 @@ def shown_event(event: AuditEvent, names: Names) -> ShownEvent:
     return ShownEvent(
         # Aware, so that the page's machine-readable moment says it is UTC.
         at=event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC),
-        actor=event.actor,
+        actor=gettext(ACTOR_LABELS[event.actor]) if event.actor in ACTOR_LABELS else event.actor,
         action=event.action,
         action_label=action_label(event.action),
         object_type=event.object_type,
