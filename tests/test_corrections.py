@@ -31,6 +31,7 @@ from app.periods.service import PeriodClosed
 from app.policy import Reason
 from app.programmes import service as structure
 from app.programmes.models import Activity, Programme
+from app.public import search
 from app.public import service as public
 from app.review import service as review
 from tests.factories import (
@@ -280,6 +281,28 @@ def test_the_report_stays_as_published_until_the_correction_is_republished(
     # 2023, open all along, is as it was: its starting points came from 2022 when it opened.
     assert _texts(seeded_session, world.later_id, public_view=False) == later_before
     assert later_before[world.activity_id] == PUBLISHED_TEXT
+
+
+def _searchable(session: Session, period_id: int) -> dict[int, str | None]:
+    """Per activity, the explanation the public search indexes for the period."""
+    (report,) = [item for item in search.build_index(session) if item.period.id == period_id]
+    return {indexed.row.id: indexed.row.explanation for indexed in report.rows}
+
+
+def test_the_public_search_finds_the_published_text_until_republished(
+    seeded_session: Session,
+) -> None:
+    world = _published_2022(seeded_session)
+    _start(seeded_session, world)
+    proposal = _propose(seeded_session, world)
+    review.approve(
+        seeded_session, status_update_id=int(proposal.id), reviewer=world.round.coordinator
+    )  # type: ignore[arg-type]
+    seeded_session.commit()
+    assert _searchable(seeded_session, world.period_id)[world.activity_id] == PUBLISHED_TEXT
+    publish(seeded_session, period_id=world.period_id, actor=world.round.coordinator)
+    seeded_session.commit()
+    assert _searchable(seeded_session, world.period_id)[world.activity_id] == CORRECTED_TEXT
 
 
 def test_republishing_asks_for_the_choice_on_proposals_not_approved(
