@@ -594,3 +594,40 @@ def test_an_imported_confirmation_shows_in_the_history_as_such(
     seeded_session.commit()
     newest = _history(web["editor"], world.activities[0], world.period_id)[0]
     assert "Ongewijzigd bevestigd (geïmporteerd)" in newest
+
+
+def test_the_review_page_marks_a_confirmation_as_such(
+    seeded_settings: Settings, seeded_session: Session, round_: UpdateRound
+) -> None:
+    confirmed, changed = round_.activities[:2]
+    activities.confirm_many(
+        seeded_session,
+        period_id=round_.period_id,
+        confirmations=[Confirmation(confirmed, 1)],
+        author=round_.editor,
+    )
+    activities.record_status(
+        seeded_session,
+        activity_id=changed,
+        period_id=round_.period_id,
+        status=Status.delayed,
+        explanation="Anders.",
+        author=round_.editor,
+        based_on_version=1,
+    )
+    seeded_session.commit()
+    app = create_app(seeded_settings)
+    with TestClient(app) as client:
+        sign_in(client, round_.coordinator_email)
+        page = BeautifulSoup(client.get(f"/periods/{round_.period_id}/review").text, "html.parser")
+    app.state.engine.dispose()
+    marks = {
+        article["id"]: article.select_one(".proposal__confirms") is not None
+        for article in page.select("article.proposal")
+    }
+    versions = {
+        activity_id: _versions(seeded_session, round_.period_id, activity_id)[-1].id
+        for activity_id in (confirmed, changed)
+    }
+    assert len(marks) >= 2 and marks[f"proposal-{versions[confirmed]}"] is True
+    assert marks[f"proposal-{versions[changed]}"] is False

@@ -51,6 +51,7 @@ from app.readmodel.rows import (
 from app.readmodel.status import (
     awaiting_review,
     confirms,
+    confirms_start,
     counted_statuses,
     published_versions,
     review_marks,
@@ -84,6 +85,7 @@ __all__ = [
     "activity_detail",
     "awaiting_review",
     "confirms",
+    "confirms_start",
     "board",
     "choose_period",
     "counted_statuses",

@@ -62,6 +62,17 @@ def confirms(update: StatusUpdate, previous: StatusUpdate | None) -> bool:
     )
 
 
+def confirms_start(update: StatusUpdate, start: StatusText | None) -> bool:
+    """`confirms`, with the period's starting point (`starting_points`) for the version
+    before: a second version that repeats it."""
+    return (
+        start is not None
+        and update.version == 2
+        and update.source not in BASELINE_SOURCES
+        and (start.status, start.explanation) == (update.status, update.explanation)
+    )
+
+
 def counted_statuses(session: Session, period_id: int) -> dict[int, StatusText]:
     """Per activity, the status and explanation that count in a period (one query)."""
     rows = session.execute(

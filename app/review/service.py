@@ -319,6 +319,8 @@ class Proposal:
     notes: list[ReviewNote] = field(default_factory=list)
     # Why this reviewer may not approve it (their own proposal); empty when they may.
     approval_refused: str = ""
+    # It confirms the period's starting point unchanged (readmodel.confirms_start).
+    confirms: bool = False
 
     @property
     def may_approve(self) -> bool:
@@ -341,6 +343,7 @@ def proposals(
     previous_texts = readmodel.counted_statuses(session, id_of(before)) if before else {}
     earlier_texts = readmodel.counted_statuses(session, id_of(earlier)) if earlier else {}
     listing = readmodel.list_activities(session, programme_id, period)
+    starting = readmodel.starting_points(session, period.id)
     found: list[Proposal] = []
     for row in listing.rows:
         update = updates.get(row.id)
@@ -380,6 +383,7 @@ def proposals(
                 approval_refused=own_proposal_message(update)
                 if own_proposal(update, reviewer)
                 else "",
+                confirms=readmodel.confirms_start(update, starting.get(row.id)),
             )
         )
     return found
