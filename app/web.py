@@ -18,7 +18,13 @@ from markupsafe import Markup
 from app.accounts.models import Role
 from app.activities.models import STATUS_ORDER
 from app.activities.policy import ACTIVITY_POLICY, ActivitySubject
-from app.activities.presentation import STATUS_STYLES, status_label, status_symbol
+from app.activities.presentation import (
+    STATUS_STYLES,
+    status_label,
+    status_symbol,
+    unconfirmed_mark,
+    unconfirmed_note,
+)
 from app.activities.rollup import rollup_of
 from app.charts import Bar, stacked_bars
 from app.config import PROJECT_ROOT
@@ -34,7 +40,14 @@ from app.i18n import (
 )
 from app.permissions import current_user, may_visit
 from app.policy import Decision, period_accepts_changes
-from app.readmodel import ActivityRow, PeriodRow, ProgrammeRow, StatusCounts, list_programmes
+from app.readmodel import (
+    ActivityRow,
+    PeriodRow,
+    ProgrammeRow,
+    StatusCounts,
+    list_programmes,
+    unconfirmed,
+)
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -43,6 +56,9 @@ templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # typ
 templates.env.globals.update(
     status_label=status_label,
     status_symbol=status_symbol,
+    unconfirmed=unconfirmed,
+    unconfirmed_mark=unconfirmed_mark,
+    unconfirmed_note=unconfirmed_note,
     STATUS_STYLES=STATUS_STYLES,
     STATUS_ORDER=STATUS_ORDER,
     LANGUAGES=LANGUAGES,

@@ -240,3 +240,33 @@ def test_printing_hides_the_navigation_and_shows_link_addresses(page, server) ->
     assert page.locator("thead").first.evaluate("t => getComputedStyle(t).display") == (
         "table-header-group"
     )
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_carried_over_status_says_so_beside_it_on_desktop_and_phone(
+    page, server, width: int, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """2022 was published with 126 of its 128 statuses carried over from 2021: the notice
+    says so at the top, and each of them reads "overgenomen, niet bevestigd" right under its
+    status, in view at both widths (not colour: words); the two changed ones have no mark."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{server.url}/public/{SLUG}/{server.periods['2022']}/table")
+    notice = page.locator("#unconfirmed-notice")
+    assert notice.is_visible()
+    assert notice.inner_text().startswith("Overgenomen, niet bevestigd: bij 126 van de 128")
+    marks = page.locator("td .unconfirmed-note")
+    assert marks.count() == 126
+    first = page.locator("#action-line-1 tbody tr").nth(1)  # 1.2: carried over
+    mark = first.locator(".unconfirmed-note")
+    mark.scroll_into_view_if_needed()
+    assert mark.is_visible() and mark.inner_text() == "overgenomen, niet bevestigd"
+    # Under the status, in the same cell, inside the page.
+    badge = first.locator("td .status").first.bounding_box()
+    box = mark.bounding_box()
+    assert badge is not None and box is not None
+    assert box["y"] >= badge["y"] + badge["height"] - 1
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    changed = page.locator("#action-line-1 tbody tr").first  # 1.1: changed for 2022
+    assert changed.locator(".unconfirmed-note").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(tmp_path / f"carried-over-{width}.png"))

@@ -46,11 +46,13 @@ from app.exports.table import build_table
 from app.jobs import service as jobs
 from app.jobs.models import Job, JobState, StoredFile
 from app.main import create_app
+from app.periods import service as periods_service
 from app.periods.models import ReportingPeriod
 from app.programmes.models import Programme
 from app.readmodel import ActivityFilters
+from app.review import service as review
 from tests.cli import run_cli
-from tests.factories import coordinator, create_user, csrf_from, open_round, sign_in
+from tests.factories import coordinator, create_user, csrf_from, open_round, publish, sign_in
 
 SLUG = "samen-tegen-mensenhandel"
 PUBLISHED = "Voortgangsrapportage 2021"
@@ -74,6 +76,8 @@ SYMBOLS = ["✔", "↻", "▶", "⚠", "○", "✎", "–"]
 # Result 1, activity 1 of the seed, as the source document prints it.
 KNOWN_TITLE = "Training politiemedewerkers"
 KNOWN_STATUS = "▶ In uitvoering en volgens planning"
+# The seed's 2021 statuses were derived from the explanations: each says so under it.
+DERIVED_MARK = "afgeleid, niet bevestigd"
 KNOWN_EXPLANATION = "Alle eerstelijns politiemedewerkers worden getraind"
 
 
@@ -210,7 +214,7 @@ def test_docx_has_the_layout_of_the_source_document(session: Session) -> None:
     known = first.rows[1].cells
     assert known[0].text == "1." and known[1].text == "Verbeterde signalering bij professionals"
     assert known[2].text == "1. " + KNOWN_TITLE  # no organisations in the annex
-    assert known[3].text == KNOWN_STATUS
+    assert known[3].text == f"{KNOWN_STATUS}\n{DERIVED_MARK}"
     assert known[4].text.startswith(KNOWN_EXPLANATION)
 
     headings = [p for p in document.paragraphs if p.style.name == "Heading 1"]
@@ -273,7 +277,7 @@ def test_odt_has_the_layout_of_the_source_document(session: Session) -> None:
     ]
     cells = [_odf_cell_text(cell) for cell in rows[0].getElementsByType(TableCell)]
     assert cells[0] == "1." and cells[2].startswith("1. " + KNOWN_TITLE)
-    assert cells[3] == KNOWN_STATUS and cells[4].startswith(KNOWN_EXPLANATION)
+    assert cells[3] == f"{KNOWN_STATUS}\n{DERIVED_MARK}" and cells[4].startswith(KNOWN_EXPLANATION)
     assert "CONCEPT" not in teletype.extractText(document.text)
 
 
@@ -668,7 +672,7 @@ def test_xlsx_is_typed_frozen_and_filterable(session: Session) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     assert sheet.title == "Activiteiten"
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:M129"
+    assert sheet.auto_filter.ref == "A1:N129"
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["Activiteit-id", "Versie", "Actielijn"]
     assert header[9:11] == ["Stand van zaken", "Toelichting"]
@@ -745,7 +749,7 @@ def test_ods_is_typed_frozen_and_filterable(session: Session) -> None:
     document = load_odf(io.BytesIO(content))
     ranges = document.spreadsheet.getElementsByType(DatabaseRange)
     assert ranges[0].getAttribute("displayfilterbuttons") == "true"
-    assert ranges[0].getAttribute("targetrangeaddress").endswith(".M129")
+    assert ranges[0].getAttribute("targetrangeaddress").endswith(".N129")
 
 
 def test_csv_is_utf8_with_the_column_keys(session: Session) -> None:
@@ -771,7 +775,7 @@ def test_json_validates_against_the_published_schema(app, session: Session) -> N
         response = client.get("/exports/schema.json")
     assert response.status_code == 200
     schema = response.json()
-    assert schema == opendata.json_schema()
+    assert schema == opendata.json_schema(language="nl")
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -795,6 +799,140 @@ def test_docs_list_every_column() -> None:
         + opendata.columns_markdown()
     )
     assert [column.key for column in COLUMNS] == list(KEYS)
+
+
+# --- Statuses not stated for the period: disclosed in every format ---------------------------
+
+CARRIED_MARK = "overgenomen, niet bevestigd"
+CARRIED_NOTE = (
+    "Overgenomen, niet bevestigd: bij 125 van de 128 activiteiten zijn de status en de "
+    "toelichting ongewijzigd overgenomen uit de vorige rapportage"
+)
+
+
+def _published_round(session: Session) -> tuple[int, dict[str, int]]:
+    """2022 opened from the seed's 2021 (every status carried over), two activities changed and
+    one confirmed unchanged (each approved by a second coordinator), then published: 125 of
+    the 128 statuses are still carried over."""
+    period_id = open_round(session)
+    ids = _expected_ids(session, period_id, ActivityFilters())
+    chosen = {"changed": ids[0], "confirmed": ids[1], "also changed": ids[5]}
+    starting = readmodel.starting_points(session, period_id)
+    for key, activity_id in chosen.items():
+        kept = starting[activity_id]
+        update = activities.record_status(
+            session,
+            activity_id=activity_id,
+            period_id=period_id,
+            status=kept.status if key == "confirmed" else Status.delayed,
+            explanation=kept.explanation if key == "confirmed" else f"Nieuw: {key}.",
+            author=coordinator(session),
+            based_on_version=1,
+        )
+        review.approve(session, status_update_id=update.id, reviewer=coordinator(session))
+    actor = coordinator(session)
+    periods_service.move_period(session, period_id=period_id, move="review", actor=actor)
+    publish(session, period_id=period_id, actor=actor)
+    session.commit()
+    return period_id, chosen
+
+
+def test_every_export_marks_the_carried_over_statuses_and_explains_the_mark(
+    session: Session,
+) -> None:
+    period_id, chosen = _published_round(session)
+    stated = set(chosen.values())
+    order = _expected_ids(session, period_id, ActivityFilters())
+    assert len(order) == 128 and stated <= set(order)
+
+    # DOCX: the mark in words under the status, in the status's cell; the note under the legend.
+    document = Document(io.BytesIO(_export(session, "docx", period_id)[2]))
+    status_cells = [
+        cells[3].text
+        for table in document.tables[1:]
+        for cells in (r.cells for r in table.rows[1:])
+        if cells[3] is not cells[2]  # not a result's note across the row
+    ]
+    assert len(status_cells) == 128
+    marked = [text.endswith(f"\n{CARRIED_MARK}") for text in status_cells]
+    assert [index for index, mark in enumerate(marked) if not mark] == [0, 1, 5]
+    notes = [p.text for p in document.paragraphs if p.text.startswith("Overgenomen")]
+    assert len(notes) == 1 and notes[0].startswith(CARRIED_NOTE)
+    assert "Afgeleid" not in _document_text("docx", _export(session, "docx", period_id)[2])
+
+    # ODT: the same, the mark its own paragraph in the status cell.
+    odt_content = _export(session, "odt", period_id)[2]
+    odt_text = teletype.extractText(load_odf(io.BytesIO(odt_content)).text)
+    assert CARRIED_NOTE in odt_text
+    assert odt_text.count(CARRIED_MARK) == 125
+
+    # PDF: the note on the first page, the mark by each of the 125 statuses.
+    pages = _pdf_pages(_export(session, "pdf", period_id)[2])
+    assert CARRIED_NOTE in _squashed(pages[0])
+    assert _squashed(" ".join(pages)).count(CARRIED_MARK) == 125
+
+    # XLSX and ODS: the column "Niet bevestigd", the mark in the export's language.
+    column = KEYS.index("unconfirmed")
+    sheet = openpyxl.load_workbook(io.BytesIO(_export(session, "xlsx", period_id)[2])).active
+    assert sheet.cell(row=1, column=column + 1).value == "Niet bevestigd"
+    values = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert [i for i, value in enumerate(values) if value != CARRIED_MARK] == [0, 1, 5]
+    assert {values[i] for i in (0, 1, 5)} == {None}
+    english = openpyxl.load_workbook(
+        io.BytesIO(_export(session, "xlsx", period_id, language="en")[2])
+    ).active
+    assert english.cell(row=1, column=column + 1).value == "Not confirmed"
+    assert english.cell(row=4, column=column + 1).value == "carried over, not confirmed"
+    rows, _ = _ods_rows(_export(session, "ods", period_id)[2])
+    assert rows[0][column] == ("string", "Niet bevestigd")
+    ods_values = [row[column][1] for row in rows[1:]]
+    assert [i for i, value in enumerate(ods_values) if value != CARRIED_MARK] == [0, 1, 5]
+
+    # CSV and JSON: the code, and the JSON Schema knows it.
+    records = list(
+        csv.DictReader(io.StringIO(_export(session, "csv", period_id)[2].decode("utf-8-sig")))
+    )
+    codes = {int(record["activity_id"]): record["unconfirmed"] for record in records}
+    assert {key for key, code in codes.items() if code != "carried_over"} == stated
+    assert {codes[key] for key in stated} == {""}
+    data = json.loads(_export(session, "json", period_id)[2])
+    assert [a["unconfirmed"] for a in data["activities"]] == [codes[key] for key in order]
+    jsonschema.Draft202012Validator(opendata.json_schema(language="nl")).validate(data)
+    wrong = {**data, "activities": [{**data["activities"][0], "unconfirmed": "maybe"}]}
+    assert not jsonschema.Draft202012Validator(opendata.json_schema(language="nl")).is_valid(wrong)
+
+
+def test_the_seeds_derived_statuses_are_marked_the_same_way(session: Session) -> None:
+    """2021's statuses were derived from the explanations: the same mechanism, another word."""
+    period_id = _period_id(session)
+    note = "Afgeleid, niet bevestigd: bij 128 van de 128 activiteiten is de status afgeleid"
+    for fmt in DOCUMENTS:
+        text = _squashed(_document_text(fmt, _export(session, fmt, period_id)[2]))
+        assert note in text, fmt
+        assert text.count(DERIVED_MARK) == 128, fmt
+        assert CARRIED_MARK not in text
+    english = _squashed(_document_text("pdf", _export(session, "pdf", period_id, language="en")[2]))
+    assert "Derived, not confirmed: for 128 of the 128 activities" in english
+    assert english.count("derived, not confirmed") == 128
+    records = csv.DictReader(io.StringIO(_export(session, "csv", period_id)[2].decode("utf-8-sig")))
+    assert {record["unconfirmed"] for record in records} == {"derived"}
+
+
+def test_a_stored_export_from_before_a_renderer_change_is_not_served(session: Session) -> None:
+    """Stored files are keyed by RENDERER_VERSION: a file stored by the renderers before the
+    disclosure (version 2) is left alone and the export is made anew."""
+    period_id = _period_id(session)
+    request = service.ExportRequest(period_id, service.get_format("csv"), ActivityFilters(), "nl")
+    current = service._published_key(session, request)
+    assert current is not None and current.startswith(f"export:v{service.RENDERER_VERSION}:")
+    stale = current.replace(f"export:v{service.RENDERER_VERSION}:", "export:v2:", 1)
+    assert stale != current
+    jobs.store_file(
+        session, filename="old.csv", media_type="text/csv", content=b"old", cache_key=stale
+    )
+    session.commit()
+    name, _, content = _export(session, "csv", period_id)
+    assert content != b"old" and b"unconfirmed" in content.splitlines()[0]
 
 
 # --- Formulas, filters, drafts ---------------------------------------------------------------
@@ -973,7 +1111,10 @@ def test_published_export_is_made_once_and_served_from_storage(session: Session)
     _export(session, "csv", period_id, filters=ActivityFilters(action_line=2))
     assert _file_count(session) == 4
     keys = session.scalars(select(StoredFile.cache_key)).all()
-    assert all(key and key.startswith(f"export:v2:period-{period_id}:") for key in keys)
+    assert all(
+        key and key.startswith(f"export:v{service.RENDERER_VERSION}:period-{period_id}:")
+        for key in keys
+    )
 
 
 def _post_export(client: TestClient, period_id: int, **fields):  # type: ignore[no-untyped-def]
@@ -1017,7 +1158,7 @@ def test_viewer_exports_through_a_job_then_straight_from_storage(app, session: S
             for cells in (row.cells for row in table.rows[1:])
             if cells[3] is not cells[2]  # not a result's note across the row
         }
-        assert statuses == {"⚠ In uitvoering maar met vertraging"}
+        assert statuses == {f"⚠ In uitvoering maar met vertraging\n{DERIVED_MARK}"}
         files = _file_count(session)
 
         again = _post_export(client, period_id, format="docx", status=["delayed"])

@@ -208,14 +208,24 @@ def test_a_visitor_without_an_account_reaches_the_seed_report(public: TestClient
 
 def test_seed_summary_discloses_the_derived_statuses(public: TestClient) -> None:
     period = seed_period_id(public)
-    for path in (f"/public/{SLUG}/{period}", f"/public/{SLUG}/{period}/table"):
-        notice = page(public, path).select_one("#derived-notice")
-        assert notice is not None
+    for path in (
+        f"/public/{SLUG}/{period}",
+        f"/public/{SLUG}/{period}/table",
+        f"/public/{SLUG}/{period}/data",
+    ):
+        notice = page(public, path).select_one("#unconfirmed-notice")
+        assert notice is not None, path
         assert text(notice).startswith(
-            "De statussen in deze rapportage zijn afgeleid uit de toelichtingen"
+            "Afgeleid, niet bevestigd: bij 128 van de 128 activiteiten is de status afgeleid "
+            "uit de toelichting"
         )
-    english = page(public, f"/public/{SLUG}/{period}", "en").select_one("#derived-notice")
-    assert "were derived from the explanations" in text(english)
+    english = page(public, f"/public/{SLUG}/{period}", "en").select_one("#unconfirmed-notice")
+    assert text(english).startswith("Derived, not confirmed: for 128 of the 128 activities")
+    # Every status says so by itself, in the same words.
+    table = page(public, f"/public/{SLUG}/{period}/table")
+    marks = table.select("td .unconfirmed-note")
+    assert len(marks) == len(seed_rows())
+    assert {text(mark) for mark in marks} == {"afgeleid, niet bevestigd"}
 
 
 def test_seed_headline_figures_are_the_seed_files_counts(public: TestClient) -> None:
@@ -650,19 +660,113 @@ def test_changes_since_the_previous_published_report(small_public) -> None:  # t
     assert earlier.select_one("#no-previous") is not None
 
 
-def test_the_approved_explanation_is_shown_and_statuses_are_not_marked_derived(
+def test_carried_over_statuses_are_disclosed_on_every_page_and_in_the_open_data(
     small_public,
 ) -> None:  # type: ignore[no-untyped-def]
     client, scenario = small_public
     table = page(client, f"/public/{SMALL}/{scenario.later}/table")
     row = table.select_one(f"#activity-{scenario.ids['1.2']}")
     assert text(row.select_one("td.explanation")) == "Nieuwe stand bij activiteit 1.2."
-    # 2031's statuses were reported (or carried over): nothing to disclose; 2030's were all
-    # derived from the explanations by the seed loader.
-    assert table.select_one("#derived-notice") is None
-    assert not table.select(".derived-note")
+    # 2031: 1.2, 1.3 and 2.1 were changed for the report; the other three were carried over
+    # from 2030 unchanged, and nobody updated or confirmed them.
+    carried = {scenario.ids[key] for key in ("1.1", "2.2", "2.3")}
+    note = (
+        "Overgenomen, niet bevestigd: bij 3 van de 6 activiteiten zijn de status en de "
+        "toelichting ongewijzigd overgenomen uit de vorige rapportage; de uitvoerende "
+        "organisaties hebben ze voor deze rapportage niet bijgewerkt of bevestigd."
+    )
+    marked = {
+        int(cell.find_parent("tr")["id"].removeprefix("activity-"))
+        for cell in table.select("td .unconfirmed-note")
+    }
+    assert marked == carried
+    assert {text(mark) for mark in table.select(".unconfirmed-note")} == {
+        "overgenomen, niet bevestigd"
+    }
+    # The action lines' pages list the activities: the same marks, and the notice counts the
+    # action line's own (action line 1: 1.1 carried over, 1.2 and 1.3 changed).
+    lines = [page(client, f"/public/{SMALL}/{scenario.later}/action-lines/{n}") for n in (1, 2)]
+    line_marked = {
+        int(item["id"].removeprefix("activity-"))
+        for line in lines
+        for item in line.select("li.public-activity")
+        if item.select_one(".unconfirmed-note")
+    }
+    assert line_marked == carried
+    assert text(lines[0].select_one("#unconfirmed-notice")) == (
+        "Overgenomen, niet bevestigd: bij 1 van de 3 activiteiten zijn de status en de "
+        "toelichting ongewijzigd overgenomen uit de vorige rapportage; de uitvoerende "
+        "organisatie heeft ze voor deze rapportage niet bijgewerkt of bevestigd."
+    )
+    assert "bij 2 van de 3 activiteiten" in text(lines[1].select_one("#unconfirmed-notice"))
+    summary = page(client, f"/public/{SMALL}/{scenario.later}")
+    for soup in (table, summary, page(client, f"/public/{SMALL}/{scenario.later}/data")):
+        assert text(soup.select_one("#unconfirmed-notice")) == note
+    english = page(client, f"/public/{SMALL}/{scenario.later}/table", "en")
+    assert text(english.select_one("#unconfirmed-notice")).startswith(
+        "Carried over, not confirmed: for 3 of the 6 activities the status and the explanation "
+        "were carried over unchanged from the previous report"
+    )
+    assert len(english.select("td .unconfirmed-note")) == 3
+    # The open data says it per record, as a code; the schema knows the codes.
+    records = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(f"/public/{SMALL}/{scenario.later}/data.csv").content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert {int(r["activity_id"]): r["unconfirmed"] for r in records} == {
+        activity_id: "carried_over" if activity_id in carried else ""
+        for activity_id in scenario.ids.values()
+    }
+    data = client.get(f"/public/{SMALL}/{scenario.later}/data.json").json()
+    assert sorted(a["activity_id"] for a in data["activities"] if a["unconfirmed"]) == sorted(
+        carried
+    )
+    schema = client.get(f"/public/{SMALL}/{scenario.later}/schema.json").json()
+    assert schema["properties"]["activities"]["items"]["properties"]["unconfirmed"]["enum"] == [
+        "",
+        "derived",
+        "carried_over",
+    ]
+    # The PDFs: the summary's activity table and the full table mark them as the pages do.
+    pypdf = pytest.importorskip("pypdf")
+    prepare_documents(client.app)
+    for name in ("summary.pdf", "table.pdf"):
+        response = client.get(f"/public/{SMALL}/{scenario.later}/{name}")
+        assert response.status_code == 200, name
+        content = " ".join(
+            " ".join((p.extract_text() or "").split())
+            for p in pypdf.PdfReader(io.BytesIO(response.content)).pages
+        )
+        assert note.split(";")[0] in content, name
+        assert content.count("overgenomen, niet bevestigd") == 3, name
+    # 2030's statuses were all derived from the explanations by the seed loader.
     earlier = page(client, f"/public/{SMALL}/{scenario.earlier}/table")
-    assert text(earlier.select_one("#derived-notice")).startswith("De statussen in deze")
+    assert text(earlier.select_one("#unconfirmed-notice")).startswith("Afgeleid, niet bevestigd")
+    assert len(earlier.select("td .unconfirmed-note")) == 6
+
+
+def test_a_report_whose_statuses_were_all_stated_has_nothing_to_disclose(
+    settings: Settings, session: Session
+) -> None:
+    every = {
+        "1.1": Status.completed,
+        "1.2": Status.completed,
+        "1.3": Status.delayed,
+        "2.1": Status.on_schedule,
+        "2.2": Status.not_started,
+        "2.3": Status.in_consultation,
+    }
+    scenario = two_published_periods(session, every)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        for path in ("", "/table", "/data"):
+            soup = page(client, f"/public/{SMALL}/{scenario.later}{path}")
+            assert soup.select_one("#unconfirmed-notice") is None, path
+            assert not soup.select(".unconfirmed-note"), path
+    app.state.engine.dispose()
 
 
 # -- open data and PDF -----------------------------------------------------------------------
@@ -950,9 +1054,52 @@ def test_public_pages_say_their_language(public: TestClient) -> None:
     dutch = page(public, f"/public/{SLUG}/{period}/table", "nl")
     assert len(dutch.select("td.explanation")) == len(explanations)
     assert not dutch.select("td.explanation[lang]")
-    data = page(public, f"/public/{SLUG}/{period}/data", "nl")
-    # The column descriptions are English: marked so on the Dutch page.
-    columns = data.select("#columns-table tbody tr")
-    assert columns
-    assert all(row.select("td")[-1]["lang"] == "en" for row in columns)
     assert json.loads(public.get(f"/public/{SLUG}/{period}/schema.json").text)["$schema"]
+
+
+def test_open_data_column_descriptions_follow_the_readers_language(public: TestClient) -> None:
+    period = seed_period_id(public)
+    base = f"/public/{SLUG}/{period}"
+    expected = {
+        "nl": {
+            "activity_id": "Interne id van de activiteit (niet wijzigen).",
+            "explanation": "Toelichting op de stand van zaken.",
+            "unconfirmed": "Of de status niet voor deze rapportage is opgegeven",
+        },
+        "en": {
+            "activity_id": "Internal id of the activity (do not change).",
+            "explanation": "Explanation of the state of affairs.",
+            "unconfirmed": "Whether the status was not stated for this report",
+        },
+    }
+    for language, descriptions in expected.items():
+        # The page: the description in the page's own language, so not marked as another.
+        rows = page(public, f"{base}/data", language).select("#columns-table tbody tr")
+        on_page = {row["data-column"]: row.select("td")[-1] for row in rows}
+        assert len(on_page) == 12
+        for key, start in descriptions.items():
+            assert text(on_page[key]).startswith(start), (language, key)
+            assert not on_page[key].has_attr("lang")
+        # The JSON's column list and the JSON Schema.
+        data = public.get(f"{base}/data.json", params={"lang": language}).json()
+        assert data["language"] == language
+        in_json = {column["key"]: column["description"] for column in data["columns"]}
+        schema = public.get(f"{base}/schema.json", params={"lang": language}).json()
+        in_schema = {
+            key: value["description"]
+            for key, value in schema["properties"]["activities"]["items"]["properties"].items()
+        }
+        for key, start in descriptions.items():
+            assert in_json[key].startswith(start), (language, key)
+            assert in_schema[key].startswith(start), (language, key)
+    # Without a choice: Dutch; the language cookie that the switch sets is followed too.
+    assert public.get(f"{base}/schema.json").json()["title"] == (
+        "Export van de voortgangstabel uit Voortgang"
+    )
+    public.cookies.set("lang", "en")
+    try:
+        assert public.get(f"{base}/schema.json").json()["title"] == (
+            "Voortgang progress table export"
+        )
+    finally:
+        public.cookies.delete("lang")

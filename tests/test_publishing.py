@@ -13,14 +13,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import readmodel
 from app.activities import service as activities
-from app.activities.models import Status, StatusApproved
+from app.activities.models import Status, StatusApproved, UpdateSource
 from app.audit.models import AuditEvent
 from app.config import Settings
 from app.errors import InvalidInput
 from app.main import create_app
 from app.periods import service as periods
 from app.periods.models import PeriodState, PeriodTransition, PublishedActivity, ReportingPeriod
+from app.public import service as public
 from app.review import service as review
 from tests.factories import (
     UpdateRound,
@@ -223,6 +225,37 @@ def test_publishing_with_the_choice_records_the_counts(seeded_session) -> None: 
             seeded_session, activity_id=world.changed_pending, period_id=world.period_id
         ).id
     )
+
+
+def test_the_published_report_discloses_what_counted_unconfirmed(seeded_session) -> None:  # type: ignore[no-untyped-def]
+    """The confirmation page counted 125 activities not updated; the confirmation and the
+    change that were not approved do not count either, so the published report says 127 of
+    its 128 statuses were carried over, and the approved change is the one stated."""
+    world = _in_review(seeded_session)
+    periods.move_period(
+        seeded_session,
+        period_id=world.period_id,
+        move="publish",
+        actor=world.round.coordinator,
+        accept_not_updated=125,
+        accept_unapproved=2,
+    )
+    seeded_session.commit()
+    report = public.report(seeded_session, "samen-tegen-mensenhandel", world.period_id)
+    assert report.unconfirmed == [readmodel.UnconfirmedCount(UpdateSource.carried_over, 127, 128)]
+    kinds = {row.id: readmodel.unconfirmed(row.source) for row in report.rows}
+    assert kinds[world.changed_approved] is None
+    assert kinds[world.confirmed] == kinds[world.changed_pending] == UpdateSource.carried_over
+    # The rule itself: only a period's starting point is unconfirmed.
+    assert {s: readmodel.unconfirmed(s) for s in UpdateSource if readmodel.unconfirmed(s)} == {
+        UpdateSource.derived: UpdateSource.derived,
+        UpdateSource.carried_over: UpdateSource.carried_over,
+    }
+    assert readmodel.unconfirmed(None) is None
+    assert readmodel.unconfirmed_counts([]) == []
+    # The 2021 report before it: every status derived from its explanation.
+    earlier = public.report(seeded_session, "samen-tegen-mensenhandel", report.periods[1].id)
+    assert earlier.unconfirmed == [readmodel.UnconfirmedCount(UpdateSource.derived, 128, 128)]
 
 
 def test_a_fully_updated_and_reviewed_round_needs_no_extra_choice(seeded_session) -> None:  # type: ignore[no-untyped-def]

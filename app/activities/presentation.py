@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.activities.models import Status
-from app.i18n import N_, gettext
+from babel.support import NullTranslations
+
+from app.activities.models import Status, UpdateSource
+from app.i18n import N_, get_language, gettext, translations_for
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,71 @@ def status_label(status: Status | str | None) -> str:
 
 def status_symbol(status: Status | str | None) -> str:
     return "?" if status is None else STATUS_STYLES[Status(status)].symbol
+
+
+@dataclass(frozen=True)
+class UnconfirmedStyle:
+    """How a status that was not stated for its period is disclosed (app/readmodel/status.py
+    says which are): a mark by the status wherever it is shown, and a note that explains the
+    mark, with how many of the table's activities have it. English msgids."""
+
+    mark: str
+    note: str  # %(num)d of the %(total)d activities
+    # The plural is not marked for extraction (N_ takes one text): the catalogue has it as
+    # the note's msgid_plural.
+    note_plural: str
+
+
+UNCONFIRMED_STYLES: dict[UpdateSource, UnconfirmedStyle] = {
+    UpdateSource.derived: UnconfirmedStyle(
+        N_("derived, not confirmed"),
+        N_(
+            "Derived, not confirmed: for %(num)d of the %(total)d activities the status was "
+            "derived from the explanation, because the status column of the original table "
+            "did not survive its conversion to text; the organisation that carries out the "
+            "activity has not confirmed it."
+        ),
+        (
+            "Derived, not confirmed: for %(num)d of the %(total)d activities the status was "
+            "derived from the explanation, because the status column of the original table "
+            "did not survive its conversion to text; the organisations that carry out these "
+            "activities have not confirmed them."
+        ),
+    ),
+    UpdateSource.carried_over: UnconfirmedStyle(
+        N_("carried over, not confirmed"),
+        N_(
+            "Carried over, not confirmed: for %(num)d of the %(total)d activities the status "
+            "and the explanation were carried over unchanged from the previous report; the "
+            "organisation that carries out the activity did not update or confirm them for "
+            "this report."
+        ),
+        (
+            "Carried over, not confirmed: for %(num)d of the %(total)d activities the status "
+            "and the explanation were carried over unchanged from the previous report; the "
+            "organisations that carry out these activities did not update or confirm them for "
+            "this report."
+        ),
+    ),
+}
+
+
+def _translations(language: str | None) -> NullTranslations:
+    return translations_for(language) if language else translations_for(get_language())
+
+
+def unconfirmed_mark(kind: UpdateSource | None, language: str | None = None) -> str:
+    """The mark by an unconfirmed status ("carried over, not confirmed"), translated; "" for
+    a confirmed one. `kind` is what app.readmodel.unconfirmed says."""
+    if kind is None:
+        return ""
+    return _translations(language).gettext(UNCONFIRMED_STYLES[kind].mark)
+
+
+def unconfirmed_note(
+    kind: UpdateSource, count: int, total: int, language: str | None = None
+) -> str:
+    """The note that explains a mark, with the number of activities that have it."""
+    style = UNCONFIRMED_STYLES[kind]
+    text = _translations(language).ngettext(style.note, style.note_plural, count)
+    return text % {"num": count, "total": total}

@@ -19,61 +19,84 @@ class Column:
     key: str  # stable, English: CSV header, JSON property
     label: str  # msgid: the spreadsheet header in the export's language
     kind: str  # "integer", "text", "datetime"
-    description: str  # for the documentation and the JSON Schema (English)
+    # What the column holds, an English msgid: the open data's page, JSON and JSON Schema say
+    # it in the reader's language, docs/exports.md in English.
+    description: str
     editable: bool = False
 
 
 COLUMNS: tuple[Column, ...] = (
     Column(
-        "activity_id", N_("Activity id"), "integer", "Internal id of the activity (do not change)."
+        "activity_id",
+        N_("Activity id"),
+        "integer",
+        N_("Internal id of the activity (do not change)."),
     ),
     Column(
         "version",
         N_("Version"),
         "integer",
-        "Version of the status this row was exported from (do not change).",
+        N_("Version of the status this row was exported from (do not change)."),
     ),
-    Column("action_line", N_("Action line"), "integer", "Number of the action line."),
-    Column("action_line_title", N_("Action line title"), "text", "Title of the action line."),
-    Column("theme", N_("Theme"), "text", "Theme within the action line."),
+    Column("action_line", N_("Action line"), "integer", N_("Number of the action line.")),
+    Column("action_line_title", N_("Action line title"), "text", N_("Title of the action line.")),
+    Column("theme", N_("Theme"), "text", N_("Theme within the action line.")),
     Column(
         "result_number",
         N_("Result no."),
         "integer",
-        "Number of the result (unique in the programme).",
+        N_("Number of the result (unique in the programme)."),
     ),
-    Column("result", N_("Result"), "text", "The result (objective)."),
+    Column("result", N_("Result"), "text", N_("The result (objective).")),
     Column(
         "activity_label",
         N_("Activity no."),
         "text",
-        "The activity's number within its result, as printed.",
+        N_("The activity's number within its result, as printed."),
     ),
-    Column("activity", N_("Activity"), "text", "The activity or product."),
+    Column("activity", N_("Activity"), "text", N_("The activity or product.")),
     Column(
         "status",
         N_("Status"),
         "text",
-        "The state of affairs. In CSV and JSON the code (completed, ongoing, on_schedule, "
-        "delayed, not_started, in_consultation, not_applicable); in XLSX and ODS the legend's "
-        "label in the export's language. The importer accepts either, in Dutch or English.",
+        N_(
+            "The state of affairs. In CSV and JSON the code (completed, ongoing, on_schedule, "
+            "delayed, not_started, in_consultation, not_applicable); in XLSX and ODS the "
+            "legend's label in the export's language. The importer accepts either, in Dutch "
+            "or English."
+        ),
         editable=True,
     ),
     Column(
         "explanation",
         N_("Explanation"),
         "text",
-        "Explanation of the state of affairs.",
+        N_("Explanation of the state of affairs."),
         editable=True,
     ),
     Column(
-        "organisations", N_("Organisations"), "text", "Organisation codes; the lead marked as such."
+        "unconfirmed",
+        N_("Not confirmed"),
+        "text",
+        N_(
+            "Whether the status was not stated for this report: empty when the organisation "
+            "entered, changed or confirmed it; carried_over when it was carried over unchanged "
+            "from the previous report and not updated or confirmed; derived when it was "
+            "derived from the explanation and not confirmed. In CSV and JSON the code; in XLSX "
+            "and ODS a mark in the export's language. The importer ignores this column."
+        ),
+    ),
+    Column(
+        "organisations",
+        N_("Organisations"),
+        "text",
+        N_("Organisation codes; the lead marked as such."),
     ),
     Column(
         "last_change",
         N_("Last change"),
         "datetime",
-        "When the shown version was saved (ISO 8601, UTC).",
+        N_("When the shown version was saved (ISO 8601, UTC)."),
     ),
 )
 

@@ -183,6 +183,9 @@ def _title_block(document: DocxDocument, table: ProgressTable) -> None:
         run.bold = True
         run.font.color.rgb = ink
         _shade(cell, entry.colour)
+    # What the marks by statuses that were not stated for the period mean.
+    for note in table.unconfirmed_notes:
+        document.add_paragraph(note).paragraph_format.space_before = Pt(3)
 
 
 # --- The progress tables, as WordprocessingML ---------------------------------------------
@@ -251,11 +254,17 @@ def _activity_cells(activity: ActivityLine, table: ProgressTable, inks: dict) ->
     if table.show_organisations and activity.organisations:
         title.append(_paragraph(_run(table.organisation_names(activity), colour=MUTED, size=7.5)))
     fill, ink = inks.get(activity.status, ("", ""))
-    status = _paragraph(_run(f"{activity.symbol} {activity.status_label}", bold=True, colour=ink))
+    status = [_paragraph(_run(f"{activity.symbol} {activity.status_label}", bold=True, colour=ink))]
+    if activity.unconfirmed_mark:
+        # Not stated for the period: said in words, under the status (the note under the
+        # legend explains it).
+        status.append(
+            _paragraph(_run(activity.unconfirmed_mark, italic=True, colour=ink, size=7.5))
+        )
     explanation = [_paragraph(_run(text)) for text in activity.paragraphs]
     return [
         _cell(WIDTHS[2], *title),
-        _cell(WIDTHS[3], status, fill=fill),
+        _cell(WIDTHS[3], *status, fill=fill),
         _cell(WIDTHS[4], *explanation),
     ]
 

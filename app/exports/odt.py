@@ -123,12 +123,25 @@ class _Styles:
         self.legend_heading = self._paragraph("LegendHeading", fontweight="bold")
         self.legend_heading.addElement(ParagraphProperties(keepwithnext="always"))
         self.italic_paragraph = self._paragraph("ItalicParagraph", fontstyle="italic")
+        self.note = self._paragraph("Note")
+        self.note.addElement(ParagraphProperties(margintop="0.1cm"))
         self.status_paragraphs = {
             entry.status: self._paragraph(
                 f"Status_{entry.status.value}_Text", color=entry.ink, fontweight="bold"
             )
             for entry in table.legend
         }
+        # The mark under an unconfirmed status, in the status's ink.
+        self.status_marks = {
+            entry.status: self._paragraph(
+                f"Status_{entry.status.value}_Mark",
+                color=entry.ink,
+                fontstyle="italic",
+                fontsize="7.5pt",
+            )
+            for entry in table.legend
+        }
+        self.mark = self._paragraph("Mark", fontstyle="italic", fontsize="7.5pt")
         self.columns = [self._column(f"Column{index}", width) for index, width in enumerate(WIDTHS)]
         self.table = Style(name="ProgressTable", family="table")
         self.table.addElement(TableProperties(width=f"{sum(WIDTHS)}cm", align="left"))
@@ -310,6 +323,8 @@ class _RowStyles:
         self.status_paragraphs = {
             key: _name(value) for key, value in styles.status_paragraphs.items()
         }
+        self.status_marks = {key: _name(value) for key, value in styles.status_marks.items()}
+        self.mark = _name(styles.mark)
 
 
 def _result_cells(names: _RowStyles, result: ResultBlock) -> list[TableCell]:
@@ -336,12 +351,19 @@ def _activity_cells(
     title = [_p(label + activity.title)]
     if table.show_organisations and activity.organisations:
         title.append(_p(table.organisation_names(activity), names.small))
-    status = _cell(
-        names.status_cells[activity.status] if activity.status else names.cell,
+    status_paragraphs = [
         _p(
             f"{activity.symbol} {activity.status_label}",
             names.status_paragraphs[activity.status] if activity.status else names.bold,
-        ),
+        )
+    ]
+    if activity.unconfirmed_mark:
+        # Not stated for the period: said in words (the note under the legend explains it).
+        mark_style = names.status_marks[activity.status] if activity.status else names.mark
+        status_paragraphs.append(_p(activity.unconfirmed_mark, mark_style))
+    status = _cell(
+        names.status_cells[activity.status] if activity.status else names.cell,
+        *status_paragraphs,
     )
     explanation = [_p(text) for text in activity.paragraphs or [""]]
     return [_cell(names.cell, *title), status, _cell(names.cell, *explanation)]
@@ -417,6 +439,9 @@ def _title_block(document: OpenDocumentText, styles: _Styles, table: ProgressTab
         )
     legend.addElement(row)
     body.addElement(legend)
+    # What the marks by statuses that were not stated for the period mean.
+    for note in table.unconfirmed_notes:
+        body.addElement(P(stylename=styles.note, text=note))
 
 
 def _metadata(odt: OpenDocumentText, table: ProgressTable) -> None:

@@ -21,10 +21,10 @@ from io import StringIO
 from operator import itemgetter
 from typing import Any
 
-from app.activities.models import STATUS_ORDER
+from app.activities.models import BASELINE_SOURCES, STATUS_ORDER
 from app.exports.columns import COLUMNS, KEYS, Column
 from app.exports.table import ProgressTable, neutralise
-from app.i18n import translations_for
+from app.i18n import N_, translations_for
 from app.periods.models import PeriodState
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -89,7 +89,7 @@ def document(
                 "key": column.key,
                 "label": translations.gettext(column.label),
                 "type": column.kind,
-                "description": column.description,
+                "description": translations.gettext(column.description),
             }
             for column in columns
         ],
@@ -108,6 +108,8 @@ def render_json(
     return json.dumps(document(table, columns, schema_id)).encode("ascii")
 
 
+NO_STATUS = N_("Empty when the activity has no status.")
+
 _JSON_TYPES: dict[str, dict[str, Any]] = {
     "integer": {"type": ["integer", "null"]},
     "text": {"type": "string"},
@@ -116,24 +118,33 @@ _JSON_TYPES: dict[str, dict[str, Any]] = {
 
 
 def json_schema(
-    columns: tuple[Column, ...] = COLUMNS, schema_id: str = SCHEMA_ID
+    columns: tuple[Column, ...] = COLUMNS, schema_id: str = SCHEMA_ID, *, language: str
 ) -> dict[str, Any]:
-    """The JSON Schema of the JSON export, generated from the columns."""
+    """The JSON Schema of the JSON export, generated from the columns; its descriptions in
+    `language` (the reader's)."""
+    translate = translations_for(language).gettext
     properties: dict[str, Any] = {}
     for column in columns:
-        schema = {**_JSON_TYPES[column.kind], "description": column.description}
+        description = translate(column.description)
+        schema = {**_JSON_TYPES[column.kind], "description": description}
         if column.key == "status":
             schema = {
                 "enum": ["", *(status.value for status in STATUS_ORDER)],
-                "description": column.description + " Empty when the activity has no status.",
+                "description": f"{description} {translate(NO_STATUS)}",
+            }
+        elif column.key == "unconfirmed":
+            schema = {
+                "enum": ["", *(kind.value for kind in BASELINE_SOURCES)],
+                "description": description,
             }
         properties[column.key] = schema
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": schema_id,
-        "title": "Voortgang progress table export",
-        "description": "One record per activity of a reporting period, in the columns of "
-        "docs/exports.md.",
+        "title": translate(N_("Voortgang progress table export")),
+        "description": translate(
+            N_("One record per activity of a reporting period, in the columns it describes.")
+        ),
         "type": "object",
         "required": ["programme", "period", "generated_at", "columns", "activities"],
         "properties": {

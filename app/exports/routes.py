@@ -94,4 +94,6 @@ def create_export(
 
 @router.get("/exports/schema.json", include_in_schema=False, name="export_schema")
 def export_schema() -> JSONResponse:
-    return JSONResponse(opendata.json_schema(), media_type="application/schema+json")
+    return JSONResponse(
+        opendata.json_schema(language=get_language()), media_type="application/schema+json"
+    )

@@ -44,6 +44,7 @@ WIDTHS = {
     "activity_label": 10,
     "activity": 42,
     "status": 28,
+    "unconfirmed": 24,
     "explanation": 90,
     "organisations": 26,
     "last_change": 17,

@@ -21,15 +21,28 @@ from sqlalchemy import Select, bindparam, select
 from sqlmodel import Session, col
 
 from app import readmodel
-from app.activities.models import STATUS_ORDER, Status
-from app.activities.presentation import STATUS_STYLES
+from app.activities.models import STATUS_ORDER, Status, UpdateSource
+from app.activities.presentation import (
+    STATUS_STYLES,
+    UNCONFIRMED_STYLES,
+    unconfirmed_mark,
+    unconfirmed_note,
+)
 from app.errors import NotFound
 from app.exports.columns import KEYS
 from app.i18n import N_, format_date, gettext, translations_for
 from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import STATE_LABELS
 from app.programmes.models import Programme
-from app.readmodel import ActivityFilters, OrganisationRef, PeriodRow, ProgrammeRow
+from app.readmodel import (
+    ActivityFilters,
+    OrganisationRef,
+    PeriodRow,
+    ProgrammeRow,
+    UnconfirmedCount,
+    unconfirmed,
+    unconfirmed_counts,
+)
 from app.readmodel.queries import primary_key
 
 # Cells whose text starts with one of these would run as a formula when a spreadsheet opens
@@ -64,6 +77,11 @@ class ActivityLine:
     organisations: list[OrganisationRef]  # lead first; `.lead` tells the lead
     last_change: datetime | None
     version: int | None
+    # Not stated for the period (derived, or carried over and neither updated nor confirmed:
+    # app.readmodel.unconfirmed), and its mark in the export's language; None and "" when it
+    # was stated.
+    unconfirmed: UpdateSource | None = None
+    unconfirmed_mark: str = ""
 
     @property
     def paragraphs(self) -> list[str]:
@@ -162,6 +180,17 @@ class ProgressTable:
     # Documents (DOCX, ODT, PDF) print the organisations under each activity, by name; off
     # for the annex as sent to Parliament. The spreadsheets and open data always have them.
     show_organisations: bool = False
+    # How many of the activities have an unconfirmed status, per kind.
+    unconfirmed: list[UnconfirmedCount] = field(default_factory=list)
+
+    @property
+    def unconfirmed_notes(self) -> list[str]:
+        """What the marks by unconfirmed statuses mean, one note per kind that occurs (the
+        documents print them under the legend)."""
+        return [
+            unconfirmed_note(item.kind, item.number, item.total, self.language)
+            for item in self.unconfirmed
+        ]
 
     @property
     def title(self) -> str:
@@ -238,6 +267,10 @@ class ProgressTable:
             statuses[entry.status] = keep(
                 entry.status.value if status_as == "code" else entry.label
             )
+        marks: dict[UpdateSource | None, str] = {None: ""} | {
+            kind: kind.value if status_as == "code" else unconfirmed_mark(kind, self.language)
+            for kind in UNCONFIRMED_STYLES
+        }
         for line in self.action_lines:
             line_title = keep(line.title)
             for theme in line.themes:
@@ -261,6 +294,7 @@ class ProgressTable:
                             keep(activity.title),
                             statuses[activity.status],
                             keep(activity.explanation),
+                            marks[activity.unconfirmed],
                             keep(self.organisations_text(activity, marker)),
                             changed,
                         )
@@ -283,6 +317,7 @@ _ROW_KEYS = (
     "activity",
     "status",
     "explanation",
+    "unconfirmed",
     "organisations",
     "last_change",
 )
@@ -456,6 +491,7 @@ def _build_table(
     theme_id: int | None = None
     result: ResultBlock | None = None
     no_organisations: list[OrganisationRef] = []
+    marks = {kind: unconfirmed_mark(kind, language) for kind in UNCONFIRMED_STYLES} | {None: ""}
     for record in table.records:
         if line is None or line.number != record.action_line_number:
             line = ActionLineBlock(record.action_line_number, record.action_line_title)
@@ -474,6 +510,7 @@ def _build_table(
         status = record.status
         symbol, status_label = shown[status]
         links = organisations.get(record.id, no_organisations)
+        kind = unconfirmed(record.source)
         result.activities.append(
             ActivityLine(
                 id=record.id,
@@ -486,6 +523,8 @@ def _build_table(
                 organisations=links,
                 last_change=_utc(record.updated_at),
                 version=record.version,
+                unconfirmed=kind,
+                unconfirmed_mark=marks[kind],
             )
         )
         for org in links:
@@ -500,4 +539,5 @@ def _build_table(
         filters=filters,
         selection=_selection(filters, texts, language, organisation_names),
         action_lines=lines,
+        unconfirmed=unconfirmed_counts(record.source for record in table.records),
     )

@@ -20,7 +20,6 @@ from app import readmodel
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
 from app.activities.models import (
-    BASELINE_SOURCES,
     StatusApproved,
     StatusUpdate,
     UpdateSource,
@@ -629,7 +628,7 @@ def round_items(
     marks = readmodel.review_marks(session, period.id)
     items = []
     for row in listing.rows:
-        if row.version is None or row.source in BASELINE_SOURCES:
+        if row.version is None or readmodel.unconfirmed(row.source):
             progress = NOT_UPDATED
         elif starting.get(row.id) == (row.status, row.explanation):
             progress = CONFIRMED

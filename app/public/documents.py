@@ -39,7 +39,7 @@ from app.web import templates
 
 PDF_MEDIA_TYPE = "application/pdf"
 # Raise when the summary PDF's template or renderer changes, so stored summaries are made anew.
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 
 def file_slug(text: str) -> str:

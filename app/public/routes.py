@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.activities.presentation import UNCONFIRMED_STYLES
 from app.cache import RevisionCache
 from app.deps import SessionDep
 from app.errors import InvalidInput, NotFound
@@ -257,7 +258,8 @@ def public_data(request: Request, session: SessionDep, slug: str, period_id: int
                 programme=report.programme,
                 period=report.period,
                 activity_count=len(report.rows),
-                derived=report.derived,
+                unconfirmed=report.unconfirmed,
+                unconfirmed_kinds=list(UNCONFIRMED_STYLES),
                 columns=PUBLIC_COLUMNS,
                 type_labels=TYPE_LABELS,
                 publisher=service.PUBLISHER,
@@ -308,7 +310,11 @@ def public_data_schema(
     return _file(
         request,
         lambda: service.data_schema(
-            session, slug=slug, period_id=period_id, schema_id=_schema_id(request, slug, period_id)
+            session,
+            slug=slug,
+            period_id=period_id,
+            schema_id=_schema_id(request, slug, period_id),
+            language=get_language(),
         ),
         inline=True,
     )

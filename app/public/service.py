@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app import readmodel
-from app.activities.models import STATUS_ORDER, Status, UpdateSource
+from app.activities.models import STATUS_ORDER, Status
 from app.compare.service import Comparison, compare_periods
 from app.errors import NotFound
 from app.exports import opendata
@@ -26,7 +26,14 @@ from app.exports.columns import PUBLIC_COLUMNS
 from app.exports.table import build_table
 from app.i18n import N_, gettext
 from app.periods import service as periods_service
-from app.readmodel import ActivityRow, Board, PeriodRow, ProgrammeRow, StatusCounts
+from app.readmodel import (
+    ActivityRow,
+    Board,
+    PeriodRow,
+    ProgrammeRow,
+    StatusCounts,
+    UnconfirmedCount,
+)
 
 # The language the programme's own texts (titles, explanations) are written in.
 CONTENT_LANGUAGE = "nl"
@@ -98,6 +105,13 @@ class ActionLineGroup:
     def results(self) -> list[ResultGroup]:
         return [result for theme in self.themes for result in theme.results]
 
+    @property
+    def unconfirmed(self) -> list[UnconfirmedCount]:
+        """As PublicReport.unconfirmed, of this action line's activities (its page)."""
+        return readmodel.unconfirmed_counts(
+            row.source for result in self.results for row in result.rows
+        )
+
 
 @dataclass
 class PublicReport:
@@ -114,9 +128,10 @@ class PublicReport:
     corrected_at: datetime | None = None
 
     @property
-    def derived(self) -> int:
-        """How many statuses were derived from the explanations rather than reported."""
-        return sum(1 for row in self.rows if row.source == UpdateSource.derived)
+    def unconfirmed(self) -> list[UnconfirmedCount]:
+        """How many statuses were derived or carried over rather than stated for the report:
+        the notice at the top of every page says so, and each of them is marked."""
+        return readmodel.unconfirmed_counts(row.source for row in self.rows)
 
     @property
     def statuses(self) -> list[Status]:
@@ -299,10 +314,10 @@ def open_data(
 
 
 def data_schema(
-    session: Session, *, slug: str, period_id: int, schema_id: str
+    session: Session, *, slug: str, period_id: int, schema_id: str, language: str
 ) -> tuple[str, str, bytes]:
-    """The JSON Schema of the open data."""
+    """The JSON Schema of the open data, its descriptions in the reader's language."""
     published_period(session, slug, period_id)
-    schema = opendata.json_schema(PUBLIC_COLUMNS, schema_id)
+    schema = opendata.json_schema(PUBLIC_COLUMNS, schema_id, language=language)
     content = json.dumps(schema, ensure_ascii=False, indent=1).encode()
     return "schema.json", SCHEMA_MEDIA_TYPE, content

@@ -46,6 +46,7 @@ from app.readmodel.rows import (
     StatusCounts,
     StatusText,
     ThemeGroup,
+    UnconfirmedCount,
     WholeTable,
 )
 from app.readmodel.status import (
@@ -58,6 +59,8 @@ from app.readmodel.status import (
     sent_back_ids,
     starting_points,
     status_pointer,
+    unconfirmed,
+    unconfirmed_counts,
 )
 
 __all__ = [
@@ -81,6 +84,7 @@ __all__ = [
     "StatusCounts",
     "StatusText",
     "ThemeGroup",
+    "UnconfirmedCount",
     "WholeTable",
     "activity_detail",
     "awaiting_review",
@@ -106,5 +110,7 @@ __all__ = [
     "starting_points",
     "status_counts",
     "status_pointer",
+    "unconfirmed",
+    "unconfirmed_counts",
     "whole_table",
 ]

@@ -281,6 +281,15 @@ class StatusText(NamedTuple):
     explanation: str
 
 
+class UnconfirmedCount(NamedTuple):
+    """How many of a table's statuses (of `total`) are unconfirmed in one way (`kind`:
+    derived or carried over; see status.unconfirmed)."""
+
+    kind: UpdateSource
+    number: int
+    total: int
+
+
 class ReviewMark(NamedTuple):
     """The newest review note on an activity's newest version in a period."""
 

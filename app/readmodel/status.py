@@ -15,6 +15,11 @@ Status updates are append-only; three kinds of "the status" are read from them:
 A version **confirms** the period's starting point when it repeats it unchanged
 (`confirms`): the status service takes an unchanged save of nothing else.
 
+A shown status is **unconfirmed** while it is still the period's starting point: derived from
+its explanation (the seed's first report) or carried over from the previous period when the
+round opened, and neither changed nor confirmed since (`unconfirmed`, counted per kind by
+`unconfirmed_counts`); every public page and export discloses it.
+
 A version **awaits review** while the current and the counted one differ
 (`ActivityRow.awaiting_review` row by row, `awaiting_review` for a whole period), and it is
 **sent back** while the newest review note on the current version says so (`review_marks`).
@@ -22,6 +27,8 @@ Every page, service and export that needs one of these asks this module.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -32,9 +39,10 @@ from app.activities.models import (
     StatusApproved,
     StatusCurrent,
     StatusUpdate,
+    UpdateSource,
 )
 from app.periods.models import PublishedActivity
-from app.readmodel.rows import PeriodRow, ReviewMark, StatusText
+from app.readmodel.rows import PeriodRow, ReviewMark, StatusText, UnconfirmedCount
 from app.review.models import ReviewKind, ReviewNote
 
 Pointer = type[StatusCurrent] | type[StatusApproved] | type[PublishedActivity]
@@ -110,6 +118,28 @@ def starting_points(session: Session, period_id: int) -> dict[int, StatusText]:
         )
     )
     return {activity_id: StatusText(Status(status), text) for activity_id, status, text in rows}
+
+
+def unconfirmed(source: UpdateSource | None) -> UpdateSource | None:
+    """Why a shown status was not stated for its period, if it was not: `derived` (read from
+    the explanation) or `carried_over` (the previous period's, carried over when the round
+    opened); None when an organisation entered, imported or confirmed it in the period (or
+    there is no status). The starting point is version 1 with a baseline source, and any
+    change or confirmation appends a version with another source."""
+    return source if source in BASELINE_SOURCES else None
+
+
+def unconfirmed_counts(sources: Iterable[UpdateSource | None]) -> list[UnconfirmedCount]:
+    """Of these shown statuses (one per activity), how many of each kind are unconfirmed, and
+    of how many in all: only the kinds that occur, derived before carried over."""
+    total = 0
+    counts = dict.fromkeys(BASELINE_SOURCES, 0)
+    for source in sources:
+        total += 1
+        kind = unconfirmed(source)
+        if kind is not None:
+            counts[kind] += 1
+    return [UnconfirmedCount(kind, number, total) for kind, number in counts.items() if number]
 
 
 def awaiting_review(session: Session, period_id: int) -> dict[int, StatusUpdate]:
