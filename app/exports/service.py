@@ -34,7 +34,7 @@ from app.periods.models import PeriodState
 from app.readmodel import ActivityFilters
 
 # Raise when a renderer's output changes, so stored exports of published periods are made anew.
-RENDERER_VERSION = 3
+RENDERER_VERSION = 4
 
 
 @dataclass(frozen=True)
