@@ -708,6 +708,20 @@ def test_carried_over_statuses_are_disclosed_on_every_page_and_in_the_open_data(
         "were carried over unchanged from the previous report"
     )
     assert len(english.select("td .unconfirmed-note")) == 3
+    # A search hit shows its status as the pages do, with the mark.
+    found = BeautifulSoup(
+        client.get("/public/search", params={"q": "Toelichting bij activiteit"}).text,
+        "html.parser",
+    )
+    later_hits = found.select(f"li[id^='search-hit-{scenario.later}-']")
+    assert {int(hit["id"].rsplit("-", 1)[1]) for hit in later_hits} == carried
+    assert {text(hit.select_one(".unconfirmed-note")) for hit in later_hits} == {
+        "overgenomen, niet bevestigd"
+    }
+    earlier_hits = found.select(f"li[id^='search-hit-{scenario.earlier}-']")
+    assert earlier_hits and {text(h.select_one(".unconfirmed-note")) for h in earlier_hits} == {
+        "afgeleid, niet bevestigd"
+    }
     # The open data says it per record, as a code; the schema knows the codes.
     records = list(
         csv.DictReader(
