@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -49,3 +51,13 @@ def test_dutch_catalogue_translates_every_message(tmp_path: Path) -> None:
         }
     missing = sorted(message for message in extracted if not dutch.get(message))
     assert not missing, f"untranslated (run `make translations` and translate): {missing}"
+
+
+def test_dutch_catalogue_has_each_message_once() -> None:
+    # Babel reads a second entry over the first without a word: two translations of one
+    # message would differ unseen. Each msgid starts a line of its own, plurals included.
+    catalogue = (LOCALE_DIR / "nl" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    entries = re.findall(r'^msgid ((?:".*"\n)+)', catalogue, flags=re.M)
+    assert len(entries) > 100
+    twice = sorted(entry for entry, count in Counter(entries).items() if count > 1)
+    assert not twice, f"messages.po holds these more than once: {twice}"
