@@ -33,8 +33,9 @@ from app.jobs.models import Job, StoredFile
 from app.periods.models import PeriodState
 from app.readmodel import ActivityFilters
 
-# Raise when a renderer's output changes, so stored exports of published periods are made anew.
-RENDERER_VERSION = 4
+# Raise when a renderer's output changes, so stored exports of published periods are made anew
+# (never back: 4 made PDFs that repeated a continued result, 5 is the one layout again).
+RENDERER_VERSION = 5
 
 
 @dataclass(frozen=True)

@@ -150,8 +150,6 @@ _TEXTS = {
     "stage": N_("Stage of the report"),
     "no_status": N_("No status"),
     "no_activities": N_("No activities match this selection."),
-    # After a result's title where its cell continues on a new page (PDF).
-    "continued": N_("(continued)"),
     "title": N_("Programme results %(programme)s"),
 }
 
