@@ -615,3 +615,31 @@ def test_republishing_goes_through_its_confirmation_page(web) -> None:  # type: 
     assert done.status_code == 303 and done.headers["location"].endswith("done=republish")
     summary = BeautifulSoup(anonymous.get(f"/public/{SLUG}/{world.period_id}").text, "html.parser")
     assert "Dit rapport is gecorrigeerd op" in summary.select_one("#corrected-note").text
+
+
+def test_republishing_keeps_the_structure_the_report_was_published_with(
+    seeded_session: Session,
+) -> None:
+    world = _published_2022(seeded_session)
+    published_title = seeded_session.get(Activity, world.activity_id).title  # type: ignore[union-attr]
+    _start(seeded_session, world)
+    # During the correction the structure moves on for 2023: the activity is renamed.
+    structure.rename(
+        seeded_session,
+        actor=world.round.coordinator,
+        kind="activity",
+        item_id=world.activity_id,
+        title="Hernoemd in 2023",
+    )
+    proposal = _propose(seeded_session, world)
+    review.approve(
+        seeded_session, status_update_id=int(proposal.id), reviewer=world.round.coordinator
+    )  # type: ignore[arg-type]
+    seeded_session.commit()
+    publish(seeded_session, period_id=world.period_id, actor=world.round.coordinator)
+    seeded_session.commit()
+
+    shown = {row.id: row for row in public.report(seeded_session, SLUG, world.period_id).rows}
+    assert shown[world.activity_id].title == published_title != "Hernoemd in 2023"
+    assert shown[world.activity_id].explanation == CORRECTED_TEXT
+    assert "Hernoemd in 2023" not in _csv(seeded_session, world.period_id)

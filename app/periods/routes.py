@@ -247,7 +247,7 @@ def period_move(
             address=client_address(request),
         ),
     )
-    if move == "publish" and response.status_code == 303:
+    if move in ("publish", "republish") and response.status_code == 303:
         documents.run_queued_after_response(request, session, background_tasks)
     return response
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from app import readmodel
@@ -469,8 +469,29 @@ def carry_over(session: Session, *, period: ReportingPeriod, actor: CurrentUser)
 def snapshot_structure(session: Session, *, period_id: int) -> None:
     """Record where every activity the period reports on stands in the structure now (at
     publication), and the version of its status that counts, so that the published period
-    keeps showing it that way (also while a correction is under way)."""
-    session.execute(delete(PublishedActivity).where(col(PublishedActivity.period_id) == period_id))
+    keeps showing it that way (also while a correction is under way). A correction's
+    republication keeps the structure the report was first published with (renaming or moving
+    items since changes new periods only) and takes the corrected versions."""
+    snapshot = col(PublishedActivity.period_id) == period_id
+    if session.scalar(select(col(PublishedActivity.activity_id)).where(snapshot).limit(1)):
+        approved = select(StatusApproved).where(
+            col(StatusApproved.period_id) == period_id,
+            col(StatusApproved.activity_id) == PublishedActivity.activity_id,
+        )
+        session.execute(
+            update(PublishedActivity)
+            .where(snapshot)
+            .values(
+                {
+                    name: approved.with_only_columns(
+                        getattr(StatusApproved, name)
+                    ).scalar_subquery()
+                    for name in ("status_update_id", "version", "status")
+                }
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return
     session.execute(
         insert(PublishedActivity).from_select(
             [
