@@ -1,0 +1,117 @@
+"""Real app processes for tests of what happens between processes: `voortgang serve` (or any
+other `voortgang` command) in a child process of its own, on a free local port, reading its
+settings from the environment as in production. `kill()` stops it with SIGKILL, as a crash
+would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+VOORTGANG = str(Path(sys.executable).with_name("voortgang"))
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def process_environment(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a child process: this one's, with the database and settings given
+    (names as in the README's configuration table, for example PAGE_SIZE="10")."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "TEST_DATABASE_URL")
+    }
+    environment.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="test-secret",
+        MAIL_BACKEND="console",
+        PYTHONPATH=str(PROJECT_ROOT),
+    )
+    environment.update(settings)
+    return environment
+
+
+class AppProcess:
+    """`voortgang serve` in a child process; use as a context manager.
+
+    >>> with AppProcess(database_url) as app:
+    ...     httpx.get(app.url + "/public/")
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        args: tuple[str, ...] = (),
+        startup_timeout: float = 30,
+        **settings: str,
+    ) -> None:
+        self.port = free_port()
+        self.environment = process_environment(database_url, **settings)
+        self.args = ("serve", "--host", "127.0.0.1", "--port", str(self.port), *args)
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> AppProcess:
+        self.process = subprocess.Popen(
+            [VOORTGANG, *self.args],
+            env=self.environment,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode() if self.process.stdout else ""
+                raise RuntimeError(f"voortgang serve stopped at its start:\n{output}")
+            try:
+                httpx.get(self.url + "/public/", timeout=2)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("voortgang serve did not answer in time")
+
+    def kill(self) -> None:
+        """SIGKILL the process group, as a crash would: nothing gets to clean up."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> str:
+        """Stop the process (SIGTERM, then SIGKILL) and return what it printed."""
+        if self.process is None:
+            return ""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        output = self.process.stdout.read().decode() if self.process.stdout else ""
+        self.process = None
+        return output
+
+    def __enter__(self) -> AppProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
