@@ -28,6 +28,7 @@ from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import get_period
 from app.programmes.models import ActionLine, Activity, ActivityOrganisation, Result, Theme
 from app.review.models import ReviewKind, ReviewNote
+from app.text import normalise_newlines
 
 MAX_EXPLANATION_LENGTH = 5000
 
@@ -65,7 +66,7 @@ def validate_status_form(status: str, explanation: str) -> tuple[Status, str]:
             parsed = Status(status)
         except ValueError:
             errors["status"] = gettext("Choose a status from the legend.")
-    explanation = explanation.replace("\r\n", "\n").strip()
+    explanation = normalise_newlines(explanation).strip()
     if not explanation:
         errors["explanation"] = gettext("Write an explanation.")
     elif len(explanation) > MAX_EXPLANATION_LENGTH:

@@ -27,6 +27,7 @@ from app.deps import SessionDep
 from app.errors import NotFound
 from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
+from app.text import Text
 
 router = APIRouter(prefix="/api/v1")
 
@@ -55,15 +56,15 @@ def programmes(session: SessionDep) -> list[ProgrammeOut]:
 )
 def activities(
     session: SessionDep,
-    programme: str,
+    programme: Text,
     status: Annotated[list[Status] | None, Query(description="Any of these statuses")] = None,
     action_line: Annotated[int | None, Query(description="Action line number")] = None,
     result: Annotated[int | None, Query(description="Result number")] = None,
     organisation: Annotated[
-        str | None, Query(description="Organisation code (lead or involved)")
+        Text | None, Query(description="Organisation code (lead or involved)")
     ] = None,
     period: Annotated[int | None, Query(description="Period id; default the latest")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="Full-text search")] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 1000,
 ) -> ActivityListOut:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.activities.models import Status, UpdateSource
 from app.periods.models import PeriodState
+from app.text import Text
 
 
 class PeriodOut(BaseModel):
@@ -73,8 +74,8 @@ class ActivityListOut(BaseModel):
 
 
 class StatusChangeIn(BaseModel):
-    status: str = Field(description="One of the legend's codes, e.g. on_schedule")
-    explanation: str
+    status: Text = Field(description="One of the legend's codes, e.g. on_schedule")
+    explanation: Text
     based_on_version: int | None = Field(
         description="The version you last read; null if there was no status yet"
     )

@@ -31,6 +31,7 @@ from app.deps import SessionDep
 from app.errors import InvalidInput
 from app.i18n import gettext
 from app.periods.service import state_label
+from app.text import Text
 from app.web import render
 
 router = APIRouter()
@@ -99,7 +100,7 @@ def period_compare(
 )
 def api_period_compare(
     session: SessionDep,
-    programme: str,
+    programme: Text,
     from_period: Annotated[
         int | None,
         Query(alias="from", description="Period id; default the period before `to`"),

@@ -48,6 +48,7 @@ from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import get_period
 from app.policy import ErrorKind, Reason
 from app.programmes.models import Activity, Result
+from app.text import normalise_newlines
 
 CHANGE = "change"
 CONFIRM = "confirm"  # sent back unchanged: confirms the period's starting point
@@ -158,7 +159,7 @@ class ApplyResult:
 
 def _normalise(text: str) -> str:
     """Explanations compare as the edit form stores them."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return normalise_newlines(text).strip()
 
 
 def _period_row(period: ReportingPeriod) -> readmodel.PeriodRow:

@@ -34,6 +34,7 @@ from app.jobs import service as jobs
 from app.jobs.models import Job
 from app.periods.models import PeriodState, PeriodTransition, PublishedActivity, ReportingPeriod
 from app.programmes.models import ActionLine, Activity, Result, Theme
+from app.text import normalise_newlines
 
 STATE_LABELS = {
     PeriodState.draft: N_("Draft"),
@@ -294,7 +295,7 @@ def move_period(
     if chosen is None:
         raise InvalidInput(gettext("Unknown step %(move)s") % {"move": repr(move)})
     period = get_period(session, period_id)
-    reason = reason.replace("\r\n", "\n").strip()
+    reason = normalise_newlines(reason).strip()
     if chosen.needs_reason and not reason:
         raise InvalidInput(gettext("Give the reason for correcting a published period."))
     if len(reason) > MAX_REASON_LENGTH:

@@ -34,6 +34,7 @@ from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import PeriodClosed, get_period, previous_period, published_message
 from app.programmes.models import Activity
 from app.review.models import ReviewKind, ReviewNote
+from app.text import normalise_newlines
 
 MAX_COMMENT_LENGTH = 2000
 
@@ -68,7 +69,7 @@ def moved_backwards(before: Status | None, after: Status | None) -> bool:
 
 
 def _clean_comment(comment: str) -> str:
-    comment = comment.replace("\r\n", "\n").strip()
+    comment = normalise_newlines(comment).strip()
     if len(comment) > MAX_COMMENT_LENGTH:
         raise InvalidInput(
             gettext("The comment has at most %(max)d characters.") % {"max": MAX_COMMENT_LENGTH}

@@ -1,0 +1,69 @@
+"""Text as the app accepts it: every character but the control characters, of which only tab,
+line feed and carriage return (browsers send a textarea's line breaks as CRLF).
+
+PostgreSQL cannot store a NUL character at all and the others are invisible in every page and
+export, so text with one is refused where it comes in, with the field or cell it is in: the
+API and the forms through the `Text` type, imports, the command line and the seed file through
+`control_character_problem`. Stored text has its line breaks as LF: `normalise_newlines`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+from app.i18n import gettext
+
+# C0 controls but tab, LF and CR; DEL and the C1 controls; lone surrogates (which no
+# database encoding takes; pydantic's own str validation refuses them from JSON and forms).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same rule as a JSON Schema pattern, which ECMA 262 and Python's re read alike (without
+# the surrogates, which a JSON Schema string cannot hold on its own).
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+_LINE_BREAK = re.compile(r"\r\n?")
+
+
+def control_character_problem(text: str) -> str | None:
+    """What is wrong with the text, in the user's language, or None when nothing is."""
+    found = CONTROL_CHARACTER.search(text)
+    if found is None:
+        return None
+    return gettext(
+        "This text contains a control character (U+%(code)04X) at position %(position)d; "
+        "only tabs and line breaks are allowed. Remove it and try again."
+    ) % {"code": ord(found.group()), "position": found.start() + 1}
+
+
+def normalise_newlines(text: str) -> str:
+    """Line breaks as LF, whether they came as CRLF (browsers) or CR."""
+    return _LINE_BREAK.sub("\n", text)
+
+
+def _refuse_control_characters(value: object) -> object:
+    # Before the str validation, so that its length limits keep their own messages; what is
+    # not a string is left to it.
+    problem = control_character_problem(value) if isinstance(value, str) else None
+    if problem is not None:
+        # The message is in the request's language; its loc names the field.
+        raise PydanticCustomError("control_character", problem)
+    return value
+
+
+class _TextPattern:
+    """Shows the rule in the JSON schema (OpenAPI), so that clients and schema-based testers
+    know it; the check itself is the validator above, with a message naming the character."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema: dict[str, Any] = handler(schema)
+        json_schema["pattern"] = TEXT_PATTERN
+        return json_schema
+
+
+# A text field of the API, a form or a query string: refused (422) with a control character.
+Text = Annotated[str, BeforeValidator(_refuse_control_characters), _TextPattern()]
