@@ -34,7 +34,7 @@ from odf.table import TableCell
 from odf.text import P
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import MetaData, select
 from sqlmodel import Session
 
 from app.accounts.service import create_api_token
@@ -47,6 +47,7 @@ from app.periods import service as periods
 from app.programmes import service as structure
 from app.programmes.models import ActionLine, Activity, Organisation, Result, Theme
 from app.review import service as review
+from tests.cli import run_cli
 from tests.factories import (
     create_user,
     csrf_from,
@@ -57,6 +58,7 @@ from tests.factories import (
     update_round,
 )
 from tests.test_board import SLUG
+from tests.test_imports import World as ImportWorld
 from tests.test_imports import export_records, write_file
 
 # -- 1. markup and script in every text --------------------------------------------------------
@@ -609,3 +611,120 @@ def test_no_export_has_a_formula_cell(seeded_settings: Settings) -> None:
         for formula in FORMULAS[:4]:
             assert "'" + formula in values, (name, formula)
     assert "'" + FORMULAS[3] + " 2022" in csv_texts["audit csv"]  # the period's creation
+
+
+# -- 3. bad import files: refused, saying what and where, with nothing changed ----------------
+
+
+def database_dump(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a fixed order: two dumps are equal when nothing changed."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        return {
+            name: sorted(
+                (tuple(repr(value) for value in row) for row in connection.execute(table.select())),
+            )
+            for name, table in sorted(metadata.tables.items())
+        }
+
+
+def _xlsx_without_its_sheet(records: list[dict[str, Any]]) -> bytes:
+    """An XLSX whose workbook names a sheet the archive does not hold."""
+    source = zipfile.ZipFile(io.BytesIO(write_file("xlsx", records)))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as archive:
+        for item in source.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                archive.writestr(item, source.read(item))
+    return output.getvalue()
+
+
+def _edited(records: list[dict[str, Any]], row: int, **values: Any) -> list[dict[str, Any]]:
+    edited = [dict(record) for record in records]
+    edited[row].update(values)
+    return edited
+
+
+# name → (file name, content from the round's records, what the refusal says)
+BAD_IMPORTS: dict[str, tuple[str, Any, list[str]]] = {
+    "not a spreadsheet": (
+        "notulen.xlsx",
+        lambda r: b"%PDF-1.7\n%%EOF\n",
+        ["notulen.xlsx is geen geldig XLSX-bestand"],
+    ),
+    "wrong columns": (
+        "kolommen.csv",
+        lambda r: b"activiteit,tekst\n1,Klaar\n",
+        ["Kolommen ontbreken: Activiteit-id (activity_id), Versie (version)"],
+    ),
+    "unknown activity": (
+        "onbekend.xlsx",
+        lambda r: write_file("xlsx", _edited(r, 0, activity_id=999999)),
+        ["Activiteit-id (A): Er is geen activiteit 999999", "nothing was changed"],
+    ),
+    "bad status": (
+        "status.ods",
+        lambda r: write_file("ods", _edited(r, 0, status="bijna klaar", explanation="Anders.")),
+        ["Stand van zaken (J): Onbekende stand van zaken 'bijna klaar'"],
+    ),
+    "duplicate rows": (
+        "dubbel.csv",
+        lambda r: write_file("csv", [*r, _edited(r, 0, explanation="Nog eens.")[0]]),
+        ["activity_id (A): Activiteit 1 staat ook in rij 2"],
+    ),
+    "empty file": ("leeg.csv", lambda r: b"", ["leeg.csv is leeg"]),
+    "wrong encoding": (
+        "latin.csv",
+        lambda r: "activity_id,version,status,explanation\n1,1,completed,Café\n".encode("cp1252"),
+        ["geen UTF-8-tekst"],
+    ),
+    "truncated zip": (
+        "kapot.ods",
+        lambda r: write_file("ods", r)[:2000],
+        ["kapot.ods is geen geldig ODS-bestand"],
+    ),
+    # (The message does not say that the sheet is missing: it reads as a sheet without rows.)
+    "sheet missing": ("zonder-blad.xlsx", _xlsx_without_its_sheet, ["Kolommen ontbreken"]),
+    "explanation too long": (
+        "lang.xlsx",
+        lambda r: write_file("xlsx", _edited(r, 0, explanation="x" * 5001)),
+        ["Toelichting (K): De toelichting is 5001 tekens lang"],
+    ),
+    "version not a number": (
+        "versie.csv",
+        lambda r: write_file("csv", _edited(r, 0, version="twee")),
+        ["version (B)", "'twee' is geen versienummer"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_IMPORTS)
+def test_a_bad_import_is_refused_and_changes_nothing(
+    seeded_settings: Settings, tmp_path: Any, kind: str
+) -> None:
+    filename, build, said = BAD_IMPORTS[kind]
+    app = create_app(seeded_settings)
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        world = ImportWorld(session)
+        # Each row-level refusal is in an otherwise good file, on the editor's own activity.
+        own = [record for record in world.records if record["activity_id"] in world.police]
+        content = build(own)
+    path = tmp_path / filename
+    path.write_bytes(content)
+    before = database_dump(app.state.engine)
+    result = run_cli(
+        "import",
+        str(path),
+        "--period",
+        str(world.period_id),
+        "--as",
+        world.editor_email,
+        "--apply",
+        env={"DATABASE_URL": seeded_settings.database_url},
+    )
+    assert result.exit_code == 1
+    for words in said:
+        assert words in result.stdout + result.stderr, kind
+    assert database_dump(app.state.engine) == before
+    app.state.engine.dispose()

@@ -304,6 +304,10 @@ class _Checker:
                     )
                 )
         line.based_on_version = version
+        if problems:
+            # Before anything else: a row that is otherwise unchanged would be confirmed
+            # without the version it names being checked.
+            return self.refuse(line, *problems)
         raw_status = values.get("status", "").strip()
         raw_explanation = values.get("explanation", "")
         if not raw_status and not raw_explanation.strip() and not raw_version:
