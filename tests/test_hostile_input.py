@@ -39,9 +39,11 @@ from sqlmodel import Session
 
 from app.accounts.service import create_api_token
 from app.activities import service as activities
-from app.activities.models import Status
+from app.activities.models import Status, StatusUpdate
 from app.config import Settings
 from app.exports import service as exports
+from app.i18n import translations_for
+from app.jobs.models import Job
 from app.main import create_app
 from app.periods import service as periods
 from app.programmes import service as structure
@@ -53,6 +55,7 @@ from tests.factories import (
     csrf_from,
     current_user,
     open_round,
+    organisation_activities,
     publish,
     sign_in,
     update_round,
@@ -394,10 +397,10 @@ def test_no_payload_becomes_markup_on_any_page(hostile: HostileWorld) -> None:
         on_page = shown(response.text)
         assert on_page, f"{path} shows none of the payloads"  # the sweep reached the page
         seen |= on_page
+        # Template syntax in the data stays text: nothing evaluated it (7*191).
+        assert "1337" not in response.text, path
     assert problems == {}
     assert seen == set(MARKERS)  # every payload was shown somewhere, as text
-    # Template syntax in the data stays text: nothing evaluated it.
-    assert "1337" not in clients["visitor"].get(f"/public/{SLUG}/{hostile.published_id}/table").text
 
 
 def _docx_text(content: bytes) -> str:
@@ -728,3 +731,336 @@ def test_a_bad_import_is_refused_and_changes_nothing(
         assert words in result.stdout + result.stderr, kind
     assert database_dump(app.state.engine) == before
     app.state.engine.dispose()
+
+
+# -- 4. object-level authorisation: nothing of another organisation's or user's by id ---------
+
+NOT_YOURS = translations_for("nl").gettext(
+    "Only editors of the organisations carrying out this activity may change it."
+)
+# Rows a request may add whoever makes it (sessions, sign-ins, the data revision's readers).
+REQUEST_BOOKKEEPING = {"user_session", "sign_in_attempt", "api_token"}
+
+
+def _dump_but_bookkeeping(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        name: rows
+        for name, rows in database_dump(engine).items()
+        if name not in REQUEST_BOOKKEEPING
+    }
+
+
+@dataclass
+class TwoOrganisations:
+    app: Any
+    period_id: int
+    a_email: str
+    a_token: str
+    b_activities: list[int]  # the other organisation's, none of A's
+    b_versions: dict[int, int]
+    b_preview_job: int
+    b_upload_file: int
+    b_export_job: int
+    b_export_file: int
+    b_token_id: int
+    b_token: str
+    b_proposal: int  # a version of B's, sent back to B in the test
+    a_activity: int  # one of A's own
+    coordinator: Any
+
+
+@pytest.fixture
+def two_organisations(seeded_settings: Settings) -> Iterator[TwoOrganisations]:
+    """Editors of the police (A) and of Foreign Affairs (B) in one open round; B has an import
+    preview, a draft export, an API token and a proposal."""
+
+    app = create_app(seeded_settings)
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        start = update_round(session, organisation="Politie")
+        b_email = create_user(session, "editor", ("BZ",))
+        b_user = current_user(session, b_email)
+        police = set(start.activities)
+        b_activities = [a for a in organisation_activities(session, "BZ") if a not in police][:6]
+        assert len(b_activities) == 6
+        _, a_token = create_api_token(session, start.editor, name="A")
+        b_token_row, b_token = create_api_token(session, b_user, name="B")
+        proposal = activities.record_status(
+            session,
+            activity_id=b_activities[0],
+            period_id=start.period_id,
+            status=Status.delayed,
+            explanation="Voorstel van B.",
+            author=b_user,
+            based_on_version=1,
+        )
+        session.commit()
+        records = [
+            r for r in export_records(session, start.period_id) if r["activity_id"] in b_activities
+        ]
+        with _client(app, b_email) as b:
+            token = csrf_from(b.get(f"/periods/{start.period_id}/import").text)
+            upload = b.post(
+                f"/periods/{start.period_id}/import",
+                data={"csrftoken": token},
+                files={"file": ("b.csv", write_file("csv", records), "text/csv")},
+                follow_redirects=False,
+            )
+            assert upload.status_code == 303, upload.text[:300]
+            preview_job = int(upload.headers["location"].rsplit("/", 1)[-1])
+            export = b.post(
+                f"/periods/{start.period_id}/exports",
+                data={"csrftoken": token, "format": "csv"},
+                follow_redirects=False,
+            )
+            assert export.status_code == 303, export.text[:300]
+            export_job = int(export.headers["location"].rsplit("/", 1)[-1])
+        preview, exported = session.get(Job, preview_job), session.get(Job, export_job)
+        assert preview is not None and exported is not None and exported.file_id
+        versions = {
+            activity_id: activities.latest_update(
+                session, activity_id=activity_id, period_id=start.period_id
+            ).version  # type: ignore[union-attr]
+            for activity_id in b_activities
+        }
+        yield TwoOrganisations(
+            app=app,
+            period_id=start.period_id,
+            a_email=start.editor_email,
+            a_token=a_token,
+            b_activities=b_activities,
+            b_versions=versions,
+            b_preview_job=preview_job,
+            b_upload_file=preview.params["file_id"],
+            b_export_job=export_job,
+            b_export_file=exported.file_id,
+            b_token_id=b_token_row.id,  # type: ignore[arg-type]
+            b_token=b_token,
+            b_proposal=proposal.id,  # type: ignore[arg-type]
+            a_activity=start.activities[0],
+            coordinator=start.coordinator,
+        )
+    app.state.engine.dispose()
+
+
+def test_an_editor_reaches_nothing_of_another_organisation_by_id(
+    two_organisations: TwoOrganisations,
+) -> None:
+    world = two_organisations
+    a = _client(world.app, world.a_email)
+    csrf = csrf_from(a.get("/account").text)
+    api = TestClient(world.app, headers={"Authorization": f"Bearer {world.a_token}"})
+    before = _dump_but_bookkeeping(world.app.state.engine)
+    checks: list[tuple[str, int, tuple[int, ...]]] = []  # (what, status, allowed statuses)
+
+    def check(what: str, response: Any, allowed: tuple[int, ...] = (403, 404)) -> None:
+        checks.append((what, response.status_code, allowed))
+
+    # Each check is refused for the organisation, not for something else: the same requests
+    # for A's own activity get through to the version check (a stale version: 409).
+    for activity_id in [*world.b_activities, world.a_activity]:
+        own = activity_id == world.a_activity
+        version = "99" if own else str(world.b_versions[activity_id])
+        check(
+            f"edit form {activity_id}",
+            a.get(f"/activities/{activity_id}/edit"),
+            (200,) if own else (403, 404),
+        )
+        form = {
+            "csrftoken": csrf,
+            "period_id": str(world.period_id),
+            "status": "completed",
+            "explanation": "Door A.",
+            "based_on_version": version,
+        }
+        refused = (409,) if own else (403, 404)
+        check(
+            f"save {activity_id}", a.post(f"/activities/{activity_id}/status", data=form), refused
+        )
+        check(
+            f"save htmx {activity_id}",
+            a.post(f"/activities/{activity_id}/status", data=form, headers={"HX-Request": "true"}),
+            refused,
+        )
+        check(
+            f"API PATCH {activity_id}",
+            api.patch(
+                f"/api/v1/activities/{activity_id}/status",
+                json={
+                    "status": "completed",
+                    "explanation": "Door A.",
+                    "based_on_version": int(version),
+                },
+            ),
+            refused,
+        )
+        # Confirming several at once answers 422 with the reason per activity.
+        confirm = a.post(
+            f"/periods/{world.period_id}/todo/confirm",
+            data={"csrftoken": csrf, "confirm": f"{activity_id}:{version}"},
+        )
+        check(f"confirm {activity_id}", confirm, (422,))
+        assert (NOT_YOURS in BeautifulSoup(confirm.text, "html.parser").get_text()) != own
+    for path in (
+        f"/jobs/{world.b_preview_job}",
+        f"/jobs/{world.b_export_job}",
+        f"/files/{world.b_upload_file}",
+        f"/files/{world.b_export_file}",
+    ):
+        check(f"GET {path}", a.get(path))
+    check(
+        "apply B's preview",
+        a.post(f"/jobs/{world.b_preview_job}/apply", data={"csrftoken": csrf}),
+    )
+    check(
+        "apply B's preview, confirming",
+        a.post(
+            f"/jobs/{world.b_preview_job}/apply",
+            data={"csrftoken": csrf, "confirmations": "include"},
+        ),
+    )
+    check(
+        "revoke B's token",
+        a.post(f"/account/tokens/{world.b_token_id}/revoke", data={"csrftoken": csrf}),
+    )
+    for path in (f"/review/{world.b_proposal}", f"/periods/{world.period_id}/review/approve"):
+        check(f"review {path}", a.post(path, data={"csrftoken": csrf, "decision": "approve"}))
+    assert _dump_but_bookkeeping(world.app.state.engine) == before  # nothing changed so far
+    # An import of B's rows by A: every row refused, nothing to apply.
+    records = [
+        r
+        for r in export_records(Session(world.app.state.engine), world.period_id)
+        if r["activity_id"] in world.b_activities
+    ]
+    for record in records:
+        record["explanation"] = "Door A via een bestand."
+    upload = a.post(
+        f"/periods/{world.period_id}/import",
+        data={"csrftoken": csrf},
+        files={"file": ("a.csv", write_file("csv", records), "text/csv")},
+        follow_redirects=False,
+    )
+    assert upload.status_code == 303
+    a_preview = int(upload.headers["location"].rsplit("/", 1)[-1])
+    page = BeautifulSoup(a.get(f"/jobs/{a_preview}").text, "html.parser")
+    assert page.find(id="import-count-refused").text == str(len(records))
+    assert page.find(id="import-apply-form") is None
+    check(
+        "apply A's preview of B's rows",
+        a.post(f"/jobs/{a_preview}/apply", data={"csrftoken": csrf}),
+        (409, 422),
+    )
+    # The API with A's token, for B's jobs and files, and as B's token's owner.
+    for path in (
+        f"/jobs/{world.b_preview_job}",
+        f"/files/{world.b_upload_file}",
+        f"/files/{world.b_export_file}",
+    ):
+        check(f"API token GET {path}", api.get(path), (401, 403, 404))
+
+    # B's proposal sent back to B: A cannot answer it.
+    with Session(world.app.state.engine) as session:
+        periods.move_period(
+            session, period_id=world.period_id, move="review", actor=world.coordinator
+        )
+        review.send_back(
+            session,
+            status_update_id=world.b_proposal,
+            reviewer=world.coordinator,
+            comment="Anders.",
+        )
+        session.commit()
+    before = _dump_but_bookkeeping(world.app.state.engine)
+    check(
+        "reply to B's version",
+        a.post(f"/review/{world.b_proposal}/reply", data={"csrftoken": csrf, "comment": "Ik."}),
+    )
+
+    wrong = [(what, status) for what, status, allowed in checks if status not in allowed]
+    assert wrong == [], wrong
+    assert len(checks) >= 40
+    after = _dump_but_bookkeeping(world.app.state.engine)
+    assert {name for name in before if before[name] != after[name]} == set()
+    # B's token still works.
+    b_api = TestClient(world.app, headers={"Authorization": f"Bearer {world.b_token}"})
+    assert b_api.get("/api/v1/programmes").status_code == 200
+
+
+# -- 5. no lost update: one success per version (the concurrent load is in the load tests) ---
+
+
+def test_saves_on_the_same_version_succeed_once_whatever_the_channel(
+    two_organisations: TwoOrganisations,
+) -> None:
+    """Four writers each save every one of A's activities on the version they loaded, in
+    turn, through the form, htmx and the API: per version exactly one save succeeds, the
+    others get 409, and every version's text is kept."""
+    world = two_organisations
+    engine = world.app.state.engine
+    with Session(engine) as session:
+        a_activities = organisation_activities(session, "Politie")[:5]
+        second_editor = create_user(session, "editor", ("Politie",))
+        coordinator_email = create_user(session, "coordinator")
+        _, second_token = create_api_token(session, current_user(session, second_editor), name="2")
+        session.commit()
+    assert a_activities
+    form_client = _client(world.app, world.a_email)
+    htmx_client = _client(world.app, coordinator_email)
+    apis = [
+        TestClient(world.app, headers={"Authorization": f"Bearer {token}"})
+        for token in (world.a_token, second_token)
+    ]
+    csrf = {id(c): csrf_from(c.get("/account").text) for c in (form_client, htmx_client)}
+
+    def form_save(client: TestClient, activity_id: int, version: int, text: str, htmx: bool) -> int:
+        data = {
+            "csrftoken": csrf[id(client)],
+            "period_id": str(world.period_id),
+            "status": "delayed",
+            "explanation": text,
+            "based_on_version": str(version),
+        }
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = client.post(
+            f"/activities/{activity_id}/status", data=data, headers=headers, follow_redirects=False
+        )
+        return 200 if response.status_code in (200, 303) else response.status_code
+
+    def api_save(client: TestClient, activity_id: int, version: int, text: str) -> int:
+        response = client.patch(
+            f"/api/v1/activities/{activity_id}/status",
+            json={"status": "delayed", "explanation": text, "based_on_version": version},
+        )
+        return response.status_code
+
+    writers = [
+        lambda a, v, t: form_save(form_client, a, v, t, False),
+        lambda a, v, t: form_save(htmx_client, a, v, t, True),
+        lambda a, v, t: api_save(apis[0], a, v, t),
+        lambda a, v, t: api_save(apis[1], a, v, t),
+    ]
+    outcomes: dict[tuple[int, int], list[int]] = {}
+    for activity_id in a_activities:
+        for round_number in range(3):
+            with Session(engine) as session:
+                current = activities.latest_update(
+                    session, activity_id=activity_id, period_id=world.period_id
+                )
+                assert current is not None
+                base = current.version
+            # Each round another writer goes first.
+            order = writers[round_number:] + writers[:round_number]
+            outcomes[(activity_id, base)] = [
+                write(activity_id, base, f"Schrijver {number} op versie {base}.")
+                for number, write in enumerate(order)
+            ]
+    assert len(outcomes) == 15
+    assert all(sorted(codes) == [200, 409, 409, 409] for codes in outcomes.values()), outcomes
+    with Session(engine) as session:
+        for activity_id in a_activities:
+            versions = session.scalars(
+                select(StatusUpdate.version)
+                .where(StatusUpdate.activity_id == activity_id)
+                .where(StatusUpdate.period_id == world.period_id)
+                .order_by(StatusUpdate.version)
+            ).all()
+            assert versions == list(range(1, 5)), (activity_id, versions)  # no gap, no double
