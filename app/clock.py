@@ -14,6 +14,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment as an aware UTC datetime: SQLite hands back naive ones, and everything
+    is stored in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def programme_today() -> date:
     """Today in the programme's time zone (UTC where the system has no time zone data: a
     difference of an hour or two at midnight)."""

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, quote
 
 from asgi_csrf import Errors, asgi_csrf
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +20,7 @@ from app import models  # noqa: F401
 from app.accounts.routes import router as accounts_router
 from app.activities.routes import router as activities_router
 from app.admin.routes import router as admin_router
+from app.api.openapi import api_schema
 from app.api.routes import router as api_router
 from app.audit import service as audit
 from app.audit.models import AuditSource
@@ -86,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": error.errors()}, status_code=422)
+            return JSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
         problems = "; ".join(
             f"{'.'.join(str(part) for part in item['loc'][1:])}: {item['msg']}"
             for item in error.errors()
@@ -111,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/openapi.json", include_in_schema=False, name="openapi")
     def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
+        return JSONResponse(api_schema(app))
 
     app.add_middleware(
         CSRFMiddleware,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, GetJsonSchemaHandler
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -24,6 +24,14 @@ CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udf
 # The same rule as a JSON Schema pattern, which ECMA 262 and Python's re read alike (without
 # the surrogates, which a JSON Schema string cannot hold on its own).
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+# Text that is more than white space (a required explanation, stored stripped): the same rule
+# with one character that is neither a control nor white space (Python's re reads `\s` as
+# str.strip() does; ECMA 262 also counts U+FEFF).
+FILLED_TEXT_PATTERN = (
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*"
+    r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+)
 _LINE_BREAK = re.compile(r"\r\n?")
 
 
@@ -53,17 +61,33 @@ def _refuse_control_characters(value: object) -> object:
     return value
 
 
+def _refuse_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", gettext("Write an explanation."))
+    return value
+
+
 class _TextPattern:
     """Shows the rule in the JSON schema (OpenAPI), so that clients and schema-based testers
     know it; the check itself is the validator above, with a message naming the character."""
+
+    def __init__(self, pattern: str = TEXT_PATTERN) -> None:
+        self.pattern = pattern
 
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         json_schema: dict[str, Any] = handler(schema)
-        json_schema["pattern"] = TEXT_PATTERN
+        json_schema["pattern"] = self.pattern
         return json_schema
 
 
 # A text field of the API, a form or a query string: refused (422) with a control character.
 Text = Annotated[str, BeforeValidator(_refuse_control_characters), _TextPattern()]
+# A required explanation: refused also when it is only white space.
+FilledText = Annotated[
+    str,
+    BeforeValidator(_refuse_control_characters),
+    AfterValidator(_refuse_blank),
+    _TextPattern(FILLED_TEXT_PATTERN),
+]

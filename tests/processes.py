@@ -10,8 +10,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -63,25 +65,29 @@ class AppProcess:
         self.args = ("serve", "--host", "127.0.0.1", "--port", str(self.port), *args)
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
+        # What the process prints goes to a file, not a pipe: a pipe nobody reads fills up
+        # (uvicorn logs every request) and then blocks the server.
+        self.output: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> AppProcess:
+        # Closed in stop(): it lives as long as the process.
+        self.output = tempfile.TemporaryFile(prefix="voortgang-serve-")  # noqa: SIM115
         self.process = subprocess.Popen(
             [VOORTGANG, *self.args],
             env=self.environment,
             cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
+            stdout=self.output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self.process.stdout.read().decode() if self.process.stdout else ""
-                raise RuntimeError(f"voortgang serve stopped at its start:\n{output}")
+                raise RuntimeError(f"voortgang serve stopped at its start:\n{self._printed()}")
             try:
                 httpx.get(self.url + "/public/", timeout=2)
                 return self
@@ -106,9 +112,18 @@ class AppProcess:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        output = self.process.stdout.read().decode() if self.process.stdout else ""
+        output = self._printed()
         self.process = None
+        if self.output is not None:
+            self.output.close()
+            self.output = None
         return output
+
+    def _printed(self) -> str:
+        if self.output is None:
+            return ""
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
 
     def __enter__(self) -> AppProcess:
         return self.start()

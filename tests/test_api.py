@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from app.accounts.service import create_api_token, get_user_by_email
+from tests.factories import create_user
 from tests.test_board import SLUG, _seed_statuses
+
+
+@pytest.fixture
+def coordinator_api(seeded_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The API as a coordinator's integration sees it: a real token in every request."""
+    with Session(seeded_app.state.engine) as session:
+        user = get_user_by_email(session, create_user(session, "coordinator"))
+        _, secret = create_api_token(session, user, name="integration")
+        session.commit()
+    with TestClient(seeded_app, headers={"Authorization": f"Bearer {secret}"}) as client:
+        yield client
 
 
 def test_programmes_lists_programme_and_periods(seeded_client: TestClient) -> None:
@@ -98,3 +114,50 @@ def test_openapi_documents_the_read_endpoints(seeded_client: TestClient) -> None
     assert "ActivityOut" in schema["components"]["schemas"]
     # Only the API is in the schema; HTML pages are not.
     assert all(path.startswith("/api/") for path in schema["paths"])
+
+
+def test_openapi_documents_every_refusal_with_its_body(coordinator_api: TestClient) -> None:
+    """What schemathesis found (tests/test_api_schema.py), asked directly: the 404 for an
+    unknown activity is in the schema, with the body it has."""
+    schema = coordinator_api.get("/api/openapi.json").json()
+    update = schema["paths"]["/api/v1/activities/{activity_id}/status"]["patch"]
+    assert {"400", "401", "403", "404", "409", "422"} <= set(update["responses"])
+    missing = coordinator_api.patch(
+        "/api/v1/activities/999999/status",
+        json={"status": "completed", "explanation": "Klaar.", "based_on_version": None},
+    )
+    assert missing.status_code == 404
+    assert set(missing.json()) == {"detail"}
+    assert update["responses"]["404"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorOut"
+    }
+    assert schema["security"] == [{"token": []}, {"session": []}]
+
+
+def test_the_schema_refuses_what_the_api_refuses(coordinator_api: TestClient) -> None:
+    schema = coordinator_api.get("/api/openapi.json").json()
+    change = schema["components"]["schemas"]["StatusChangeIn"]["properties"]
+    assert change["status"] == {
+        "$ref": "#/components/schemas/Status",
+        "description": "One of the legend's codes",
+    }
+    assert change["explanation"]["minLength"] == 1
+    assert change["explanation"]["maxLength"] == 5000
+    activity_id = coordinator_api.get(f"/api/v1/programmes/{SLUG}/activities").json()["activities"][
+        0
+    ]["id"]
+    for explanation in ("", "   \n"):
+        refused = coordinator_api.patch(
+            f"/api/v1/activities/{activity_id}/status",
+            json={"status": "", "explanation": explanation, "based_on_version": 1},
+        )
+        assert refused.status_code == 422
+        assert {tuple(problem["loc"]) for problem in refused.json()["detail"]} == {
+            ("body", "status"),
+            ("body", "explanation"),
+        }
+
+
+def test_moments_carry_their_offset(seeded_client: TestClient) -> None:
+    activity = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities").json()["activities"][0]
+    assert activity["updated_at"].endswith("Z") or activity["updated_at"].endswith("+00:00")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from app import readmodel
@@ -12,16 +12,20 @@ from app.activities import service
 from app.activities.models import Status
 from app.activities.presentation import status_label, status_symbol
 from app.api.schemas import (
+    MAX_INTEGER,
     ActionLineRef,
     ActivityListOut,
     ActivityOut,
     ConflictOut,
+    ErrorOut,
     OrganisationOut,
     PeriodOut,
     ProgrammeOut,
     ResultRef,
     StatusChangeIn,
     StatusOut,
+    ValidationErrorOut,
+    error_responses,
 )
 from app.deps import SessionDep
 from app.errors import NotFound
@@ -32,9 +36,35 @@ from app.text import Text
 router = APIRouter(prefix="/api/v1")
 
 MAX_PAGE_SIZE = 5000
+ACTIVITIES = "#/paths/~1api~1v1~1programmes~1{programme}~1activities/get"
+COMPARE = "#/paths/~1api~1v1~1programmes~1{programme}~1compare/get"
+UPDATE_STATUS = "#/paths/~1api~1v1~1activities~1{activity_id}~1status/patch"
+Id = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
+Number = Annotated[int | None, Query(ge=1, le=MAX_INTEGER)]
 
 
-@router.get("/programmes", response_model=list[ProgrammeOut], name="api_programmes")
+@router.get(
+    "/programmes",
+    response_model=list[ProgrammeOut],
+    name="api_programmes",
+    responses={
+        200: {
+            "links": {
+                "activities": {
+                    "operationRef": ACTIVITIES,
+                    "parameters": {"programme": "$response.body#/0/slug"},
+                    "description": "The first programme's activities",
+                },
+                "compare": {
+                    "operationRef": COMPARE,
+                    "parameters": {"programme": "$response.body#/0/slug"},
+                    "description": "The first programme's comparison of periods",
+                },
+            }
+        },
+        **error_responses(401),
+    },
+)
 def programmes(session: SessionDep) -> list[ProgrammeOut]:
     """Every programme with its reporting periods, newest period first."""
     return [
@@ -52,20 +82,34 @@ def programmes(session: SessionDep) -> list[ProgrammeOut]:
 
 
 @router.get(
-    "/programmes/{programme}/activities", response_model=ActivityListOut, name="api_activities"
+    "/programmes/{programme}/activities",
+    response_model=ActivityListOut,
+    name="api_activities",
+    responses={
+        200: {
+            "links": {
+                "update_status": {
+                    "operationRef": UPDATE_STATUS,
+                    "parameters": {"activity_id": "$response.body#/activities/0/id"},
+                    "description": "Change the first activity's status",
+                }
+            }
+        },
+        **error_responses(401, 404, 422, descriptions={404: "Unknown programme or period"}),
+    },
 )
 def activities(
     session: SessionDep,
     programme: Text,
     status: Annotated[list[Status] | None, Query(description="Any of these statuses")] = None,
-    action_line: Annotated[int | None, Query(description="Action line number")] = None,
-    result: Annotated[int | None, Query(description="Result number")] = None,
+    action_line: Annotated[Number, Query(description="Action line number")] = None,
+    result: Annotated[Number, Query(description="Result number")] = None,
     organisation: Annotated[
-        Text | None, Query(description="Organisation code (lead or involved)")
+        Text | None, Query(max_length=200, description="Organisation code (lead or involved)")
     ] = None,
-    period: Annotated[int | None, Query(description="Period id; default the latest")] = None,
+    period: Annotated[Number, Query(description="Period id; default the latest")] = None,
     q: Annotated[Text | None, Query(max_length=200, description="Full-text search")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_INTEGER)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 1000,
 ) -> ActivityListOut:
     """Activities in programme order with their current status in the period."""
@@ -102,17 +146,31 @@ def activities(
     response_model=ActivityOut,
     name="api_update_status",
     responses={
-        401: {"description": "No valid token"},
-        403: {"description": "Not allowed to change this activity"},
-        409: {"model": ConflictOut, "description": "Someone saved since based_on_version"},
-        422: {"description": "Invalid status or explanation"},
+        **error_responses(
+            400,
+            401,
+            403,
+            404,
+            422,
+            descriptions={
+                400: "A body that is not JSON",
+                403: "Your account may not change this activity",
+                404: "Unknown activity or period, or the programme has no reporting period",
+                422: "Invalid status or explanation",
+            },
+        ),
+        409: {
+            "model": ConflictOut | ErrorOut,
+            "description": "Someone saved since based_on_version (ConflictOut, with what they "
+            "saved), or the period takes no changes now (published, or not open to you)",
+        },
     },
 )
 def update_status(
     request: Request,
     session: SessionDep,
     user: CurrentUserDep,
-    activity_id: int,
+    activity_id: Id,
     change: StatusChangeIn,
 ) -> ActivityOut | JSONResponse:
     """Record a new status and explanation for the activity (same rules, version check and
@@ -135,7 +193,15 @@ def update_status(
             address=client_address(request),
         )
     except service.FieldErrors as problems:
-        return JSONResponse({"detail": problems.errors}, status_code=422)
+        # The schema refuses what the form's rules refuse; should a rule go further, its
+        # refusal has the shape of the schema's own.
+        refusal = ValidationErrorOut(
+            detail=[
+                {"loc": ["body", field], "msg": message, "type": "value_error"}
+                for field, message in problems.errors.items()
+            ]
+        )
+        return JSONResponse(refusal.model_dump(mode="json"), status_code=422)
     except service.EditConflict as conflict:
         return JSONResponse(
             ConflictOut(

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.activities.models import Status, UpdateSource
+from app.activities.service import MAX_EXPLANATION_LENGTH
+from app.clock import as_utc
 from app.periods.models import PeriodState
-from app.text import Text
+from app.text import FilledText
+
+# The largest id, number or version the API accepts: the database's 32-bit integers. A larger
+# one is refused with 422 instead of failing in the database.
+MAX_INTEGER = 2**31 - 1
+# A moment with its offset (RFC 3339, as the schema's date-time format requires).
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class PeriodOut(BaseModel):
@@ -59,7 +68,7 @@ class ActivityOut(BaseModel):
     explanation: str
     source: UpdateSource | None = Field(description="entered, imported or derived")
     version: int | None
-    updated_at: datetime | None
+    updated_at: UtcDatetime | None
     organisations: list[OrganisationOut]
     period: PeriodOut | None
 
@@ -74,12 +83,20 @@ class ActivityListOut(BaseModel):
 
 
 class StatusChangeIn(BaseModel):
-    status: Text = Field(description="One of the legend's codes, e.g. on_schedule")
-    explanation: Text
-    based_on_version: int | None = Field(
-        description="The version you last read; null if there was no status yet"
+    status: Status = Field(description="One of the legend's codes")
+    explanation: FilledText = Field(
+        min_length=1,
+        max_length=MAX_EXPLANATION_LENGTH,
+        description="The explanation shown with the status; white space around it is removed",
     )
-    period: int | None = Field(default=None, description="Period id; default the latest")
+    based_on_version: int | None = Field(
+        ge=1,
+        le=MAX_INTEGER,
+        description="The version you last read; null if there was no status yet",
+    )
+    period: int | None = Field(
+        default=None, ge=1, le=MAX_INTEGER, description="Period id; default the latest"
+    )
 
 
 class ConflictOut(BaseModel):
@@ -88,3 +105,48 @@ class ConflictOut(BaseModel):
     current_status: Status
     current_explanation: str
     current_author: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every refusal but a validation error."""
+
+    detail: str = Field(description="What went wrong, in the request's language")
+
+
+class ValidationProblem(BaseModel):
+    loc: list[str | int] = Field(description="Where: body, path or query, then the field")
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """The body of a 422 for input the schema refuses (and a rule of the service)."""
+
+    detail: list[ValidationProblem]
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "No valid API token (or session)",
+    403: "Your account may not do this",
+    404: "Not found",
+    409: "Conflict with the current state",
+    422: "Invalid input",
+    429: "Too many requests: try again after Retry-After seconds",
+    503: "The service is busy: try again after Retry-After seconds",
+}
+
+
+def error_responses(
+    *statuses: int, descriptions: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status it can answer besides 200, with its body model
+    and a description (the route's own from `descriptions`, else the general one)."""
+    descriptions = descriptions or {}
+    return {
+        status: {
+            "model": ValidationErrorOut if status == 422 else ErrorOut,
+            "description": descriptions.get(status, ERROR_DESCRIPTIONS[status]),
+        }
+        for status in statuses
+    }

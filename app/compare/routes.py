@@ -8,7 +8,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app import readmodel
-from app.api.schemas import ActionLineRef, PeriodOut, ResultRef
+from app.api.schemas import (
+    MAX_INTEGER,
+    ActionLineRef,
+    ErrorOut,
+    PeriodOut,
+    ResultRef,
+    ValidationErrorOut,
+    error_responses,
+)
 from app.compare.schemas import (
     ActionLineComparisonOut,
     ActivityStatusOut,
@@ -91,10 +99,11 @@ def period_compare(
     response_model=ComparisonOut,
     name="api_period_compare",
     responses={
-        404: {"description": "Unknown programme or period"},
+        **error_responses(401, 404, descriptions={404: "Unknown programme or period"}),
         422: {
-            "description": "The same period twice, a period id that is not a number, or "
-            "no period to compare with"
+            "model": ValidationErrorOut | ErrorOut,
+            "description": "A period id that is not a number (ValidationErrorOut), the same "
+            "period twice, or no period to compare with",
         },
     },
 )
@@ -103,10 +112,16 @@ def api_period_compare(
     programme: Text,
     from_period: Annotated[
         int | None,
-        Query(alias="from", description="Period id; default the period before `to`"),
+        Query(
+            alias="from",
+            ge=1,
+            le=MAX_INTEGER,
+            description="Period id; default the period before `to`",
+        ),
     ] = None,
     to_period: Annotated[
-        int | None, Query(alias="to", description="Period id; default the latest")
+        int | None,
+        Query(alias="to", ge=1, le=MAX_INTEGER, description="Period id; default the latest"),
     ] = None,
 ) -> ComparisonOut:
     """Compare two reporting periods: the activities whose status changed (from → to), the
