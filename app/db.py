@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
@@ -37,6 +37,18 @@ def _set_sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPo
     cursor.close()
 
 
+def _sqlite_savepoint(connection: Connection, _name: str) -> None:
+    """A savepoint inside the transaction, not instead of it. The sqlite3 module begins a
+    transaction only before an INSERT, UPDATE or DELETE, so a SAVEPOINT that comes first (a
+    service's first write, an import's all-rows block) would begin one of its own, and its
+    RELEASE would commit: the work would be committed before the request or job that did it
+    (a job killed after it left its changes applied and itself running). Begin the real
+    transaction first, with the write lock: the savepoint is there to write."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not getattr(dbapi_connection, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
@@ -44,6 +56,7 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(database_url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint)
         return engine
     return create_engine(database_url, echo=echo, pool_pre_ping=True, pool_size=10)
 
