@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import signal
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -36,6 +39,7 @@ from app.ids import id_of
 from app.imports import service as imports
 from app.imports.parsing import ImportFileError, read_sheet
 from app.imports.service import ApplyResult
+from app.jobs import service as jobs
 from app.jobs.models import JobState
 from app.periods.models import PeriodState, ReportingPeriod
 from app.public import documents
@@ -45,6 +49,7 @@ from app.reminders.service import ReminderReport, send_reminders
 from app.seeding.service import SeedError, load_seed_file
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 cli = typer.Typer(
     help="Voortgang: progress tracker for government programmes.",
@@ -189,9 +194,10 @@ def public_documents() -> None:
     """Make the public site's documents (summary and table as PDF) that are missing.
 
     Publishing queues a job that makes them, run by the app process that published, after its
-    response. This command runs whatever is still queued (that process stopped) and queues
-    again what is missing (a job that failed or was interrupted), then runs it here. Safe
-    beside running app processes: a job runs where it is claimed first.
+    response (or by a worker). This command runs here whatever is still queued or was
+    interrupted (its process stopped) and queues again what is missing (a job that failed, or
+    was interrupted JOB_MAX_ATTEMPTS times), then runs it. Safe beside running app processes
+    and workers: a job runs where it is claimed first.
     """
     settings = get_settings()
     engine = engine_for(settings)
@@ -232,6 +238,50 @@ def serve(
         reload=reload,
         proxy_headers=True,
     )
+
+
+@cli.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass: run what is waiting, then stop")
+    ] = False,
+    poll: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds to wait before looking again when there was nothing to do "
+            "(default: the JOB_POLL_SECONDS setting)",
+        ),
+    ] = None,
+) -> None:
+    """Run the jobs (exports, bulk updates, public documents, planned reminders) until
+    stopped.
+
+    Runs every queued job, and takes up every job whose process stopped (no heartbeat for
+    JOB_STALE_SECONDS), up to JOB_MAX_ATTEMPTS attempts; then it is marked failed with the
+    reason. Any number of workers and web processes may run beside each other: each job is
+    claimed by one. With a worker deployed set JOBS_IN_WEB=false, so that web processes leave
+    the jobs to it. SIGTERM or Ctrl-C stops it after the job at hand.
+    """
+    settings = get_settings()
+    if poll is not None:
+        settings = settings.model_copy(update={"job_poll_seconds": poll})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def stop_after_the_job_at_hand(signum: int, _frame: object) -> None:
+        log.info("%s: stopping after the job at hand", signal.strsignal(signum))
+        # From another thread: the handler may interrupt this one inside the event's lock.
+        threading.Thread(target=stop.set).start()
+
+    signal.signal(signal.SIGTERM, stop_after_the_job_at_hand)
+    signal.signal(signal.SIGINT, stop_after_the_job_at_hand)
+    engine = engine_for(settings)
+    try:
+        ran = jobs.work(engine, settings=settings, stop=stop, once=once)
+    finally:
+        engine.dispose()
+    typer.echo(f"voortgang worker: {ran} jobs run.")
 
 
 def _in_session(action: Callable[[Session], T]) -> T:

@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     # `voortgang serve` listens on (HOST and PORT); production needs it set.
     public_url: str = ""
     _public_url_given: bool = PrivateAttr(default=False)
+    # Jobs (exports, imports, public documents, planned reminders; app/jobs/). True: web
+    # processes run the jobs they submit after the response, as `voortgang worker` would, and
+    # take up abandoned ones; false where a `voortgang worker` runs them.
+    jobs_in_web: bool = True
+    # A running job that has not reported for this long was interrupted (its process
+    # stopped) and is taken up again; web processes also take up a queued job this old.
+    job_stale_seconds: float = Field(default=120, gt=0)
+    # Claims of one job, its first run included, before an interrupted job is marked failed.
+    job_max_attempts: int = Field(default=3, ge=1)
+    # How long `voortgang worker` waits before it looks again when there was nothing to do.
+    job_poll_seconds: float = Field(default=2, gt=0)
+    # Tests only: a job whose work is done (written, not committed) waits while this file
+    # exists, so that a test can stop its process in the middle of the job.
+    job_hold_file: Path | None = None
 
     @property
     def effective_mail_backend(self) -> MailBackend:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -34,6 +37,7 @@ from app.exports.routes import router as exports_router
 from app.i18n import gettext, negotiate_language, set_language, translations_for
 from app.imports.routes import router as imports_router
 from app.jobs.routes import router as jobs_router
+from app.jobs.service import Sweeper
 from app.periods.routes import router as periods_router
 from app.permissions import NotSignedIn, enforce_route_rule
 from app.public.routes import router as public_router
@@ -51,7 +55,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_production_ready()
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Without a `voortgang worker` (JOBS_IN_WEB), every web process also takes up the
+        # jobs that a stopped process left, at its start and then regularly.
+        sweeper = Sweeper(app.state.engine, settings) if settings.jobs_in_web else None
+        if sweeper:
+            sweeper.start()
+        try:
+            yield
+        finally:
+            if sweeper:
+                await asyncio.to_thread(sweeper.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Voortgang",
         summary="Progress tracker for government programmes",
         version="0.1.0",

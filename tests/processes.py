@@ -73,7 +73,7 @@ class AppProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> AppProcess:
+    def _spawn(self) -> subprocess.Popen[bytes]:
         # Closed in stop(): it lives as long as the process.
         self.output = tempfile.TemporaryFile(prefix="voortgang-serve-")  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -84,6 +84,11 @@ class AppProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        return self.process
+
+    def start(self) -> AppProcess:
+        self._spawn()
+        assert self.process is not None
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -130,3 +135,30 @@ class AppProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class CommandProcess(AppProcess):
+    """Any other `voortgang` command in a child process of its own, with the environment
+    of an AppProcess (`voortgang worker`, say): started, not waited for; `kill()` and
+    `stop()` as for the server, `wait()` for its end.
+
+    >>> with CommandProcess(database_url, "worker", JOB_POLL_SECONDS="0.2") as worker:
+    ...     ...
+    """
+
+    def __init__(self, database_url: str, *args: str, **settings: str) -> None:
+        super().__init__(database_url, **settings)
+        self.args = args
+
+    def start(self) -> CommandProcess:
+        self._spawn()
+        return self
+
+    def wait(self, timeout: float = 60) -> tuple[int, str]:
+        """Wait for the command to end: its exit code and what it printed."""
+        assert self.process is not None
+        code = self.process.wait(timeout=timeout)
+        return code, self.stop()
+
+    def __enter__(self) -> CommandProcess:
+        return self.start()

@@ -1327,28 +1327,3 @@ def test_cli_refuses_bad_input_with_a_message(seeded_database_url: str, tmp_path
     )
     assert bad_status.exit_code == 1 and "late" in bad_status.stderr
     assert not Path(output).exists()
-
-
-def test_a_long_export_keeps_reporting_so_its_job_is_not_taken_for_interrupted(
-    session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import dataclasses
-    import time
-
-    monkeypatch.setattr(service, "HEARTBEAT_SECONDS", 0.02)
-
-    def slow(table):  # type: ignore[no-untyped-def]
-        time.sleep(0.3)
-        return b"made"
-
-    fmt = dataclasses.replace(service.FORMATS["csv"], render=slow)
-    reports: list[tuple[int, str]] = []
-    stored = service.produce(
-        session,
-        service.ExportRequest(_period_id(session), fmt, ActivityFilters(), "nl"),
-        progress=lambda percent, message: reports.append((percent, message)),
-    )
-    assert stored.content == b"made"
-    writing = [message for percent, message in reports if percent == 40]
-    assert len(writing) >= 4 and writing[0] == "128 activiteiten worden als CSV geschreven…"
-    assert reports[-1][0] == 90  # the heartbeat stopped with the render

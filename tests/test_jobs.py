@@ -84,19 +84,52 @@ def test_a_failing_job_says_why(app) -> None:  # type: ignore[no-untyped-def]
             assert reason in client.get(f"/jobs/{job_id}").text
 
 
-def test_a_running_job_without_heartbeat_shows_as_interrupted(app) -> None:  # type: ignore[no-untyped-def]
-    job_id, email = _job(app, text="x")
+def _interrupt(app, job_id: int, *, attempts: int) -> None:  # type: ignore[no-untyped-def]
+    """What a process that died while running the job leaves: running, an old heartbeat."""
     with Session(app.state.engine) as session:
         session.execute(
             update(Job)
             .where(Job.id == job_id)
-            .values(state=JobState.running, heartbeat_at=utc_now() - timedelta(minutes=10))
+            .values(
+                state=JobState.running,
+                attempts=attempts,
+                heartbeat_at=utc_now() - timedelta(minutes=10),
+            )
         )
         session.commit()
-    with TestClient(app) as client:
-        sign_in(client, email)
-        page = client.get(f"/jobs/{job_id}")
-        assert 'data-state="failed"' in page.text and "onderbroken" in page.text
+
+
+def test_an_interrupted_job_shows_so_and_its_page_takes_it_up_again(app) -> None:  # type: ignore[no-untyped-def]
+    job_id, email = _job(app, text="x")
+    _interrupt(app, job_id, attempts=1)
+    # Without the lifespan: no sweeper of the app's own takes it up before the page does.
+    client = TestClient(app)
+    sign_in(client, email)
+    page = client.get(f"/jobs/{job_id}")
+    assert 'data-state="running"' in page.text and 'hx-trigger="every 1s"' in page.text
+    assert "onderbroken" in page.text and "opnieuw opgepakt" in page.text
+    # The page's look took it up after the response: done, at its second attempt.
+    with Session(app.state.engine) as session:
+        job = session.get(Job, job_id)
+        assert job.state == JobState.done and job.attempts == 2
+    assert 'id="job-done"' in client.get(f"/jobs/{job_id}").text
+
+
+def test_an_interrupted_job_without_attempts_left_fails_with_the_reason(app) -> None:  # type: ignore[no-untyped-def]
+    job_id, email = _job(app, text="x", language="en")
+    _interrupt(app, job_id, attempts=3)
+    client = TestClient(app)
+    sign_in(client, email)
+    page = client.get(f"/jobs/{job_id}")
+    assert 'data-state="failed"' in page.text and "hx-trigger" not in page.text
+    assert "3 keer onderbroken" in page.text and "niet opnieuw geprobeerd" in page.text
+    with Session(app.state.engine) as session:
+        job = session.get(Job, job_id)
+        assert job.state == JobState.failed and job.attempts == 3 and job.finished_at
+        # Recorded in the job's language; the page speaks the reader's.
+        assert job.message.startswith("The work was interrupted 3 times")
+    english = client.get(f"/jobs/{job_id}?lang=en").text
+    assert "The work was interrupted 3 times (the server process stopped)" in english
 
 
 def test_progress_page_polls_until_done_and_survives_a_reload(app) -> None:  # type: ignore[no-untyped-def]

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -239,8 +237,8 @@ def _render(session: Session, request: ExportRequest, report: jobs.Progress) -> 
         "format": request.fmt.key.upper(),
     }
     report(40, writing)
-    with _keep_reporting(report, 40, writing):
-        content = request.fmt.render(table)
+    # A big document takes minutes; the job's runner keeps its heartbeat meanwhile.
+    content = request.fmt.render(table)
     name = filename(
         table.period.name,
         request.fmt,
@@ -254,31 +252,6 @@ def _render(session: Session, request: ExportRequest, report: jobs.Progress) -> 
 
 def _silent(percent: int, message: str) -> None:
     """No progress to report (the command line, a direct call)."""
-
-
-# A job that has not reported for jobs.STALE_AFTER shows as interrupted; a big document (the
-# 100× programme's PDF takes minutes) reports that it is still at work meanwhile.
-HEARTBEAT_SECONDS = 30.0
-
-
-@contextmanager
-def _keep_reporting(report: jobs.Progress, percent: int, message: str) -> Iterator[None]:
-    if report is _silent:
-        yield
-        return
-    done = threading.Event()
-
-    def beat() -> None:
-        while not done.wait(HEARTBEAT_SECONDS):
-            report(percent, message)
-
-    thread = threading.Thread(target=beat, name="export-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
 
 
 def produce(

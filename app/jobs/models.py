@@ -51,8 +51,12 @@ class Job(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=50)
     state: JobState = Field(
-        default=JobState.queued, sa_column=Column(EnumText(JobState), nullable=False)
+        default=JobState.queued, sa_column=Column(EnumText(JobState), nullable=False, index=True)
     )
+    # How often a process has claimed it: 1 for its first run, one more for every take-up
+    # after its process stopped. A claim is a compare-and-set on this number, so exactly one
+    # process holds each attempt, and only that one may record the outcome.
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     # 0-100, and what is being done (or, when failed, why).
     progress: int = 0
     message: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
@@ -68,8 +72,9 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
-    # Set by the process running the job at every step; a running job whose heartbeat is
-    # old was interrupted (its process stopped).
+    # Set by the process running the job while it runs (every step, and by a beat of its
+    # own); a running job whose heartbeat is old was interrupted (its process stopped) and
+    # is taken up again (app/jobs/service.py).
     heartbeat_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

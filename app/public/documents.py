@@ -224,19 +224,27 @@ def _queued(session: Session) -> list[Job]:
     )
 
 
-def queue_missing(session: Session) -> list[Job]:
-    """Queue a job for every published period whose documents are not all stored and that
-    has no job queued or running for them (a period published by the seed, or whose job
-    failed or was interrupted)."""
-    waiting = {
-        int(job.params.get("period_id", 0))
-        for job in session.scalars(
-            select(Job).where(
+def _unfinished(session: Session) -> list[Job]:
+    return list(
+        session.scalars(
+            select(Job)
+            .where(
                 col(Job.kind) == periods.PUBLISH_JOB,
                 col(Job.state).in_([JobState.queued, JobState.running]),
             )
+            .order_by(col(Job.id))
         )
-        if not jobs.interrupted(job)
+    )
+
+
+def queue_missing(session: Session, *, settings: Settings) -> list[Job]:
+    """Queue a job for every published period whose documents are not all stored and that
+    has no job queued, running or to be taken up again for them (a period published by the
+    seed, or whose job failed or was interrupted too often)."""
+    waiting = {
+        int(job.params.get("period_id", 0))
+        for job in _unfinished(session)
+        if not jobs.interrupted(job, settings) or jobs.retried(job, settings)
     }
     queued = []
     records = session.scalars(
@@ -258,9 +266,12 @@ def prepare(engine: Engine, *, settings: Settings) -> list[Prepared]:
     """Queue the documents that are missing and run every queued job, here and now (the
     command line). Safe beside app processes: each job runs where it is claimed first."""
     with transaction(engine) as session:
-        queue_missing(session)
-        queued = [id_of(job) for job in _queued(session)]
-    ran = [job_id for job_id in queued if jobs.run(engine, job_id, settings=settings)]
+        queue_missing(session, settings=settings)
+        waiting = [id_of(job) for job in _unfinished(session) if jobs.abandoned(job, settings)]
+        waiting += [id_of(job) for job in _queued(session) if id_of(job) not in waiting]
+    # Queued ones, and those whose process stopped (taken up again; a job running in a live
+    # process is not claimed).
+    ran = [job_id for job_id in waiting if jobs.run(engine, job_id, settings=settings)]
     outcomes = []
     with transaction(engine) as session:
         for job_id in ran:
@@ -273,8 +284,11 @@ def prepare(engine: Engine, *, settings: Settings) -> list[Prepared]:
 
 def run_queued_after_response(request: Any, session: Session, background: Any) -> None:
     """After a publication: commit (so every process sees the job), then run the queued
-    document jobs after the response, in the thread pool."""
+    document jobs after the response, in the thread pool (unless a `voortgang worker` runs
+    the jobs: JOBS_IN_WEB false)."""
     session.commit()
+    if not request.app.state.settings.jobs_in_web:
+        return  # a `voortgang worker` runs them
     for job in _queued(session):
         background.add_task(
             jobs.run,

@@ -505,7 +505,9 @@ def claim(session: Session, *, due: Due) -> Job | None:
     return job
 
 
-@jobs.handler(SEND_JOB)
+# Not run again when interrupted: the messages sent before the process stopped are not
+# recorded (the run is, with the outcome), so a second run could send them twice.
+@jobs.handler(SEND_JOB, retry=False)
 def _send_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     run = session.get(ReminderRun, job.params["run_id"])
     if run is None:
