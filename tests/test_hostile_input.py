@@ -43,6 +43,7 @@ from app.activities.models import Status, StatusUpdate
 from app.config import Settings
 from app.exports import service as exports
 from app.i18n import translations_for
+from app.jobs import service as jobs
 from app.jobs.models import Job
 from app.main import create_app
 from app.periods import service as periods
@@ -492,6 +493,17 @@ def test_every_export_shows_the_payloads_as_literal_text(hostile: HostileWorld) 
                 and not (fmt == "pdf" and "xss-12" in text)
             ]
     assert missing == [], "\n".join(map(repr, missing))
+    # The public summary's PDF: the summary in words, written around the titles and names.
+    job = periods.queue_documents(session, period_id=hostile.published_id, actor=None)
+    session.commit()
+    assert jobs.run(hostile.app.state.engine, job.id, settings=hostile.app.state.settings)
+    visitor = TestClient(hostile.app)
+    summary = visitor.get(f"/public/{SLUG}/{hostile.published_id}/summary.pdf")
+    assert summary.status_code == 200 and summary.headers["content-type"] == "application/pdf"
+    squashed = _squash(_pdf_text(summary.content).replace("\x00", ""))
+    in_summary = [p for p in PAYLOADS if _squash(p) in squashed]
+    # The period's name, the action line's and activities' titles, as literal text.
+    assert hostile.texts["period name"] in in_summary and len(in_summary) >= 5, in_summary
 
 
 def test_the_detector_finds_each_payload_where_it_would_be_markup() -> None:
@@ -730,6 +742,36 @@ def test_a_bad_import_is_refused_and_changes_nothing(
     for words in said:
         assert words in result.stdout + result.stderr, kind
     assert database_dump(app.state.engine) == before
+
+    # Through the web: refused on the form, or by the preview job, and never applied; what is
+    # kept is the preview (its job and the uploaded file) and nothing else.
+    with _client(app, world.editor_email) as client:
+        token = csrf_from(client.get(f"/periods/{world.period_id}/import").text)
+        before = database_dump(app.state.engine)  # signed in (a session, its audit event)
+        upload = client.post(
+            f"/periods/{world.period_id}/import",
+            data={"csrftoken": token},
+            files={"file": (filename, content, "application/octet-stream")},
+            follow_redirects=False,
+        )
+        if upload.status_code == 303:
+            job_page = client.get(upload.headers["location"])
+            message = BeautifulSoup(job_page.text, "html.parser").get_text()
+            applied = client.post(
+                upload.headers["location"] + "/apply",
+                data={"csrftoken": token, "confirmations": "include"},
+            )
+            assert applied.status_code in (409, 422), (kind, applied.status_code)
+            kept = {"job", "stored_file"}
+        else:
+            assert upload.status_code == 422, (kind, upload.status_code)
+            message = BeautifulSoup(upload.text, "html.parser").get_text()
+            kept = set()
+    for words in said:
+        if "nothing was changed" not in words:  # the command line's own words
+            assert _squash(words) in _squash(message), (kind, words)
+    after = database_dump(app.state.engine)
+    assert {name for name in before if before[name] != after[name]} <= kept, kind
     app.state.engine.dispose()
 
 
