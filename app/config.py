@@ -92,7 +92,8 @@ class Settings(BaseSettings):
 
     @property
     def secure_cookies(self) -> bool:
-        """Production runs behind HTTPS: cookies are only sent over it."""
+        """Production runs behind HTTPS: cookies are only sent over it, and browsers are told
+        to reach the app over nothing else (Strict-Transport-Security)."""
         return self.environment == Environment.production
 
     def check_production_ready(self) -> None:

@@ -143,17 +143,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         send_csrf_failed=_csrf_failed,
     )
     # Outermost, so that every response (a refused form too) gets the headers.
-    app.add_middleware(LanguageAndHeadersMiddleware)
+    app.add_middleware(LanguageAndHeadersMiddleware, https_only=settings.secure_cookies)
     return app
+
+
+# Production runs behind HTTPS: browsers are told to use nothing else for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 class LanguageAndHeadersMiddleware:
     """Pure ASGI (Starlette's BaseHTTPMiddleware costs a task per request): picks the
     language for the request, says where its audited changes come from, and adds the security
-    headers to every response."""
+    headers to every response, an error the app did not handle too: Starlette answers that
+    outside every middleware, so this sends the 500 itself (and lets the error go on to be
+    logged)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https_only: bool = False) -> None:
         self.app = app
+        self.https_only = https_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -167,9 +174,15 @@ class LanguageAndHeadersMiddleware:
         # import's as an import): the context is the request's own.
         audit.set_source(AuditSource.api if scope["path"].startswith("/api/") else AuditSource.web)
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
+                if self.https_only:
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
@@ -178,7 +191,12 @@ class LanguageAndHeadersMiddleware:
                     headers.setdefault("Content-Language", language)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                await _server_error(scope, send_with_headers, language)
+            raise
 
 
 # The largest multipart form body read to find its CSRF token (uploads are smaller: see
@@ -289,6 +307,25 @@ async def _plain_response(send: Send, status: int, text: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _server_error(scope: Scope, send: Send, language: str) -> None:
+    text = translations_for(language).gettext("Something went wrong")
+    if scope["path"].startswith("/api/"):
+        body, content_type = JSONResponse({"detail": text}).body, b"application/json"
+    else:
+        body, content_type = text.encode(), b"text/plain; charset=utf-8"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": bytes(body)})
 
 
 async def _csrf_failed(scope: Scope, send: Send, message_id: Errors) -> None:

@@ -381,7 +381,14 @@ def set_language(request: Request, language: str, next: str = "/") -> Response:
     # Only local paths: never redirect to another site.
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie("lang", language, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
+    response.set_cookie(
+        "lang",
+        language,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies or request.url.scheme == "https",
+    )
     return response
 
 
