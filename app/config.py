@@ -31,6 +31,12 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.development
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'voortgang.db'}"
+    # Database connections each process keeps (PostgreSQL, and SQLite's pool): at most this
+    # many requests use the database at once, the others wait for their turn.
+    database_pool_size: int = Field(default=10, ge=1)
+    # Seconds a request waits for its turn, a connection or SQLite's write lock before it is
+    # answered with 503 and Retry-After.
+    database_timeout: float = Field(default=10, gt=0)
     secret_key: str = DEFAULT_SECRET
     host: str = "127.0.0.1"
     port: int = 8000

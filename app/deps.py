@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import transaction
+from app.db import RequestTurns, for_writing
+
+# Requests that only read; every other method may write.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the route succeeds, rolled back otherwise.
+
+    The request first waits for its turn (app/db.py RequestTurns: no more requests use the
+    database at once than the pool has connections), in the event loop; the session's work
+    runs in the thread pool, as the sync routes do. A request that may write (any method but
+    GET, HEAD and OPTIONS) takes SQLite's write lock when its transaction begins.
 
     Used with scope="function": the commit happens when the route returns, before the response
     is sent. (FastAPI's default scope for a dependency with yield runs its exit code after the
     response is sent: a browser could then follow a redirect before the change was committed
     and see the old state, and a failing commit would follow a response that said "done".)"""
-    with transaction(request.app.state.engine) as session:
-        yield session
+    turns: RequestTurns = request.app.state.database_turns
+    engine = request.app.state.engine
+    async with turns.turn():
+        bind = engine if request.method in READING_METHODS else for_writing(engine)
+        session = Session(bind, expire_on_commit=False)
+        try:
+            yield session
+            await anyio.to_thread.run_sync(session.commit)
+        except BaseException:
+            await _in_thread_even_if_cancelled(session.rollback)
+            raise
+        finally:
+            await _in_thread_even_if_cancelled(session.close)
+
+
+async def _in_thread_even_if_cancelled(work: Callable[[], None]) -> None:
+    # The connection must go back to the pool clean, also when the client went away.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(work)
 
 
 def get_app_settings(request: Request) -> Settings:

@@ -15,6 +15,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,7 +33,7 @@ from app.board.routes import router as board_router
 from app.cache import RevisionCache
 from app.compare.routes import router as compare_router
 from app.config import PROJECT_ROOT, Settings, get_settings
-from app.db import engine_for
+from app.db import DatabaseBusy, RequestTurns, engine_for, is_database_busy
 from app.errors import DomainError
 from app.exports.routes import router as exports_router
 from app.i18n import gettext, negotiate_language, set_language, translations_for
@@ -49,6 +51,9 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+# How long a client is asked to wait when the database is busy.
+RETRY_AFTER_SECONDS = 2
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -82,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings)
+    app.state.database_turns = RequestTurns(settings.database_pool_size, settings.database_timeout)
     app.state.cache = RevisionCache(max_entries=settings.cache_size)
 
     @app.exception_handler(NotSignedIn)
@@ -102,6 +108,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
         return _error_response(request, error.status_code, error.message)
+
+    @app.exception_handler(DatabaseBusy)
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, error: Exception) -> Response:
+        if not is_database_busy(error):
+            raise error
+        response = _error_response(
+            request, 503, gettext("The database is busy. Try again in a moment.")
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:

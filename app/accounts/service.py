@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from app.accounts.models import (
@@ -538,8 +539,37 @@ def user_for_api_token(session: Session, secret: str) -> CurrentUser | None:
     user, token = row
     if token.revoked_at is not None or not user.active:
         return None
-    token.last_used_at = utc_now()
+    _note_token_use(session, token)
     return _current_user(session, user)
+
+
+# A token's last use is noted at most this often: a request that reads must not write each
+# time (on SQLite every write waits for the one write lock).
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+
+
+def _note_token_use(session: Session, token: ApiToken) -> None:
+    now = utc_now()
+    if token.last_used_at is not None and now - _aware(token.last_used_at) < TOKEN_USE_PRECISION:
+        return
+    # Compare-and-set, so that of concurrent requests one writes; best effort: when the
+    # database is busy (a reading request on SQLite meeting another writer), skip it.
+    try:
+        with session.begin_nested():
+            session.execute(
+                update(ApiToken)
+                .where(
+                    col(ApiToken.id) == token.id,
+                    or_(
+                        col(ApiToken.last_used_at).is_(None),
+                        col(ApiToken.last_used_at) < now - TOKEN_USE_PRECISION,
+                    ),
+                )
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    except OperationalError:
+        pass
 
 
 def as_current_user(session: Session, user: User) -> CurrentUser:
