@@ -109,7 +109,7 @@ def make_engine(
 ) -> Engine:
     """An engine with `pool_size` connections (and BACKGROUND_CONNECTIONS more for work outside
     requests); a checkout waits `timeout` seconds for one, as a SQLite writer does for the
-    write lock."""
+    write lock and a PostgreSQL statement for a lock."""
     pooling: dict[str, Any] = {
         "pool_size": pool_size,
         "max_overflow": BACKGROUND_CONNECTIONS,
@@ -128,7 +128,10 @@ def make_engine(
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "savepoint", _sqlite_savepoint)
         return engine
-    return create_engine(database_url, echo=echo, pool_pre_ping=True, **pooling)
+    # A statement waits as long for a row or table lock (another transaction's), then fails
+    # with lock_not_available: 503, instead of holding its connection without end.
+    locks = {"options": f"-c lock_timeout={int(timeout * 1000)}"}
+    return create_engine(database_url, echo=echo, pool_pre_ping=True, connect_args=locks, **pooling)
 
 
 def engine_for(settings: Settings) -> Engine:
