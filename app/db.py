@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -54,10 +55,12 @@ def is_database_busy(error: BaseException) -> bool:
     if error.connection_invalidated:
         return True
     original = error.orig
-    sqlite_code = getattr(original, "sqlite_errorcode", None)
-    if sqlite_code is not None:
+    if isinstance(original, sqlite3.Error):
+        code = getattr(original, "sqlite_errorcode", None)
+        if code is None:
+            return any(word in str(original) for word in ("locked", "busy"))
         # SQLITE_BUSY, SQLITE_LOCKED and their extended codes (the low byte is the primary).
-        return sqlite_code & 0xFF in (5, 6)
+        return code & 0xFF in (5, 6)
     sqlstate = getattr(original, "sqlstate", None)
     # None: psycopg could not connect. 08: connection exception, 40: serialization failure or
     # deadlock, 53: insufficient resources (too many connections), 55P03: lock not available,

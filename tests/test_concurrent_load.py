@@ -323,3 +323,28 @@ def test_reading_pages_signed_in_writes_nothing(seeded_settings: Settings) -> No
             assert writes == []
     finally:
         app.state.engine.dispose()
+
+
+def test_only_a_busy_database_counts_as_busy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A lock that could not be had is a 503; a fault in the query stays a 500."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import is_database_busy
+
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(path, timeout=0)
+    with pytest.raises(sqlite3.OperationalError) as locked:
+        other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError) as missing:
+        other.execute("SELECT * FROM no_such_table")
+    holder.close()
+    other.close()
+    assert is_database_busy(OperationalError("BEGIN IMMEDIATE", {}, locked.value))
+    assert not is_database_busy(OperationalError("SELECT", {}, missing.value))
+    assert not is_database_busy(
+        OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))
+    )
