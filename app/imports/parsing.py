@@ -8,29 +8,58 @@ database: what a row means is decided by `app.imports.service`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
+import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
-from xml.etree.ElementTree import Element
+from xml.parsers import expat
 
 from babel.numbers import format_decimal
-from defusedxml.ElementTree import iterparse
-from openpyxl import load_workbook
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel
 
 from app.activities.models import Status
 from app.activities.presentation import STATUS_STYLES
+from app.activities.service import MAX_EXPLANATION_LENGTH
 from app.errors import InvalidInput
 from app.exports.columns import COLUMNS
 from app.i18n import LANGUAGES, get_language, gettext, translations_for
 
-# The limits of one upload, documented in README.md ("Bulk update by spreadsheet").
+# The limits of one upload, documented in README.md ("Bulk update by spreadsheet") and
+# docs/imports.md. A file within them is read with the memory of its rows, not of its size
+# unpacked: tests/test_import_bombs.py measures it.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+# XLSX and ODS are zip packages: together their members unpack to at most this, and no member
+# larger than MIN_RATIO_CHECKED_BYTES unpacked to more than MAX_RATIO times its packed size (a
+# spreadsheet's XML packs 5 to 20 times; a zip bomb a thousand).
+MAX_UNPACKED_BYTES = 5 * MAX_FILE_BYTES
+MAX_RATIO = 100
+MIN_RATIO_CHECKED_BYTES = 1024 * 1024
+# A cell: twice the longest text one may hold (an explanation), which leaves room for the
+# line breaks as CRLF, the apostrophe of a neutralised cell and the spaces the importer takes
+# off; a row: every cell together.
+MAX_CELL_LENGTH = 2 * MAX_EXPLANATION_LENGTH
+MAX_ROW_LENGTH = 100_000
+MAX_COLUMNS = 1024
+# The text of the columns the import reads, over all rows (as UTF-8): at most what a CSV file
+# of the largest size holds, whichever format it comes in (a shared string, or an ODS row
+# repeated, can be used many times over).
+MAX_TEXT_BYTES = MAX_FILE_BYTES
+# How the members are read, and the longest piece of markup (a tag with its attributes, a
+# comment) the XML parser is given to hold whole.
+CHUNK_BYTES = 64 * 1024
+MAX_TOKEN_BYTES = 1024 * 1024
 
 FORMATS = {".xlsx": "xlsx", ".ods": "ods", ".csv": "csv"}
 FORMAT_NAMES = {"xlsx": "XLSX", "ods": "ODS", "csv": "CSV"}
@@ -135,28 +164,29 @@ def detect_format(content: bytes, filename: str) -> str:
 def _zip_format(content: bytes, name: str) -> str | None:
     """'xlsx' or 'ods' for a spreadsheet package; None for any other zip (or a broken one)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            if "xl/workbook.xml" in names:
-                return "xlsx"
-            if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
-                manifest = (
-                    archive.read("META-INF/manifest.xml")
-                    if "META-INF/manifest.xml" in names
-                    else b""
-                )
-                if b"encryption-data" in manifest:
-                    raise ImportFileError(
-                        gettext(
-                            "%(name)s is protected with a password. Remove the password in "
-                            "your spreadsheet program (save a copy without encryption) and "
-                            "upload that."
-                        )
-                        % {"name": name}
-                    )
-                return "ods"
+        package = Package(content, name)
     except (zipfile.BadZipFile, OSError, KeyError, EOFError):
         return None
+    try:
+        names = package.names
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "mimetype" in names and package.read("mimetype").strip() == ODS_MIMETYPE:
+            manifest = (
+                package.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+            )
+            if b"encryption-data" in manifest:
+                raise ImportFileError(
+                    gettext(
+                        "%(name)s is protected with a password. Remove the password in "
+                        "your spreadsheet program (save a copy without encryption) and "
+                        "upload that."
+                    )
+                    % {"name": name}
+                )
+            return "ods"
+    finally:
+        package.close()
     return None
 
 
@@ -167,7 +197,7 @@ def read_sheet(content: bytes, filename: str, *, header_only: bool = False) -> S
     name = PurePath(filename).name
     sheets = {"xlsx": _xlsx_sheets, "ods": _ods_sheets, "csv": _csv_sheets}[file_format]
     try:
-        return _read(file_format, sheets(content), header_only=header_only)
+        return _read(file_format, sheets(content, name), header_only=header_only)
     except ImportFileError:
         raise
     except Exception as error:  # noqa: BLE001 - any reader failure means a damaged file
@@ -204,6 +234,7 @@ def _read(file_format: str, sheets: Iterable[RawRows], *, header_only: bool) -> 
         )
         if header_only:
             return sheet
+        text_bytes = 0
         for number, cells in rows:
             values = {
                 key: _restore(cells[index]) if index < len(cells) else ""
@@ -211,6 +242,16 @@ def _read(file_format: str, sheets: Iterable[RawRows], *, header_only: bool) -> 
             }
             if not any(value.strip() for value in values.values()):
                 continue
+            text_bytes += sum(len(value.encode()) for value in values.values())
+            if text_bytes > MAX_TEXT_BYTES:
+                raise ImportFileError(
+                    gettext(
+                        "The columns the import reads hold more than %(max)s MB of text "
+                        "together; at most %(max)s MB can be imported at once, in any format. "
+                        "Split the file into smaller files."
+                    )
+                    % {"max": MAX_TEXT_BYTES // 1024 // 1024}
+                )
             if len(sheet.rows) >= MAX_ROWS:
                 raise ImportFileError(
                     gettext(
@@ -339,104 +380,536 @@ def parse_whole_number(text: str) -> int:
         return int(number)
 
 
+# -- unpacking within limits: the zip packages (XLSX, ODS) and their XML ----------------------
+
+
+class Package:
+    """An XLSX or ODS file (a zip package) whose members are read within the limits.
+
+    The directory is checked first (what the members say they unpack to, and how tightly
+    they are packed), and again while reading: each member is read in chunks and counted, so
+    a member that unpacks to more than it says, or more than the limits, is refused after at
+    most one chunk too many (zipfile itself also stops at the size the directory states)."""
+
+    def __init__(self, content: bytes, name: str) -> None:
+        self.name = name
+        self.archive = zipfile.ZipFile(io.BytesIO(content))
+        self.unpacked = 0  # bytes unpacked so far, over every member read
+        infos = self.archive.infolist()
+        if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+            raise self._too_big()
+        for info in infos:
+            if self._too_tight(info.file_size, info.compress_size):
+                raise self._packed_tightly(info.filename)
+
+    @property
+    def names(self) -> set[str]:
+        return set(self.archive.namelist())
+
+    def chunks(self, member: str) -> Iterator[bytes]:
+        """A member's content, unpacked a chunk at a time within the limits."""
+        info = self.archive.getinfo(member)
+        read = 0
+        try:
+            with self.archive.open(info) as stream:
+                while chunk := stream.read(CHUNK_BYTES):
+                    read += len(chunk)
+                    self.unpacked += len(chunk)
+                    if read > info.file_size:
+                        raise self._damaged(member)
+                    if self.unpacked > MAX_UNPACKED_BYTES:
+                        raise self._too_big()
+                    if self._too_tight(read, info.compress_size):
+                        raise self._packed_tightly(member)
+                    yield chunk
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            # A wrong checksum: the member holds other data than the directory says.
+            raise self._damaged(member) from None
+
+    def read(self, member: str) -> bytes:
+        return b"".join(self.chunks(member))
+
+    def close(self) -> None:
+        self.archive.close()
+
+    @staticmethod
+    def _too_tight(unpacked: int, packed: int) -> bool:
+        return unpacked > MIN_RATIO_CHECKED_BYTES and unpacked > MAX_RATIO * max(packed, 1)
+
+    def _too_big(self) -> ImportFileError:
+        return ImportFileError(
+            gettext(
+                "%(name)s unpacks to more than %(max)s MB of spreadsheet data; at most %(max)s "
+                "MB can be imported at once. Split it into smaller files, or leave out the rows "
+                "and sheets that the import does not need."
+            )
+            % {"name": self.name, "max": MAX_UNPACKED_BYTES // 1024 // 1024}
+        )
+
+    def _packed_tightly(self, member: str) -> ImportFileError:
+        return ImportFileError(
+            gettext(
+                "%(name)s is not read: its part %(part)s unpacks to more than %(ratio)s times "
+                "its packed size, which a spreadsheet program does not write. Save the file "
+                "again in your spreadsheet program and upload that."
+            )
+            % {"name": self.name, "part": member, "ratio": MAX_RATIO}
+        )
+
+    def _damaged(self, member: str) -> ImportFileError:
+        return ImportFileError(
+            gettext(
+                "%(name)s is damaged: its part %(part)s holds other data than the file's "
+                "directory says. Save the file again in your spreadsheet program and upload "
+                "that."
+            )
+            % {"name": self.name, "part": member}
+        )
+
+
+# What the XML readers see of a document: (START, tag, attributes), (END, tag, None) and
+# (TEXT, text, None), with tags and attribute names as "namespace localname".
+START, END, TEXT = 0, 1, 2
+XmlEvent = tuple[int, str, dict[str, str] | None]
+
+
+def _xml_events(chunks: Iterable[bytes]) -> Iterator[XmlEvent]:
+    """A document's events, parsed a chunk at a time (expat, fed by the caller's pace): text
+    arrives in pieces, so a reader can stop at a cell that is too long without holding it.
+    A document type declaration (where entity tricks live; XLSX and ODS never have one) is
+    refused, and so is one piece of markup (a tag, a comment) longer than MAX_TOKEN_BYTES,
+    which expat would otherwise hold whole."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    events: list[XmlEvent] = []
+
+    def refuse_doctype(*_: object) -> None:
+        raise ValueError("a document type declaration")
+
+    def mark(*_: object) -> None:
+        events.append((TEXT, "", None))  # progress, for the markup length check below
+
+    parser.StartElementHandler = lambda tag, attributes: events.append((START, tag, attributes))
+    parser.EndElementHandler = lambda tag: events.append((END, tag, None))
+    parser.CharacterDataHandler = lambda text: events.append((TEXT, text, None))
+    parser.StartDoctypeDeclHandler = refuse_doctype
+    parser.EntityDeclHandler = refuse_doctype
+    parser.CommentHandler = mark
+    parser.ProcessingInstructionHandler = mark
+    without_events = 0
+    for chunk in chunks:
+        parser.Parse(chunk, False)
+        if events:
+            without_events = 0
+            yield from events
+            events.clear()
+        else:
+            without_events += len(chunk)
+            if without_events > MAX_TOKEN_BYTES:
+                raise ValueError("markup longer than MAX_TOKEN_BYTES")
+    parser.Parse(b"", True)
+    yield from events
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition(" ")[2]
+
+
+def _attribute(attributes: dict[str, str] | None, name: str, default: str = "") -> str:
+    """An attribute by its local name, whatever its namespace."""
+    for key, value in (attributes or {}).items():
+        if _local(key) == name:
+            return value
+    return default
+
+
+class _TextBuffer:
+    """A cell's text as it arrives, refused as soon as it is longer than a cell may be."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+
+    def add(self, text: str, where: Callable[[], str]) -> None:
+        self.length += len(text)
+        if self.length > MAX_CELL_LENGTH:
+            raise _cell_too_long(where())
+        self.parts.append(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class _RowLength:
+    """A row's cells together, and how far to the right they go, as they are read."""
+
+    def __init__(self, sheet: str | None, number: int) -> None:
+        self.sheet, self.number, self.length = sheet, number, 0
+
+    def add(self, text: str, column: int) -> None:
+        """A filled cell (column from 0)."""
+        if column >= MAX_COLUMNS:
+            raise ImportFileError(
+                gettext(
+                    "In %(where)s a cell beyond column %(column)s is filled; at most %(max)s "
+                    "columns are read. Remove those cells and upload the file again."
+                )
+                % {
+                    "where": _where(self.sheet, self.number),
+                    "column": column_letter(MAX_COLUMNS - 1),
+                    "max": format_decimal(MAX_COLUMNS, locale=get_language()),
+                }
+            )
+        self.length += len(text)
+        if self.length > MAX_ROW_LENGTH:
+            raise ImportFileError(
+                gettext(
+                    "In %(where)s the row holds more than %(max)s characters in all. Remove "
+                    "the columns the import does not need and upload the file again."
+                )
+                % {
+                    "where": _where(self.sheet, self.number),
+                    "max": format_decimal(MAX_ROW_LENGTH, locale=get_language()),
+                }
+            )
+
+
+def _where(sheet: str | None, row: int, column: int | None = None) -> str:
+    """A place in the file as a message names it: sheet (not in a CSV), row, column letter."""
+    if sheet is None:
+        if column is None:
+            return gettext("row %(row)s") % {"row": row}
+        return gettext("row %(row)s, column %(column)s") % {
+            "row": row,
+            "column": column_letter(column),
+        }
+    if column is None:
+        return gettext("sheet '%(sheet)s', row %(row)s") % {"sheet": sheet, "row": row}
+    return gettext("sheet '%(sheet)s', row %(row)s, column %(column)s") % {
+        "sheet": sheet,
+        "row": row,
+        "column": column_letter(column),
+    }
+
+
+def _cell_too_long(where: str) -> ImportFileError:
+    return ImportFileError(
+        gettext(
+            "In %(where)s the cell holds more than %(max)s characters; an explanation has at "
+            "most %(explanation)s. Shorten it and upload the file again."
+        )
+        % {
+            "where": where,
+            "max": format_decimal(MAX_CELL_LENGTH, locale=get_language()),
+            "explanation": format_decimal(MAX_EXPLANATION_LENGTH, locale=get_language()),
+        }
+    )
+
+
 # -- readers: each yields its sheets, a sheet its rows as (row number, [cell text]) --------
 
+_COORDINATE = re.compile(r"([A-Za-z]{1,3})(\d+)")
 
-def _xlsx_sheets(content: bytes) -> Iterator[RawRows]:
-    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+
+def _xlsx_sheets(content: bytes, name: str) -> Iterator[RawRows]:
+    """The sheets of a workbook, read from its XML as it streams (SpreadsheetML, any
+    namespace: the transitional one of Excel and LibreOffice, the strict one)."""
+    package = Package(content, name)
     try:
-        for worksheet in workbook.worksheets:
-            # Files written by other programs may state wrong dimensions: read every cell.
-            worksheet.reset_dimensions()
-            yield (
-                (number, [cell_text(value) for value in values])
-                for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)
-            )
+        names = package.names
+        workbook_sheets: list[tuple[str, str]] = []  # (name, relationship id)
+        epoch = WINDOWS_EPOCH
+        for kind, tag, attributes in _xml_events(package.chunks("xl/workbook.xml")):
+            if kind != START:
+                continue
+            if _local(tag) == "sheet":
+                workbook_sheets.append(
+                    (_attribute(attributes, "name"), _attribute(attributes, "id"))
+                )
+            elif _local(tag) == "workbookPr" and _attribute(attributes, "date1904") in (
+                "1",
+                "true",
+            ):
+                epoch = CALENDAR_MAC_1904
+        targets: dict[str, str] = {}  # relationship id → member
+        kinds: dict[str, str] = {}  # relationship type (its last part) → member
+        if "xl/_rels/workbook.xml.rels" in names:
+            for kind, tag, attributes in _xml_events(package.chunks("xl/_rels/workbook.xml.rels")):
+                if kind == START and _local(tag) == "Relationship":
+                    target = _attribute(attributes, "Target")
+                    member = (
+                        target.lstrip("/")
+                        if target.startswith("/")
+                        else posixpath.normpath(posixpath.join("xl", target))
+                    )
+                    targets[_attribute(attributes, "Id")] = member
+                    kinds[_attribute(attributes, "Type").rpartition("/")[2]] = member
+        styles = kinds.get("styles", "xl/styles.xml")
+        dates = _xlsx_date_styles(package, styles) if styles in names else set()
+        strings_member = kinds.get("sharedStrings", "xl/sharedStrings.xml")
+        strings = (
+            _SharedStrings(package, strings_member) if strings_member in names else _SharedStrings()
+        )
+        for sheet_name, relationship in workbook_sheets:
+            member = targets.get(relationship, "")
+            if member in names:
+                yield _xlsx_rows(package, member, sheet_name, strings, dates, epoch)
     finally:
-        workbook.close()
+        package.close()
 
 
-_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-_CELLS = (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell")
+def _xlsx_date_styles(package: Package, member: str) -> set[int]:
+    """The cell styles (their index in cellXfs) whose number format shows a date."""
+    custom: dict[int, str] = {}
+    formats: list[int] = []
+    in_cell_formats = False
+    for kind, tag, attributes in _xml_events(package.chunks(member)):
+        local = _local(tag) if kind != TEXT else ""
+        if kind == START and local == "numFmt":
+            custom[int(_attribute(attributes, "numFmtId", "0"))] = _attribute(
+                attributes, "formatCode"
+            )
+        elif local == "cellXfs":
+            in_cell_formats = kind == START
+        elif kind == START and local == "xf" and in_cell_formats:
+            formats.append(int(_attribute(attributes, "numFmtId", "0")))
+    return {
+        index
+        for index, format_id in enumerate(formats)
+        if is_date_format(custom.get(format_id) or BUILTIN_FORMATS.get(format_id))
+    }
 
 
-def _ods_sheets(content: bytes) -> Iterator[RawRows]:
-    """ODS content.xml, streamed (a spreadsheet with thousands of rows is never held as a
-    whole document tree); defusedxml refuses entity tricks."""
-    with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open("content.xml") as xml:
-        events = iterparse(xml, events=("start", "end"))
-        for event, element in events:
-            if event == "start" and element.tag == f"{_TABLE}table":
-                yield _ods_rows(events)
+class _SharedStrings:
+    """The shared string table, kept packed (UTF-8 in one buffer, with where each string
+    ends), so that a table of a million tiny strings costs what its text does. A string
+    longer than a cell may be is not kept: it is refused where a cell uses it."""
+
+    def __init__(self, package: Package | None = None, member: str = "") -> None:
+        self.data = bytearray()
+        self.ends = array("L")
+        self.too_long: set[int] = set()
+        if package is None:
+            return
+        text = _TextBuffer()
+        collecting = False  # inside <t>, not inside <rPh> (a phonetic reading, no content)
+        phonetic = 0
+        for kind, tag, _ in _xml_events(package.chunks(member)):
+            if kind == TEXT:
+                if collecting and not phonetic and len(self.ends) not in self.too_long:
+                    if text.length + len(tag) > MAX_CELL_LENGTH:
+                        self.too_long.add(len(self.ends))
+                    else:
+                        text.length += len(tag)
+                        text.parts.append(tag)
+                continue
+            local = _local(tag)
+            if local == "t":
+                collecting = kind == START
+            elif local == "rPh":
+                phonetic += 1 if kind == START else -1
+            elif local == "si" and kind == START:
+                text = _TextBuffer()
+            elif local == "si":
+                self.data += text.text().encode()
+                self.ends.append(len(self.data))
+
+    def get(self, index: int, where: Callable[[], str]) -> str:
+        if index in self.too_long:
+            raise _cell_too_long(where())
+        start = self.ends[index - 1] if index else 0
+        return self.data[start : self.ends[index]].decode()
 
 
-def _ods_rows(events: Iterator[tuple[str, Element]]) -> RawRows:
+def _xlsx_rows(
+    package: Package,
+    member: str,
+    sheet: str,
+    strings: _SharedStrings,
+    dates: set[int],
+    epoch: datetime,
+) -> RawRows:
     number = 0
     cells: list[str] = []
-    pending_empty = 0  # empty cells, written out only when a filled one follows
-    for event, element in events:
-        if event != "end":
+    row = _RowLength(sheet, number)
+    column = -1  # of the cell being read, from 0
+    cell_type, style = "n", 0
+    value = _TextBuffer()  # the text of <v>, or of an inline string's <t>s
+    collecting = False
+    phonetic = 0
+
+    def where() -> str:
+        return _where(sheet, number, column)
+
+    for kind, tag, attributes in _xml_events(package.chunks(member)):
+        if kind == TEXT:
+            if collecting and not phonetic:
+                value.add(tag, where)
             continue
-        if element.tag in _CELLS:
-            repeat = int(element.get(f"{_TABLE}number-columns-repeated", "1"))
-            text = _ods_cell(element)
+        local = _local(tag)
+        if local == "c" and kind == START:
+            found = _COORDINATE.fullmatch(_attribute(attributes, "r"))
+            column = column_index_from_string(found.group(1)) - 1 if found else column + 1
+            cell_type = _attribute(attributes, "t", "n")
+            style = int(_attribute(attributes, "s", "0"))
+            value = _TextBuffer()
+        elif local == "c":
+            text = _xlsx_value(value.text(), cell_type, style, dates, epoch, strings, where)
             if text:
-                cells.extend([""] * pending_empty)
-                pending_empty = 0
-                cells.extend([text] * min(repeat, 1024))
+                row.add(text, column)
+                cells.extend([""] * (column + 1 - len(cells)))
+                cells[column] = text  # by its reference, as openpyxl places it
+        elif local == ("t" if cell_type == "inlineStr" else "v"):
+            collecting = kind == START
+        elif local == "rPh":
+            phonetic += 1 if kind == START else -1
+        elif local == "row" and kind == START:
+            number = int(_attribute(attributes, "r") or number + 1)
+            cells, row, column = [], _RowLength(sheet, number), -1
+        elif local == "row" and any(cells):
+            yield number, cells
+
+
+def _xlsx_value(
+    text: str,
+    cell_type: str,
+    style: int,
+    dates: set[int],
+    epoch: datetime,
+    strings: _SharedStrings,
+    where: Callable[[], str],
+) -> str:
+    """A cell's value as the text the importer reads, as openpyxl gives it in data-only mode
+    (the cached result of a formula; a date as a date where the cell's format shows one)."""
+    if not text:
+        return ""
+    if cell_type == "s":
+        return strings.get(int(text), where)
+    if cell_type == "b":
+        return cell_text(bool(int(text)))
+    if cell_type != "n":
+        return text
+    number: int | float = float(text) if any(mark in text for mark in ".Ee") else int(text)
+    if style in dates:
+        try:
+            return cell_text(from_excel(number, epoch))
+        except (OverflowError, ValueError):
+            return "#VALUE!"
+    return cell_text(number)
+
+
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0 "
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0 "
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 "
+_CELLS = (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell")
+_PARAGRAPHS = (f"{_TEXT}p", f"{_TEXT}h")
+
+
+def _ods_sheets(content: bytes, name: str) -> Iterator[RawRows]:
+    """ODS content.xml, streamed: a sheet with thousands of rows is never held as a whole,
+    nor is a cell longer than a cell may be."""
+    package = Package(content, name)
+    try:
+        events = _xml_events(package.chunks("content.xml"))
+        for kind, tag, attributes in events:
+            if kind == START and tag == f"{_TABLE}table":
+                yield _ods_rows(events, _attribute(attributes, "name"))
+    finally:
+        package.close()
+
+
+def _ods_rows(events: Iterator[XmlEvent], sheet: str) -> RawRows:
+    number = 0  # of the last row read
+    cells: list[str] = []
+    row = _RowLength(sheet, 1)
+    column = 0  # where the next cell goes, from 0
+    rows_repeated = columns_repeated = 1
+    value = _TextBuffer()
+    cell_value: str | None = None  # a typed cell's value (number, date, boolean)
+    paragraphs = 0  # in the cell so far: paragraphs are lines
+    depth = 0  # elements open inside the cell's paragraphs
+    annotation = 0  # inside a comment, which is no content
+
+    def where() -> str:
+        return _where(sheet, number + 1, column)
+
+    for kind, tag, attributes in events:
+        if kind == TEXT:
+            if depth and not annotation:
+                value.add(tag, where)
+            continue
+        if tag in _CELLS and kind == START:
+            columns_repeated = int(_attribute(attributes, "number-columns-repeated", "1"))
+            cell_value = _ods_value(attributes)
+            value, paragraphs, depth, annotation = _TextBuffer(), 0, 0, 0
+        elif tag in _CELLS:
+            text = cell_value if cell_value is not None else value.text()
+            if text:
+                for _ in range(min(columns_repeated, MAX_COLUMNS + 1)):
+                    row.add(text, column)
+                    cells.extend([""] * (column - len(cells)))
+                    cells.append(text)
+                    column += 1
             else:
-                pending_empty += repeat
-            element.clear()
-        elif element.tag == f"{_TABLE}table-row":
-            repeat = int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+                column += columns_repeated  # empty cells (a row ends with a thousand of them)
+        elif tag == f"{_OFFICE}annotation":
+            annotation += 1 if kind == START else -1
+        elif annotation:
+            continue
+        elif tag in _PARAGRAPHS and depth == 0 and kind == START:
+            if paragraphs:
+                value.add("\n", where)
+            paragraphs += 1
+            depth = 1
+        elif depth and kind == START:
+            depth += 1
+            local = tag.removeprefix(_TEXT)
+            if local == "s":
+                # Spaces: counted, not made, until they fit in a cell.
+                spaces = int(_attribute(attributes, "c", "1"))
+                value.add(" " * min(spaces, MAX_CELL_LENGTH + 1), where)
+            elif local == "tab":
+                value.add("\t", where)
+            elif local == "line-break":
+                value.add("\n", where)
+        elif depth and kind == END:
+            depth -= 1
+        elif tag == f"{_TABLE}table-row" and kind == START:
+            rows_repeated = int(_attribute(attributes, "number-rows-repeated", "1"))
+            cells, row, column = [], _RowLength(sheet, number + 1), 0
+        elif tag == f"{_TABLE}table-row":
             if any(cells):
-                for _ in range(min(repeat, MAX_ROWS + 1)):
+                for _ in range(min(rows_repeated, MAX_ROWS + 1)):
                     number += 1
                     yield number, list(cells)
+                number += rows_repeated - min(rows_repeated, MAX_ROWS + 1)
             else:
-                number += repeat  # empty rows (an ODS ends with a million of them)
-            cells, pending_empty = [], 0
-            element.clear()
-        elif element.tag == f"{_TABLE}table":
+                number += rows_repeated  # empty rows (an ODS ends with a million of them)
+        elif tag == f"{_TABLE}table" and kind == END:
             return
 
 
-def _ods_cell(cell: Element) -> str:
-    kind = cell.get(f"{_OFFICE}value-type")
+def _ods_value(attributes: dict[str, str] | None) -> str | None:
+    """A typed cell's value, from its attributes; None for text (read from its paragraphs)."""
+    kind = _attribute(attributes, "value-type")
     if kind in ("float", "percentage", "currency"):
         # Without office:value float() raises, and read_sheet reports a damaged file.
-        return cell_text(float(cell.get(f"{_OFFICE}value")))  # type: ignore[arg-type]
+        return cell_text(float(_attribute(attributes, "value", "none")))
     if kind == "date":
-        return cell.get(f"{_OFFICE}date-value", "")
+        return _attribute(attributes, "date-value")
     if kind == "boolean":
-        return "TRUE" if cell.get(f"{_OFFICE}boolean-value") == "true" else "FALSE"
-    # Text: one paragraph per line (comments, office:annotation, are left out).
-    return "\n".join(_ods_text(child) for child in cell if child.tag in (f"{_TEXT}p", f"{_TEXT}h"))
+        return "TRUE" if _attribute(attributes, "boolean-value") == "true" else "FALSE"
+    return None
 
 
-def _ods_text(element: Element) -> str:
-    parts = [element.text or ""]
-    for child in element:
-        if child.tag == f"{_TEXT}s":
-            parts.append(" " * int(child.get(f"{_TEXT}c", "1")))
-        elif child.tag == f"{_TEXT}tab":
-            parts.append("\t")
-        elif child.tag == f"{_TEXT}line-break":
-            parts.append("\n")
-        elif child.tag != f"{_OFFICE}annotation":
-            parts.append(_ods_text(child))  # spans, links
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-_LINE_END = re.compile(r"\r\n?|\n")
-
-
-def _csv_sheets(content: bytes) -> Iterator[RawRows]:
+def _csv_sheets(content: bytes, name: str) -> Iterator[RawRows]:
+    """The CSV read as it is decoded, a row at a time; the csv module refuses a field longer
+    than its field_size_limit (128 KiB), this reader a cell longer than a cell may be."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        text = content.decode("utf-8-sig")
+        for start in range(0, len(content), CHUNK_BYTES):
+            decoder.decode(content[start : start + CHUNK_BYTES])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise ImportFileError(
             gettext(
@@ -444,7 +917,29 @@ def _csv_sheets(content: bytes) -> Iterator[RawRows]:
                 "(comma delimited)') and upload it again."
             )
         ) from None
-    first_line = _LINE_END.split(text, maxsplit=1)[0]
+    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    first_line = text.readline()
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    yield ((number, row) for number, row in enumerate(reader, start=1))
+    reader = csv.reader(itertools.chain([first_line], text), delimiter=delimiter)
+    yield _csv_rows(reader)
+
+
+def _csv_rows(reader: Iterator[list[str]]) -> RawRows:
+    number = 0
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                raise _cell_too_long(_where(None, number + 1)) from None
+            raise
+        if cells is None:
+            return
+        number += 1
+        row = _RowLength(None, number)
+        for column, cell in enumerate(cells):
+            if len(cell) > MAX_CELL_LENGTH:
+                raise _cell_too_long(_where(None, number, column))
+            if cell:
+                row.add(cell, column)
+        yield number, cells
