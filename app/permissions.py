@@ -88,6 +88,7 @@ ROUTE_RULES: dict[str, Rule] = {
     "api_programmes": Rule.signed_in,
     "api_activities": Rule.signed_in,
     "openapi": Rule.signed_in,
+    "api_docs": Rule.signed_in,
     # changing statuses
     "activity_row": Rule.signed_in,
     "edit_status_form": Rule.editor,

@@ -41,6 +41,7 @@ PRODUCTION = {
 # Each kind of response: (what it is, method, path, signed in?, the status it has).
 RESPONSES = [
     ("HTML page", "GET", f"/programmes/{SLUG}", True, 200),
+    ("API documentation", "GET", "/api-docs", True, 200),
     ("public HTML page", "GET", "/public/", False, 200),
     ("JSON", "GET", "/api/v1/programmes", True, 200),
     ("JSON 404", "GET", "/api/v1/programmes/unknown/activities", True, 404),

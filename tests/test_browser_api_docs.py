@@ -1,0 +1,79 @@
+"""The interactive API documentation in a real browser: Swagger UI from static/vendor shows
+every operation of the schema, within the Content-Security-Policy (no violation, nothing from
+elsewhere), tries one out with the session, and passes an axe-core scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlmodel import Session
+
+from app.config import Settings
+from tests.browser import WCAG_21_AA, LiveServer, sign_in_page
+from tests.factories import PASSWORD, create_user
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(seeded_settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(seeded_settings) as server:
+        with Session(server.app.state.engine) as session:
+            server.viewer = create_user(session, "viewer")  # type: ignore[attr-defined]
+        yield server
+
+
+def test_the_api_documentation_shows_every_operation_within_the_csp(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="nl-NL")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    # A CSP violation is reported as a console error; so is a failed load.
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            None if request.url.startswith(server.url) else elsewhere.append(request.url)
+        ),
+    )
+    sign_in_page(page, server.url, server.viewer, PASSWORD)
+    page.goto(f"{server.url}/account")
+    page.get_by_role("link", name="API-documentatie").click()
+    page.wait_for_url("**/api-docs")
+    operations = page.locator(".opblock-summary-path")
+    operations.first.wait_for()
+    schema = page.request.get(f"{server.url}/api/openapi.json").json()
+    expected = {path for path, methods in schema["paths"].items() for _ in methods}
+    assert len(expected) == 4
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.opblock').length === {len(expected)}"
+    )
+    shown = {text.replace("\u200b", "") for text in operations.all_inner_texts()}
+    assert shown == expected
+
+    # Try one out with the session: the answer is shown on the page.
+    page.locator(".opblock-summary", has_text="/api/v1/programmes").first.click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    page.locator(".responses-table .response-col_status", has_text="200").first.wait_for()
+    assert "samen-tegen-mensenhandel" in page.locator(".responses-wrapper").inner_text()
+
+    results = Axe().run(page, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
+    context.close()
+    assert not problems, problems
+    assert not elsewhere, elsewhere
+
+
+def test_the_api_documentation_is_for_signed_in_users(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="nl-NL")
+    page = context.new_page()
+    page.goto(f"{server.url}/api-docs")
+    assert "/sign-in?next=%2Fapi-docs" in page.url
+    context.close()
