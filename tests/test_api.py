@@ -121,7 +121,8 @@ def test_openapi_documents_every_refusal_with_its_body(coordinator_api: TestClie
     unknown activity is in the schema, with the body it has."""
     schema = coordinator_api.get("/api/openapi.json").json()
     update = schema["paths"]["/api/v1/activities/{activity_id}/status"]["patch"]
-    assert {"400", "401", "403", "404", "409", "422"} <= set(update["responses"])
+    assert {"400", "401", "403", "404", "409", "422", "503"} <= set(update["responses"])
+    assert "Retry-After" in update["responses"]["503"]["headers"]
     missing = coordinator_api.patch(
         "/api/v1/activities/999999/status",
         json={"status": "completed", "explanation": "Klaar.", "based_on_version": None},

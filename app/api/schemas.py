@@ -137,16 +137,27 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again",
+    "schema": {"type": "integer"},
+}
+
+
 def error_responses(
     *statuses: int, descriptions: dict[int, str] | None = None
 ) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: each status it can answer besides 200, with its body model
-    and a description (the route's own from `descriptions`, else the general one)."""
+    and a description (the route's own from `descriptions`, else the general one). Every
+    operation can answer 503 when the database is busy (app/db.py): it is added here."""
+    statuses = (*statuses, 503)
     descriptions = descriptions or {}
-    return {
-        status: {
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        response: dict[str, Any] = {
             "model": ValidationErrorOut if status == 422 else ErrorOut,
             "description": descriptions.get(status, ERROR_DESCRIPTIONS[status]),
         }
-        for status in statuses
-    }
+        if status in (429, 503):
+            response["headers"] = {"Retry-After": RETRY_AFTER}
+        responses[status] = response
+    return responses
