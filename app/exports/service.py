@@ -271,6 +271,25 @@ def produce(
             return existing
     name, content = _render(session, request, progress)
     progress(90, gettext("Storing the file…"))
+    return keep(session, request, name=name, content=content, user_id=user_id)
+
+
+def render(session: Session, request: ExportRequest) -> tuple[str, bytes]:
+    """The file name and content of an export, made now and not stored (see `keep`)."""
+    return _render(session, request, _silent)
+
+
+def keep(
+    session: Session,
+    request: ExportRequest,
+    *,
+    name: str,
+    content: bytes,
+    user_id: int | None = None,
+) -> StoredFile:
+    """Store an export made by `render`: a published period's under its cache key (the one
+    stored first when two processes made it at once), any other for the user who asked."""
+    key = _published_key(session, request)
     if key is None:
         return jobs.store_file(
             session,

@@ -136,7 +136,7 @@ def _missing(session: Session, record: ReportingPeriod) -> list[str]:
 # -- the job ---------------------------------------------------------------------------------
 
 
-def _render_summary(session: Session, record: ReportingPeriod, language: str) -> None:
+def _render_summary(session: Session, record: ReportingPeriod, language: str) -> tuple[str, bytes]:
     programme = session.get(Programme, record.programme_id)
     assert programme is not None
     report = service.report(session, programme.slug, id_of(record))
@@ -150,7 +150,12 @@ def _render_summary(session: Session, record: ReportingPeriod, language: str) ->
         format_date=format_date, content_lang=_foreign(language), **context
     )
     content = summary_pdf.render(html)
-    name = f"{file_slug(report.period.name)}-{file_slug(gettext('summary'))}.pdf"
+    return f"{file_slug(report.period.name)}-{file_slug(gettext('summary'))}.pdf", content
+
+
+def _keep_summary(
+    session: Session, record: ReportingPeriod, language: str, name: str, content: bytes
+) -> None:
     try:
         with session.begin_nested():
             jobs.store_file(
@@ -184,17 +189,28 @@ def render_documents(session: Session, job: Job, progress: jobs.Progress) -> job
         )
     missing = _missing(session, record)
     before = get_language()
+    made: list[tuple[str, str, str, bytes]] = []
     try:
+        # Every document made first, then all stored: on SQLite the first write takes the
+        # database's write lock until the job commits, and rendering takes seconds.
         for done, document in enumerate(missing):
             kind, language = document.split(":")
             set_language(language)
             progress(int(100 * done / len(missing)), gettext("Making the documents…"))
             if kind == "summary":
-                _render_summary(session, record, language)
+                made.append((kind, language, *_render_summary(session, record, language)))
             else:
-                exports.produce(session, _table_request(id_of(record), language))
+                table = _table_request(id_of(record), language)
+                made.append((kind, language, *exports.render(session, table)))
     finally:
         set_language(before)
+    for kind, language, name, content in made:
+        if kind == "summary":
+            _keep_summary(session, record, language, name, content)
+        else:
+            exports.keep(
+                session, _table_request(id_of(record), language), name=name, content=content
+            )
     return jobs.Outcome(
         result={"made": missing},
         message=gettext("The documents of %(period)s are ready.") % {"period": record.name},
