@@ -40,7 +40,6 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     host: str = "127.0.0.1"
     port: int = 8000
-    default_locale: str = "nl"
     # Rows per page on the activity list; the real programme fits on one page.
     page_size: int = 250
     # Echo SQL statements (debugging).
