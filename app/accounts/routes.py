@@ -67,8 +67,8 @@ def sign_in(
     try:
         user = service.authenticate(session, email=email, password=password, address=address)
     except (service.SignInFailed, service.SignInThrottled) as error:
-        # Answered with a page, not raised: the request's transaction commits, and with it the
-        # failed attempt the throttle counts.
+        # Answered with a page, not raised: the failed attempt is committed already, and the
+        # request's transaction commits the removal of an attempt the throttle refused.
         return render(
             request,
             "accounts/sign_in.html",
@@ -294,8 +294,8 @@ def change_password(
             keep_session=request.cookies.get(SESSION_COOKIE),
         )
     except (service.WrongPassword, service.SignInThrottled, service.InvalidInput) as error:
-        # Answered with a page, not raised: a wrong current password is committed, and
-        # counted by the throttle.
+        # Answered with a page, not raised: a wrong current password is committed already
+        # (and counted by the throttle); the request's transaction commits the rest.
         return _account_page(
             request,
             session,

@@ -264,14 +264,13 @@ def change_password(
     keep_session: str | None,
 ) -> User:
     """A signed-in user's own change: the current password first. A wrong one counts as a
-    failed sign-in of the account (and is throttled the same way), so a browser left signed
-    in cannot be used to guess it; the caller commits the failure."""
+    failed sign-in of the account (and is throttled the same way, see _take_attempt), so a
+    browser left signed in cannot be used to guess it. Commits the session (the attempt)."""
     user = session.get(User, user_id)
     if user is None or not user.active:
         raise NotFound(gettext("No such user"))
-    now = utc_now()
-    account_key = f"account:{user.email}"
-    if _recent_attempts(session, account_key, now) >= FAILURES_PER_ACCOUNT:
+    attempt = _take_attempt(session, {f"account:{user.email}": FAILURES_PER_ACCOUNT})
+    if attempt is None:
         raise SignInThrottled(
             gettext("Too many wrong passwords. Wait a few minutes and try again.")
         )
@@ -281,9 +280,9 @@ def change_password(
     except (VerificationError, InvalidHashError):
         valid = False
     if not valid:
-        session.add(LoginAttempt(key=account_key, attempted_at=now))
-        session.flush()
         raise WrongPassword(gettext("Your current password is not correct."))
+    # The right current password is no failure.
+    _forget_attempt(session, attempt)
     set_password(
         session,
         user,
@@ -307,16 +306,47 @@ def _recent_attempts(session: Session, key: str, now: datetime) -> int:
     )
 
 
+def _take_attempt(session: Session, limits: dict[str, int]) -> list[int] | None:
+    """Record an attempt under each key and commit it, then count each key's attempts of the
+    last THROTTLE_WINDOW, this one included. Within every limit the attempt may go on: the
+    ids of its rows are returned, and they stay as a failure unless _forget_attempt takes them
+    out. Over a limit its rows are taken out again (a refused attempt does not count) and
+    None is returned.
+
+    The commit before the count is what makes the throttle hold for attempts in parallel, in
+    any number of processes: of the attempts that go on, the k-th to commit counts at least k,
+    so no more than the limit go on. (Counting first and recording after the password check
+    let 30 parallel guesses all through.) It is why this service commits, and does it first:
+    the request's session has only read before it, and the attempt must be committed whatever
+    happens to the rest of the request."""
+    now = utc_now()
+    attempts = [LoginAttempt(key=key, attempted_at=now) for key in limits]
+    session.add_all(attempts)
+    session.flush()
+    ids = [id_of(attempt) for attempt in attempts]
+    session.commit()
+    if all(_recent_attempts(session, key, now) <= limit for key, limit in limits.items()):
+        return ids
+    _forget_attempt(session, ids)
+    return None
+
+
+def _forget_attempt(session: Session, ids: list[int]) -> None:
+    """Take an attempt's rows out: it was refused, or it was not a failure."""
+    session.execute(delete(LoginAttempt).where(col(LoginAttempt.id).in_(ids)))
+    session.flush()
+
+
 def authenticate(session: Session, *, email: str, password: str, address: str) -> User:
     """The user for these credentials, or SignInFailed / SignInThrottled. The messages never
-    tell whether the account exists. Failures are recorded (the caller commits them)."""
-    now = utc_now()
+    tell whether the account exists. The attempt is committed before the password is checked
+    (see _take_attempt); a failure stays counted, a success clears the account's failures."""
     account_key = f"account:{_normalise_email(email)}"
-    address_key = f"address:{address}"
-    if (
-        _recent_attempts(session, account_key, now) >= FAILURES_PER_ACCOUNT
-        or _recent_attempts(session, address_key, now) >= FAILURES_PER_ADDRESS
-    ):
+    attempt = _take_attempt(
+        session,
+        {account_key: FAILURES_PER_ACCOUNT, f"address:{address}": FAILURES_PER_ADDRESS},
+    )
+    if attempt is None:
         raise SignInThrottled(
             gettext("Too many failed sign-in attempts. Wait a few minutes and try again.")
         )
@@ -331,12 +361,11 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
     except (VerificationError, InvalidHashError):
         valid = False
     if not valid or user is None:
-        session.add(LoginAttempt(key=account_key, attempted_at=now))
-        session.add(LoginAttempt(key=address_key, attempted_at=now))
-        session.flush()
         raise SignInFailed(gettext("The e-mail address or password is not correct."))
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = password_hasher.hash(password)
+    # A success is no failure of its address, and clears the account's failures.
+    _forget_attempt(session, attempt)
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.key) == account_key))
     return user
 
@@ -344,23 +373,19 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
 def note_reset_request(session: Session, *, email: str, address: str) -> None:
     """Count a request for a reset link, or refuse it (ResetThrottled) when this e-mail
     address or this client asked too often lately. E-mail addresses without an account are
-    counted the same, so the answer never tells whether one exists."""
-    now = utc_now()
-    account_key = f"reset:account:{_normalise_email(email)}"
-    address_key = f"reset:address:{address}"
-    if (
-        _recent_attempts(session, account_key, now) >= RESETS_PER_ACCOUNT
-        or _recent_attempts(session, address_key, now) >= RESETS_PER_ADDRESS
-    ):
+    counted the same, so the answer never tells whether one exists. The request is committed
+    before it is counted, so parallel requests cannot all pass (see _take_attempt)."""
+    limits = {
+        f"reset:account:{_normalise_email(email)}": RESETS_PER_ACCOUNT,
+        f"reset:address:{address}": RESETS_PER_ADDRESS,
+    }
+    if _take_attempt(session, limits) is None:
         raise ResetThrottled(
             gettext(
                 "A new password was asked for too often. Wait a few minutes and try again, "
                 "and look in your mail (and its spam folder) for the links already sent."
             )
         )
-    session.add(LoginAttempt(key=account_key, attempted_at=now))
-    session.add(LoginAttempt(key=address_key, attempted_at=now))
-    session.flush()
 
 
 def issue_account_token(

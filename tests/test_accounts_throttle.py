@@ -1,0 +1,196 @@
+"""The sign-in throttle under attack, against real `voortgang serve` processes: parallel guesses
+spread over two processes on one database."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+from sqlmodel import Session, col
+
+from app.accounts.models import LoginAttempt
+from app.accounts.service import (
+    FAILURES_PER_ACCOUNT,
+    FAILURES_PER_ADDRESS,
+    RESETS_PER_ACCOUNT,
+)
+from app.clock import utc_now
+from tests.factories import PASSWORD, create_user, csrf_from
+from tests.processes import AppProcess
+
+GUESSES = 30
+WRONG_PASSWORD = "niet juist"  # the sign-in form's answer to a checked, wrong password (nl)
+THROTTLED = "Te veel mislukte inlogpogingen"
+
+
+@pytest.fixture
+def two_processes(database_url: str) -> Iterator[list[AppProcess]]:
+    """Two app processes on the test's database (the accounts are made before they start)."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(AppProcess(database_url)) for _ in range(2)]
+
+
+def _client(app: AppProcess, page: str) -> tuple[httpx.Client, str]:
+    """A client of its own (cookies, CSRF token) that has opened a form page; close it."""
+    client = httpx.Client(base_url=app.url, timeout=120)
+    return client, csrf_from(client.get(page).text)
+
+
+@contextmanager
+def _one_client(app: AppProcess, page: str) -> Iterator[tuple[httpx.Client, str]]:
+    client, token = _client(app, page)
+    try:
+        yield client, token
+    finally:
+        client.close()
+
+
+def _all_at_once(requests: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
+    """Send every request at the same moment, each from a thread of its own."""
+    start = threading.Barrier(len(requests))
+
+    def send(request: Callable[[], httpx.Response]) -> httpx.Response:
+        start.wait()
+        return request()
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(send, requests))
+
+
+def _sign_in_request(
+    client: httpx.Client, token: str, email: str, password: str, **headers: str
+) -> Callable[[], httpx.Response]:
+    return lambda: client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "csrftoken": token, "next": "/"},
+        headers=headers,
+    )
+
+
+def _parallel_sign_ins(
+    apps: list[AppProcess], emails: list[str], password: str
+) -> list[httpx.Response]:
+    """One sign-in per e-mail address, all at once, spread over the processes."""
+    clients = [_client(apps[number % len(apps)], "/sign-in") for number in range(len(emails))]
+    try:
+        return _all_at_once(
+            [
+                _sign_in_request(client, token, email, password)
+                for (client, token), email in zip(clients, emails, strict=True)
+            ]
+        )
+    finally:
+        for client, _ in clients:
+            client.close()
+
+
+def _attempts(session: Session, key: str) -> int:
+    session.rollback()  # a fresh look at what the processes committed
+    return (
+        session.scalar(
+            select(func.count()).select_from(LoginAttempt).where(col(LoginAttempt.key) == key)
+        )
+        or 0
+    )
+
+
+def _sign_in_once(app: AppProcess, email: str, password: str) -> httpx.Response:
+    with _one_client(app, "/sign-in") as (client, token):
+        return _sign_in_request(client, token, email, password)()
+
+
+def test_parallel_guesses_over_two_processes_get_no_more_password_checks_than_the_limit(
+    session: Session, two_processes: list[AppProcess]
+) -> None:
+    email = create_user(session, "viewer")
+    responses = _parallel_sign_ins(two_processes, [email] * GUESSES, "a wrong guess 12345")
+    answers = Counter(response.status_code for response in responses)
+    checked = [response for response in responses if response.status_code == 400]
+    assert set(answers) <= {400, 429}, answers
+    # The first to be recorded are checked; nothing lets more than the limit through.
+    assert 1 <= len(checked) <= FAILURES_PER_ACCOUNT, answers
+    assert answers[429] == GUESSES - len(checked)
+    assert all(WRONG_PASSWORD in response.text for response in checked)
+    assert all(THROTTLED in r.text for r in responses if r.status_code == 429)
+    # Every checked guess is counted, the refused ones are not.
+    assert _attempts(session, f"account:{email}") == len(checked)
+    if len(checked) == FAILURES_PER_ACCOUNT:
+        assert _sign_in_once(two_processes[1], email, PASSWORD).status_code == 429
+    # After the window the right password signs in, in either process.
+    session.execute(update(LoginAttempt).values(attempted_at=utc_now() - timedelta(hours=1)))
+    session.commit()
+    for app in two_processes:
+        signed_in = _sign_in_once(app, email, PASSWORD)
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
+
+
+def test_parallel_guesses_for_many_accounts_get_no_more_checks_than_the_address_limit(
+    two_processes: list[AppProcess],
+) -> None:
+    emails = [f"guess{number}@example.nl" for number in range(GUESSES)]
+    responses = _parallel_sign_ins(two_processes, emails, "a wrong guess 12345")
+    answers = Counter(response.status_code for response in responses)
+    assert set(answers) <= {400, 429}, answers
+    assert 1 <= answers[400] <= FAILURES_PER_ADDRESS, answers
+    assert answers[429] == GUESSES - answers[400]
+
+
+def test_parallel_wrong_current_passwords_are_throttled_like_sign_ins(
+    session: Session, two_processes: list[AppProcess]
+) -> None:
+    email = create_user(session, "viewer")
+    clients = []
+    for number in range(GUESSES):
+        client, token = _client(two_processes[number % 2], "/sign-in")
+        assert _sign_in_request(client, token, email, PASSWORD)().status_code == 303
+        # A sign-in clears the account's failures; the guesses come after all of them.
+        clients.append((client, csrf_from(client.get("/account").text)))
+    responses = _all_at_once(
+        [
+            lambda client=client, token=token: client.post(
+                "/account/password",
+                data={
+                    "current_password": "a wrong guess 12345",
+                    "new_password": "a brand new password 1",
+                    "new_password_again": "a brand new password 1",
+                    "csrftoken": token,
+                },
+            )
+            for client, token in clients
+        ]
+    )
+    for client, _ in clients:
+        client.close()
+    answers = Counter(response.status_code for response in responses)
+    assert set(answers) <= {422, 429}, answers
+    assert 1 <= answers[422] <= FAILURES_PER_ACCOUNT, answers
+    assert answers[429] == GUESSES - answers[422]
+    assert _attempts(session, f"account:{email}") == answers[422]
+
+
+def test_parallel_requests_for_a_reset_link_are_throttled(
+    session: Session, two_processes: list[AppProcess]
+) -> None:
+    email = create_user(session, "viewer")
+    clients = [_client(two_processes[number % 2], "/password/forgot") for number in range(10)]
+    responses = _all_at_once(
+        [
+            lambda client=client, token=token: client.post(
+                "/password/forgot", data={"email": email, "csrftoken": token}
+            )
+            for client, token in clients
+        ]
+    )
+    for client, _ in clients:
+        client.close()
+    answers = Counter(response.status_code for response in responses)
+    assert set(answers) <= {200, 429}, answers
+    assert 1 <= answers[200] <= RESETS_PER_ACCOUNT, answers
+    assert _attempts(session, f"reset:account:{email}") == answers[200]
