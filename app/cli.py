@@ -221,7 +221,8 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
 ) -> None:
-    """Serve the web app with uvicorn."""
+    """Serve the web app with uvicorn. X-Forwarded-For and X-Forwarded-Proto are believed only
+    from the proxies in the FORWARDED_ALLOW_IPS setting (none by default)."""
     # The app (in every worker) reads its settings from the environment: a --host or --port
     # given here is where it is reached when PUBLIC_URL is unset.
     if host:
@@ -236,7 +237,10 @@ def serve(
         port=port or settings.port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
+        # X-Forwarded-For and X-Forwarded-Proto only from the proxies in FORWARDED_ALLOW_IPS:
+        # believed from anyone, a new address in each request escapes the sign-in throttle.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,33 @@ class Settings(BaseSettings):
     # Tests only: a job whose work is done (written, not committed) waits while this file
     # exists, so that a test can stop its process in the middle of the job.
     job_hold_file: Path | None = None
+    # The proxies whose X-Forwarded-For and X-Forwarded-Proto `voortgang serve` believes:
+    # comma-separated addresses or networks ("127.0.0.1", "10.0.0.0/8"), or "*" for any.
+    # Empty: none, the address a request comes from is the client's.
+    forwarded_allow_ips: str = ""
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """FORWARDED_ALLOW_IPS as a list for uvicorn (empty: no forwarded header is believed)."""
+        items = [item.strip() for item in self.forwarded_allow_ips.split(",") if item.strip()]
+        # uvicorn trusts everyone only for a "*" on its own; in a list it is a host name.
+        return ["*"] if "*" in items else items
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_forwarded_allow_ips(cls, value: str) -> str:
+        # uvicorn takes what it cannot parse for a host name, without a word: a typo would
+        # leave the proxy untrusted, and every client counted as the proxy's address.
+        for item in value.split(","):
+            if item.strip() not in ("", "*"):
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"FORWARDED_ALLOW_IPS: {item.strip()!r} is not an IP address or network "
+                        "(for example 127.0.0.1 or 10.0.0.0/8)"
+                    ) from None
+        return value
 
     @property
     def effective_mail_backend(self) -> MailBackend:

@@ -1,5 +1,5 @@
 """The sign-in throttle under attack, against real `voortgang serve` processes: parallel guesses
-spread over two processes on one database."""
+spread over two processes on one database, and forwarded addresses that change every time."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
@@ -22,6 +23,7 @@ from app.accounts.service import (
     RESETS_PER_ACCOUNT,
 )
 from app.clock import utc_now
+from app.config import Settings
 from tests.factories import PASSWORD, create_user, csrf_from
 from tests.processes import AppProcess
 
@@ -194,3 +196,61 @@ def test_parallel_requests_for_a_reset_link_are_throttled(
     assert set(answers) <= {200, 429}, answers
     assert 1 <= answers[200] <= RESETS_PER_ACCOUNT, answers
     assert _attempts(session, f"reset:account:{email}") == answers[200]
+
+
+def _guesses_with_new_forwarded_addresses(app: AppProcess, count: int) -> list[int]:
+    """Wrong guesses one after the other, each claiming another client address."""
+    with _one_client(app, "/sign-in") as (client, token):
+        return [
+            _sign_in_request(
+                client,
+                token,
+                f"guess{number}@example.nl",
+                "a wrong guess 12345",
+                **{"X-Forwarded-For": f"203.0.113.{number}"},
+            )().status_code
+            for number in range(count)
+        ]
+
+
+def test_a_new_forwarded_address_per_guess_does_not_escape_the_address_limit(
+    database_url: str, session: Session
+) -> None:
+    with AppProcess(database_url) as app:
+        answers = _guesses_with_new_forwarded_addresses(app, FAILURES_PER_ADDRESS + 5)
+    assert answers == [400] * FAILURES_PER_ADDRESS + [429] * 5
+    assert _attempts(session, "address:127.0.0.1") == FAILURES_PER_ADDRESS
+
+
+def test_the_forwarded_address_counts_behind_a_trusted_proxy(
+    database_url: str, session: Session
+) -> None:
+    with AppProcess(database_url, FORWARDED_ALLOW_IPS="127.0.0.1") as app:
+        answers = _guesses_with_new_forwarded_addresses(app, FAILURES_PER_ADDRESS + 5)
+        # One forwarded client guessing on its own is held at its own limit.
+        with _one_client(app, "/sign-in") as (client, token):
+            same_client = [
+                _sign_in_request(
+                    client,
+                    token,
+                    f"other{number}@example.nl",
+                    "a wrong guess 12345",
+                    **{"X-Forwarded-For": "198.51.100.7"},
+                )().status_code
+                for number in range(FAILURES_PER_ADDRESS + 1)
+            ]
+    assert answers == [400] * (FAILURES_PER_ADDRESS + 5)
+    assert _attempts(session, "address:127.0.0.1") == 0
+    assert _attempts(session, "address:203.0.113.0") == 1
+    assert same_client == [400] * FAILURES_PER_ADDRESS + [429]
+
+
+def test_forwarded_allow_ips_takes_addresses_and_networks_only() -> None:
+    def trusted(value: str) -> list[str]:
+        return Settings(forwarded_allow_ips=value, _env_file=None).trusted_proxies  # type: ignore[call-arg]
+
+    assert trusted("") == []
+    assert trusted("127.0.0.1, 10.0.0.0/8,::1") == ["127.0.0.1", "10.0.0.0/8", "::1"]
+    assert trusted("*") == ["*"]
+    with pytest.raises(ValidationError, match="proxy.local"):
+        trusted("127.0.0.1,proxy.local")
