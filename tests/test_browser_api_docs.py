@@ -1,6 +1,6 @@
 """The interactive API documentation in a real browser: Swagger UI from static/vendor shows
 every operation of the schema, within the Content-Security-Policy (no violation, nothing from
-elsewhere), tries one out with the session, and passes an axe-core scan."""
+elsewhere), tries one out with the session, and passes an axe-core scan, at desktop and phone width."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def server(seeded_settings: Settings) -> Iterator[LiveServer]:
         yield server
 
 
-def test_the_api_documentation_shows_every_operation_within_the_csp(browser, server) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="nl-NL")
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_api_documentation_shows_every_operation_within_the_csp(browser, server, width) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="nl-NL", viewport={"width": width, "height": 900})
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))

@@ -13,6 +13,7 @@ from http.cookies import SimpleCookie
 
 import httpx
 import pytest
+from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -233,3 +234,29 @@ def test_cookie_flags_in_development(seeded_database_url: str, seeded_session: S
         assert str(attributes.get("samesite", "")).lower() == "lax", attributes["raw"]
     assert cookies[SESSION_COOKIE].get("httponly") is True
     assert cookies["lang"].get("httponly") is True
+
+
+def test_an_export_download_has_the_security_headers(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    """An export is made by a job and downloaded from storage (app/jobs): the redirect to
+    the job, its page and the file all carry the headers."""
+    client = clients[1]
+    page = client.get("/periods/1")
+    created = client.post(
+        "/periods/1/exports",
+        data={"csrftoken": csrf_from(page.text), "format": "csv"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    # TestClient ran the job after the response, as the server would.
+    job = client.get(created.headers["location"])
+    assert 'id="job-done"' in job.text
+    link = BeautifulSoup(job.text, "html.parser").find(id="job-file")
+    assert link is not None
+    download = client.get(str(link["href"]))
+    assert download.status_code == 200
+    assert download.headers["content-disposition"].startswith("attachment")
+    for response in (created, job, download):
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers.get(name) == value, (response.url, name)

@@ -88,6 +88,7 @@ class StatusChangeIn(BaseModel):
         min_length=1,
         max_length=MAX_EXPLANATION_LENGTH,
         description="The explanation shown with the status; white space around it is removed",
+        examples=["De training is gegeven aan alle eenheden; de evaluatie volgt in het voorjaar."],
     )
     based_on_version: int | None = Field(
         ge=1,
