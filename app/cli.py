@@ -19,6 +19,7 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import inspect, select, text
 from sqlmodel import Session, col
+from typer.core import TyperGroup, _click
 
 from app import (
     models,  # noqa: F401  (every table known before the first flush)
@@ -47,11 +48,37 @@ from app.readmodel import PeriodRow, ProgrammeRow
 from app.reminders import service as reminders
 from app.reminders.service import ReminderReport, send_reminders
 from app.seeding.service import SeedError, load_seed_file
+from app.text import control_character_problem
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+
+class _TextArguments(TyperGroup):
+    """The `voortgang` command: every argument is text that may end up in the database, so
+    one with a control character (see app/text.py) is refused before any command runs, with
+    the option it belongs to."""
+
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        for index, argument in enumerate(args):
+            problem = control_character_problem(argument)
+            if problem is not None:
+                raise typer.BadParameter(problem, ctx=ctx, param_hint=_argument_name(args, index))
+        return super().parse_args(ctx, args)
+
+
+def _argument_name(args: list[str], index: int) -> str:
+    """'--name' for `--name VALUE` and `--name=VALUE`; otherwise the argument itself."""
+    argument = args[index]
+    if argument.startswith("--") and "=" in argument:
+        return repr(argument.split("=", 1)[0])
+    if index > 0 and args[index - 1].startswith("-") and "=" not in args[index - 1]:
+        return repr(args[index - 1])
+    return repr(argument)
+
+
 cli = typer.Typer(
+    cls=_TextArguments,
     help="Voortgang: progress tracker for government programmes.",
     no_args_is_help=True,
     add_completion=False,

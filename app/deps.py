@@ -7,10 +7,12 @@ from typing import Annotated
 
 import anyio
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session
 
 from app.config import Settings
 from app.db import RequestTurns, for_writing
+from app.text import control_character_problem
 
 # Requests that only read; every other method may write.
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -55,3 +57,21 @@ def get_app_settings(request: Request) -> Settings:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def refuse_control_characters_in_url(request: Request) -> None:
+    """App-wide dependency: no path or query parameter may hold a control character (see
+    app/text.py), whether the route declares it or reads the query string itself. Refused as
+    FastAPI refuses a declared parameter: 422, with the parameter's place and name. (Async:
+    no database, so no trip through the thread pool.)"""
+    problems = [
+        {"type": "control_character", "loc": (place, name), "msg": problem, "input": value}
+        for place, items in (
+            ("path", request.path_params.items()),
+            ("query", request.query_params.multi_items()),
+        )
+        for name, value in items
+        if isinstance(value, str) and (problem := control_character_problem(value))
+    ]
+    if problems:
+        raise RequestValidationError(problems)

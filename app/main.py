@@ -34,6 +34,7 @@ from app.cache import RevisionCache
 from app.compare.routes import router as compare_router
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import DatabaseBusy, RequestTurns, engine_for, is_database_busy
+from app.deps import refuse_control_characters_in_url
 from app.errors import DomainError
 from app.exports.routes import router as exports_router
 from app.i18n import gettext, negotiate_language, set_language, translations_for
@@ -45,7 +46,7 @@ from app.permissions import NotSignedIn, enforce_route_rule
 from app.public.routes import router as public_router
 from app.reminders.routes import router as reminders_router
 from app.review.routes import router as review_router
-from app.web import load_header_programmes, render
+from app.web import is_htmx, load_header_programmes, render
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -83,7 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(enforce_route_rule), Depends(load_header_programmes)],
+        dependencies=[
+            Depends(refuse_control_characters_in_url),
+            Depends(enforce_route_rule),
+            Depends(load_header_programmes),
+        ],
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings)
@@ -129,7 +134,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             f"{'.'.join(str(part) for part in item['loc'][1:])}: {item['msg']}"
             for item in error.errors()
         )
-        return _error_response(request, 422, gettext("Invalid input") + f" ({problems})")
+        response = _error_response(request, 422, gettext("Invalid input") + f" ({problems})")
+        if is_htmx(request):
+            # Above the page, not in place of the form: what was typed stays to be corrected.
+            response.headers["HX-Retarget"] = "#htmx-error"
+            response.headers["HX-Reswap"] = "innerHTML"
+        return response
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
 

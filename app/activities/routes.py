@@ -14,6 +14,7 @@ from app.deps import SessionDep
 from app.errors import NotFound
 from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
+from app.text import Text
 from app.web import is_htmx, render
 
 router = APIRouter()
@@ -132,11 +133,11 @@ def save_status(
     user: CurrentUserDep,
     activity_id: int,
     period_id: Annotated[int, Form()],
-    status: Annotated[str, Form()] = "",
-    explanation: Annotated[str, Form()] = "",
-    based_on_version: Annotated[str, Form()] = "",
-    context: Annotated[str, Form()] = "page",
-    next: Annotated[str, Form()] = "",
+    status: Annotated[Text, Form()] = "",
+    explanation: Annotated[Text, Form()] = "",
+    based_on_version: Annotated[Text, Form()] = "",
+    context: Annotated[Text, Form()] = "page",
+    next: Annotated[Text, Form()] = "",
 ) -> Response:
     context = _context(context)
     programme = readmodel.programme_of_activity(session, activity_id)

@@ -19,6 +19,7 @@ from app.errors import InvalidInput
 from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
 from app.programmes import service as structure
+from app.text import Text
 from app.web import render
 
 router = APIRouter(prefix="/admin")
@@ -49,10 +50,10 @@ def admin_create_user(
     session: SessionDep,
     settings: SettingsDep,
     admin: CurrentUserDep,
-    email: Annotated[str, Form(max_length=254)] = "",
-    name: Annotated[str, Form(max_length=200)] = "",
-    role: Annotated[str, Form()] = "viewer",
-    organisations: Annotated[list[str] | None, Form()] = None,
+    email: Annotated[Text, Form(max_length=254)] = "",
+    name: Annotated[Text, Form(max_length=200)] = "",
+    role: Annotated[Text, Form()] = "viewer",
+    organisations: Annotated[list[Text] | None, Form()] = None,
 ) -> Response:
     form = {"email": email, "name": name, "role": role, "organisations": organisations or []}
     try:
@@ -113,8 +114,8 @@ def admin_update_user(
     session: SessionDep,
     admin: CurrentUserDep,
     user_id: int,
-    role: Annotated[str, Form()],
-    organisations: Annotated[list[str] | None, Form()] = None,
+    role: Annotated[Text, Form()],
+    organisations: Annotated[list[Text] | None, Form()] = None,
 ) -> Response:
     try:
         service.change_role(
@@ -249,8 +250,8 @@ def admin_structure_change(
     slug: str,
     kind: str,
     item_id: int,
-    action: Annotated[str, Form()],
-    title: Annotated[str, Form(max_length=2000)] = "",
+    action: Annotated[Text, Form()],
+    title: Annotated[Text, Form(max_length=2000)] = "",
 ) -> Response:
     """One endpoint for the per-item buttons: rename, up, down, retire, restore."""
     address = client_address(request)
@@ -286,11 +287,11 @@ def admin_structure_add(
     session: SessionDep,
     admin: CurrentUserDep,
     slug: str,
-    kind: Annotated[str, Form()],
-    title: Annotated[str, Form(max_length=2000)] = "",
-    parent_id: Annotated[str, Form()] = "",
-    number: Annotated[str, Form(max_length=20)] = "",
-    lead: Annotated[str, Form(max_length=50)] = "",
+    kind: Annotated[Text, Form()],
+    title: Annotated[Text, Form(max_length=2000)] = "",
+    parent_id: Annotated[Text, Form()] = "",
+    number: Annotated[Text, Form(max_length=20)] = "",
+    lead: Annotated[Text, Form(max_length=50)] = "",
 ) -> Response:
     programme = readmodel.get_programme(session, slug)
     try:
@@ -336,8 +337,8 @@ def admin_create_organisation(
     request: Request,
     session: SessionDep,
     admin: CurrentUserDep,
-    code: Annotated[str, Form(max_length=100)] = "",
-    name: Annotated[str, Form(max_length=400)] = "",
+    code: Annotated[Text, Form(max_length=100)] = "",
+    name: Annotated[Text, Form(max_length=400)] = "",
 ) -> Response:
     try:
         structure.create_organisation(
@@ -357,7 +358,7 @@ def admin_rename_organisation(
     session: SessionDep,
     admin: CurrentUserDep,
     organisation_id: int,
-    name: Annotated[str, Form(max_length=400)] = "",
+    name: Annotated[Text, Form(max_length=400)] = "",
 ) -> Response:
     try:
         structure.rename_organisation(

@@ -16,6 +16,7 @@ from app.i18n import get_language, gettext
 from app.jobs import service as jobs
 from app.permissions import CurrentUserDep
 from app.readmodel import ActionLineOption, OrganisationOption
+from app.text import Text
 from app.web import templates
 
 router = APIRouter()
@@ -53,11 +54,11 @@ def create_export(
     user: CurrentUserDep,
     background_tasks: BackgroundTasks,
     period_id: int,
-    format: Annotated[str, Form()] = "",
-    action_line: Annotated[str, Form()] = "",
-    organisation: Annotated[str, Form()] = "",
-    status: Annotated[list[str] | None, Form()] = None,
-    organisations: Annotated[str, Form()] = "",
+    format: Annotated[Text, Form()] = "",
+    action_line: Annotated[Text, Form()] = "",
+    organisation: Annotated[Text, Form()] = "",
+    status: Annotated[list[Text] | None, Form()] = None,
+    organisations: Annotated[Text, Form()] = "",
 ) -> Response:
     fmt = service.get_format(format)
     filters = service.parse_filters(

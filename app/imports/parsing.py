@@ -34,6 +34,7 @@ from app.activities.service import MAX_EXPLANATION_LENGTH
 from app.errors import InvalidInput
 from app.exports.columns import COLUMNS
 from app.i18n import LANGUAGES, get_language, gettext, translations_for
+from app.text import control_character_problem
 
 # The limits of one upload, documented in README.md ("Bulk update by spreadsheet") and
 # docs/imports.md. A file within them is read with the memory of its rows, not of its size
@@ -242,6 +243,7 @@ def _read(file_format: str, sheets: Iterable[RawRows], *, header_only: bool) -> 
             }
             if not any(value.strip() for value in values.values()):
                 continue
+            _refuse_control_characters(sheet, number, values)
             text_bytes += sum(len(value.encode()) for value in values.values())
             if text_bytes > MAX_TEXT_BYTES:
                 raise ImportFileError(
@@ -274,6 +276,18 @@ def _read(file_format: str, sheets: Iterable[RawRows], *, header_only: bool) -> 
     )
 
 
+def _refuse_control_characters(sheet: Sheet, number: int, values: dict[str, str]) -> None:
+    """No text the import uses may hold a control character (see app/text.py): the file is
+    refused with the first cell that does."""
+    for key, value in values.items():
+        problem = control_character_problem(value)
+        if problem is not None:
+            raise ImportFileError(
+                gettext("Row %(row)s, column %(column)s: %(problem)s")
+                % {"row": number, "column": sheet.columns[key], "problem": problem}
+            )
+
+
 def _header_names() -> dict[str, str]:
     """Every accepted header (lower case) → its column key."""
     names: dict[str, str] = {}
@@ -299,7 +313,8 @@ def _find_header(rows: RawRows) -> tuple[dict[int, str], list[str]] | None:
             if key is not None and key not in positions.values():
                 positions[index] = key
         if len(positions) >= 2:
-            return positions, [cell.strip() for cell in cells]
+            # As the messages name a column: whitespace (control characters among it) as spaces.
+            return positions, [" ".join(cell.split()) for cell in cells]
     return None
 
 

@@ -23,6 +23,7 @@ from app.jobs import service as jobs
 from app.periods import service as periods
 from app.permissions import CurrentUserDep, client_address
 from app.policy import period_accepts_changes
+from app.text import Text
 from app.web import is_htmx, render
 
 router = APIRouter()
@@ -101,7 +102,7 @@ def import_apply(
     user: CurrentUserDep,
     background: BackgroundTasks,
     job_id: int,
-    confirmations: Annotated[str, Form()] = "include",
+    confirmations: Annotated[Text, Form()] = "include",
 ) -> Response:
     """Apply a preview: with the rows that confirm activities unchanged, or (`leave`) the
     changes only."""

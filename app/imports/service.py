@@ -48,7 +48,7 @@ from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import get_period
 from app.policy import ErrorKind, Reason
 from app.programmes.models import Activity, Result
-from app.text import normalise_newlines
+from app.text import control_character_problem, normalise_newlines
 
 CHANGE = "change"
 CONFIRM = "confirm"  # sent back unchanged: confirms the period's starting point
@@ -634,6 +634,12 @@ def submit_preview(
     and queue the dry run."""
     period = get_period(session, period_id)
     name = PurePath(filename).name
+    problem = control_character_problem(name)
+    if problem is not None:
+        raise parsing.ImportFileError(
+            gettext("The file name %(name)s: %(problem)s")
+            % {"name": repr(name), "problem": problem}
+        )
     if len(name) > MAX_FILENAME_LENGTH:  # kept with the file; the extension says its format
         suffix = PurePath(name).suffix[:10]
         name = name[: MAX_FILENAME_LENGTH - len(suffix) - 1] + "…" + suffix

@@ -23,6 +23,7 @@ from app.periods.models import PeriodState, ReportingPeriod
 from app.permissions import CurrentUser, CurrentUserDep, client_address, current_user
 from app.public import documents
 from app.reminders import service as reminders
+from app.text import Text
 from app.web import change_decision, is_htmx, render
 
 router = APIRouter()
@@ -110,9 +111,9 @@ def create_period(
     session: SessionDep,
     user: CurrentUserDep,
     slug: str,
-    name: Annotated[str, Form()] = "",
-    reference_date: Annotated[str, Form()] = "",
-    deadline: Annotated[str, Form()] = "",
+    name: Annotated[Text, Form()] = "",
+    reference_date: Annotated[Text, Form()] = "",
+    deadline: Annotated[Text, Form()] = "",
 ) -> Response:
     programme = readmodel.get_programme(session, slug)
     values = {"name": name, "reference_date": reference_date, "deadline": deadline}
@@ -230,8 +231,8 @@ def period_move(
     user: CurrentUserDep,
     period_id: int,
     background_tasks: BackgroundTasks,
-    move: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
+    move: Annotated[Text, Form()] = "",
+    reason: Annotated[Text, Form()] = "",
 ) -> Response:
     response = _change_period(
         request,
@@ -316,9 +317,9 @@ def period_publish(
     user: CurrentUserDep,
     period_id: int,
     background_tasks: BackgroundTasks,
-    accept_not_updated: Annotated[str, Form()] = "",
-    accept_unapproved: Annotated[str, Form()] = "",
-    move: Annotated[str, Form()] = "publish",
+    accept_not_updated: Annotated[Text, Form()] = "",
+    accept_unapproved: Annotated[Text, Form()] = "",
+    move: Annotated[Text, Form()] = "publish",
 ) -> Response:
     """Publish (or republish a correction: the page says which it was made for, and the
     service refuses it when the period moved since), with the choice made on the
@@ -354,7 +355,7 @@ def period_deadline(
     session: SessionDep,
     user: CurrentUserDep,
     period_id: int,
-    deadline: Annotated[str, Form()] = "",
+    deadline: Annotated[Text, Form()] = "",
 ) -> Response:
     return _change_period(
         request,
@@ -389,7 +390,7 @@ def plan_reminder(
     session: SessionDep,
     user: CurrentUserDep,
     period_id: int,
-    days_before: Annotated[str, Form()] = "",
+    days_before: Annotated[Text, Form()] = "",
 ) -> Response:
     return _change_period(
         request,
@@ -415,7 +416,7 @@ def unplan_reminder(
     session: SessionDep,
     user: CurrentUserDep,
     period_id: int,
-    days_before: Annotated[str, Form()] = "",
+    days_before: Annotated[Text, Form()] = "",
 ) -> Response:
     return _change_period(
         request,
@@ -547,7 +548,7 @@ def todo_confirm(
     session: SessionDep,
     user: CurrentUserDep,
     period_id: int,
-    confirm: Annotated[list[str] | None, Form()] = None,
+    confirm: Annotated[list[Text] | None, Form()] = None,
 ) -> Response:
     """Confirm the selected activities unchanged for the period: all of them or none."""
     service.get_period(session, period_id)

@@ -16,6 +16,7 @@ from app.i18n import N_, gettext
 from app.periods import service as periods
 from app.permissions import CurrentUser, CurrentUserDep, client_address
 from app.review import service
+from app.text import Text
 from app.web import render
 
 router = APIRouter()
@@ -79,8 +80,8 @@ def review_decide(
     session: SessionDep,
     user: CurrentUserDep,
     status_update_id: int,
-    decision: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
+    decision: Annotated[Text, Form()] = "",
+    comment: Annotated[Text, Form()] = "",
 ) -> Response:
     period_id = service.get_version(session, status_update_id).period_id
     try:
@@ -115,7 +116,7 @@ def review_approve_many(
     session: SessionDep,
     user: CurrentUserDep,
     period_id: int,
-    version: Annotated[list[str] | None, Form()] = None,
+    version: Annotated[list[Text] | None, Form()] = None,
 ) -> Response:
     try:
         ids = [int(raw) for raw in version or []]
@@ -152,7 +153,7 @@ def review_reply(
     session: SessionDep,
     user: CurrentUserDep,
     status_update_id: int,
-    comment: Annotated[str, Form()] = "",
+    comment: Annotated[Text, Form()] = "",
 ) -> Response:
     update = service.get_version(session, status_update_id)
     service.reply(

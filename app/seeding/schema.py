@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.activities.models import Status
 from app.periods.models import PeriodState
+from app.text import Text
 
 
 class _Strict(BaseModel):
@@ -19,19 +20,19 @@ def _clean_text(value: str | None) -> str | None:
 
 
 class SeedOrganisation(_Strict):
-    code: str = Field(min_length=1, max_length=50)
-    name: str = Field(min_length=1, max_length=300)
+    code: Text = Field(min_length=1, max_length=50)
+    name: Text = Field(min_length=1, max_length=300)
 
 
 class SeedActivity(_Strict):
-    label: str | None = Field(default=None, max_length=20)
-    title: str = Field(min_length=1, max_length=1000)
-    lead: str | None = None
-    involved: list[str] = Field(default_factory=list)
+    label: Text | None = Field(default=None, max_length=20)
+    title: Text = Field(min_length=1, max_length=1000)
+    lead: Text | None = None
+    involved: list[Text] = Field(default_factory=list)
     status: Status
     # Why the status was derived as it is: for reviewers, not loaded into the database.
-    derivation: str | None = None
-    explanation: str = ""
+    derivation: Text | None = None
+    explanation: Text = ""
 
     _strip = field_validator("label", "title", "explanation", mode="before")(_clean_text)
 
@@ -48,16 +49,16 @@ class SeedActivity(_Strict):
 
 class SeedResult(_Strict):
     number: int = Field(ge=1)
-    title: str = Field(min_length=1, max_length=500)
+    title: Text = Field(min_length=1, max_length=500)
     # Text printed across the whole table for this result (an introduction or a closing remark).
-    note: str = ""
+    note: Text = ""
     activities: list[SeedActivity] = Field(min_length=1)
 
     _strip = field_validator("title", mode="before")(_clean_text)
 
 
 class SeedTheme(_Strict):
-    title: str = Field(min_length=1, max_length=500)
+    title: Text = Field(min_length=1, max_length=500)
     results: list[SeedResult] = Field(min_length=1)
 
     _strip = field_validator("title", mode="before")(_clean_text)
@@ -65,7 +66,7 @@ class SeedTheme(_Strict):
 
 class SeedActionLine(_Strict):
     number: int = Field(ge=1)
-    title: str = Field(min_length=1, max_length=500)
+    title: Text = Field(min_length=1, max_length=500)
     themes: list[SeedTheme] = Field(min_length=1)
 
     _strip = field_validator("title", mode="before")(_clean_text)
@@ -73,12 +74,12 @@ class SeedActionLine(_Strict):
 
 class SeedProgramme(_Strict):
     slug: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)
-    name: str = Field(min_length=1, max_length=300)
-    description: str = ""
+    name: Text = Field(min_length=1, max_length=300)
+    description: Text = ""
 
 
 class SeedPeriod(_Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     reference_date: date
     # Where the period stands when it is first created: "published" for a report that was
     # sent to Parliament (it can then no longer change), "open" for an update round.
