@@ -133,7 +133,6 @@ ERROR_DESCRIPTIONS = {
     404: "Not found",
     409: "Conflict with the current state",
     422: "Invalid input",
-    429: "Too many requests: try again after Retry-After seconds",
     503: "The service is busy: try again after Retry-After seconds",
 }
 
@@ -158,7 +157,7 @@ def error_responses(
             "model": ValidationErrorOut if status == 422 else ErrorOut,
             "description": descriptions.get(status, ERROR_DESCRIPTIONS[status]),
         }
-        if status in (429, 503):
+        if status == 503:
             response["headers"] = {"Retry-After": RETRY_AFTER}
         responses[status] = response
     return responses
