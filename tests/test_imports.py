@@ -647,7 +647,7 @@ BAD_FILES = {
     "too-many-rows": (
         "veel.csv",
         lambda: _csv_rows(parsing.MAX_ROWS + 1),
-        "meer dan 20.000 rijen",
+        "Het bestand heeft 2.001 rijen met inhoud; er kunnen hoogstens 2.000 tegelijk",
     ),
 }
 

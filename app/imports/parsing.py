@@ -14,6 +14,7 @@ import io
 import itertools
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from array import array
@@ -40,7 +41,9 @@ from app.text import control_character_problem
 # docs/imports.md. A file within them is read with the memory of its rows, not of its size
 # unpacked: tests/test_import_bombs.py measures it.
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20_000
+# A programme has some 130 activities and a file one row for each: a few times the largest is
+# plenty, and keeps the preview (every row checked, stored and shown) small.
+MAX_ROWS = 2_000
 # XLSX and ODS are zip packages: together their members unpack to at most this, and no member
 # larger than MIN_RATIO_CHECKED_BYTES unpacked to more than MAX_RATIO times its packed size (a
 # spreadsheet's XML packs 5 to 20 times; a zip bomb a thousand).
@@ -61,6 +64,11 @@ MAX_TEXT_BYTES = MAX_FILE_BYTES
 # comment) the XML parser is given to hold whole.
 CHUNK_BYTES = 64 * 1024
 MAX_TOKEN_BYTES = 1024 * 1024
+# A zip's directory, checked in its end record before zipfile reads it (zipfile holds the whole
+# directory and an object per member): an XLSX or ODS has some tens of members, listed in a few
+# kilobytes.
+MAX_MEMBERS = 1_000
+MAX_DIRECTORY_BYTES = 256 * 1024
 
 FORMATS = {".xlsx": "xlsx", ".ods": "ods", ".csv": "csv"}
 FORMAT_NAMES = {"xlsx": "XLSX", "ods": "ODS", "csv": "CSV"}
@@ -236,7 +244,12 @@ def _read(file_format: str, sheets: Iterable[RawRows], *, header_only: bool) -> 
         if header_only:
             return sheet
         text_bytes = 0
+        rows_found = 0  # with content, also beyond MAX_ROWS (counted, not kept)
         for number, cells in rows:
+            if rows_found >= MAX_ROWS:
+                if any(cell.strip() for cell in cells):
+                    rows_found += 1
+                continue
             values = {
                 key: _restore(cells[index]) if index < len(cells) else ""
                 for index, key in positions.items()
@@ -254,15 +267,20 @@ def _read(file_format: str, sheets: Iterable[RawRows], *, header_only: bool) -> 
                     )
                     % {"max": MAX_TEXT_BYTES // 1024 // 1024}
                 )
-            if len(sheet.rows) >= MAX_ROWS:
-                raise ImportFileError(
-                    gettext(
-                        "The file has more than %(max)s rows; at most %(max)s can be imported "
-                        "at once. Split it into smaller files."
-                    )
-                    % {"max": format_decimal(MAX_ROWS, locale=get_language())}
-                )
+            rows_found += 1
             sheet.rows.append(SheetRow(number, values))
+        if rows_found > MAX_ROWS:
+            raise ImportFileError(
+                gettext(
+                    "The file has %(count)s rows with content; at most %(max)s can be imported "
+                    "at once (a row per activity). Leave out the rows of other programmes, or "
+                    "split the file into smaller files."
+                )
+                % {
+                    "count": format_decimal(rows_found, locale=get_language()),
+                    "max": format_decimal(MAX_ROWS, locale=get_language()),
+                }
+            )
         if not sheet.rows:
             raise ImportFileError(gettext("The file has no rows below the column headers."))
         return sheet
@@ -408,9 +426,12 @@ class Package:
 
     def __init__(self, content: bytes, name: str) -> None:
         self.name = name
+        _check_directory(content, name)
         self.archive = zipfile.ZipFile(io.BytesIO(content))
         self.unpacked = 0  # bytes unpacked so far, over every member read
         infos = self.archive.infolist()
+        if len(infos) > MAX_MEMBERS:  # the end record said fewer than its directory holds
+            raise _too_many_members(name, len(infos))
         if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
             raise self._too_big()
         for info in infos:
@@ -480,6 +501,60 @@ class Package:
             )
             % {"name": self.name, "part": member}
         )
+
+
+_END_RECORD = struct.Struct("<4s4H2LH")  # the zip's end of central directory record
+_END_RECORD_64 = struct.Struct("<4sQ2H2L4Q")  # its Zip64 form
+_LOCATOR_64 = struct.Struct("<4sLQL")  # where the Zip64 record is
+
+
+def _check_directory(content: bytes, name: str) -> None:
+    """Refuse a zip whose directory lists more members, or takes more bytes, than a
+    spreadsheet's does, from its end record: found as zipfile finds it (at the end, or before
+    a comment of at most 64 KB; the Zip64 record just before it when its locator is there),
+    before zipfile reads the directory and makes an object of every member. Anything else
+    that is wrong is left to zipfile, which refuses it as not a zip."""
+    search_from = max(len(content) - 0xFFFF - _END_RECORD.size, 0)
+    start = content.rfind(b"PK\x05\x06", search_from)
+    if start < 0 or start + _END_RECORD.size > len(content):
+        return
+    *_, members, directory_bytes, _, _ = _END_RECORD.unpack_from(content, start)
+    locator = start - _LOCATOR_64.size
+    record = locator - _END_RECORD_64.size
+    if record >= 0 and content[locator : locator + 4] == b"PK\x06\x07":
+        fields = _END_RECORD_64.unpack_from(content, record)
+        if fields[0] == b"PK\x06\x06":
+            members, directory_bytes = fields[7], fields[8]
+    if members > MAX_MEMBERS:
+        raise _too_many_members(name, members)
+    if directory_bytes > MAX_DIRECTORY_BYTES:
+        raise ImportFileError(
+            gettext(
+                "%(name)s is not read: its directory takes %(size)s kB, a spreadsheet's a few "
+                "kB (at most %(max)s kB is read). Save the file again in your spreadsheet "
+                "program and upload that."
+            )
+            % {
+                "name": name,
+                "size": format_decimal(directory_bytes // 1024, locale=get_language()),
+                "max": MAX_DIRECTORY_BYTES // 1024,
+            }
+        )
+
+
+def _too_many_members(name: str, members: int) -> ImportFileError:
+    return ImportFileError(
+        gettext(
+            "%(name)s is not read: it is a package of %(count)s parts, a spreadsheet has some "
+            "tens (at most %(max)s are read). Save the file again in your spreadsheet program "
+            "and upload that."
+        )
+        % {
+            "name": name,
+            "count": format_decimal(members, locale=get_language()),
+            "max": format_decimal(MAX_MEMBERS, locale=get_language()),
+        }
+    )
 
 
 # What the XML readers see of a document: (START, tag, attributes), (END, tag, None) and

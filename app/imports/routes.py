@@ -24,9 +24,13 @@ from app.periods import service as periods
 from app.permissions import CurrentUserDep, client_address
 from app.policy import period_accepts_changes
 from app.text import Text
-from app.web import is_htmx, render
+from app.web import is_htmx, render, templates
 
 router = APIRouter()
+
+# templates/jobs/result_import_preview.html is included in the job's page, whose route is the
+# jobs package's: a page of the preview's lines comes through this global.
+templates.env.globals["import_preview_page"] = service.preview_page
 
 
 def _form(

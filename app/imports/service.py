@@ -62,6 +62,8 @@ APPLY_JOB = "import_apply"
 MAX_FILENAME_LENGTH = 200
 # Refusals named in the message of an apply that found the data changed since the preview.
 REFUSALS_IN_MESSAGE = 10
+# Lines of a preview on one page of its result (a file has up to parsing.MAX_ROWS rows).
+PREVIEW_PAGE_LINES = 100
 
 
 class ImportRefused(DomainError):
@@ -139,16 +141,62 @@ class Preview:
         ) % {"rows": len(self.lines), **self.counts()}
 
     def as_result(self) -> dict[str, Any]:
-        """For the preview job's result page (and JSON)."""
+        """For the preview job's result page (and JSON): the lines as the page shows them,
+        the refused first, then the changes, the confirmations and the rows that change
+        nothing (each in the file's order), with only what the page shows of each."""
+        order = {outcome: rank for rank, outcome in enumerate((REFUSED, CHANGE, CONFIRM))}
+        lines = sorted(self.lines, key=lambda line: order.get(line.outcome, len(order)))
         return {
             "period_id": self.period_id,
             "period": self.period,
             "counts": self.counts(),
-            "lines": [
-                asdict(line) | {"explanation_changed": line.explanation_changed}
-                for line in self.lines
-            ],
+            "rows": len(self.lines),
+            "lines": [_line_result(line) for line in lines],
         }
+
+
+def _line_result(line: PreviewLine) -> dict[str, Any]:
+    if line.outcome == UNCHANGED:
+        shown = ("row", "activity_id", "activity", "outcome", "note")
+        return {key: getattr(line, key) for key in shown}
+    return {key: value for key, value in asdict(line).items() if value not in (None, "", [])} | {
+        "explanation_changed": line.explanation_changed
+    }
+
+
+@dataclass
+class PreviewPage:
+    """One page of a preview's lines, as the result page shows them."""
+
+    number: int  # from 1
+    pages: int
+    first: int  # the position of its first line among all, from 1
+    last: int
+    total: int
+    lines: list[dict[str, Any]]  # that change or confirm something, or are refused
+    unchanged: list[dict[str, Any]]
+
+
+def preview_page(result: Mapping[str, Any], page: str | None) -> PreviewPage:
+    """The lines of a preview job's result on one page (`page` as the query gives it; a
+    page that is not there shows the nearest one)."""
+    lines = result.get("lines", [])
+    pages = max(1, -(-len(lines) // PREVIEW_PAGE_LINES))
+    try:
+        number = min(max(int(page or 1), 1), pages)
+    except ValueError:
+        number = 1
+    start = (number - 1) * PREVIEW_PAGE_LINES
+    shown = lines[start : start + PREVIEW_PAGE_LINES]
+    return PreviewPage(
+        number,
+        pages,
+        start + 1 if shown else 0,
+        start + len(shown),
+        len(lines),
+        [line for line in shown if line["outcome"] != UNCHANGED],
+        [line for line in shown if line["outcome"] == UNCHANGED],
+    )
 
 
 @dataclass
