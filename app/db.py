@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
 from app.config import Settings
@@ -152,6 +155,43 @@ def for_writing(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITES: True})
 
 
+def write_at_once(engine: Engine, statement: Executable) -> bool:
+    """Run one best-effort write in a short transaction of its own, on a connection of its
+    own, without waiting for a lock: on SQLite for the write lock (busy timeout 0 while it
+    runs), on PostgreSQL for a row lock (lock_timeout 1 ms). Returns whether it was written;
+    when the database is busy it is skipped. (Taking the connection waits as any checkout
+    does, but the pool has BACKGROUND_CONNECTIONS beyond the requests' turns.)"""
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                return _sqlite_write_at_once(connection, statement)
+            with connection.begin():
+                connection.exec_driver_sql("SET LOCAL lock_timeout = 1")
+                connection.execute(statement)
+            return True
+    except OperationalError as error:
+        if is_database_busy(error):
+            return False
+        raise
+    except PoolTimeout:
+        return False
+
+
+def _sqlite_write_at_once(connection: Connection, statement: Executable) -> bool:
+    busy_timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    connection.commit()  # (a PRAGMA begins no transaction of SQLite's, but one of SQLAlchemy's)
+    try:
+        connection.execution_options(**{WRITES: True})
+        with connection.begin():
+            connection.execute(statement)
+        return True
+    finally:
+        connection.execution_options(**{WRITES: False})
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout)}")
+        connection.commit()
+
+
 class RequestTurns:
     """At most `size` requests use the database at once (as many as the pool has
     connections); the others wait for their turn in the event loop, holding no thread and no
@@ -161,12 +201,21 @@ class RequestTurns:
     def __init__(self, size: int, timeout: float) -> None:
         self.size = size
         self.timeout = timeout
-        # Outside an event loop anyio makes one that binds to the loop of its first use.
-        self._semaphore = anyio.Semaphore(size)
+        # One semaphore per event loop (an anyio primitive belongs to the loop it is first
+        # used in; an app may serve from more than one, e.g. two test clients).
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore]
+        self._semaphores = weakref.WeakKeyDictionary()
+
+    def _semaphore(self) -> anyio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = anyio.Semaphore(self.size)
+        return semaphore
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        semaphore = self._semaphore
+        semaphore = self._semaphore()
         try:
             with anyio.fail_after(self.timeout):
                 await semaphore.acquire()

@@ -68,8 +68,9 @@ def sign_in(
     try:
         user = service.authenticate(session, email=email, password=password, address=address)
     except (service.SignInFailed, service.SignInThrottled) as error:
-        # Answered with a page, not raised: the failed attempt is committed already, and the
-        # request's transaction commits the removal of an attempt the throttle refused.
+        # Answered with a page, not raised: the failed attempt (or the removal of an attempt
+        # the throttle refused) is committed already, and the page renders with no
+        # transaction open (on SQLite: without the write lock).
         return render(
             request,
             "accounts/sign_in.html",

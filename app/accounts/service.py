@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from app.accounts.models import (
@@ -28,6 +28,7 @@ from app.accounts.models import (
     UserSession,
 )
 from app.clock import utc_now
+from app.db import WRITES, write_at_once
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
 from app.ids import id_of
@@ -274,12 +275,10 @@ def change_password(
         raise SignInThrottled(
             gettext("Too many wrong passwords. Wait a few minutes and try again.")
         )
-    try:
-        password_hasher.verify(user.password_hash or _DUMMY_HASH, current_password)
-        valid = user.has_password
-    except (VerificationError, InvalidHashError):
-        valid = False
-    if not valid:
+    verified_hash = user.password_hash if user.has_password else None
+    session.commit()
+    valid = _verify_outside_transaction(verified_hash, current_password)
+    if not (valid and _unchanged(session, user, verified_hash)):
         raise WrongPassword(gettext("Your current password is not correct."))
     # The right current password is no failure.
     _forget_attempt(session, attempt)
@@ -291,6 +290,26 @@ def change_password(
         keep_session=keep_session,
     )
     return user
+
+
+def _verify_outside_transaction(password_hash: str | None, password: str) -> bool:
+    """Does the password match the hash (None: a dummy hash, so that every answer takes as
+    long)? Called after a commit, before the next query: the slow hash runs while the
+    request holds no transaction, so on SQLite no other writer waits for it (a request that
+    may write holds the one write lock from its first query to its commit)."""
+    try:
+        password_hasher.verify(password_hash or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return password_hash is not None
+
+
+def _unchanged(session: Session, user: User, verified_hash: str | None) -> bool:
+    """Is the account, read again in the transaction that goes on, still active with the
+    password that was verified outside it (not deactivated or given a new password
+    meanwhile)?"""
+    session.refresh(user)
+    return user.active and user.has_password and user.password_hash == verified_hash
 
 
 def _recent_attempts(session: Session, key: str, now: datetime) -> int:
@@ -310,8 +329,8 @@ def _take_attempt(session: Session, limits: dict[str, int]) -> list[int] | None:
     """Record an attempt under each key and commit it, then count each key's attempts of the
     last THROTTLE_WINDOW, this one included. Within every limit the attempt may go on: the
     ids of its rows are returned, and they stay as a failure unless _forget_attempt takes them
-    out. Over a limit its rows are taken out again (a refused attempt does not count) and
-    None is returned.
+    out. Over a limit its rows are taken out again (a refused attempt does not count), that is
+    committed, and None is returned.
 
     The commit before the count is what makes the throttle hold for attempts in parallel, in
     any number of processes: of the attempts that go on, the k-th to commit counts at least k,
@@ -328,6 +347,7 @@ def _take_attempt(session: Session, limits: dict[str, int]) -> list[int] | None:
     if all(_recent_attempts(session, key, now) <= limit for key, limit in limits.items()):
         return ids
     _forget_attempt(session, ids)
+    session.commit()
     return None
 
 
@@ -351,15 +371,13 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
             gettext("Too many failed sign-in attempts. Wait a few minutes and try again.")
         )
     user = session.scalar(select(User).where(col(User.email) == _normalise_email(email)))
+    verified_hash = user.password_hash if user and user.has_password else None
+    # The hash is checked with no transaction open (see _verify_outside_transaction).
+    session.commit()
     # An unknown account, or one without a password yet, is verified against a dummy hash:
     # every answer takes as long.
-    try:
-        password_hasher.verify(
-            user.password_hash if user and user.has_password else _DUMMY_HASH, password
-        )
-        valid = user is not None and user.active and user.has_password
-    except (VerificationError, InvalidHashError):
-        valid = False
+    valid = _verify_outside_transaction(verified_hash, password)
+    valid = valid and user is not None and user.active and _unchanged(session, user, verified_hash)
     if not valid or user is None:
         raise SignInFailed(gettext("The e-mail address or password is not correct."))
     if password_hasher.check_needs_rehash(user.password_hash):
@@ -577,24 +595,30 @@ def _note_token_use(session: Session, token: ApiToken) -> None:
     now = utc_now()
     if token.last_used_at is not None and now - _aware(token.last_used_at) < TOKEN_USE_PRECISION:
         return
-    # Compare-and-set, so that of concurrent requests one writes; best effort: when the
-    # database is busy (a reading request on SQLite meeting another writer), skip it.
-    try:
-        with session.begin_nested():
-            session.execute(
-                update(ApiToken)
-                .where(
-                    col(ApiToken.id) == token.id,
-                    or_(
-                        col(ApiToken.last_used_at).is_(None),
-                        col(ApiToken.last_used_at) < now - TOKEN_USE_PRECISION,
-                    ),
-                )
-                .values(last_used_at=now)
-                .execution_options(synchronize_session=False)
-            )
-    except OperationalError:
-        pass
+    # Compare-and-set, so that of concurrent requests one writes.
+    noted = (
+        update(ApiToken)
+        .where(
+            col(ApiToken.id) == token.id,
+            or_(
+                col(ApiToken.last_used_at).is_(None),
+                col(ApiToken.last_used_at) < now - TOKEN_USE_PRECISION,
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    bind = session.get_bind()
+    if bind.get_execution_options().get(WRITES, False):
+        # A request that may write holds its transaction's locks already (SQLite: the write
+        # lock): the note goes with its other writes.
+        session.execute(noted)
+        return
+    # A request that only reads never writes in its own transaction (on SQLite it would take
+    # the write lock, and wait for it): the note is a short transaction of its own, on a
+    # connection of its own, best effort (skipped when the database is busy).
+    assert isinstance(bind, Engine)
+    write_at_once(bind, noted)
 
 
 def as_current_user(session: Session, user: User) -> CurrentUser:

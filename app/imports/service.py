@@ -691,7 +691,12 @@ def submit_preview(
     if len(name) > MAX_FILENAME_LENGTH:  # kept with the file; the extension says its format
         suffix = PurePath(name).suffix[:10]
         name = name[: MAX_FILENAME_LENGTH - len(suffix) - 1] + "…" + suffix
+    # The request has only read so far: end its transaction before the file is read (up to
+    # MAX_FILE_BYTES), so that on SQLite no other writer waits for the write lock meanwhile;
+    # the period is read again in the transaction that stores the file.
+    session.commit()
     sheet = parsing.read_sheet(content, name, header_only=True)
+    period = get_period(session, period_id)
     stored = jobs.store_file(
         session,
         filename=name,
