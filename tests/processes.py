@@ -15,10 +15,12 @@ import time
 from pathlib import Path
 from typing import IO
 
-import httpx
-
 VOORTGANG = str(Path(sys.executable).with_name("voortgang"))
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# How many ports a server tries before giving up (another process may take a free one first).
+PORT_ATTEMPTS = 5
 
 
 def free_port() -> int:
@@ -87,19 +89,39 @@ class AppProcess:
         return self.process
 
     def start(self) -> AppProcess:
-        self._spawn()
-        assert self.process is not None
+        """Start the server and wait until it is ours that listens: uvicorn said it runs on
+        our port, and the child is alive (something answering on the port could be another
+        test's server, which took the port between free_port() and our bind). A port taken
+        meanwhile: again on another."""
         deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"voortgang serve stopped at its start:\n{self._printed()}")
-            try:
-                httpx.get(self.url + "/public/", timeout=2)
-                return self
-            except httpx.TransportError:
+        for _ in range(PORT_ATTEMPTS):
+            self._spawn()
+            assert self.process is not None
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    break
+                if self._listening():
+                    return self
                 time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("voortgang serve did not answer in time")
+            else:
+                self.stop()
+                raise RuntimeError("voortgang serve did not answer in time")
+            printed = self.stop()
+            if "address already in use" not in printed.lower():
+                raise RuntimeError(f"voortgang serve stopped at its start:\n{printed}")
+            self.port = free_port()
+            self.args = tuple(
+                str(self.port) if index > 0 and self.args[index - 1] == "--port" else arg
+                for index, arg in enumerate(self.args)
+            )
+        raise RuntimeError(f"voortgang serve found no free port in {PORT_ATTEMPTS} attempts")
+
+    def _listening(self) -> bool:
+        """Has the child said it listens on our port? (Read without moving the file's
+        offset, which the child writes at.)"""
+        assert self.output is not None
+        printed = os.pread(self.output.fileno(), 1 << 20, 0).decode(errors="replace")
+        return f"Uvicorn running on {self.url}" in printed
 
     def kill(self) -> None:
         """SIGKILL the process group, as a crash would: nothing gets to clean up."""
