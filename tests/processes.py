@@ -116,12 +116,16 @@ class AppProcess:
             )
         raise RuntimeError(f"voortgang serve found no free port in {PORT_ATTEMPTS} attempts")
 
+    def printed(self) -> str:
+        """What the running child printed so far (read without moving the file's offset,
+        which the child writes at)."""
+        if self.output is None:
+            return ""
+        return os.pread(self.output.fileno(), 1 << 24, 0).decode(errors="replace")
+
     def _listening(self) -> bool:
-        """Has the child said it listens on our port? (Read without moving the file's
-        offset, which the child writes at.)"""
-        assert self.output is not None
-        printed = os.pread(self.output.fileno(), 1 << 20, 0).decode(errors="replace")
-        return f"Uvicorn running on {self.url}" in printed
+        """Has the child said it listens on our port?"""
+        return f"Uvicorn running on {self.url}" in self.printed()
 
     def kill(self) -> None:
         """SIGKILL the process group, as a crash would: nothing gets to clean up."""
