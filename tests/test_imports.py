@@ -35,8 +35,10 @@ from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import get_period
 from app.programmes.models import Activity
 from tests.cli import run_cli
+from tests.conftest import USE_POSTGRES
 from tests.factories import create_user, csrf_from, sign_in, update_round
 from tests.test_query_count import counting
+from tests.test_write_lock import write_lock_free
 
 FORMATS = ("xlsx", "ods", "csv")
 MEDIA_TYPES = parsing.MEDIA_TYPES
@@ -1187,3 +1189,23 @@ def test_upload_preview_and_apply_in_a_browser(
             session, activity_id=world.police[0], period_id=world.period_id
         )
         assert update.explanation == "Uit de browser."  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(USE_POSTGRES, reason="SQLite's write lock")
+def test_an_upload_is_read_without_the_write_lock(web, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The uploaded file (up to 5 MB) is read while the request holds no transaction: another
+    writer could take SQLite's write lock meanwhile (before, it waited for the whole read)."""
+    app, world = web
+    read_sheet = parsing.read_sheet
+    lock_free_while_read: list[bool] = []
+
+    def watched(content: bytes, filename: str, **options: Any) -> parsing.Sheet:
+        lock_free_while_read.append(write_lock_free(app.state.settings.database_url))
+        return read_sheet(content, filename, **options)
+
+    monkeypatch.setattr(parsing, "read_sheet", watched)
+    client = _client(app, world.editor_email)
+    answer = _upload(client, world.period_id, "bijwerken.csv", write_file("csv", world.records))
+    assert answer.status_code < 400, answer.text[:300]
+    # (Read again by the preview job, outside any request.)
+    assert lock_free_while_read and all(lock_free_while_read), lock_free_while_read

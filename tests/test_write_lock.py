@@ -29,7 +29,7 @@ def _sqlite_path(database_url: str) -> str:
     return database_url.split("///", 1)[-1]
 
 
-def _write_lock_free(database_url: str) -> bool:
+def write_lock_free(database_url: str) -> bool:
     """Could another client take SQLite's write lock at once, right now?"""
     other = sqlite3.connect(_sqlite_path(database_url), timeout=0, isolation_level=None)
     try:
@@ -58,7 +58,7 @@ def test_a_sign_in_checks_the_password_without_the_write_lock(
         """The app's hasher, noting whether the write lock is free while it verifies."""
 
         def verify(self, password_hash: str, password: str) -> Any:
-            lock_free_during_verify.append(_write_lock_free(seeded_settings.database_url))
+            lock_free_during_verify.append(write_lock_free(seeded_settings.database_url))
             return hasher.verify(password_hash, password)
 
         def __getattr__(self, name: str) -> Any:
