@@ -160,7 +160,10 @@ def write_at_once(engine: Engine, statement: Executable) -> bool:
     own, without waiting for a lock: on SQLite for the write lock (busy timeout 0 while it
     runs), on PostgreSQL for a row lock (lock_timeout 1 ms). Returns whether it was written;
     when the database is busy it is skipped. (Taking the connection waits as any checkout
-    does, but the pool has BACKGROUND_CONNECTIONS beyond the requests' turns.)"""
+    does, but the pool has BACKGROUND_CONNECTIONS beyond the requests' turns.) An in-memory
+    SQLite database has no other connection to write on: skipped too."""
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return False
     try:
         with engine.connect() as connection:
             if engine.dialect.name == "sqlite":
