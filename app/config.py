@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=3, ge=1)
     # How long `voortgang worker` waits before it looks again when there was nothing to do.
     job_poll_seconds: float = Field(default=2, gt=0)
+    # Jobs a web process runs at once after its responses (more wait, queued, for a run to
+    # end). None: half of app.db's BACKGROUND_CONNECTIONS (each job holds two).
+    job_concurrency: int | None = Field(default=None, ge=1)
     # Tests only: a job whose work is done (written, not committed) waits while this file
     # exists, so that a test can stop its process in the middle of the job.
     job_hold_file: Path | None = None

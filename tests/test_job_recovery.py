@@ -10,6 +10,7 @@ its middle with JOB_HOLD_FILE: its work written, not committed, it waits while t
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -20,8 +21,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from app.activities.models import StatusUpdate, UpdateSource
@@ -40,6 +42,9 @@ from tests.test_imports import World, write_file
 
 # In the child processes: a job without a heartbeat for a second was interrupted.
 STALE = {"JOB_STALE_SECONDS": "1", "JOB_POLL_SECONDS": "0.2"}
+# Where a live process's job must not be taken from it: long enough for a starved heartbeat
+# thread (a loaded machine) to beat in time.
+LIVE = {"JOB_STALE_SECONDS": "5", "JOB_POLL_SECONDS": "0.2"}
 
 
 @pytest.fixture
@@ -176,7 +181,8 @@ def test_a_job_interrupted_too_often_fails_with_the_reason_on_its_page(
     job_id, _ = _apply_job(world)
     before = _imported(world)
     _kill_in_the_middle(world, seeded_database_url, job_id, hold)
-    time.sleep(1.1)  # its heartbeat is old
+    one_second = seeded_settings.model_copy(update={"job_stale_seconds": 1})
+    _wait_for("its heartbeat to be old", lambda: jobs.interrupted(_job(world, job_id), one_second))
     code, output = (
         CommandProcess(seeded_database_url, "worker", "--once", JOB_MAX_ATTEMPTS="1", **STALE)
         .start()
@@ -212,11 +218,13 @@ def test_a_job_in_a_live_process_is_not_taken_from_it(
     job_id, changes = _apply_job(world)
     before = _imported(world)
     reached = hold.with_name(hold.name + ".reached")
-    with CommandProcess(seeded_database_url, "worker", JOB_HOLD_FILE=str(hold), **STALE) as first:
+    with CommandProcess(seeded_database_url, "worker", JOB_HOLD_FILE=str(hold), **LIVE) as first:
         _wait_for("the worker to be in the middle of the job", reached.exists)
-        time.sleep(1.5)
+        # Longer than JOB_STALE_SECONDS after its claim (on SQLite its beats wait for its own
+        # write lock, which keeps a second worker out as well).
+        time.sleep(float(LIVE["JOB_STALE_SECONDS"]) + 1)
         code, output = (
-            CommandProcess(seeded_database_url, "worker", "--once", **STALE).start().wait()
+            CommandProcess(seeded_database_url, "worker", "--once", **LIVE).start().wait()
         )
         assert code == 0 and "0 jobs run" in output, output
         hold.unlink()
@@ -297,11 +305,12 @@ def _slow(session: Session, job: Job, progress) -> jobs.Outcome:  # type: ignore
 def test_a_long_step_keeps_the_heartbeat_so_the_job_is_not_taken_for_interrupted(
     settings: Settings,
 ) -> None:
-    fast = settings.model_copy(update={"job_stale_seconds": 0.4})
+    # Stale after 3 s (a beat every 0.75 s), the handler sleeps longer than that.
+    fast = settings.model_copy(update={"job_stale_seconds": 3})
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
-            job = jobs.submit(session, kind="test-slow", params={"seconds": 2}, user=None)
+            job = jobs.submit(session, kind="test-slow", params={"seconds": 4.5}, user=None)
             session.commit()
             job_id = job.id
         runner = threading.Thread(target=jobs.run, args=(engine, job_id), kwargs={"settings": fast})
@@ -317,7 +326,7 @@ def test_a_long_step_keeps_the_heartbeat_so_the_job_is_not_taken_for_interrupted
                     assert jobs.claim(engine, job_id, fast) is None  # nobody takes it over
             time.sleep(0.1)
         runner.join()
-        assert len(set(seen)) >= 4  # it beat while the handler slept
+        assert len(set(seen)) >= 2  # it beat while the handler slept
         with Session(engine) as session:
             done = session.get(Job, job_id)
             assert done is not None and done.state == JobState.done and done.attempts == 1
@@ -362,3 +371,187 @@ def test_work_in_a_savepoint_commits_with_its_transaction_not_at_its_release(
         session.rollback()  # the process died before the job's outcome was committed
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+# -- a busy database, faults, and the bound on jobs at once -----------------------------------
+
+
+def _exhausted(engine: Engine) -> list[Any]:
+    """Every connection of `engine`'s pool (BACKGROUND_CONNECTIONS included) checked out: a
+    further checkout waits its timeout and raises the pool's TimeoutError."""
+    held = []
+    while True:
+        try:
+            held.append(engine.connect())
+        except PoolTimeout:
+            return held
+
+
+def _release_all(held: list[Any]) -> None:
+    for connection in held:
+        connection.close()
+
+
+def _submitted(engine: Engine, kind: str, **params: Any) -> int:
+    with Session(engine) as session:
+        job = jobs.submit(session, kind=kind, params=params, user=None)
+        session.commit()
+        return job.id  # type: ignore[return-value]
+
+
+def _read(settings: Settings, job_id: int) -> Job:
+    reader = make_engine(settings.database_url)
+    try:
+        with Session(reader) as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            return job
+    finally:
+        reader.dispose()
+
+
+def test_a_full_pool_skips_a_report_and_the_heartbeat_keeps_beating(settings: Settings) -> None:
+    engine = make_engine(settings.database_url, pool_size=1, timeout=0.2)
+    try:
+        job_id = _submitted(engine, "test-slow", seconds=0)
+        assert jobs.claim(engine, job_id, settings) == 1
+        claimed_beat = _read(settings, job_id).heartbeat_at
+        held = _exhausted(engine)
+        try:
+            jobs._report(engine, job_id, 1, 50, "half")  # skipped, not raised
+            beating = jobs._keep_beating(engine, job_id, 1, 0.05)
+            time.sleep(1)  # a few beats meet the full pool
+        finally:
+            _release_all(held)
+        try:
+            # The beating thread survived them: the heartbeat moves again.
+            _wait_for(
+                "the heartbeat to beat again",
+                lambda: _read(settings, job_id).heartbeat_at != claimed_beat,
+                timeout=30,
+            )
+        finally:
+            beating.set()
+    finally:
+        engine.dispose()
+
+
+def test_a_claim_that_meets_a_busy_database_is_tried_again_soon(settings: Settings) -> None:
+    engine = make_engine(settings.database_url, pool_size=1, timeout=0.2)
+    try:
+        job_id = _submitted(engine, "test-slow", seconds=0)
+        held = _exhausted(engine)
+        threading.Timer(0.3, _release_all, args=(held,)).start()
+        assert jobs.claim(engine, job_id, settings) == 1
+    finally:
+        engine.dispose()
+
+
+@jobs.handler("test-busy")
+def _busy(session: Session, job: Job, progress) -> jobs.Outcome:  # type: ignore[no-untyped-def]
+    """Meets a busy database (every connection in use) on its first attempt."""
+    if job.attempts == 1:
+        crowded = make_engine(jobs.settings().database_url, pool_size=1, timeout=0.05)
+        try:
+            held = _exhausted(crowded)
+            try:
+                crowded.connect()
+            finally:
+                _release_all(held)
+        finally:
+            crowded.dispose()
+    return jobs.Outcome(message="Klaar.")
+
+
+def test_a_busy_database_in_a_handler_leaves_the_job_to_be_taken_up_again(
+    settings: Settings, engine: Engine
+) -> None:
+    job_id = _submitted(engine, "test-busy")
+    assert not jobs.run(engine, job_id, settings=settings)
+    job = _read(settings, job_id)
+    assert job.state == JobState.running and job.attempts == 1, job.message
+    assert job.heartbeat_at is None and jobs.interrupted(job, settings)
+    assert jobs.take_up(engine, settings=settings) == 1  # the next look runs it again
+    job = _read(settings, job_id)
+    assert job.state == JobState.done and job.attempts == 2
+
+
+@jobs.handler("test-fault")
+def _fault(session: Session, job: Job, progress) -> jobs.Outcome:  # type: ignore[no-untyped-def]
+    session.execute(text("SELECT secret_column FROM no_such_table WHERE 1 = 1"))
+    return jobs.Outcome()
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        ("nl", "Het werk is gestopt door een onverwachte fout. De details staan in het logboek"),
+        ("en", "The work stopped because of an unexpected error. The details are in the"),
+    ],
+)
+def test_an_unexpected_error_is_logged_and_its_details_kept_off_the_page(
+    settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture, language: str, reason: str
+) -> None:
+    job_id = _submitted(engine, "test-fault", language=language)
+    with caplog.at_level(logging.ERROR, logger="app.jobs.service"):
+        assert jobs.run(engine, job_id, settings=settings)
+    job = _read(settings, job_id)
+    assert job.state == JobState.failed and job.attempts == 1  # a fault: not tried again
+    assert job.message.startswith(reason), job.message
+    assert "no_such_table" not in job.message and "SELECT" not in job.message
+    assert "no_such_table" in caplog.text  # the details are in the log
+    # Not a busy database: a look for jobs does not take it for one and try it again.
+    assert jobs.take_up(engine, settings=settings) == 0
+
+
+def test_a_burst_of_jobs_runs_at_most_the_bound_at_once_and_all_complete(
+    settings: Settings, hold: Path
+) -> None:
+    bound, burst = 2, 6
+    app = create_app(settings.model_copy(update={"job_concurrency": bound, "job_hold_file": hold}))
+    engine = app.state.engine
+    running = select(func.count()).select_from(Job).where(Job.state == JobState.running)  # type: ignore[arg-type]
+    try:
+        job_ids = [_submitted(engine, "test-slow", seconds=0) for _ in range(burst)]
+        # As the thread pool runs the background tasks of `burst` responses, all at once.
+        threads = [
+            threading.Thread(
+                target=jobs.run_in_background,
+                args=(engine, job_id),
+                kwargs={"settings": app.state.settings},
+            )
+            for job_id in job_ids
+        ]
+        for thread in threads:
+            thread.start()
+        with Session(make_engine(settings.database_url)) as watcher:
+
+            def count() -> int:
+                watcher.rollback()
+                return int(watcher.scalar(running) or 0)
+
+            _wait_for("the bound to be reached", lambda: count() == bound)
+            # The others found no slot: their tasks ended, the jobs left queued.
+            _wait_for(
+                "the tasks over the bound to end",
+                lambda: sum(thread.is_alive() for thread in threads) == bound,
+            )
+            with TestClient(app) as client:  # meanwhile the process answers requests
+                for _ in range(5):
+                    assert client.get("/public/").status_code == 200
+                    assert count() == bound
+            seen = [count()]
+            hold.unlink()
+            done = select(func.count()).select_from(Job).where(Job.state == JobState.done)  # type: ignore[arg-type]
+
+            def all_done() -> bool:
+                seen.append(count())
+                return watcher.scalar(done) == burst
+
+            # The runs that end take up the queued jobs, two at a time.
+            _wait_for("every job to be done", all_done)
+            assert max(seen) <= bound, seen
+        for thread in threads:
+            thread.join()
+    finally:
+        engine.dispose()

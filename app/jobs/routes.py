@@ -49,7 +49,7 @@ def job_page(
     if settings.jobs_in_web and service.abandoned(job, settings):
         # Its process stopped (or never started it): this one takes it up after the response.
         background.add_task(
-            service.take_up_one, request.app.state.engine, id_of(job), settings=settings
+            service.run_in_background, request.app.state.engine, id_of(job), settings=settings
         )
     return render(request, "jobs/job.html", _context(session, job, settings), block="status")
 

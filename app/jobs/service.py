@@ -2,10 +2,14 @@
 request, with its progress, outcome and file in the database.
 
 A route submits a job (committed), then asks for it to be run after the response
-(`run_after_response`; with JOBS_IN_WEB false it leaves it to `voortgang worker`). Whichever
+(`run_after_response`; with JOBS_IN_WEB false it leaves it to `voortgang worker`), at most
+JOB_CONCURRENCY at once in a process (`run_in_background`: the others stay queued). Whichever
 process runs it claims it first: a compare-and-set on its attempt counter, from queued (or
 interrupted, below) to running. It runs the handler in one transaction with the outcome, beats
-its heartbeat meanwhile, and records the outcome only while it still holds its attempt.
+its heartbeat meanwhile, and records the outcome only while it still holds its attempt. A busy
+database (`app.db.is_database_busy`) is never a job's failure: a report is skipped, a claim
+tried again, a run left to be taken up again; any other error fails the job, its details in
+the log only.
 
 A job whose process died is taken up again: a running job whose heartbeat is older than
 JOB_STALE_SECONDS is claimed anew by another process (`take_up`: a worker's loop, a web
@@ -26,21 +30,22 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from app.accounts.models import Role
 from app.accounts.service import CurrentUser
-from app.clock import utc_now
+from app.clock import as_utc, utc_now
 from app.config import Settings, get_settings
-from app.db import transaction
+from app.db import BACKGROUND_CONNECTIONS, is_database_busy, transaction
 from app.errors import DomainError, Forbidden, NotFound
 from app.i18n import gettext, ngettext, set_language
+from app.ids import id_of
 from app.jobs.models import Job, JobState, StoredFile
 
 log = logging.getLogger(__name__)
@@ -135,28 +140,22 @@ def _owned(job_id: int, attempt: int) -> Any:
     )
 
 
-def _report(engine: Engine, job_id: int, attempt: int, percent: int, message: str) -> None:
-    """Progress in a transaction of its own, so the page sees it while the job runs. Best
-    effort: if the database is busy (SQLite while the job itself writes), skip this report."""
+def _report(
+    engine: Engine, job_id: int, attempt: int, percent: int | None = None, message: str = ""
+) -> None:
+    """The job's heartbeat, with its progress if given, in a transaction of its own, so the
+    page sees it while the job runs. Best effort: if the database is busy (SQLite while the
+    job itself writes, every connection of the pool in use), skip this report."""
+    values: dict[str, Any] = {"heartbeat_at": utc_now()}
+    if percent is not None:
+        values.update(progress=max(0, min(100, percent)), message=message)
     try:
         with transaction(engine) as session:
-            session.execute(
-                update(Job)
-                .where(_owned(job_id, attempt))
-                .values(progress=max(0, min(100, percent)), message=message, heartbeat_at=utc_now())
-            )
-    except OperationalError:
-        log.debug("progress report of job %s skipped: database busy", job_id)
-
-
-def _beat(engine: Engine, job_id: int, attempt: int) -> None:
-    try:
-        with transaction(engine) as session:
-            session.execute(
-                update(Job).where(_owned(job_id, attempt)).values(heartbeat_at=utc_now())
-            )
-    except OperationalError:
-        log.debug("heartbeat of job %s skipped: database busy", job_id)
+            session.execute(update(Job).where(_owned(job_id, attempt)).values(**values))
+    except Exception as error:
+        if not is_database_busy(error):
+            raise
+        log.debug("report of job %s skipped: database busy", job_id)
 
 
 def _keep_beating(engine: Engine, job_id: int, attempt: int, interval: float) -> threading.Event:
@@ -166,7 +165,10 @@ def _keep_beating(engine: Engine, job_id: int, attempt: int, interval: float) ->
 
     def beat() -> None:
         while not done.wait(interval):
-            _beat(engine, job_id, attempt)
+            try:
+                _report(engine, job_id, attempt)
+            except Exception:  # noqa: BLE001 - the thread must not die, or the job is taken over
+                log.exception("heartbeat of job %s failed", job_id)
 
     # Not joined when the job ends: on SQLite a beat may wait for the job's own write lock,
     # and every write it makes afterwards is guarded by the attempt, so it changes nothing.
@@ -203,12 +205,22 @@ def claim(engine: Engine, job_id: int, settings: Settings) -> int | None:
     """Claim a queued job, or an interrupted one that may be tried again: a compare-and-set
     on its attempt counter, so of any number of processes exactly one gets each attempt. The
     attempt claimed, or None (another process has it; or the database is busy, as SQLite
-    answers a process that lost the race: a later look tries again)."""
-    try:
-        return _claim(engine, job_id, settings)
-    except OperationalError:
-        log.info("job %s not claimed: database busy", job_id, exc_info=True)
-        return None
+    answers a process that lost the race: tried again a few times, soon, then left to a later
+    look)."""
+    for pause in CLAIM_RETRY_PAUSES:
+        try:
+            return _claim(engine, job_id, settings)
+        except Exception as error:
+            if not is_database_busy(error):
+                raise
+            log.info("job %s not claimed: database busy", job_id, exc_info=True)
+        time.sleep(pause)
+    return None
+
+
+# How long `claim` waits before each new try when the database was busy (SQLite's write lock
+# taken by another writer); after the last it leaves the job to a later look.
+CLAIM_RETRY_PAUSES = (0.1, 0.3, 1.0, 0)
 
 
 def _claim(engine: Engine, job_id: int, settings: Settings) -> int | None:
@@ -327,7 +339,9 @@ def _run(engine: Engine, job_id: int, settings: Settings) -> bool:
             outcome = HANDLERS[kind](
                 session,
                 job,
-                lambda percent, message: _report(engine, job_id, attempt, percent, message),
+                lambda percent, message: _report(
+                    engine, job_id, attempt, percent=percent, message=message
+                ),
             )
             _hold_for_tests(settings, job_id)
             beating.set()
@@ -351,14 +365,26 @@ def _run(engine: Engine, job_id: int, settings: Settings) -> bool:
         log.warning("job %s attempt %s was taken up elsewhere; its work is undone", job_id, attempt)
         return False
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the job
-        reason = (
-            error.message
-            if isinstance(error, DomainError)
-            else gettext("Unexpected error: %(error)s")
-            % {"error": f"{type(error).__name__}: {error}"}
-        )
-        if not isinstance(error, DomainError):
+        if is_database_busy(error):
+            # Not the job's fault: its work is undone, and the attempt (counted) is left to be
+            # taken up again, as if its process had stopped (no heartbeat: at the next look).
+            log.warning(
+                "job %s attempt %s: database busy, left to be taken up again",
+                job_id,
+                attempt,
+                exc_info=True,
+            )
+            _release(engine, job_id, attempt)
+            return False
+        if isinstance(error, DomainError):
+            reason = error.message
+        else:
+            # The details (SQL, parameters) are for the log, not for the job's page.
             log.exception("job %s failed", job_id)
+            reason = gettext(
+                "The work stopped because of an unexpected error. The details are in the "
+                "server's log; try again later, or tell the administrator."
+            )
         with transaction(engine) as session:
             failed = session.execute(
                 update(Job)
@@ -371,6 +397,19 @@ def _run(engine: Engine, job_id: int, settings: Settings) -> bool:
         beating.set()
     log.info("job %s (%s), attempt %s: done", job_id, kind, attempt)
     return True
+
+
+def _release(engine: Engine, job_id: int, attempt: int) -> None:
+    """Leave a running job to be taken up again: its heartbeat cleared, as a stopped process
+    leaves it (with the attempt counted: `JOB_MAX_ATTEMPTS` bounds the tries)."""
+    try:
+        with transaction(engine) as session:
+            session.execute(update(Job).where(_owned(job_id, attempt)).values(heartbeat_at=None))
+    except Exception as error:
+        if not is_database_busy(error):
+            raise
+        # Its heartbeat stops anyway: after JOB_STALE_SECONDS it is taken up all the same.
+        log.warning("job %s not released: database busy", job_id)
 
 
 def take_up(
@@ -404,18 +443,25 @@ def take_up(
                 ran += 1
             else:
                 _give_up(engine, job_id, settings)
-        except OperationalError:  # the database is busy or away: the next pass tries again
+        except Exception as error:
+            if not is_database_busy(error):
+                raise
+            # The database is busy or away: the next pass tries again.
             log.warning("job %s not taken up: database busy", job_id, exc_info=True)
     return ran
 
 
-def take_up_one(engine: Engine, job_id: int, *, settings: Settings) -> None:
-    """Take up one job if nobody is running it (from its page): run it, or mark it failed."""
+def take_up_one(engine: Engine, job_id: int, *, settings: Settings) -> bool:
+    """Take up one job if nobody is running it: run it, or mark it failed. Whether it ran."""
     try:
-        if not run(engine, job_id, settings=settings):
-            _give_up(engine, job_id, settings)
-    except OperationalError:
+        if run(engine, job_id, settings=settings):
+            return True
+        _give_up(engine, job_id, settings)
+    except Exception as error:
+        if not is_database_busy(error):
+            raise
         log.warning("job %s not taken up: database busy", job_id, exc_info=True)
+    return False
 
 
 def work(engine: Engine, *, settings: Settings, stop: threading.Event, once: bool = False) -> int:
@@ -426,7 +472,9 @@ def work(engine: Engine, *, settings: Settings, stop: threading.Event, once: boo
     while not stop.is_set():
         try:
             this_pass = take_up(engine, settings=settings, stop=stop)
-        except OperationalError:
+        except Exception as error:
+            if not is_database_busy(error):
+                raise
             log.warning("no look for jobs: database busy or away", exc_info=True)
             this_pass = 0
         ran += this_pass
@@ -472,17 +520,72 @@ class Sweeper:
         self._thread.join(timeout)
 
 
-def run_after_response(request: Any, session: Session, background: Any, job: Job) -> None:
-    """Commit the job (so that any process can see it), then, unless a `voortgang worker`
-    runs the jobs (JOBS_IN_WEB false), run it after the response, in the thread pool."""
+def run_after_response(request: Any, session: Session, background: Any, *submitted: Job) -> None:
+    """Commit the jobs (so that any process can see them), then, unless a `voortgang worker`
+    runs the jobs (JOBS_IN_WEB false), run them after the response, in the thread pool, as
+    many at once as JOB_CONCURRENCY allows (`run_in_background`)."""
     session.commit()
     app_settings: Settings = request.app.state.settings
     if app_settings.jobs_in_web:
-        background.add_task(run, request.app.state.engine, job.id, settings=app_settings)
+        for job in submitted:
+            background.add_task(
+                run_in_background, request.app.state.engine, id_of(job), settings=app_settings
+            )
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+# Per engine (one per app): the jobs its process may run at once after its responses.
+_slots: WeakKeyDictionary[Engine, threading.BoundedSemaphore] = WeakKeyDictionary()
+_slots_lock = threading.Lock()
+
+
+def concurrency(settings: Settings) -> int:
+    """How many jobs a web process runs at once after its responses: each holds two of the
+    BACKGROUND_CONNECTIONS (its work, its heartbeat) and a thread of the pool that sync routes
+    share."""
+    return settings.job_concurrency or max(1, BACKGROUND_CONNECTIONS // 2)
+
+
+def _slots_of(engine: Engine, settings: Settings) -> threading.BoundedSemaphore:
+    with _slots_lock:
+        slots = _slots.get(engine)
+        if slots is None:
+            slots = _slots[engine] = threading.BoundedSemaphore(concurrency(settings))
+        return slots
+
+
+def _oldest_queued(engine: Engine) -> int | None:
+    try:
+        with transaction(engine) as session:
+            found = session.scalar(
+                select(col(Job.id))
+                .where(col(Job.state) == JobState.queued)
+                .order_by(col(Job.id))
+                .limit(1)
+            )
+    except Exception as error:
+        if not is_database_busy(error):
+            raise
+        return None  # the sweeper or a worker takes it up
+    return None if found is None else int(found)
+
+
+def run_in_background(engine: Engine, job_id: int, *, settings: Settings) -> None:
+    """Take up a job after a response (`take_up_one`) if this process runs fewer than
+    `concurrency` jobs; otherwise leave it queued. The queue is the database: a run that ends
+    here takes up the oldest queued job, so a job left queued by a busy process is run by it
+    soon after, or by any other process (a worker, a sweeper)."""
+    slots = _slots_of(engine, settings)
+    next_id: int | None = job_id
+    while next_id is not None and slots.acquire(blocking=False):
+        try:
+            ran = take_up_one(engine, next_id, settings=settings)
+        finally:
+            slots.release()
+        # Looked for after the release: a job that found every slot taken was committed
+        # before, so it is seen here.
+        next_id = _oldest_queued(engine) if ran else None
+    if next_id == job_id:
+        log.info("job %s left queued: %s jobs run in this process", job_id, concurrency(settings))
 
 
 def interrupted(job: Job, app_settings: Settings | None = None) -> bool:
@@ -492,13 +595,13 @@ def interrupted(job: Job, app_settings: Settings | None = None) -> bool:
         return False
     if job.heartbeat_at is None:
         return True
-    return utc_now() - _as_utc(job.heartbeat_at) > stale_after(app_settings or settings())
+    return utc_now() - as_utc(job.heartbeat_at) > stale_after(app_settings or settings())
 
 
 def abandoned(job: Job, settings: Settings) -> bool:
     """Waiting for a process to take it up: interrupted, or queued for JOB_STALE_SECONDS."""
     if job.state == JobState.queued:
-        return utc_now() - _as_utc(job.created_at) > stale_after(settings)
+        return utc_now() - as_utc(job.created_at) > stale_after(settings)
     return interrupted(job, settings)
 
 

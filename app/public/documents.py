@@ -299,16 +299,6 @@ def prepare(engine: Engine, *, settings: Settings) -> list[Prepared]:
 
 
 def run_queued_after_response(request: Any, session: Session, background: Any) -> None:
-    """After a publication: commit (so every process sees the job), then run the queued
-    document jobs after the response, in the thread pool (unless a `voortgang worker` runs
-    the jobs: JOBS_IN_WEB false)."""
-    session.commit()
-    if not request.app.state.settings.jobs_in_web:
-        return  # a `voortgang worker` runs them
-    for job in _queued(session):
-        background.add_task(
-            jobs.run,
-            request.app.state.engine,
-            id_of(job),
-            settings=request.app.state.settings,
-        )
+    """After a publication: commit, and run the queued document jobs after the response
+    (`jobs.run_after_response`)."""
+    jobs.run_after_response(request, session, background, *_queued(session))
