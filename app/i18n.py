@@ -7,7 +7,7 @@ so there is no compile step to forget. msgids are English; the Dutch catalogue t
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from app.clock import PROGRAMME_TIMEZONE
+from app.clock import PROGRAMME_TIMEZONE, as_utc
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
@@ -85,7 +85,7 @@ def format_date(value: date, language: str | None = None) -> str:
 def format_datetime(value: datetime, language: str | None = None) -> str:
     """A moment in the user's language, as a clock in the Netherlands shows it:
     "3 december 2026 13:05" (a value without a time zone is UTC, as the database keeps it)."""
-    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    moment = as_utc(value)
     return babel_format_datetime(
         moment,
         format="d MMMM y HH:mm",

@@ -33,6 +33,11 @@ FILLED_TEXT_PATTERN = (
     r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 )
 _LINE_BREAK = re.compile(r"\r\n?")
+# A spreadsheet cell whose text starts with one of these would run as a formula when the file
+# is opened (tab and CR too: some spreadsheets skip them before reading a formula); every
+# spreadsheet and CSV the app writes prefixes such text with an apostrophe (`neutralise`), and
+# the importer takes that apostrophe off again.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def control_character_problem(text: str) -> str | None:
@@ -44,6 +49,11 @@ def control_character_problem(text: str) -> str | None:
         "This text contains a control character (U+%(code)04X) at position %(position)d; "
         "only tabs and line breaks are allowed. Remove it and try again."
     ) % {"code": ord(found.group()), "position": found.start() + 1}
+
+
+def neutralise(text: str) -> str:
+    """A text cell that no spreadsheet runs as a formula: "=SUM(1,2)" → "'=SUM(1,2)"."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def normalise_newlines(text: str) -> str:

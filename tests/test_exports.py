@@ -48,7 +48,7 @@ from app.jobs.models import Job, JobState, StoredFile
 from app.main import create_app
 from app.periods import service as periods_service
 from app.periods.models import ReportingPeriod
-from app.programmes.models import Programme
+from app.programmes.models import Activity, Programme
 from app.readmodel import ActivityFilters
 from app.review import service as review
 from tests.cli import run_cli
@@ -989,6 +989,27 @@ def test_spreadsheets_neutralise_formulas(session: Session) -> None:
     # JSON is data for programs: left as entered.
     _, _, data = _export(session, "json", period_id)
     assert json.loads(data)["activities"][0]["explanation"] == "=SUM(1,2)"
+
+
+def test_text_starting_with_a_tab_or_carriage_return_is_neutralised(session: Session) -> None:
+    """Some spreadsheets skip a leading tab or CR and run the rest as a formula: the exports
+    neutralise those cells as the audit CSV does, and the importer reads them back."""
+    period_id, ids = _round_with_formulas(session)
+    first, second = (session.get(Activity, activity_id) for activity_id in ids)
+    assert first is not None and second is not None
+    first.title, second.title = "\t=SUM(1,2)", "\r@cmd"
+    session.commit()
+    column = KEYS.index("activity")
+
+    _, _, text = _export(session, "csv", period_id)
+    records = list(csv.DictReader(io.StringIO(text.decode("utf-8-sig"), newline="")))
+    titles = {record["activity"] for record in records}
+    assert {"'\t=SUM(1,2)", "'\r@cmd"} <= titles
+
+    _, _, xlsx = _export(session, "xlsx", period_id)
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx))
+    cells = {row[column].value for row in workbook.active.iter_rows(min_row=2)}
+    assert "'\t=SUM(1,2)" in cells  # (XML keeps no lone CR)
 
 
 FORMATS = ["docx", "odt", "pdf", "xlsx", "ods", "csv", "json"]

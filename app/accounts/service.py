@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,7 +27,7 @@ from app.accounts.models import (
     UserOrganisation,
     UserSession,
 )
-from app.clock import utc_now
+from app.clock import as_utc, utc_now
 from app.db import WRITES, write_at_once
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import gettext
@@ -456,7 +456,7 @@ def account_token_holder(session: Session, secret: str) -> tuple[AccountToken, U
                 "sent. Sign in with your password, or ask for a new link."
             )
         )
-    if _aware(token.expires_at) <= utc_now():
+    if as_utc(token.expires_at) <= utc_now():
         raise InvalidLink(gettext("This link has expired. Ask for a new one."))
     return token, user
 
@@ -517,11 +517,6 @@ def _current_user(session: Session, user: User) -> CurrentUser:
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def session_user(session: Session, token: str) -> tuple[CurrentUser, datetime] | None:
     """The active user a session token belongs to, with the session's expiry."""
     row = session.execute(
@@ -532,7 +527,7 @@ def session_user(session: Session, token: str) -> tuple[CurrentUser, datetime] |
     if row is None or not row[0].active:
         return None
     user, expires_at = row
-    return _current_user(session, user), _aware(expires_at)
+    return _current_user(session, user), as_utc(expires_at)
 
 
 def create_api_token(
@@ -593,7 +588,7 @@ TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 def _note_token_use(session: Session, token: ApiToken) -> None:
     now = utc_now()
-    if token.last_used_at is not None and now - _aware(token.last_used_at) < TOKEN_USE_PRECISION:
+    if token.last_used_at is not None and now - as_utc(token.last_used_at) < TOKEN_USE_PRECISION:
         return
     # Compare-and-set, so that of concurrent requests one writes.
     noted = (

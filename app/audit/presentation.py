@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.activities.presentation import status_label
 from app.audit.models import AuditAction, AuditEvent, AuditSource
+from app.clock import as_utc
 from app.i18n import N_, format_date, gettext, ngettext
 from app.periods.service import state_label
 from app.web import role_label
@@ -123,7 +124,7 @@ def shown_event(event: AuditEvent, names: Names) -> ShownEvent:
     name = names.get((event.object_type, event.object_id))
     return ShownEvent(
         # Aware, so that the page's machine-readable moment says it is UTC.
-        at=event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC),
+        at=as_utc(event.at),
         actor=gettext(ACTOR_LABELS[event.actor]) if event.actor in ACTOR_LABELS else event.actor,
         action=event.action,
         action_label=action_label(event.action),

@@ -26,6 +26,7 @@ from app.accounts.service import CurrentUser
 from app.audit.models import AuditAction, AuditEvent, AuditSource
 from app.periods.models import ReportingPeriod
 from app.programmes.models import ActionLine, Activity, Organisation, Result, Theme
+from app.text import neutralise
 
 # The source of the changes being made in this context (a request, a command, an import).
 _source: ContextVar[AuditSource | None] = ContextVar("audit_source", default=None)
@@ -215,11 +216,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with these would run as a formula in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def events_as_csv(events: list[AuditEvent]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -228,14 +224,14 @@ def events_as_csv(events: list[AuditEvent]) -> str:
         writer.writerow(
             [
                 event.at.isoformat(),
-                _csv_safe(event.actor),
+                neutralise(event.actor),
                 event.action,
                 event.object_type,
                 event.object_id,
-                _csv_safe(event.summary),
+                neutralise(event.summary),
                 event.source or UNKNOWN_SOURCE,
                 event.address,
-                _csv_safe(json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
+                neutralise(json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
             ]
         )
     return buffer.getvalue()

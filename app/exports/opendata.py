@@ -23,9 +23,10 @@ from typing import Any
 
 from app.activities.models import BASELINE_SOURCES, STATUS_ORDER
 from app.exports.columns import COLUMNS, KEYS, Column
-from app.exports.table import ProgressTable, neutralise
+from app.exports.table import ProgressTable
 from app.i18n import N_, translations_for
 from app.periods.models import PeriodState
+from app.text import neutralise
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 JSON_MEDIA_TYPE = "application/json"

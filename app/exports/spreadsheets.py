@@ -26,8 +26,9 @@ from xml.sax.saxutils import escape, quoteattr
 import xlsxwriter
 
 from app.exports.columns import COLUMNS, KEYS
-from app.exports.table import ProgressTable, neutralise
+from app.exports.table import ProgressTable
 from app.i18n import translations_for
+from app.text import neutralise
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ODS_MEDIA_TYPE = "application/vnd.oasis.opendocument.spreadsheet"

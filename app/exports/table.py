@@ -28,6 +28,7 @@ from app.activities.presentation import (
     unconfirmed_mark,
     unconfirmed_note,
 )
+from app.clock import as_utc
 from app.errors import NotFound
 from app.exports.columns import KEYS
 from app.i18n import N_, format_date, gettext, translations_for
@@ -44,16 +45,6 @@ from app.readmodel import (
     unconfirmed_counts,
 )
 from app.readmodel.queries import primary_key
-
-# Cells whose text starts with one of these would run as a formula when a spreadsheet opens
-# the file; spreadsheet and CSV exports prefix them with an apostrophe (see neutralise()).
-FORMULA_TRIGGERS = ("=", "+", "-", "@")
-
-
-def neutralise(text: str) -> str:
-    """A text cell that no spreadsheet runs as a formula: "=SUM(1,2)" → "'=SUM(1,2)".
-    The importer removes the apostrophe again."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 @dataclass(frozen=True)
@@ -325,12 +316,6 @@ if _ROW_KEYS != KEYS:  # pragma: no cover - a column added to COLUMNS but not he
     raise RuntimeError(f"column_rows() makes {_ROW_KEYS}, COLUMNS has {KEYS}")
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _legend(language: str) -> list[LegendEntry]:
     translations = translations_for(language)
     return [
@@ -474,7 +459,7 @@ def _build_table(
         state=state,
         state_label=translations.gettext(STATE_LABELS[state]),
         reference_date=period_row.reference_date,
-        published_at=_utc(published_at),
+        published_at=None if published_at is None else as_utc(published_at),
     )
     # Symbol and label of each status.
     shown: dict[Status | None, tuple[str, str]] = {None: ("?", texts.no_status)} | {
@@ -521,7 +506,7 @@ def _build_table(
                 status_label=status_label,
                 explanation=record.explanation or "",
                 organisations=links,
-                last_change=_utc(record.updated_at),
+                last_change=None if record.updated_at is None else as_utc(record.updated_at),
                 version=record.version,
                 unconfirmed=kind,
                 unconfirmed_mark=marks[kind],

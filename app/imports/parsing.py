@@ -35,7 +35,7 @@ from app.activities.service import MAX_EXPLANATION_LENGTH
 from app.errors import InvalidInput
 from app.exports.columns import COLUMNS
 from app.i18n import LANGUAGES, get_language, gettext, translations_for
-from app.text import control_character_problem
+from app.text import FORMULA_TRIGGERS, control_character_problem
 
 # The limits of one upload, documented in README.md ("Bulk update by spreadsheet") and
 # docs/imports.md. A file within them is read with the memory of its rows, not of its size
@@ -82,9 +82,6 @@ MEDIA_TYPES = {
 REQUIRED = ("activity_id", "version", "status", "explanation")
 # The header is looked for in the first rows of a sheet (an export puts it on top).
 HEADER_SEARCH_ROWS = 10
-# Cells the exports neutralise (so that no formula runs when the file is opened) start with
-# an apostrophe followed by one of these.
-NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -359,7 +356,7 @@ def _normalise(text: str) -> str:
 def _restore(text: str) -> str:
     """A cell as it was before the export neutralised it (a leading apostrophe keeps a
     spreadsheet from running it as a formula)."""
-    if text.startswith("'") and text[1:2] in NEUTRALISED and len(text) > 1:
+    if text.startswith("'") and text[1:2] in FORMULA_TRIGGERS and len(text) > 1:
         return text[1:]
     return text
 
