@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -62,8 +62,7 @@ def normalise_newlines(text: str) -> str:
 
 
 def _refuse_control_characters(value: object) -> object:
-    # Before the str validation, so that its length limits keep their own messages; what is
-    # not a string is left to it.
+    # Before the str validation; what is not a string is left to it.
     problem = control_character_problem(value) if isinstance(value, str) else None
     if problem is not None:
         # The message is in the request's language; its loc names the field.
@@ -77,12 +76,26 @@ def _refuse_blank(value: str) -> str:
     return value
 
 
-class _TextPattern:
-    """Shows the rule in the JSON schema (OpenAPI), so that clients and schema-based testers
-    know it; the check itself is the validator above, with a message naming the character."""
+class TextRule:
+    """The control-character check of a text field, before its str validation, with the rule
+    in the JSON schema (OpenAPI) so that clients and schema-based testers know it.
 
-    def __init__(self, pattern: str = TEXT_PATTERN) -> None:
-        self.pattern = pattern
+    A length limit goes before it (`Annotated[str, Form(max_length=200), TEXT]`): pydantic
+    applies constraints in order, and one after a validator is checked by a generic
+    validator with a generic message ("Value should have at most 200 items after
+    validation") instead of str's own ("String should have at most 200 characters")."""
+
+    def __init__(self, *, filled: bool = False) -> None:
+        self.filled = filled
+        self.pattern = FILLED_TEXT_PATTERN if filled else TEXT_PATTERN
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        schema = handler(source)
+        if self.filled:
+            schema = core_schema.no_info_after_validator_function(_refuse_blank, schema)
+        return core_schema.no_info_before_validator_function(_refuse_control_characters, schema)
 
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
@@ -92,12 +105,11 @@ class _TextPattern:
         return json_schema
 
 
+TEXT = TextRule()
 # A text field of the API, a form or a query string: refused (422) with a control character.
-Text = Annotated[str, BeforeValidator(_refuse_control_characters), _TextPattern()]
-# A required explanation: refused also when it is only white space.
-FilledText = Annotated[
-    str,
-    BeforeValidator(_refuse_control_characters),
-    AfterValidator(_refuse_blank),
-    _TextPattern(FILLED_TEXT_PATTERN),
-]
+# With a length limit: `Annotated[str, Form(max_length=N), TEXT]` (see TextRule).
+Text = Annotated[str, TEXT]
+# A required explanation: refused also when it is only white space (a length limit goes
+# before it, as with Text).
+FILLED_TEXT = TextRule(filled=True)
+FilledText = Annotated[str, FILLED_TEXT]

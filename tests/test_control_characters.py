@@ -276,6 +276,52 @@ def test_every_form_field_refuses_a_control_character_naming_the_field(
         assert _snapshot(session) == before
 
 
+def _max_length(field_info: Any) -> int | None:
+    lengths = [getattr(item, "max_length", None) for item in field_info.metadata]
+    return next((length for length in lengths if length is not None), None)
+
+
+def test_a_too_long_form_field_says_how_many_characters_it_may_have(
+    seeded_app: FastAPI, admin_client: TestClient
+) -> None:
+    """str's own message ("String should have at most 200 characters"), not the generic one
+    pydantic gives a limit applied after a validator ("Value should have at most 200 items
+    after validation")."""
+    token = csrf_from(admin_client.get("/account").text)
+    limited = {
+        (route.name, route.path, field.alias, length)
+        for route in iter_routes(seeded_app.routes)
+        if isinstance(route, APIRoute) and not route.path.startswith("/api/")
+        for field in route.dependant.body_params
+        if (length := _max_length(field.field_info)) is not None
+    }
+    assert len(limited) >= 10
+    wrong = []
+    for name, path, field, length in sorted(limited):
+        response = admin_client.post(
+            path.format(**PATH_PARAMETERS),
+            data={field: "a" * (length + 1), "csrftoken": token},
+            follow_redirects=False,
+        )
+        message = _error_message(response.text)
+        if response.status_code != 422 or f"at most {length} characters" not in message:
+            wrong.append((name, field, response.status_code, message[:200]))
+    assert wrong == []
+
+
+def test_a_too_long_api_parameter_says_how_many_characters_it_may_have(
+    programme: dict[str, Any],
+) -> None:
+    for parameter in ("q", "organisation"):
+        response = programme["api"].get(
+            f"/api/v1/programmes/{SLUG}/activities", params={parameter: "a" * 201}
+        )
+        assert response.status_code == 422, response.text
+        assert [problem["msg"] for problem in response.json()["detail"]] == [
+            "String should have at most 200 characters"
+        ]
+
+
 def _error_message(html: str) -> str:
     alert = BeautifulSoup(html, "html.parser").find(id="error-message")
     return alert.get_text(" ", strip=True) if alert else ""

@@ -18,7 +18,7 @@ from app.audit.models import AuditAction
 from app.deps import SessionDep, SettingsDep
 from app.i18n import N_, get_language, gettext
 from app.permissions import SESSION_COOKIE, CurrentUserDep, client_address, current_user
-from app.text import Text
+from app.text import TEXT, Text
 from app.web import render
 
 router = APIRouter()
@@ -60,8 +60,8 @@ def sign_in(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    email: Annotated[Text, Form(max_length=254)] = "",
-    password: Annotated[Text, Form(max_length=1000)] = "",
+    email: Annotated[str, Form(max_length=254), TEXT] = "",
+    password: Annotated[str, Form(max_length=1000), TEXT] = "",
     next: Annotated[Text, Form()] = "/",
 ) -> Response:
     address = client_address(request)
@@ -153,7 +153,7 @@ def forgot_password(
     session: SessionDep,
     settings: SettingsDep,
     background: BackgroundTasks,
-    email: Annotated[Text, Form(max_length=254)] = "",
+    email: Annotated[str, Form(max_length=254), TEXT] = "",
 ) -> Response:
     """The same answer for every e-mail address, with or without an account: the request is
     counted (and throttled) alike, and the account is only looked up after the answer has
@@ -224,9 +224,9 @@ def set_password_form(request: Request, session: SessionDep, token: str = "") ->
 def set_password(
     request: Request,
     session: SessionDep,
-    token: Annotated[Text, Form(max_length=200)] = "",
-    password: Annotated[Text, Form(max_length=1000)] = "",
-    password_again: Annotated[Text, Form(max_length=1000)] = "",
+    token: Annotated[str, Form(max_length=200), TEXT] = "",
+    password: Annotated[str, Form(max_length=1000), TEXT] = "",
+    password_again: Annotated[str, Form(max_length=1000), TEXT] = "",
 ) -> Response:
     try:
         account_token, user = service.use_account_token(
@@ -282,9 +282,9 @@ def change_password(
     request: Request,
     session: SessionDep,
     user: CurrentUserDep,
-    current_password: Annotated[Text, Form(max_length=1000)] = "",
-    new_password: Annotated[Text, Form(max_length=1000)] = "",
-    new_password_again: Annotated[Text, Form(max_length=1000)] = "",
+    current_password: Annotated[str, Form(max_length=1000), TEXT] = "",
+    new_password: Annotated[str, Form(max_length=1000), TEXT] = "",
+    new_password_again: Annotated[str, Form(max_length=1000), TEXT] = "",
 ) -> Response:
     try:
         service.change_password(
@@ -323,7 +323,7 @@ def create_token(
     request: Request,
     session: SessionDep,
     user: CurrentUserDep,
-    name: Annotated[Text, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=200), TEXT] = "",
 ) -> Response:
     try:
         token, secret = service.create_api_token(session, user, name=name)

@@ -19,7 +19,7 @@ from app.errors import InvalidInput
 from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
 from app.programmes import service as structure
-from app.text import Text
+from app.text import TEXT, Text
 from app.web import render
 
 router = APIRouter(prefix="/admin")
@@ -50,8 +50,8 @@ def admin_create_user(
     session: SessionDep,
     settings: SettingsDep,
     admin: CurrentUserDep,
-    email: Annotated[Text, Form(max_length=254)] = "",
-    name: Annotated[Text, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=254), TEXT] = "",
+    name: Annotated[str, Form(max_length=200), TEXT] = "",
     role: Annotated[Text, Form()] = "viewer",
     organisations: Annotated[list[Text] | None, Form()] = None,
 ) -> Response:
@@ -251,7 +251,7 @@ def admin_structure_change(
     kind: str,
     item_id: int,
     action: Annotated[Text, Form()],
-    title: Annotated[Text, Form(max_length=2000)] = "",
+    title: Annotated[str, Form(max_length=2000), TEXT] = "",
 ) -> Response:
     """One endpoint for the per-item buttons: rename, up, down, retire, restore."""
     address = client_address(request)
@@ -288,10 +288,10 @@ def admin_structure_add(
     admin: CurrentUserDep,
     slug: str,
     kind: Annotated[Text, Form()],
-    title: Annotated[Text, Form(max_length=2000)] = "",
+    title: Annotated[str, Form(max_length=2000), TEXT] = "",
     parent_id: Annotated[Text, Form()] = "",
-    number: Annotated[Text, Form(max_length=20)] = "",
-    lead: Annotated[Text, Form(max_length=50)] = "",
+    number: Annotated[str, Form(max_length=20), TEXT] = "",
+    lead: Annotated[str, Form(max_length=50), TEXT] = "",
 ) -> Response:
     programme = readmodel.get_programme(session, slug)
     try:
@@ -337,8 +337,8 @@ def admin_create_organisation(
     request: Request,
     session: SessionDep,
     admin: CurrentUserDep,
-    code: Annotated[Text, Form(max_length=100)] = "",
-    name: Annotated[Text, Form(max_length=400)] = "",
+    code: Annotated[str, Form(max_length=100), TEXT] = "",
+    name: Annotated[str, Form(max_length=400), TEXT] = "",
 ) -> Response:
     try:
         structure.create_organisation(
@@ -358,7 +358,7 @@ def admin_rename_organisation(
     session: SessionDep,
     admin: CurrentUserDep,
     organisation_id: int,
-    name: Annotated[Text, Form(max_length=400)] = "",
+    name: Annotated[str, Form(max_length=400), TEXT] = "",
 ) -> Response:
     try:
         structure.rename_organisation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from annotated_types import MaxLen
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
@@ -31,7 +32,7 @@ from app.deps import SessionDep
 from app.errors import NotFound
 from app.i18n import gettext
 from app.permissions import CurrentUserDep, client_address
-from app.text import Text
+from app.text import TEXT, Text
 
 router = APIRouter(prefix="/api/v1")
 
@@ -105,10 +106,13 @@ def activities(
     action_line: Annotated[Number, Query(description="Action line number")] = None,
     result: Annotated[Number, Query(description="Result number")] = None,
     organisation: Annotated[
-        Text | None, Query(max_length=200, description="Organisation code (lead or involved)")
+        Annotated[str, MaxLen(200), TEXT] | None,
+        Query(description="Organisation code (lead or involved)"),
     ] = None,
     period: Annotated[Number, Query(description="Period id; default the latest")] = None,
-    q: Annotated[Text | None, Query(max_length=200, description="Full-text search")] = None,
+    q: Annotated[
+        Annotated[str, MaxLen(200), TEXT] | None, Query(description="Full-text search")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=MAX_INTEGER)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 1000,
 ) -> ActivityListOut:
