@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http.cookies import SimpleCookie
@@ -364,16 +365,28 @@ async def _server_error(scope: Scope, send: Send, language: str) -> None:
 async def _csrf_failed(scope: Scope, send: Send, message_id: Errors) -> None:
     language = negotiate_language(None, _cookie(scope, "lang"))
     set_language(language)
-    text = translations_for(language).gettext(
-        "This form has expired or did not come from this site. Reload the page and try again."
-    )
-    body = text.encode()
+    translations = translations_for(language)
+    if str(scope.get("path", "")).startswith("/api/"):
+        # A request of the API signed in with the session cookie (the API documentation's
+        # "Try it out"): the documented JSON error (ErrorOut).
+        text = translations.gettext(
+            "This request has no valid CSRF token: send the value of the csrftoken cookie in "
+            "the x-csrftoken header, or use an API token."
+        )
+        body = json.dumps({"detail": text}, ensure_ascii=False).encode()
+        content_type = b"application/json"
+    else:
+        text = translations.gettext(
+            "This form has expired or did not come from this site. Reload the page and try again."
+        )
+        body = text.encode()
+        content_type = b"text/plain; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": 403,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

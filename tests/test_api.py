@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.accounts.service import create_api_token, get_user_by_email
-from tests.factories import create_user
+from tests.factories import create_user, sign_in
 from tests.test_board import SLUG, _seed_statuses
 
 
@@ -162,3 +162,33 @@ def test_the_schema_refuses_what_the_api_refuses(coordinator_api: TestClient) ->
 def test_moments_carry_their_offset(seeded_client: TestClient) -> None:
     activity = seeded_client.get(f"/api/v1/programmes/{SLUG}/activities").json()["activities"][0]
     assert activity["updated_at"].endswith("Z") or activity["updated_at"].endswith("+00:00")
+
+
+def test_a_cookie_signed_in_change_without_csrf_token_gets_the_documented_json_error(
+    seeded_app,  # type: ignore[no-untyped-def]
+) -> None:
+    """The API answers every refusal as ErrorOut, the CSRF check of a cookie-signed-in
+    request too (what the API documentation's "Try it out" sends), in the user's language."""
+    with Session(seeded_app.state.engine) as session:
+        email = create_user(session, "coordinator")
+    with TestClient(seeded_app) as client:
+        sign_in(client, email)
+        body = {"status": "completed", "explanation": "Klaar.", "based_on_version": None}
+        refused = client.patch("/api/v1/activities/1/status", json=body)
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/json"
+        assert set(refused.json()) == {"detail"}
+        assert "x-csrftoken" in refused.json()["detail"]
+        assert "CSRF-token" in refused.json()["detail"]  # Dutch, the default language
+        client.cookies.set("lang", "en")
+        english = client.patch("/api/v1/activities/1/status", json=body)
+        assert english.json()["detail"].startswith("This request has no valid CSRF token")
+        # With the token of the cookie in the header it is an ordinary request.
+        token = client.cookies["csrftoken"]
+        allowed = client.patch(
+            "/api/v1/activities/1/status", json=body, headers={"x-csrftoken": token}
+        )
+        assert allowed.status_code in (200, 409), allowed.text
+        # A form still gets the page's text.
+        form = client.post("/sign-out")
+        assert form.status_code == 403 and form.headers["content-type"].startswith("text/plain")
