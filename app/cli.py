@@ -19,7 +19,6 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import inspect, select, text
 from sqlmodel import Session, col
-from typer.core import TyperGroup, _click
 
 from app import (
     models,  # noqa: F401  (every table known before the first flush)
@@ -54,31 +53,18 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-class _TextArguments(TyperGroup):
-    """The `voortgang` command: every argument is text that may end up in the database, so
-    one with a control character (see app/text.py) is refused before any command runs, with
-    the option it belongs to."""
-
-    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
-        for index, argument in enumerate(args):
-            problem = control_character_problem(argument)
-            if problem is not None:
-                raise typer.BadParameter(problem, ctx=ctx, param_hint=_argument_name(args, index))
-        return super().parse_args(ctx, args)
-
-
-def _argument_name(args: list[str], index: int) -> str:
-    """'--name' for `--name VALUE` and `--name=VALUE`; otherwise the argument itself."""
-    argument = args[index]
-    if argument.startswith("--") and "=" in argument:
-        return repr(argument.split("=", 1)[0])
-    if index > 0 and args[index - 1].startswith("-") and "=" not in args[index - 1]:
-        return repr(args[index - 1])
-    return repr(argument)
+def _text(value: T) -> T:
+    """Every text argument may end up in the database: one with a control character (see
+    app/text.py) is refused before the command runs, naming its option (the callback of
+    each text parameter; a repeated option gives a list)."""
+    for item in value if isinstance(value, list) else [value]:
+        problem = None if item is None else control_character_problem(str(item))
+        if problem is not None:
+            raise typer.BadParameter(problem)
+    return value
 
 
 cli = typer.Typer(
-    cls=_TextArguments,
     help="Voortgang: progress tracker for government programmes.",
     no_args_is_help=True,
     add_completion=False,
@@ -138,7 +124,7 @@ def _migrate(action: str, revision: str) -> None:
 
 @db_cli.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    revision: Annotated[str, typer.Argument(help="Target revision", callback=_text)] = "head",
 ) -> None:
     """Create or update the schema to the latest migration (or REVISION)."""
     _migrate("upgrade", revision)
@@ -147,7 +133,9 @@ def db_upgrade(
 
 @db_cli.command("downgrade")
 def db_downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision: an id, base, or -1 after --")],
+    revision: Annotated[
+        str, typer.Argument(help="Target revision: an id, base, or -1 after --", callback=_text)
+    ],
 ) -> None:
     """Undo migrations down to REVISION (`voortgang db downgrade -- -1` undoes the last one)."""
     _migrate("downgrade", revision)
@@ -169,7 +157,10 @@ def db_current() -> None:
 @cli.command()
 def seed(
     file: Annotated[
-        Path, typer.Argument(help="Seed file (YAML, see seed/README.md)", show_default=True)
+        Path,
+        typer.Argument(
+            help="Seed file (YAML, see seed/README.md)", show_default=True, callback=_text
+        ),
     ] = DEFAULT_SEED,
 ) -> None:
     """Load a programme from a seed file.
@@ -240,7 +231,8 @@ def public_documents() -> None:
 @cli.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on (default: the HOST setting)")
+        str | None,
+        typer.Option(help="Address to listen on (default: the HOST setting)", callback=_text),
     ] = None,
     port: Annotated[
         int | None, typer.Option(help="Port to listen on (default: the PORT setting)")
@@ -356,13 +348,17 @@ def _ask_password(password: str | None) -> str:
 
 @user_cli.command("create")
 def user_create(
-    email: Annotated[str, typer.Option(help="E-mail address (the sign-in name)")],
-    name: Annotated[str, typer.Option(help="Full name")],
-    role: Annotated[str, typer.Option(help="viewer, editor, coordinator or admin")] = "viewer",
+    email: Annotated[str, typer.Option(help="E-mail address (the sign-in name)", callback=_text)],
+    name: Annotated[str, typer.Option(help="Full name", callback=_text)],
+    role: Annotated[
+        str, typer.Option(help="viewer, editor, coordinator or admin", callback=_text)
+    ] = "viewer",
     organisation: Annotated[
-        list[str] | None, typer.Option(help="Organisation code; repeat for more")
+        list[str] | None, typer.Option(help="Organisation code; repeat for more", callback=_text)
     ] = None,
-    password: Annotated[str | None, typer.Option(help="Password (asked for when left out)")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password (asked for when left out)", callback=_text)
+    ] = None,
 ) -> None:
     """Create an account."""
 
@@ -416,11 +412,15 @@ def user_list() -> None:
 
 @user_cli.command("set-role")
 def user_set_role(
-    email: str,
-    role: Annotated[str, typer.Argument(help="viewer, editor, coordinator or admin")],
+    email: Annotated[str, typer.Argument(callback=_text)],
+    role: Annotated[
+        str, typer.Argument(help="viewer, editor, coordinator or admin", callback=_text)
+    ],
     organisation: Annotated[
         list[str] | None,
-        typer.Option(help="Organisation code; repeat for more (replaces the current ones)"),
+        typer.Option(
+            help="Organisation code; repeat for more (replaces the current ones)", callback=_text
+        ),
     ] = None,
 ) -> None:
     """Change an account's role (and organisations)."""
@@ -436,7 +436,7 @@ def user_set_role(
 
 
 @user_cli.command("deactivate")
-def user_deactivate(email: str) -> None:
+def user_deactivate(email: Annotated[str, typer.Argument(callback=_text)]) -> None:
     """Deactivate an account: it can no longer sign in; its sessions and tokens end."""
 
     def action(session: Session) -> None:
@@ -450,9 +450,9 @@ def user_deactivate(email: str) -> None:
 
 @user_cli.command("reset-password")
 def user_reset_password(
-    email: str,
+    email: Annotated[str, typer.Argument(callback=_text)],
     password: Annotated[
-        str | None, typer.Option(help="New password (asked for when left out)")
+        str | None, typer.Option(help="New password (asked for when left out)", callback=_text)
     ] = None,
 ) -> None:
     """Set a new password; the account is signed out everywhere."""
@@ -502,7 +502,8 @@ def dev_account() -> None:
 
 @token_cli.command("create")
 def token_create(
-    email: str, name: Annotated[str, typer.Option(help="What the token is for")]
+    email: Annotated[str, typer.Argument(callback=_text)],
+    name: Annotated[str, typer.Option(help="What the token is for", callback=_text)],
 ) -> None:
     """Create an API token for an account and print it (it is shown only once)."""
 
@@ -516,7 +517,7 @@ def token_create(
 
 
 @token_cli.command("list")
-def token_list(email: str) -> None:
+def token_list(email: Annotated[str, typer.Argument(callback=_text)]) -> None:
     """List an account's tokens (id, name, prefix, state)."""
 
     def action(session: Session) -> list[ApiToken]:
@@ -529,7 +530,7 @@ def token_list(email: str) -> None:
 
 
 @token_cli.command("revoke")
-def token_revoke(email: str, token_id: int) -> None:
+def token_revoke(email: Annotated[str, typer.Argument(callback=_text)], token_id: int) -> None:
     """Revoke one of an account's tokens."""
 
     def action(session: Session) -> None:
@@ -561,11 +562,15 @@ REMIND_HELP = (
 @cli.command(help=REMIND_HELP)
 def remind(
     programme: Annotated[
-        str | None, typer.Option(help="Programme slug (default: the only programme)")
+        str | None,
+        typer.Option(help="Programme slug (default: the only programme)", callback=_text),
     ] = None,
     period: Annotated[
         str | None,
-        typer.Option(help="Period id or name (default: the period open for updates or in review)"),
+        typer.Option(
+            help="Period id or name (default: the period open for updates or in review)",
+            callback=_text,
+        ),
     ] = None,
 ) -> None:
     """Mail every editor the activities that still wait for them (see REMIND_HELP)."""
@@ -627,7 +632,9 @@ def reminders_send_due(
     on: Annotated[
         str | None,
         typer.Option(
-            "--date", help="Check as on this day, YYYY-MM-DD (default: today in the Netherlands)"
+            "--date",
+            help="Check as on this day, YYYY-MM-DD (default: today in the Netherlands)",
+            callback=_text,
         ),
     ] = None,
 ) -> None:
@@ -663,11 +670,15 @@ def reminders_send_due(
 @reminders_cli.command("show")
 def reminders_show(
     programme: Annotated[
-        str | None, typer.Option(help="Programme slug (default: the only programme)")
+        str | None,
+        typer.Option(help="Programme slug (default: the only programme)", callback=_text),
     ] = None,
     period: Annotated[
         str | None,
-        typer.Option(help="Period id or name (default: the period open for updates or in review)"),
+        typer.Option(
+            help="Period id or name (default: the period open for updates or in review)",
+            callback=_text,
+        ),
     ] = None,
 ) -> None:
     """Show a period's planned reminders and when its reminders last went out."""
@@ -736,20 +747,31 @@ def _choose_round(session: Session, programme: ProgrammeRow, wanted: str | None)
 
 @cli.command("export")
 def export_command(
-    period: Annotated[str, typer.Option(help="Period id or name")],
-    format: Annotated[str, typer.Option(help="docx, odt, pdf, xlsx, ods, csv or json")],
-    output: Annotated[Path, typer.Option(help="File to write (replaced if it exists)")],
+    period: Annotated[str, typer.Option(help="Period id or name", callback=_text)],
+    format: Annotated[
+        str, typer.Option(help="docx, odt, pdf, xlsx, ods, csv or json", callback=_text)
+    ],
+    output: Annotated[
+        Path, typer.Option(help="File to write (replaced if it exists)", callback=_text)
+    ],
     programme: Annotated[
-        str | None, typer.Option(help="Programme slug (default: the only programme)")
+        str | None,
+        typer.Option(help="Programme slug (default: the only programme)", callback=_text),
     ] = None,
     action_line: Annotated[int | None, typer.Option(help="Only this action line")] = None,
     organisation: Annotated[
-        str | None, typer.Option(help="Only activities this organisation (code) leads or is in")
+        str | None,
+        typer.Option(
+            help="Only activities this organisation (code) leads or is in", callback=_text
+        ),
     ] = None,
     status: Annotated[
-        list[str] | None, typer.Option(help="Only this status (code); repeat for more")
+        list[str] | None,
+        typer.Option(help="Only this status (code); repeat for more", callback=_text),
     ] = None,
-    language: Annotated[str, typer.Option(help="Language of the document: nl or en")] = "nl",
+    language: Annotated[
+        str, typer.Option(help="Language of the document: nl or en", callback=_text)
+    ] = "nl",
     organisations: Annotated[
         bool,
         typer.Option(
@@ -795,13 +817,19 @@ def export_command(
 
 @cli.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(help="XLSX, ODS or CSV in the layout of an export")],
-    period: Annotated[str, typer.Option(help="Period id or name")],
+    file: Annotated[
+        Path, typer.Argument(help="XLSX, ODS or CSV in the layout of an export", callback=_text)
+    ],
+    period: Annotated[str, typer.Option(help="Period id or name", callback=_text)],
     as_email: Annotated[
-        str, typer.Option("--as", help="E-mail address of the account the changes are made by")
+        str,
+        typer.Option(
+            "--as", help="E-mail address of the account the changes are made by", callback=_text
+        ),
     ],
     programme: Annotated[
-        str | None, typer.Option(help="Programme slug (default: the only programme)")
+        str | None,
+        typer.Option(help="Programme slug (default: the only programme)", callback=_text),
     ] = None,
     apply: Annotated[
         bool, typer.Option("--apply", help="Apply the changes (all or none); without it: preview")

@@ -7,12 +7,14 @@ cell it is in, and nothing is stored; tabs and line breaks still go through.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import pytest
+import typer
 import yaml
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
@@ -24,6 +26,7 @@ from sqlmodel import Session
 from app.accounts.service import create_api_token, get_user_by_email
 from app.activities.models import StatusUpdate
 from app.audit.models import AuditEvent
+from app.cli import cli
 from app.db import make_engine
 from app.imports import parsing
 from app.jobs.models import Job
@@ -520,6 +523,53 @@ def test_the_command_line_refuses_a_control_character_naming_the_option(
         env={"DATABASE_URL": database_url},
     )
     assert tab.exit_code == 0, tab.stderr
+
+
+def _cli_text_parameters() -> list[tuple[list[str], str]]:
+    """(the arguments up to and with a text parameter holding a unit separator, how the
+    error names it) for every text parameter of every command, from their signatures."""
+    found = []
+
+    def walk(app: typer.Typer, path: list[str]) -> None:
+        for group in app.registered_groups:
+            assert group.name is not None and group.typer_instance is not None
+            walk(group.typer_instance, [*path, group.name])
+        for command in app.registered_commands:
+            assert command.callback is not None
+            name = command.name or command.callback.__name__.replace("_", "-")
+            positional: list[str] = []
+            hints = get_type_hints(command.callback, include_extras=True)
+            for parameter in inspect.signature(command.callback).parameters.values():
+                hint = hints[parameter.name]
+                annotation, *metadata = get_args(hint) if get_origin(hint) is Annotated else (hint,)
+                text = annotation in (str, Path) or str in get_args(annotation)
+                text = text or list[str] in get_args(annotation)
+                info = metadata[0] if metadata else typer.Argument()
+                if isinstance(info, typer.models.OptionInfo):
+                    decls = [info.default] if str(info.default).startswith("-") else []
+                    option = (decls or [f"--{parameter.name.replace('_', '-')}"])[0]
+                    if text:
+                        found.append(([*path, name, option, "a\x1fb"], repr(option)))
+                else:
+                    if text:
+                        found.append(([*path, name, *positional, "a\x1fb"], repr(parameter.name)))
+                    positional.append("1")
+
+    walk(cli, [])
+    return found
+
+
+def test_every_text_parameter_of_the_command_line_refuses_a_control_character(
+    database_url: str,
+) -> None:
+    parameters = _cli_text_parameters()
+    assert len(parameters) >= 30
+    wrong = []
+    for arguments, name in parameters:
+        result = run_cli(*arguments, env={"DATABASE_URL": database_url})
+        if result.exit_code != 2 or name not in result.stderr or "U+001F" not in result.stderr:
+            wrong.append((arguments, result.exit_code, result.stderr[-200:]))
+    assert wrong == []
 
 
 def test_a_command_line_import_with_a_control_character_changes_nothing(
