@@ -7,10 +7,15 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.models import LoginAttempt, User, UserSession
-from app.accounts.service import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
+from app.accounts.service import (
+    FAILURES_PER_ACCOUNT,
+    FAILURES_PER_ADDRESS,
+    SignInThrottled,
+    authenticate,
+)
 from app.audit.models import AuditEvent
 from app.clock import utc_now
 from app.config import DEFAULT_SECRET, Environment, Settings
@@ -210,3 +215,23 @@ def test_forms_without_the_csrf_token_are_refused(app, session: Session) -> None
         assert ok.status_code == 200
         forged = client.post("/account/tokens", data={"name": "y"}, headers={"x-csrftoken": "nope"})
         assert forged.status_code == 403
+
+
+def test_a_refused_sign_in_takes_its_attempt_out_at_once(engine, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """A refused attempt is not counted, and no longer once it is refused, before its request
+    ends: in parallel, its rows would otherwise push the other attempts over the limit."""
+    email = create_user(session, "viewer")
+    key = f"account:{email}"
+    session.add_all(
+        LoginAttempt(key=key, attempted_at=utc_now()) for _ in range(FAILURES_PER_ACCOUNT)
+    )
+    session.commit()
+    with Session(engine) as request:
+        with pytest.raises(SignInThrottled):
+            authenticate(request, email=email, password=PASSWORD, address="192.0.2.7")
+        # The request has not ended: what another connection sees.
+        with Session(engine) as other:
+            counted = select(func.count()).select_from(LoginAttempt)
+            assert other.scalar(counted.where(col(LoginAttempt.key) == key)) == FAILURES_PER_ACCOUNT
+            assert other.scalar(counted.where(col(LoginAttempt.key) == "address:192.0.2.7")) == 0
+        request.rollback()

@@ -337,7 +337,12 @@ def _take_attempt(session: Session, limits: dict[str, int]) -> list[int] | None:
     so no more than the limit go on. (Counting first and recording after the password check
     let 30 parallel guesses all through.) It is why this service commits, and does it first:
     the request's session has only read before it, and the attempt must be committed whatever
-    happens to the rest of the request."""
+    happens to the rest of the request. A refused attempt's rows are taken out and that is
+    committed at once too: until then they count against every attempt in parallel (and a
+    refused request rolls back).
+
+    (Not a transaction of its own on a second connection: the request holds its connection,
+    on SQLite a writing request the write lock too, which that connection would wait for.)"""
     now = utc_now()
     attempts = [LoginAttempt(key=key, attempted_at=now) for key in limits]
     session.add_all(attempts)
