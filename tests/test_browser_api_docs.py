@@ -4,6 +4,7 @@ elsewhere), tries one out with the session, and passes an axe-core scan, at desk
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -47,15 +48,23 @@ def test_the_api_documentation_shows_every_operation_within_the_csp(browser, ser
     page.goto(f"{server.url}/account")
     page.get_by_role("link", name="API-documentatie").click()
     page.wait_for_url("**/api-docs")
-    operations = page.locator(".opblock-summary-path")
-    operations.first.wait_for()
+    page.locator(".opblock-summary-path").first.wait_for()
     schema = page.request.get(f"{server.url}/api/openapi.json").json()
-    expected = {path for path, methods in schema["paths"].items() for _ in methods}
+    # Operations: a method and a path (a path can have more than one).
+    expected = {
+        (method.upper(), path) for path, methods in schema["paths"].items() for method in methods
+    }
     assert len(expected) == 4
     page.wait_for_function(
         f"() => document.querySelectorAll('.opblock').length === {len(expected)}"
     )
-    shown = {text.replace("\u200b", "") for text in operations.all_inner_texts()}
+    shown = {
+        (
+            block.locator(".opblock-summary-method").inner_text().strip(),
+            block.locator(".opblock-summary-path").inner_text().replace("\u200b", "").strip(),
+        )
+        for block in page.locator(".opblock").all()
+    }
     assert shown == expected
 
     # Try one out with the session: the answer is shown on the page.
@@ -79,4 +88,36 @@ def test_the_api_documentation_is_for_signed_in_users(browser, server) -> None: 
     page = context.new_page()
     page.goto(f"{server.url}/api-docs")
     assert "/sign-in?next=%2Fapi-docs" in page.url
+    context.close()
+
+
+def test_a_change_tried_out_from_the_documentation_carries_the_csrf_token(browser, server) -> None:  # type: ignore[no-untyped-def]
+    """static/api-docs.js adds the page's CSRF token to every request but a GET: a status
+    change tried out as a signed-in coordinator is answered (200, or 409 for a version that
+    is not the latest), not refused as a cross-site request (403)."""
+    with Session(server.app.state.engine) as session:
+        coordinator = create_user(session, "coordinator")
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in_page(page, server.url, coordinator, PASSWORD)
+    page.goto(f"{server.url}/api-docs")
+    change = page.locator(".opblock-patch", has_text="/api/v1/activities/{activity_id}/status")
+    change.locator(".opblock-summary").click()
+    change.get_by_role("button", name="Try it out").click()
+    change.locator('tr[data-param-name="activity_id"] input').fill("1")
+    change.locator("textarea.body-param__text").fill(
+        json.dumps(
+            {"status": "completed", "explanation": "Uitgeprobeerd.", "based_on_version": None}
+        )
+    )
+    with page.expect_response(
+        lambda response: "/api/v1/activities/1/status" in response.url
+    ) as sent:
+        change.get_by_role("button", name="Execute").click()
+    assert sent.value.request.method == "PATCH"
+    assert sent.value.request.headers.get("x-csrftoken")
+    assert sent.value.status in (200, 409), sent.value.text()
+    answer = change.locator(".live-responses-table tr.response .response-col_status").first
+    answer.wait_for()
+    assert answer.inner_text().strip() in ("200", "409")
     context.close()
