@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -147,5 +148,8 @@ def test_request_turns_serve_more_than_one_event_loop() -> None:
             tasks.start_soon(take_turn)
             await anyio.sleep(0.01)
 
-    for _ in range(2):
-        anyio.run(hold_turn_while_another_waits)
+    # In threads of their own: the session's browser (Playwright's sync API) keeps an event
+    # loop running in the main thread, where anyio.run would refuse to start another.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        for _ in range(2):
+            executor.submit(anyio.run, hold_turn_while_another_waits).result(timeout=10)
