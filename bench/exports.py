@@ -88,7 +88,7 @@ ORDER BY al.position, t.position, r.position, a.position
 HEADERS = ("Nr.", "Resultaat (doelstelling)", "Activiteiten / producten", "Stand van zaken")
 
 
-def fetch_rows(database: Path, slug: str) -> list[tuple]:  # type: ignore[type-arg]
+def fetch_rows(database: Path, slug: str) -> list[tuple]:
     import sqlite3
 
     with sqlite3.connect(database) as connection:
@@ -153,7 +153,7 @@ def bare_pdf(rows) -> bytes:  # type: ignore[no-untyped-def]
         "td, th { border: 0.5pt solid; vertical-align: top }</style>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
     )
-    return HTML(string=document).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=document).write_pdf()
 
 
 def bare_xlsx(rows) -> bytes:  # type: ignore[no-untyped-def]
@@ -207,13 +207,13 @@ def bare_csv(rows) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def bare_json(rows) -> bytes:  # type: ignore[no-untyped-def]
-    keys = ("activity_id", "version", "action_line", "action_line_title", "theme")
+    keys: tuple[str, ...] = ("activity_id", "version", "action_line", "action_line_title", "theme")
     keys += ("result_number", "result", "activity_label", "activity", "status", "explanation")
     keys += ("organisations", "last_change")
     return json.dumps([dict(zip(keys, row, strict=True)) for row in rows]).encode()
 
 
-BARE: dict[str, Callable] = {  # type: ignore[type-arg]
+BARE: dict[str, Callable] = {
     "docx": bare_docx,
     "odt": bare_odt,
     "pdf": bare_pdf,
@@ -252,7 +252,7 @@ class Timing:
         return self.render_s / self.bare_write_s if self.bare_write_s else 0.0
 
 
-def _timed(function: Callable, *args: object) -> tuple[float, object]:  # type: ignore[type-arg]
+def _timed(function: Callable, *args: object) -> tuple[float, object]:
     gc.collect()
     started = time.perf_counter()
     result = function(*args)
@@ -277,7 +277,7 @@ def _interleaved(read, render, query, write, repeats: int):  # type: ignore[no-u
 
 def measure_exports(database: Path, slug: str, size: str, formats, repeats: int) -> list[Timing]:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
-    from sqlmodel import Session
+    from sqlmodel import Session, col
 
     from app.db import make_engine
     from app.exports import service
@@ -289,12 +289,17 @@ def measure_exports(database: Path, slug: str, size: str, formats, repeats: int)
     timings = []
     try:
         with Session(engine) as session:
-            programme_id = session.scalar(select(Programme.id).where(Programme.slug == slug))
-            period_id = session.scalar(
-                select(ReportingPeriod.id)
-                .where(ReportingPeriod.programme_id == programme_id)
-                .order_by(ReportingPeriod.reference_date.desc(), ReportingPeriod.id.desc())
+            programme_id = session.scalar(
+                select(col(Programme.id)).where(col(Programme.slug) == slug)
             )
+            period_id = session.scalar(
+                select(col(ReportingPeriod.id))
+                .where(col(ReportingPeriod.programme_id) == programme_id)
+                .order_by(
+                    col(ReportingPeriod.reference_date).desc(), col(ReportingPeriod.id).desc()
+                )
+            )
+            assert period_id is not None
             for fmt_key in formats:
                 fmt = service.FORMATS[fmt_key]
                 repeat = repeats if size == "real" or fmt_key not in DOCUMENTS else 1
@@ -312,15 +317,15 @@ def measure_exports(database: Path, slug: str, size: str, formats, repeats: int)
                 timing = Timing(
                     size=size,
                     format=fmt_key,
-                    activities=table.activity_count,  # type: ignore[attr-defined]
+                    activities=table.activity_count,
                     export_s=round(export_s, 4),
                     read_model_s=round(read_s, 4),
                     render_s=round(render_s, 4),
                     bare_s=round(bare_s, 4),
                     bare_query_s=round(query_s, 4),
                     bare_write_s=round(write_s, 4),
-                    bytes=len(content),  # type: ignore[arg-type]
-                    bare_bytes=len(bare),  # type: ignore[arg-type]
+                    bytes=len(content),
+                    bare_bytes=len(bare),
                     repeats=repeat,
                 )
                 print(
@@ -355,7 +360,7 @@ def _request(url: str, *, headers: dict[str, str], data: bytes | None = None):  
         return error.code, dict(error.headers), error.read()
 
 
-def measure_download(database: Path, count: int) -> dict:  # type: ignore[type-arg]
+def measure_download(database: Path, count: int) -> dict:
     """A published period's stored XLSX, downloaded `count` times through the export form's
     POST (a 303 to the stored file) and the file's GET, against a running server."""
     copy = WORK / "exports.db"
@@ -364,7 +369,7 @@ def measure_download(database: Path, count: int) -> dict:  # type: ignore[type-a
     shutil.copyfile(database, copy)
     headers = signed_in_headers(copy)
     from sqlalchemy import select
-    from sqlmodel import Session
+    from sqlmodel import Session, col
 
     from app.db import make_engine
     from app.exports import service
@@ -375,10 +380,14 @@ def measure_download(database: Path, count: int) -> dict:  # type: ignore[type-a
     engine = make_engine(f"sqlite:///{copy}")
     with Session(engine) as session:
         period_id = session.scalar(
-            select(ReportingPeriod.id)
-            .join(Programme, Programme.id == ReportingPeriod.programme_id)
-            .where(Programme.slug == REAL_SLUG, ReportingPeriod.state == PeriodState.published)
+            select(col(ReportingPeriod.id))
+            .join(Programme, col(Programme.id) == ReportingPeriod.programme_id)
+            .where(
+                col(Programme.slug) == REAL_SLUG,
+                col(ReportingPeriod.state) == PeriodState.published,
+            )
         )
+        assert period_id is not None
         request = service.ExportRequest(period_id, service.FORMATS["xlsx"], ActivityFilters(), "nl")
         stored = service.produce(session, request)  # the first download made it
         session.commit()
@@ -424,7 +433,7 @@ def measure_download(database: Path, count: int) -> dict:  # type: ignore[type-a
     for suffix in ("", "-wal", "-shm"):
         Path(f"{copy}{suffix}").unlink(missing_ok=True)
 
-    def summary(values: list[float]) -> dict:  # type: ignore[type-arg]
+    def summary(values: list[float]) -> dict:
         ordered = sorted(values)
         return {
             "p50_ms": round(statistics.median(ordered), 2),
@@ -444,7 +453,7 @@ def measure_download(database: Path, count: int) -> dict:  # type: ignore[type-a
 # --- Report ----------------------------------------------------------------------------------
 
 
-def evaluate(timings: list[Timing], download: dict, scale: int) -> list[dict]:  # type: ignore[type-arg]
+def evaluate(timings: list[Timing], download: dict, scale: int) -> list[dict]:
     targets = []
     for t in timings:
         if t.size == "real":
@@ -479,7 +488,7 @@ def evaluate(timings: list[Timing], download: dict, scale: int) -> list[dict]:  
     return targets
 
 
-def write_report(report: dict) -> None:  # type: ignore[type-arg]
+def write_report(report: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "exports.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     env = report["environment"]
@@ -558,7 +567,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-wait", type=int, default=60, help="Wait for a quiet machine")
     parser.add_argument("--check", action="store_true", help="Exit 1 when a target fails")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(143)))
+
+    def on_sigterm(*_: object) -> None:
+        stop_all()
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     started = time.monotonic()
     try:
         bench_db, _, meta = ensure_databases(args.scale, args.regenerate)

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import Table, func, insert, select, text  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
 
 from app.activities.models import Status, StatusUpdate, UpdateSource  # noqa: E402
 from app.cli import DEFAULT_SEED, run_alembic  # noqa: E402
@@ -87,17 +87,22 @@ def _bulk(session: Session, table, rows: list[dict]) -> None:  # type: ignore[no
         session.execute(insert(table), rows[start : start + CHUNK])
 
 
+def _table(model: type[SQLModel]) -> Table:
+    """The table of a table model (SQLModel declares no __table__ for type checkers)."""
+    return model.__table__  # type: ignore[attr-defined]
+
+
 def build_bench_programme(session: Session, scale: int) -> dict[str, int]:
     """Add programme bench-<scale>x, a `scale`-fold copy of the real programme's structure."""
     rng = random.Random(20211101)
-    programme_t = Programme.__table__
-    line_t = ActionLine.__table__
-    theme_t = Theme.__table__
-    result_t = Result.__table__
-    activity_t = Activity.__table__
-    link_t = ActivityOrganisation.__table__
-    period_t = ReportingPeriod.__table__
-    update_t = StatusUpdate.__table__
+    programme_t = _table(Programme)
+    line_t = _table(ActionLine)
+    theme_t = _table(Theme)
+    result_t = _table(Result)
+    activity_t = _table(Activity)
+    link_t = _table(ActivityOrganisation)
+    period_t = _table(ReportingPeriod)
+    update_t = _table(StatusUpdate)
 
     real_id = session.scalar(select(programme_t.c.id).where(programme_t.c.slug == REAL_SLUG))
     if real_id is None:
