@@ -12,7 +12,7 @@ cookie belongs to) is keyed by both.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from threading import Lock
 from typing import NamedTuple, TypeVar
@@ -43,25 +43,44 @@ def current_revisions(session: Session) -> Revisions:
     return Revisions(data=int(found[DATA_REVISION_ID]), sessions=int(found[SESSION_REVISION_ID]))
 
 
+def _kind(key: Hashable) -> str:
+    """What a key is for: its first part when that is a name ("page", "session", ...)."""
+    return key[0] if isinstance(key, tuple) and key and isinstance(key[0], str) else "other"
+
+
 class RevisionCache:
     def __init__(self, max_entries: int = 256) -> None:
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = Lock()
         self.max_entries = max_entries
+        # Lookups answered from the cache and built afresh, per kind of key, since the start
+        # of this process: metrics for the benchmark (see counts()), never part of an answer.
+        self.hits: Counter[str] = Counter()
+        self.misses: Counter[str] = Counter()
 
     def get_or_build(self, revision: int, key: Hashable, build: Callable[[], T]) -> T:
         full_key = (revision, key)
         with self._lock:
             if full_key in self._entries:
                 self._entries.move_to_end(full_key)
+                self.hits[_kind(key)] += 1
                 # One cache holds values of many types; the key says which it is.
                 return self._entries[full_key]  # type: ignore[return-value]
+            self.misses[_kind(key)] += 1
         value = build()
         with self._lock:
             self._entries[full_key] = value
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return value
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Hits and misses per kind of key so far, e.g. {"page": {"hits": 9, "misses": 1}}."""
+        with self._lock:
+            return {
+                kind: {"hits": self.hits[kind], "misses": self.misses[kind]}
+                for kind in sorted(self.hits.keys() | self.misses.keys())
+            }
 
     def __len__(self) -> int:
         return len(self._entries)

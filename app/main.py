@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http.cookies import SimpleCookie
@@ -54,6 +56,9 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
+# uvicorn's own logger, so at the level `uvicorn --log-level` sets (INFO shows this one).
+server_log = logging.getLogger("uvicorn.error")
+
 # How long a client is asked to wait when the database is busy.
 RETRY_AFTER_SECONDS = 2
 
@@ -74,6 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if sweeper:
                 await asyncio.to_thread(sweeper.stop)
+            # The revision cache's hits and misses in this process (bench/run.py adds up the
+            # workers' lines for the hit rate; no route shows them).
+            server_log.info(
+                "Revision cache counts (process %d): %s",
+                os.getpid(),
+                json.dumps(app.state.cache.counts()),
+            )
 
     app = FastAPI(
         lifespan=lifespan,
