@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint translations bench bench-exports clean
+.PHONY: install run test lint translations bench bench-round bench-exports clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -40,6 +40,10 @@ translations: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/run.py
+
+# Only the update round in progress (SQLite, and PostgreSQL on 127.0.0.1:5432): bench/results/round.md
+bench-round: $(STAMP)
+	$(BIN)/python bench/run.py --round
 
 bench-exports: $(STAMP)
 	$(BIN)/python bench/exports.py
