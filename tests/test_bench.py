@@ -479,3 +479,78 @@ def test_the_report_shows_every_part(tmp_path: Path, monkeypatch: pytest.MonkeyP
     ):
         assert part in markdown, part
     assert (tmp_path / "trial.json").exists()
+
+
+# --- Revalidation and compression, against a server that does them --------------------------
+
+
+@pytest.fixture
+def revalidating_server() -> Iterator[int]:
+    """A local server as the app will be: an ETag on the board and the list (304 to
+    If-None-Match with it), none on the API list; gzip when accepted."""
+    import gzip
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            body = b"<html>" + b"row " * 2000 + b"</html>"
+            etag = None if self.path.startswith("/api/") else '"rev-1"'
+            if etag and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self.send_response(200)
+            if etag:
+                self.send_header("ETag", etag)
+                self.send_header("Cache-Control", "private, no-cache")
+            if "gzip" in self.headers.get("Accept-Encoding", ""):
+                body = gzip.compress(body)
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.skipif(WRK is None, reason="wrk is not installed")
+def test_revalidation_measures_304s_where_an_etag_is_sent(
+    revalidating_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "WORK", tmp_path)
+    settings = run.RunSettings(seconds=1, warmup=1, quiet_wait=0, retries=0)
+    found = run.measure_revalidation(
+        revalidating_server, {"Cookie": "voortgang_session=x"}, settings, 0
+    )
+    by_name = {entry["endpoint"]: entry for entry in found}
+    assert set(by_name) == {"board", "full list", "API list"}
+    for name in ("board", "full list"):
+        entry = by_name[name]
+        assert entry["etag"] == '"rev-1"' and entry["cache_control"] == "private, no-cache"
+        assert entry["conditional_status"] == 304
+        assert entry["requests"] > 0 and entry["errors"] == 0
+        assert set(entry["statuses"]) == {"304"}
+    assert by_name["API list"]["note"] == "no ETag sent"
+    assert "requests_per_second" not in by_name["API list"]
+
+
+def test_compression_counts_the_bytes_as_sent(revalidating_server: int) -> None:
+    found = run.measure_compression(revalidating_server, {}, 100)
+    assert len(found) == len(run.compression_paths(100))
+    for entry in found:
+        assert entry["status"] == [200, 200]
+        assert entry["bytes_identity"] == len(b"<html>" + b"row " * 2000 + b"</html>")
+        assert entry["content_encoding"] == "gzip"
+        assert 0 < entry["bytes_gzip"] < entry["bytes_identity"] / 10
