@@ -487,7 +487,8 @@ def test_the_report_shows_every_part(tmp_path: Path, monkeypatch: pytest.MonkeyP
 @pytest.fixture
 def revalidating_server() -> Iterator[int]:
     """A local server as the app will be: an ETag on the board and the list (304 to
-    If-None-Match with it), none on the API list; gzip when accepted."""
+    If-None-Match with it) once the browser sends the CSRF cookie the first answer set, none
+    on the API list; gzip when accepted."""
     import gzip
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -495,13 +496,16 @@ def revalidating_server() -> Iterator[int]:
 
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
             body = b"<html>" + b"row " * 2000 + b"</html>"
-            etag = None if self.path.startswith("/api/") else '"rev-1"'
+            has_token = "csrftoken=t1" in self.headers.get("Cookie", "")
+            etag = None if self.path.startswith("/api/") or not has_token else '"rev-1"'
             if etag and self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.end_headers()
                 return
             self.send_response(200)
+            if not has_token:
+                self.send_header("Set-Cookie", "csrftoken=t1; Path=/; SameSite=Lax")
             if etag:
                 self.send_header("ETag", etag)
                 self.send_header("Cache-Control", "private, no-cache")
@@ -554,3 +558,14 @@ def test_compression_counts_the_bytes_as_sent(revalidating_server: int) -> None:
         assert entry["bytes_identity"] == len(b"<html>" + b"row " * 2000 + b"</html>")
         assert entry["content_encoding"] == "gzip"
         assert 0 < entry["bytes_gzip"] < entry["bytes_identity"] / 10
+
+
+def test_with_cookies_adds_what_an_answer_sets() -> None:
+    answer = {"set-cookie": "csrftoken=abc; Path=/; SameSite=Lax\nlang=nl; Path=/"}
+    assert run.with_cookies("voortgang_session=s", answer) == (
+        "voortgang_session=s; csrftoken=abc; lang=nl"
+    )
+    assert run.with_cookies("a=1; csrftoken=old", {"set-cookie": "csrftoken=new"}) == (
+        "a=1; csrftoken=new"
+    )
+    assert run.with_cookies("", {}) == ""
