@@ -41,6 +41,7 @@ from app.imports.parsing import ImportFileError, read_sheet
 from app.imports.service import ApplyResult
 from app.jobs import service as jobs
 from app.jobs.models import JobState
+from app.monitor.seeding import MONITOR_SEED_DIR, load_monitor_files, monitor_seed_files
 from app.periods.models import PeriodState, ReportingPeriod
 from app.public import documents
 from app.readmodel import PeriodRow, ProgrammeRow
@@ -162,18 +163,35 @@ def seed(
             help="Seed file (YAML, see seed/README.md)", show_default=True, callback=_text
         ),
     ] = DEFAULT_SEED,
+    monitor: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of monitor seed files (*.yaml, see seed/README.md) loaded with the "
+            "programme; by default seed/monitor/ when FILE is the default programme, none "
+            "for another FILE",
+            callback=_text,
+        ),
+    ] = None,
 ) -> None:
-    """Load a programme from a seed file.
+    """Load a programme from a seed file, and the monitor's key figures (seed/monitor/).
 
     Running it twice changes nothing; a bad file is refused with the places that are wrong,
-    and the database is left as it was.
+    and the database is left as it was (the programme and every monitor file load in one
+    transaction).
     """
 
     settings = get_settings()
     engine = engine_for(settings)
+    if monitor is None and file.resolve() == DEFAULT_SEED.resolve():
+        monitor = MONITOR_SEED_DIR
+    monitor_files = monitor_seed_files(monitor) if monitor is not None else []
+    if monitor is not None and not monitor_files:
+        typer.echo(f"{monitor}: no monitor seed files (*.yaml) there.", err=True)
+        raise typer.Exit(code=1)
     try:
         with transaction(engine) as session:
             report = load_seed_file(session, file)
+            load_monitor_files(session, monitor_files, report)
     except SeedError as error:
         engine.dispose()
         typer.echo(error.message, err=True)

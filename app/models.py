@@ -11,6 +11,18 @@ from app.accounts.models import (
 from app.activities.models import StatusApproved, StatusCurrent, StatusUpdate
 from app.audit.models import AuditEvent
 from app.jobs.models import Job, StoredFile
+from app.monitor.models import (
+    Area,
+    Chain,
+    ChainStep,
+    Edition,
+    Figure,
+    FigureFootnote,
+    FigureVersion,
+    Footnote,
+    Indicator,
+    IndicatorResult,
+)
 from app.periods.models import PeriodTransition, PublishedActivity, ReportingPeriod
 from app.programmes.models import (
     ActionLine,
@@ -26,6 +38,16 @@ from app.review.models import ReviewNote
 from app.revision import DataRevision
 
 __all__ = [
+    "Area",
+    "Chain",
+    "ChainStep",
+    "Edition",
+    "Figure",
+    "FigureFootnote",
+    "FigureVersion",
+    "Footnote",
+    "Indicator",
+    "IndicatorResult",
     "AccountToken",
     "ApiToken",
     "AuditEvent",

@@ -49,6 +49,8 @@ class AuditAction(StrEnum):
     period_correct = "period.correct"
     period_republish = "period.republish"
     reminders_send = "reminders.send"
+    # the monitor's key figures (an edition's moves are its period's)
+    figure_record = "figure.record"
     reminders_plan = "reminders.plan"
     reminders_unplan = "reminders.unplan"
     # the programme's structure and organisations

@@ -26,6 +26,16 @@ class PeriodState(StrEnum):
     correcting = "correcting"
 
 
+class PeriodKind(StrEnum):
+    """What a period reports: the programme's progress (its activities' statuses), or a
+    monitor edition's key figures (app/monitor/). Both go through the same life cycle; the
+    programme's progress views list only progress periods, and "one round at a time" holds
+    per kind."""
+
+    progress = "progress"
+    monitor = "monitor"
+
+
 class ReportingPeriodBase(SQLModel):
     name: str = Field(max_length=200)
     reference_date: date
@@ -43,6 +53,12 @@ class ReportingPeriod(ReportingPeriodBase, table=True):
         default=PeriodState.draft,
         sa_column=Column(
             EnumText(PeriodState), nullable=False, server_default=PeriodState.draft.value
+        ),
+    )
+    kind: PeriodKind = Field(
+        default=PeriodKind.progress,
+        sa_column=Column(
+            EnumText(PeriodKind), nullable=False, server_default=PeriodKind.progress.value
         ),
     )
     # The date by which the partners are asked to have updated their activities.

@@ -32,7 +32,13 @@ from app.i18n import N_, format_date, gettext, ngettext
 from app.ids import id_of
 from app.jobs import service as jobs
 from app.jobs.models import Job
-from app.periods.models import PeriodState, PeriodTransition, PublishedActivity, ReportingPeriod
+from app.periods.models import (
+    PeriodKind,
+    PeriodState,
+    PeriodTransition,
+    PublishedActivity,
+    ReportingPeriod,
+)
 from app.programmes.models import ActionLine, Activity, Result, Theme
 from app.text import normalise_newlines
 
@@ -313,8 +319,12 @@ def move_period(
         )
     if chosen.target in (PeriodState.open, PeriodState.in_review):
         _ensure_single_round(session, period)
+    # What a move does beyond the state is the activities' (carried over when a round opens,
+    # counted and snapshotted when it is published); a monitor edition's figures need none of
+    # it: their breakdowns are checked on every entry (app/monitor/service.py).
+    progress = PeriodKind(period.kind) == PeriodKind.progress
     check = None
-    if chosen.target == PeriodState.published:
+    if chosen.target == PeriodState.published and progress:
         check = publication_check(session, period=period)
         if chosen.source == PeriodState.correcting:
             accept_not_updated = check.not_updated
@@ -339,9 +349,9 @@ def move_period(
         raise PeriodClosed(gettext("Someone else changed this period in the meantime. Reload."))
     session.refresh(period)
     carried = 0
-    if move == "open":
+    if move == "open" and progress:
         carried = carry_over(session, period=period, actor=actor)
-    if chosen.target == PeriodState.published:
+    if chosen.target == PeriodState.published and progress:
         snapshot_structure(session, period_id=id_of(period))
         queue_documents(session, period_id=id_of(period), actor=actor)
     session.add(
@@ -363,7 +373,7 @@ def move_period(
         summary=f"{period.name}: {chosen.source} → {chosen.target}"
         + (f" ({reason})" if reason else ""),
         details={"from": chosen.source.value, "to": chosen.target.value, "reason": reason}
-        | ({"carried_over": carried} if move == "open" else {})
+        | ({"carried_over": carried} if move == "open" and progress else {})
         | (check.details() if check is not None else {}),
         address=address,
     )
@@ -383,10 +393,12 @@ def queue_documents(session: Session, *, period_id: int, actor: CurrentUser | No
 
 def _ensure_single_round(session: Session, period: ReportingPeriod) -> None:
     """One round at a time: partners update one period, never two. A correction of a
-    published period is not a round of this kind: it may run beside one."""
+    published period is not a round of this kind: it may run beside one. The rule holds per
+    kind: a monitor edition's round runs beside the progress round."""
     other = session.scalar(
         select(col(ReportingPeriod.name)).where(
             col(ReportingPeriod.programme_id) == period.programme_id,
+            col(ReportingPeriod.kind) == period.kind,
             col(ReportingPeriod.id) != period.id,
             col(ReportingPeriod.state).in_([PeriodState.open.value, PeriodState.in_review.value]),
         )
@@ -398,11 +410,12 @@ def _ensure_single_round(session: Session, period: ReportingPeriod) -> None:
 
 
 def previous_period(session: Session, period: ReportingPeriod) -> ReportingPeriod | None:
-    """The period before this one (by reference date) in the same programme."""
+    """The period before this one (by reference date) in the same programme, of its kind."""
     return session.scalar(
         select(ReportingPeriod)
         .where(
             col(ReportingPeriod.programme_id) == period.programme_id,
+            col(ReportingPeriod.kind) == period.kind,
             col(ReportingPeriod.id) != period.id,
             col(ReportingPeriod.reference_date) <= period.reference_date,
         )
@@ -569,6 +582,7 @@ def later_rounds(session: Session, period: ReportingPeriod) -> list[ReportingPer
             select(ReportingPeriod)
             .where(
                 col(ReportingPeriod.programme_id) == period.programme_id,
+                col(ReportingPeriod.kind) == period.kind,
                 col(ReportingPeriod.id) != period.id,
                 col(ReportingPeriod.reference_date) > period.reference_date,
                 col(ReportingPeriod.state) != PeriodState.draft.value,

@@ -31,7 +31,7 @@ from app.ids import id_of
 from app.jobs import service as jobs
 from app.jobs.models import Job, JobState, StoredFile
 from app.periods import service as periods
-from app.periods.models import PeriodState, ReportingPeriod
+from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
 from app.programmes.models import Programme
 from app.public import charts, narrative, service, summary_pdf
 from app.readmodel import ActivityFilters
@@ -266,9 +266,10 @@ def queue_missing(session: Session, *, settings: Settings) -> list[Job]:
     records = session.scalars(
         select(ReportingPeriod)
         .where(
+            col(ReportingPeriod.kind) == PeriodKind.progress.value,
             col(ReportingPeriod.state).in_(
                 [PeriodState.published.value, PeriodState.correcting.value]
-            )
+            ),
         )
         .order_by(col(ReportingPeriod.id))
     )

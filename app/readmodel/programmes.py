@@ -7,7 +7,7 @@ from sqlmodel import Session, col
 
 from app.errors import NotFound
 from app.i18n import gettext
-from app.periods.models import PeriodState, ReportingPeriod
+from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
 from app.programmes.models import ActionLine, Activity, Organisation, Programme, Result
 from app.readmodel.queries import connection, primary_key
 from app.readmodel.rows import ActionLineOption, OrganisationOption, PeriodRow, ProgrammeRow
@@ -68,7 +68,10 @@ def list_periods(session: Session, programme_id: int) -> list[PeriodRow]:
             col(ReportingPeriod.state),
             col(ReportingPeriod.deadline),
         )
-        .where(col(ReportingPeriod.programme_id) == programme_id)
+        .where(
+            col(ReportingPeriod.programme_id) == programme_id,
+            col(ReportingPeriod.kind) == PeriodKind.progress.value,
+        )
         .order_by(col(ReportingPeriod.reference_date).desc(), col(ReportingPeriod.id).desc())
     )
     return [

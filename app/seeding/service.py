@@ -20,7 +20,7 @@ from app.activities.models import StatusUpdate, UpdateSource
 from app.clock import utc_now
 from app.errors import InvalidInput
 from app.ids import id_of
-from app.periods.models import PeriodState, PeriodTransition, ReportingPeriod
+from app.periods.models import PeriodKind, PeriodState, PeriodTransition, ReportingPeriod
 from app.periods.service import snapshot_structure
 from app.programmes.models import (
     ActionLine,
@@ -217,6 +217,7 @@ def apply_seed(session: Session, seed: SeedFile) -> SeedReport:
     period = session.scalar(
         select(ReportingPeriod).where(
             col(ReportingPeriod.programme_id) == programme.id,
+            col(ReportingPeriod.kind) == PeriodKind.progress.value,
             col(ReportingPeriod.name) == seed.period.name,
         )
     )
