@@ -604,3 +604,42 @@ def test_the_monitor_seed_folder_is_where_the_cli_looks() -> None:
         "mensenhandelmonitor-2020.yaml",
         "slachtoffermonitor-2014-2018.yaml",
     ]
+
+
+def test_a_progress_round_carries_over_from_the_progress_report_not_from_an_edition(
+    seeded_session: Session,
+) -> None:
+    """An edition is a period too, dated later than the 2021 report: the next progress round
+    still starts from that report (previous period, carry-over and one round at a time look at
+    periods of their own kind)."""
+    edition_id, _, actor, _ = _open_edition(seeded_session)
+    edition = seeded_session.get(Edition, edition_id)
+    assert edition is not None
+    programme_id = edition_period_programme(seeded_session, edition)
+    progress = periods.create_period(
+        seeded_session, programme_id=programme_id, name="Voortgangsrapportage 2022",
+        reference_date=date(2022, 11, 1), deadline=None, actor=actor,
+    )  # fmt: skip
+    assert date(2022, 11, 1) > service.edition_period(seeded_session, edition).reference_date
+    previous = periods.previous_period(seeded_session, progress)
+    assert previous is not None and previous.name == "Voortgangsrapportage 2021"
+    periods.move_period(seeded_session, period_id=progress.id or 0, move="open", actor=actor)
+    assert progress.state == PeriodState.open
+    carried = seeded_session.scalar(
+        text("SELECT count(*) FROM status_update WHERE period_id = :id"), {"id": progress.id}
+    )
+    assert carried == 128
+
+
+def test_overlapping_or_non_additive_areas_are_not_added_up(seeded_session: Session) -> None:
+    _load_monitors(seeded_session)
+    areas = {area.code: area for area in seeded_session.scalars(select(Area))}
+    value = QualifiedValue.exact(1)
+    with pytest.raises(service.InvalidInput):
+        service.sum_over_areas(
+            [(areas["regio-rotterdam"], value), (areas["GM0599"], value)], areas.values()
+        )
+    for area in areas.values():
+        area.additive = True
+    assert not service.addable([areas["regio-rotterdam"], areas["GM0599"]], areas.values())
+    assert service.addable([areas["GM0599"]], areas.values())
