@@ -309,13 +309,6 @@ def adds_up(total: QualifiedValue, parts: Sequence[QualifiedValue]) -> bool:
     return low <= total_high + tolerance and total_low <= high + tolerance
 
 
-@dataclass
-class _State:
-    figure: Figure
-    value: QualifiedValue | None
-    complete: bool | None
-
-
 def breakdown_problems(
     figures: Sequence[Figure],
     values: dict[int, QualifiedValue],
