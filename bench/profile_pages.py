@@ -1,15 +1,19 @@
 """Where a page's time goes: SQL vs read-model (Python) vs template rendering, in-process.
 
     .venv/bin/python bench/profile_pages.py [--db bench/work/bench.db] [--repeat 20]
-        [--plans] [--cprofile PAGE]
+        [--plans] [--cprofile PAGE] [--cache]
 
-For each benchmarked page it calls the route function directly, in this thread, with a real
-Request and a session (no HTTP server, no ASGI middleware) and reports medians of: the whole
-call ("route"); the read-model calls (queries + building rows); the pure SQLite time of the
-statements they ran (each replayed with the sqlite3 module and fully fetched); the template
-rendering; and the rest ("other": session, commit, filters). The HTTP stack's share is the
-difference between wrk's p50 (bench/run.py) and "route". --plans prints EXPLAIN QUERY PLAN of every
-statement; --cprofile "full list 100x" prints the top functions of one page.
+For each benchmarked page it calls the route directly, in this thread, with a real Request
+(signed in as the benchmark's viewer, like bench/run.py) and a session: the app-wide
+dependencies (route rule, sign-in lookup), then the route function, each given its
+dependencies the way FastAPI does; no HTTP server, no ASGI middleware. The page cache is off
+(CACHE_SIZE=0; --cache keeps it on), so every call renders afresh. It reports medians of: the
+whole call ("route"); the read-model calls (queries + building rows); the pure SQLite time of
+the statements they ran (each replayed with the sqlite3 module and fully fetched); the
+template rendering (pages and fragments); and the rest ("other": sign-in lookup, session,
+commit, filters). The HTTP stack's share is the difference between wrk's p50 (bench/run.py)
+and "route". --plans prints EXPLAIN QUERY PLAN of every statement; --cprofile "full list 100x"
+prints the top functions of one page.
 """
 
 from __future__ import annotations
@@ -61,8 +65,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--plans", action="store_true", help="EXPLAIN QUERY PLAN each statement")
     parser.add_argument("--cprofile", metavar="PAGE", help='e.g. "full list 100x"')
+    parser.add_argument(
+        "--cache", action="store_true", help="keep the page cache on (default: off, CACHE_SIZE=0)"
+    )
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = f"sqlite:///{args.db.resolve()}"
+    if not args.cache:  # else every call after the first is served from the cache
+        os.environ["CACHE_SIZE"] = "0"
+    sys.path.insert(0, str(BENCH))
+    from run import signed_in_headers
+
+    cookie = signed_in_headers(args.db.resolve()).get("Cookie", "")
 
     from sqlalchemy import event
 
@@ -104,6 +117,16 @@ def main() -> None:
             timers.render += time.perf_counter() - started
 
     web.templates.TemplateResponse = template_response  # type: ignore[method-assign]
+    original_block = web.render_block
+
+    def render_block(*a, **k):  # type: ignore[no-untyped-def]  # a fragment (the list's rows)
+        started = time.perf_counter()
+        try:
+            return original_block(*a, **k)
+        finally:
+            timers.render += time.perf_counter() - started
+
+    web.render_block = render_block
 
     application = create_app()
 
@@ -125,7 +148,7 @@ def main() -> None:
     for name, path in pages(args.scale).items():
         if args.cprofile and name != args.cprofile:
             continue
-        call = direct_call(application, routes, path)
+        call = direct_call(application, cookie, path)
         call()
         rows = []
         for _ in range(args.repeat):
@@ -160,40 +183,92 @@ def main() -> None:
             print(out.getvalue())
 
 
-def direct_call(application, routes, path: str):  # type: ignore[no-untyped-def]
-    """The route function for `path`, called with a real Request and session (no ASGI)."""
+def direct_call(application, cookie: str, path: str):  # type: ignore[no-untyped-def]
+    """The route of `path`, called in this thread with a real Request and session: its
+    app-wide dependencies first (the route rule and sign-in lookup, the header's programmes),
+    then the route function, each given its dependencies the way FastAPI does (no ASGI)."""
     from urllib.parse import urlsplit
 
     from sqlmodel import Session
     from starlette.requests import Request
+    from starlette.routing import Match
 
     parts = urlsplit(path)
-    slug = parts.path.split("/")[2]
-    handler = routes.programme_board if parts.path.count("/") == 2 else routes.activity_list
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": parts.path,
+        "query_string": parts.query.encode(),
+        "headers": [(b"cookie", cookie.encode())] if cookie else [],
+        "app": application,
+        "router": application.router,
+        "root_path": "",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
+    }
+    route = next(r for r in _routes(application.router) if r.matches(scope)[0] == Match.FULL)
+    scope.update(route.matches(scope)[1], route=route)  # endpoint, converted path parameters
 
     def call():  # type: ignore[no-untyped-def]
-        scope = {
-            "type": "http",
-            "method": "GET",
-            "path": parts.path,
-            "query_string": parts.query.encode(),
-            "headers": [],
-            "app": application,
-            "router": application.router,
-            "root_path": "",
-            "scheme": "http",
-            "server": ("testserver", 80),
-        }
-        request = Request(scope)
+        request = Request({**scope, "state": {}})
         with Session(application.state.engine, expire_on_commit=False) as session:
-            if handler is routes.activity_list:
-                response = handler(request, session, application.state.settings, slug)
-            else:
-                response = handler(request, session, slug)
+            resolved: dict = {}
+            for dependency in application.router.dependencies:
+                _resolve(dependency.dependency, request, session, resolved)
+            response = _resolve(route.endpoint, request, session, resolved)
             session.commit()
-        assert response.status_code == 200
+        assert response.status_code == 200, (path, response.status_code)
 
     return call
+
+
+def _routes(router):  # type: ignore[no-untyped-def]
+    """Every route of the app, inside the routers it includes (none has a prefix)."""
+    for route in router.routes:
+        included = getattr(route, "original_router", None)  # FastAPI's included router
+        if included is not None:
+            yield from _routes(included)
+        else:
+            yield route
+
+
+def _resolve(function, request, session, resolved: dict):  # type: ignore[no-untyped-def]
+    """Call `function` with its parameters as FastAPI gives them: the request, the path
+    parameters, and each `Depends(...)` resolved the same way (once per request); the request's
+    database session stands in for the app's session dependency."""
+    import asyncio
+    import inspect
+    import typing
+
+    from fastapi import params
+    from starlette.requests import Request
+
+    from app.deps import get_session
+
+    if function is get_session:
+        return session
+    if function in resolved:
+        return resolved[function]
+    hints = typing.get_type_hints(function, include_extras=True)
+    arguments = {}
+    for name, parameter in inspect.signature(function).parameters.items():
+        hint = hints.get(name)
+        depends = next(
+            (m for m in getattr(hint, "__metadata__", ()) if isinstance(m, params.Depends)),
+            parameter.default if isinstance(parameter.default, params.Depends) else None,
+        )
+        if depends is not None:
+            arguments[name] = _resolve(depends.dependency, request, session, resolved)
+        elif hint is Request:
+            arguments[name] = request
+        elif name in request.path_params:
+            arguments[name] = request.path_params[name]
+    value = function(**arguments)
+    if inspect.iscoroutine(value):
+        value = asyncio.new_event_loop().run_until_complete(value)
+    resolved[function] = value
+    return value
 
 
 if __name__ == "__main__":

@@ -139,6 +139,23 @@ def test_policy_table(
     assert raised.value.message == decision.message != ""
 
 
+@pytest.mark.parametrize(("role", "state", "own", "sent_back", "retired"), CASES)
+def test_a_lists_decisions_by_organisations_are_the_policys(
+    role: Role | None, state: PeriodState, own: bool, sent_back: bool, retired: bool
+) -> None:
+    """The shortcut a list uses for its rows answers as `change` does, for any organisations
+    (none, the user's, another's, both) and without a period."""
+    period = APeriod("Rapportage 2030", state)
+    for organisations in ({OWN if own else OTHER, 99}, set(), {OWN, OTHER}, {99}):
+        subject = ActivitySubject.of(7, organisations, retired=retired, sent_back=sent_back)
+        for some_period in (period, None):
+            allows = EditPolicy.allows_by_organisations(
+                user(role), some_period, retired=retired, sent_back=sent_back
+            )
+            expected = ACTIVITY_POLICY.change(user(role), subject, some_period).allowed
+            assert allows(subject.organisation_ids) is expected
+
+
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_refusals_say_what_the_activity_service_always_said(language: str) -> None:
     set_language(language)
