@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 
 from app.activities.diff import explanation_diff
 from app.activities.models import StatusUpdate
-from app.programmes.models import Activity, ActivityOrganisation
+from app.programmes.models import Activity
 from app.readmodel import queries
 from app.readmodel.programmes import choose_period, list_periods, programme_of_activity
 from app.readmodel.rows import (
@@ -70,9 +70,11 @@ def list_activities(
     rows = []
     by_id = {}
     if ids:
-        for record in _records(
-            session, queries.activity_select(period).where(col(Activity.id).in_(ids)), period
-        ):
+        result = queries.connection(session).execute(
+            queries.listed_activity_select(period),
+            {**queries.parameters(period), "activity_ids": ids},
+        )
+        for record in map(ActivityRecord._make, result):
             row = ActivityRow.of(record)
             rows.append(row)
             by_id[row.id] = row
@@ -91,10 +93,17 @@ def _attach_organisations(session: Session, by_id: dict[int, ActivityRow]) -> No
     if not by_id:
         return
     links = queries.connection(session).execute(
-        queries.ORGANISATION_LINKS.where(col(ActivityOrganisation.activity_id).in_(list(by_id)))
+        queries.LISTED_ORGANISATION_LINKS, {"activity_ids": list(by_id)}
     )
+    # One OrganisationRef per organisation and role, shared by all its activities.
+    references: dict[tuple[int, str], OrganisationRef] = {}
     for activity_id, organisation_id, code, name, role in links.all():
-        by_id[activity_id].organisations.append(OrganisationRef(organisation_id, code, name, role))
+        reference = references.get((organisation_id, role))
+        if reference is None:
+            reference = references[organisation_id, role] = OrganisationRef(
+                organisation_id, code, name, role
+            )
+        by_id[activity_id].organisations.append(reference)
 
 
 def whole_table(
@@ -117,9 +126,7 @@ def whole_table(
         return WholeTable(records, organisations)
     if filters.active and len(records) <= _LISTED_IDS_LIMIT:
         links = connection.execute(
-            queries.ORGANISATION_LINKS.where(
-                col(ActivityOrganisation.activity_id).in_([record.id for record in records])
-            )
+            queries.LISTED_ORGANISATION_LINKS, {"activity_ids": [record.id for record in records]}
         )
     else:  # the whole programme's links, found by the programme, not by a long list of ids
         links = connection.execute(

@@ -362,6 +362,21 @@ def activity_select(period: PeriodRow | None) -> Select[*tuple[Any, ...]]:
     return _activity_select_for(view_of(period))
 
 
+# The activities of a list of ids (a page of a list): one expanding parameter, so the statement
+# is built and compiled once, not per request with a bound literal per id.
+ACTIVITY_IDS: BindParameter[list[int]] = bindparam("activity_ids", expanding=True)
+
+
+@cache
+def _listed_select_for(view: View) -> Select[*tuple[Any, ...]]:
+    return _activity_select_for(view).where(col(Activity.id).in_(ACTIVITY_IDS))
+
+
+def listed_activity_select(period: PeriodRow | None) -> Select[*tuple[Any, ...]]:
+    """The rows of the activities `activity_ids` (given when it runs) in the period."""
+    return _listed_select_for(view_of(period))
+
+
 @cache
 def _whole_table_for(view: View) -> Select[*tuple[Any, ...]]:
     """Every activity a period shows, with its status, in programme order: the statement
@@ -395,4 +410,8 @@ PROGRAMME_ORGANISATION_LINKS = (
     ORGANISATION_LINKS.join(Activity, col(Activity.id) == ActivityOrganisation.activity_id)
     .join(Result, col(Result.id) == Activity.result_id)
     .where(col(Result.programme_id) == PROGRAMME)
+)
+# The organisation links of the activities `activity_ids` (given when it runs).
+LISTED_ORGANISATION_LINKS = ORGANISATION_LINKS.where(
+    col(ActivityOrganisation.activity_id).in_(ACTIVITY_IDS)
 )
