@@ -36,6 +36,7 @@ from app.board.routes import router as board_router
 from app.cache import RevisionCache
 from app.compare.routes import router as compare_router
 from app.config import PROJECT_ROOT, Settings, get_settings
+from app.csrf_masking import mask_token, unmask_token
 from app.db import DatabaseBusy, RequestTurns, engine_for, is_database_busy
 from app.deps import refuse_control_characters_in_url
 from app.errors import DomainError
@@ -48,6 +49,7 @@ from app.periods.routes import router as periods_router
 from app.permissions import NotSignedIn, enforce_route_rule
 from app.public.routes import router as public_router
 from app.reminders.routes import router as reminders_router
+from app.revalidation import install_revalidation, revalidate
 from app.review.routes import router as review_router
 from app.web import is_htmx, load_header_programmes, render
 
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[
             Depends(refuse_control_characters_in_url),
             Depends(enforce_route_rule),
+            Depends(revalidate),
             Depends(load_header_programmes),
         ],
     )
@@ -188,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         always_protect={"/sign-in", "/password/forgot", "/password/set"},
         send_csrf_failed=_csrf_failed,
     )
+    install_revalidation(app, settings.secret_key)
     # Outermost, so that every response (a refused form too) gets the headers.
     app.add_middleware(LanguageAndHeadersMiddleware, https_only=settings.secure_cookies)
     return app
@@ -257,6 +261,10 @@ class CSRFMiddleware:
     PUT, PATCH and DELETE must carry the token in the form field `csrftoken` or the header
     `x-csrftoken`; requests with a bearer token (the API) need none.
 
+    Pages print the token masked afresh for every response (app/csrf_masking.py, against
+    BREACH); what a request sends is unmasked here, before asgi-csrf compares it with the
+    cookie: the header in place, a form's field handed to asgi-csrf as the header.
+
     asgi-csrf reads urlencoded forms itself, but its multipart reading no longer works with
     current python-multipart. So for a multipart form (a file upload) this reads the body once
     with Starlette's parser and hands asgi-csrf the token as the header (the header the request
@@ -267,7 +275,17 @@ class CSRFMiddleware:
         self.app = asgi_csrf(_RestoreContentType(app), **options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _unsafe_multipart(scope):
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        multipart = content_type.startswith("multipart/form-data")
+        sent = headers.get(b"x-csrftoken")
+        if sent is not None and not multipart:
+            await self.app(_with_token(scope, sent.decode("latin-1")), receive, send)
+            return
+        if not multipart and not content_type.startswith("application/x-www-form-urlencoded"):
             await self.app(scope, receive, send)
             return
         body = bytearray()
@@ -295,8 +313,12 @@ class CSRFMiddleware:
 
             return receive_again
 
-        headers = dict(scope["headers"])
-        token = headers.get(b"x-csrftoken", b"").decode("latin-1")
+        if not multipart:
+            fields = parse_qs(content.decode("utf-8", "replace"))
+            token = fields.get("csrftoken", [""])[0]
+            await self.app(_with_token(scope, token), replay(), send)
+            return
+        token = (sent or b"").decode("latin-1")
         if not token:
             try:
                 form = await Request(scope, replay()).form()
@@ -304,23 +326,27 @@ class CSRFMiddleware:
                 await form.close()
             except Exception:  # noqa: BLE001 - a malformed body has no token: refused below
                 token = ""
-        checked = [
-            (name, value)
-            for name, value in scope["headers"]
-            if name not in (b"x-csrftoken", b"content-type")
-        ]
-        checked += [
-            (b"x-csrftoken", token.encode("latin-1", "replace")),
+        checked = {
+            **_with_token(scope, token),
+            "voortgang.content_type": headers[b"content-type"],
+        }
+        checked["headers"] = [
+            *(item for item in checked["headers"] if item[0] != b"content-type"),
             (b"content-type", MULTIPART_STAND_IN),
         ]
-        original = headers[b"content-type"]
-        await self.app(
-            {**scope, "headers": checked, "voortgang.content_type": original}, replay(), send
-        )
+        await self.app(checked, replay(), send)
+
+
+def _with_token(scope: Scope, token: str) -> Scope:
+    """The request with the token it sent, unmasked, as the header asgi-csrf checks first."""
+    headers = [(name, value) for name, value in scope["headers"] if name != b"x-csrftoken"]
+    headers.append((b"x-csrftoken", unmask_token(token).encode("latin-1", "replace")))
+    return {**scope, "headers": headers}
 
 
 class _RestoreContentType:
-    """Inside asgi-csrf: give the app the multipart request's own content type back."""
+    """Inside asgi-csrf: give the app the multipart request's own content type back, and
+    pages the token masked (each time it is asked for: see app/csrf_masking.py)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -330,14 +356,10 @@ class _RestoreContentType:
         if original is not None:
             headers = [(n, v) for n, v in scope["headers"] if n != b"content-type"]
             scope = {**scope, "headers": [*headers, (b"content-type", original)]}
+        token = scope.get("csrftoken")
+        if token is not None:
+            scope = {**scope, "csrftoken": lambda: mask_token(token())}
         await self.app(scope, receive, send)
-
-
-def _unsafe_multipart(scope: Scope) -> bool:
-    if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
-        return False
-    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
-    return content_type.decode("latin-1").lower().startswith("multipart/form-data")
 
 
 async def _plain_response(send: Send, status: int, text: str) -> None:
