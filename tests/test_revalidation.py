@@ -25,8 +25,8 @@ from app.config import Settings
 from app.csrf_masking import mask_token, unmask_token
 from app.db import make_engine
 from app.main import create_app
-from app.permissions import ROUTE_RULES, SESSION_COOKIE, iter_routes
-from app.revalidation import CACHE_CONTROL, REVALIDATED, RevalidationMiddleware
+from app.permissions import ROUTE_RULES, SESSION_COOKIE, enforce_route_rule, iter_routes
+from app.revalidation import CACHE_CONTROL, REVALIDATED, RevalidationMiddleware, revalidate
 from app.web import templates
 from tests.factories import (
     PASSWORD,
@@ -322,6 +322,11 @@ def test_every_revalidated_route_is_a_page_or_list_that_can_be_read(small_app: F
     for name in REVALIDATED:
         assert name in routes, name
         assert name in ROUTE_RULES, name
+    # The dependency that answers 304 and tags the page runs for every route, after the route
+    # rule (which reads the revisions and finds the user).
+    app_wide = [depends.dependency for depends in small_app.router.dependencies]
+    assert revalidate in app_wide
+    assert app_wide.index(enforce_route_rule) < app_wide.index(revalidate)
     never = {"account", "sign_in_form", "period", "job", "stored_file", "admin_audit_csv"}
     assert not never & set(REVALIDATED)
 
