@@ -170,7 +170,7 @@ async def revalidate(request: Request) -> None:
 
 
 def _vary(request: Request) -> str:
-    return ", ".join(API_VARY if request.url.path.startswith("/api/") else PAGE_VARY)
+    return ", ".join(API_VARY if request.scope["path"].startswith("/api/") else PAGE_VARY)
 
 
 def not_modified_response(tag: str, vary: str) -> Response:
