@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -12,6 +13,7 @@ from sqlmodel import Session
 
 from app.activities.models import Status
 from app.cli import DEFAULT_SEED
+from app.csrf_masking import unmask_token
 from tests.factories import create_programme, programme_data
 
 SLUG = "samen-tegen-mensenhandel"
@@ -170,7 +172,7 @@ def test_htmx_request_gets_only_the_result_list(seeded_client: TestClient) -> No
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
     assert fragment.text.lstrip().startswith('<div id="results"')
-    assert fragment.headers["vary"] == "HX-Request"
+    assert "HX-Request" in [part.strip() for part in fragment.headers["vary"].split(",")]
     full = seeded_client.get(url)
     assert "<html" in full.text and 'id="results"' in full.text
     restore = seeded_client.get(
@@ -293,8 +295,12 @@ def test_cached_pages_carry_each_browsers_own_csrf_token(seeded_settings) -> Non
     pages = [client.get(url).text for client in (first, second, first)]
     tokens = [client.cookies.get("csrftoken") for client in (first, second)]
     assert tokens[0] != tokens[1]
-    assert tokens[0] in pages[0] and tokens[1] in pages[1] and tokens[0] in pages[2]
-    assert tokens[1] not in pages[0] and tokens[0] not in pages[1]
+    # Each page prints its browser's token, masked afresh (app/csrf_masking.py).
+    printed = [
+        {unmask_token(value) for value in re.findall(r'name="csrftoken" value="([^"]+)"', page)}
+        for page in pages
+    ]
+    assert printed == [{tokens[0]}, {tokens[1]}, {tokens[0]}]
     app.state.engine.dispose()
 
 
