@@ -93,3 +93,25 @@ def render(table: ProgressTable) -> bytes:
 
     document = HTML(string=render_html(table), base_url=str(TEMPLATES))
     return document.write_pdf(stylesheets=[_stylesheet()], **pdf_options())
+
+
+@cache
+def _stylesheet_named(name: str) -> CSS:
+    from weasyprint import CSS
+
+    return CSS(filename=str(TEMPLATES / "exports" / name))
+
+
+def render_document(template: str, stylesheet: str, *, page_text: str, **context: object) -> bytes:
+    """Another document on the same machinery (the monitor's factsheet): a template under
+    templates/exports/ with its stylesheet, tagged as the table is; `page_text` is the
+    translated "Page %(page)s of %(pages)s", given to the template as `page_numbers`."""
+    from weasyprint import HTML
+
+    html = (
+        _environment()
+        .get_template(f"exports/{template}")
+        .render(page_numbers=_page_numbers(page_text), **context)
+    )
+    document = HTML(string=html, base_url=str(TEMPLATES))
+    return document.write_pdf(stylesheets=[_stylesheet_named(stylesheet)], **pdf_options())

@@ -125,7 +125,7 @@ def _language(language: str) -> str:
     return language
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "export"
 
@@ -142,17 +142,17 @@ def filename(
     """voortgangsrapportage-2021.docx; a selection, a document with organisations and a draft
     say so in the name (voortgangsrapportage-2022-actielijn-2-organisaties-concept.pdf)."""
     translations = translations_for(language)
-    parts = [_slug(period_name)]
+    parts = [slug(period_name)]
     if filters.action_line is not None:
-        parts.append(_slug(translations.gettext("Action line")) + f"-{filters.action_line}")
+        parts.append(slug(translations.gettext("Action line")) + f"-{filters.action_line}")
     if filters.organisation:
-        parts.append(_slug(filters.organisation))
+        parts.append(slug(filters.organisation))
     if filters.statuses:
         parts.append("-".join(status.value.replace("_", "-") for status in filters.statuses))
     if organisations:
-        parts.append(_slug(translations.gettext("Organisations")))
+        parts.append(slug(translations.gettext("Organisations")))
     if draft:
-        parts.append(_slug(translations.gettext("draft")))
+        parts.append(slug(translations.gettext("draft")))
     return "-".join(parts) + "." + fmt.extension
 
 

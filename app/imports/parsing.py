@@ -83,6 +83,22 @@ REQUIRED = ("activity_id", "version", "status", "explanation")
 # The header is looked for in the first rows of a sheet (an export puts it on top).
 HEADER_SEARCH_ROWS = 10
 
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns a kind of import reads: each key with its label (a msgid, recognised in
+    every language), and the keys without which a sheet is not one of its files."""
+
+    labels: tuple[tuple[str, str], ...]
+    required: tuple[str, ...]
+
+    def label(self, key: str) -> str:
+        return next(label for known, label in self.labels if known == key)
+
+
+# The bulk update of statuses: the columns of a progress export.
+STATUS_LAYOUT = Layout(tuple((column.key, column.label) for column in COLUMNS), REQUIRED)
+
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -196,14 +212,17 @@ def _zip_format(content: bytes, name: str) -> str | None:
     return None
 
 
-def read_sheet(content: bytes, filename: str, *, header_only: bool = False) -> Sheet:
-    """The rows of a bulk update. With header_only, stop once the columns are known (a quick
-    check while uploading; the rows are read by the job)."""
+def read_sheet(
+    content: bytes, filename: str, *, header_only: bool = False, layout: Layout = STATUS_LAYOUT
+) -> Sheet:
+    """The rows of a bulk update (or of another `layout`: a monitor's figure sheet). With
+    header_only, stop once the columns are known (a quick check while uploading; the rows are
+    read by the job)."""
     file_format = detect_format(content, filename)
     name = PurePath(filename).name
     sheets = {"xlsx": _xlsx_sheets, "ods": _ods_sheets, "csv": _csv_sheets}[file_format]
     try:
-        return _read(file_format, sheets(content, name), header_only=header_only)
+        return _read(file_format, sheets(content, name), header_only=header_only, layout=layout)
     except ImportFileError:
         raise
     except Exception as error:  # noqa: BLE001 - any reader failure means a damaged file
@@ -220,16 +239,18 @@ def read_sheet(content: bytes, filename: str, *, header_only: bool = False) -> S
 RawRows = Iterator[tuple[int, list[str]]]
 
 
-def _read(file_format: str, sheets: Iterable[RawRows], *, header_only: bool) -> Sheet:
+def _read(
+    file_format: str, sheets: Iterable[RawRows], *, header_only: bool, layout: Layout
+) -> Sheet:
     first_found: dict[int, str] | None = None
     for rows in sheets:
-        header = _find_header(rows)
+        header = _find_header(rows, layout)
         if header is None:
             continue
         positions, header_cells = header
         if first_found is None:
             first_found = positions
-        if any(key not in positions.values() for key in REQUIRED):
+        if any(key not in positions.values() for key in layout.required):
             continue
         sheet = Sheet(
             file_format,
@@ -281,13 +302,15 @@ def _read(file_format: str, sheets: Iterable[RawRows], *, header_only: bool) -> 
         if not sheet.rows:
             raise ImportFileError(gettext("The file has no rows below the column headers."))
         return sheet
-    missing = [key for key in REQUIRED if first_found is None or key not in first_found.values()]
+    missing = [
+        key for key in layout.required if first_found is None or key not in first_found.values()
+    ]
     raise ImportFileError(
         gettext(
             "Columns missing: %(columns)s. Start from an export of this period: it has every "
             "column the import needs, with its header in the first row."
         )
-        % {"columns": ", ".join(column_name(key) for key in missing)}
+        % {"columns": ", ".join(column_name(key, layout) for key in missing)}
     )
 
 
@@ -303,20 +326,20 @@ def _refuse_control_characters(sheet: Sheet, number: int, values: dict[str, str]
             )
 
 
-def _header_names() -> dict[str, str]:
+def _header_names(layout: Layout = STATUS_LAYOUT) -> dict[str, str]:
     """Every accepted header (lower case) → its column key."""
     names: dict[str, str] = {}
-    for column in COLUMNS:
-        names[column.key.lower()] = column.key
+    for key, label in layout.labels:
+        names[key.lower()] = key
         for language in LANGUAGES:
-            names[_normalise(translations_for(language).gettext(column.label))] = column.key
+            names[_normalise(translations_for(language).gettext(label))] = key
     return names
 
 
-def _find_header(rows: RawRows) -> tuple[dict[int, str], list[str]] | None:
+def _find_header(rows: RawRows, layout: Layout) -> tuple[dict[int, str], list[str]] | None:
     """The first row (of the first few) that names at least two known columns: the column
     positions and the header cells. Consumes the rows up to and including it."""
-    names = _header_names()
+    names = _header_names(layout)
     for _ in range(HEADER_SEARCH_ROWS):
         found = next(rows, None)
         if found is None:
@@ -333,10 +356,9 @@ def _find_header(rows: RawRows) -> tuple[dict[int, str], list[str]] | None:
     return None
 
 
-def column_name(key: str) -> str:
+def column_name(key: str, layout: Layout = STATUS_LAYOUT) -> str:
     """A column as a message names it: its label in the user's language and its key."""
-    label = next(column.label for column in COLUMNS if column.key == key)
-    return f"{gettext(label)} ({key})"
+    return f"{gettext(layout.label(key))} ({key})"
 
 
 def column_letter(index: int) -> str:

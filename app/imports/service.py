@@ -772,7 +772,7 @@ def submit_apply(
     return job
 
 
-def _job_user(session: Session, job: Job) -> CurrentUser:
+def job_user(session: Session, job: Job) -> CurrentUser:
     account = session.get(User, job.created_by_id) if job.created_by_id else None
     if account is None or not account.active:
         raise Forbidden(
@@ -791,7 +791,7 @@ def _job_sheet(session: Session, job: Job, progress: jobs.Progress) -> parsing.S
 
 @jobs.handler(PREVIEW_JOB)
 def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
-    user = _job_user(session, job)
+    user = job_user(session, job)
     sheet = _job_sheet(session, job, progress)
     count = len(sheet.rows)
     progress(
@@ -826,7 +826,7 @@ def _applied_message(changes: int, confirmations: int) -> str:
 
 @jobs.handler(APPLY_JOB)
 def _apply_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
-    user = _job_user(session, job)
+    user = job_user(session, job)
     sheet = _job_sheet(session, job, progress)
     progress(30, gettext("Checking every row again…"))
     outcome = apply(
