@@ -45,6 +45,7 @@ from app.i18n import gettext, negotiate_language, set_language, translations_for
 from app.imports.routes import router as imports_router
 from app.jobs.routes import router as jobs_router
 from app.jobs.service import Sweeper
+from app.monitor.sheets import router as monitor_sheets_router
 from app.periods.routes import router as periods_router
 from app.permissions import NotSignedIn, enforce_route_rule
 from app.public.routes import router as public_router
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs_router)
     app.include_router(exports_router)
     app.include_router(imports_router)
+    app.include_router(monitor_sheets_router)
     app.include_router(public_router)
 
     @app.get("/api/openapi.json", include_in_schema=False, name="openapi")

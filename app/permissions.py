@@ -123,6 +123,13 @@ ROUTE_RULES: dict[str, Rule] = {
     "import_form": Rule.editor,
     "import_upload": Rule.editor,
     "import_apply": Rule.editor,
+    # a monitor edition's exports (reading, drafts marked as such) and its figure sheet
+    # (filling it in: the edit policy decides per figure, app/monitor/figuresheet.py)
+    "monitor_export": Rule.signed_in,
+    "monitor_figure_sheet": Rule.editor,
+    "monitor_sheet_form": Rule.editor,
+    "monitor_sheet_upload": Rule.editor,
+    "monitor_sheet_apply": Rule.editor,
     # administration
     "admin_users": Rule.admin,
     "admin_create_user": Rule.admin,

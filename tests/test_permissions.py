@@ -77,6 +77,8 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
             "status_update_id": "1",
             "job_id": "1",
             "file_id": "1",
+            "edition_id": "1",
+            "fmt": "pdf",
         }
     return cookies, params
 

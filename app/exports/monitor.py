@@ -1,0 +1,480 @@
+"""A monitor edition's exports: the figures as printed, in XLSX and ODS (with the qualifier and
+numeric bounds as columns of their own, and the footnotes), and a factsheet as DOCX and as a
+tagged PDF (the progress table's machinery: app/exports/pdf.py).
+
+Every format reads one read-model (`build_edition`, over `app.monitor.service.edition_view`):
+named rows with the value as `format_value` prints it ("> 200", "≈ 95–105", "5.000–7.500"),
+so no format prints a false exact number. A footnote follows each figure it belongs to: its
+markers beside the value, its text under it. An edition that is not published is marked as a
+draft in every file (and its file name), as a progress export is.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.shared import Cm, Pt, RGBColor
+from odf.dc import Title
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.style import Style, TableCellProperties, TableColumnProperties, TextProperties
+from odf.table import Table, TableCell, TableColumn, TableRow
+from odf.text import P
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session
+
+from app.clock import utc_now
+from app.errors import InvalidInput
+from app.exports import pdf
+from app.exports.service import slug
+from app.i18n import N_, translations_for
+from app.monitor import service
+from app.monitor.models import Area
+from app.monitor.service import FigureRow
+from app.monitor.values import Unit
+from app.periods.models import PeriodState
+from app.periods.service import STATE_LABELS
+from app.programmes.models import Organisation
+from app.text import neutralise
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODS_MEDIA_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+UNIT_LABELS = {
+    Unit.number: N_("number"),
+    Unit.persons: N_("persons"),
+    Unit.euro: N_("euro"),
+    Unit.percent: N_("percent"),
+    Unit.months: N_("months"),
+}
+QUALIFIER_LABELS = {
+    "exact": N_("exact"),
+    "at_least": N_("at least"),
+    "at_most": N_("at most"),
+    "range": N_("range"),
+    "unknown": N_("unknown"),
+    "suppressed": N_("suppressed"),
+}
+
+# Characters of a line in the footnotes column (its width).
+FOOTNOTE_WIDTH = 60
+# The spreadsheet columns: key, header msgid, width.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("key", N_("Figure key"), 28),
+    ("indicator", N_("Indicator"), 58),
+    ("area", N_("Area"), 18),
+    ("area_code", N_("Area code"), 10),
+    ("years", N_("Years"), 10),
+    ("dimension", N_("Breakdown by"), 14),
+    ("category", N_("Category"), 20),
+    ("unit", N_("Unit"), 10),
+    ("printed", N_("Value as printed"), 18),
+    ("qualifier", N_("Qualifier"), 12),
+    ("low", N_("Lower bound"), 11),
+    ("high", N_("Upper bound"), 11),
+    ("approximate", N_("Approximately"), 10),
+    ("estimate", N_("Estimate"), 10),
+    ("breakdown", N_("Breakdown complete"), 12),
+    ("footnotes", N_("Footnotes"), 60),
+    ("source_document", N_("Source document"), 30),
+    ("source_page", N_("Source page"), 8),
+)
+
+
+@dataclass(frozen=True)
+class ExportFigure:
+    """A figure as the exports print it."""
+
+    key: str
+    level: int  # 0 a figure, 1 a part of its breakdown
+    indicator: str
+    area: str
+    area_code: str
+    years: str
+    dimension: str
+    category: str
+    unit: str
+    printed: str
+    markers: str  # the footnotes' markers, as printed beside the value ("*", "1")
+    qualifier: str
+    low: float | None
+    high: float | None
+    approximate: bool
+    estimate: bool
+    breakdown: str
+    notes: tuple[str, ...]  # "* Omdat niet alle …"
+    source_document: str
+    source_page: str
+
+    def cell(self, key: str) -> str | float | bool | None:
+        if key == "footnotes":
+            return "\n".join(self.notes)
+        value: str | float | bool | None = getattr(self, key)
+        return value
+
+
+@dataclass(frozen=True)
+class EditionExport:
+    title: str
+    language: str
+    publisher: str
+    area: str
+    years: str
+    source_document: str
+    introduction: str
+    state_label: str
+    draft: bool
+    generated_at: datetime
+    figures: list[ExportFigure]
+    chains: list[tuple[str, str, list[ExportFigure]]]  # title, caveat, steps
+    texts: dict[str, str]
+
+    @property
+    def description(self) -> str:
+        return f"{self.title} · {self.state_label} · {self.generated_at:%Y-%m-%d %H:%M} UTC"
+
+
+# The factsheet table's columns (cm): figure, area, years, value; 16 cm between the margins.
+FACTSHEET_WIDTHS = (8.5, 3.5, 1.8, 2.2)
+
+TEXTS = {
+    "draft": N_("DRAFT"),
+    "draft_notice": N_("This is a draft: %(state)s. Its figures may still change."),
+    "publisher": N_("Publisher"),
+    "area": N_("Area"),
+    "years": N_("Years"),
+    "source": N_("Source document"),
+    "figure": N_("Figure"),
+    "value": N_("Value"),
+    "figures": N_("Figures"),
+    "footnotes": N_("Footnotes"),
+    "chains": N_("Chains"),
+    "of_which": N_("of which"),
+    "page": N_("Page %(page)s of %(pages)s"),
+    "factsheet": N_("Factsheet"),
+}
+
+
+def _name(language: str, dutch: str, english: str) -> str:
+    return dutch if language == "nl" else english
+
+
+def years_text(year_from: int, year_to: int) -> str:
+    return str(year_from) if year_from == year_to else f"{year_from}–{year_to}"
+
+
+def build_edition(session: Session, edition_id: int, *, language: str) -> EditionExport:
+    """The read-model every format renders: the edition's figures in printed order (each
+    figure followed by its parts), their footnotes, and its chains."""
+    translate = translations_for(language).gettext
+    view = service.edition_view(session, edition_id)
+    edition = view.edition
+    publisher = session.get(Organisation, edition.publisher_id)
+    notes = {note.number: note for note in view.footnotes}
+    area = session.get(Area, edition.area_id)
+
+    def figure(row: FigureRow, level: int) -> ExportFigure:
+        value = row.value
+        version = row.version
+        figure_notes = [notes[number] for number in row.footnote_numbers if number in notes]
+        complete = version.breakdown_complete if version else None
+        return ExportFigure(
+            key=row.figure.key,
+            level=level,
+            indicator=_name(language, row.indicator.name_nl, row.indicator.name_en),
+            area=_name(language, row.area.name_nl, row.area.name_en),
+            area_code=row.area.official_code or "",
+            years=years_text(row.figure.year_from, row.figure.year_to),
+            dimension=row.figure.dimension or "",
+            category=row.figure.category or "",
+            unit=translate(UNIT_LABELS[row.indicator.unit]),
+            printed=row.printed(language),
+            markers=" ".join(note.marker or str(note.number) for note in figure_notes),
+            qualifier=translate(QUALIFIER_LABELS[value.qualifier.value]) if value else "",
+            low=value.low if value else None,
+            high=value.high if value else None,
+            approximate=bool(value and value.approximate),
+            estimate=bool(value and value.estimate),
+            breakdown="" if complete is None else translate("complete" if complete else "partial"),
+            notes=tuple(f"{note.marker or note.number} {note.text}" for note in figure_notes),
+            source_document=version.source_document if version else "",
+            source_page=(version.source_page or "") if version else "",
+        )
+
+    figures = []
+    for top in view.figures:
+        figures.append(figure(top, 0))
+        figures.extend(figure(part, 1) for part in top.parts)
+    chains = [
+        (chain.title, chain.caveat, [figure(step, 0) for step in steps])
+        for chain, steps in view.chains
+    ]
+    state = PeriodState(view.period.state)
+    return EditionExport(
+        title=edition.title,
+        language=language,
+        publisher=publisher.name if publisher else "",
+        area=_name(language, area.name_nl, area.name_en) if area else "",
+        years=years_text(edition.covers_from, edition.covers_to),
+        source_document=edition.source_document,
+        introduction=edition.introduction,
+        state_label=translate(STATE_LABELS[state]),
+        draft=state != PeriodState.published,
+        generated_at=utc_now(),
+        figures=figures,
+        chains=chains,
+        texts={key: translate(text) for key, text in TEXTS.items()},
+    )
+
+
+# -- spreadsheets ------------------------------------------------------------------------------
+
+
+def _text(value: str | float | bool | None) -> str | float | bool | None:
+    return neutralise(value) if isinstance(value, str) else value
+
+
+def print_landscape(sheet: Worksheet, *, title_rows: str) -> None:
+    """Printed, a sheet is as wide as an A4 landscape page, its header on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = title_rows
+
+
+def render_xlsx(export: EditionExport) -> bytes:
+    translate = translations_for(export.language).gettext
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = translate("Figures")
+    header_fill = PatternFill("solid", fgColor="D9E6F2")
+    for index, (_, label, width) in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index, value=translate(label))
+        cell.font = Font(bold=True)
+        cell.fill = header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[cell.column_letter].width = width
+    sheet.row_dimensions[1].height = 30  # two lines: a header wraps in its column
+    for number, row in enumerate(export.figures, start=2):
+        for index, (key, _, _) in enumerate(COLUMNS, start=1):
+            value = row.cell(key)
+            if isinstance(value, bool):
+                value = translate("yes") if value else ""
+            cell = sheet.cell(row=number, column=index, value=_text(value))
+            cell.alignment = Alignment(
+                wrap_text=key == "footnotes",
+                vertical="top",
+                indent=2 if key == "indicator" and row.level else 0,
+            )
+        if row.notes:
+            # Spreadsheet programs do not grow a row for wrapped text they did not lay out.
+            lines = sum(1 + len(note) // FOOTNOTE_WIDTH for note in row.notes)
+            sheet.row_dimensions[number].height = 15 * lines
+    sheet.freeze_panes = "B2"
+    print_landscape(sheet, title_rows="1:1")
+    last = sheet.cell(row=len(export.figures) + 1, column=len(COLUMNS)).coordinate
+    sheet.auto_filter.ref = f"A1:{last}"
+    workbook.properties.title = export.title
+    workbook.properties.subject = export.description
+    workbook.properties.contentStatus = export.state_label
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def render_ods(export: EditionExport) -> bytes:
+    translate = translations_for(export.language).gettext
+    document = OpenDocumentSpreadsheet()
+    bold = Style(name="header", family="table-cell")
+    bold.addElement(TextProperties(fontweight="bold"))
+    bold.addElement(TableCellProperties(backgroundcolor="#d9e6f2", wrapoption="wrap"))
+    document.automaticstyles.addElement(bold)
+    wrap = Style(name="wrap", family="table-cell")
+    wrap.addElement(TableCellProperties(wrapoption="wrap", verticalalign="top"))
+    document.automaticstyles.addElement(wrap)
+    table = Table(name=translate("Figures"))
+    for index, (_, _, width) in enumerate(COLUMNS):
+        column_style = Style(name=f"col{index}", family="table-column")
+        column_style.addElement(TableColumnProperties(columnwidth=f"{width * 0.19:.2f}cm"))
+        document.automaticstyles.addElement(column_style)
+        table.addElement(TableColumn(stylename=column_style))
+    header = TableRow()
+    for _, label, _ in COLUMNS:
+        cell = TableCell(valuetype="string", stylename=bold)
+        cell.addElement(P(text=translate(label)))
+        header.addElement(cell)
+    table.addElement(header)
+    for row in export.figures:
+        line = TableRow()
+        for key, _, _ in COLUMNS:
+            value = row.cell(key)
+            if isinstance(value, bool):
+                value = translate("yes") if value else ""
+            if isinstance(value, float | int):
+                cell = TableCell(valuetype="float", value=value)
+                cell.addElement(P(text=f"{value:g}"))
+            elif value is None or value == "":
+                cell = TableCell()
+            else:
+                cell = TableCell(valuetype="string", stylename=wrap)
+                for paragraph in str(_text(value)).split("\n"):
+                    cell.addElement(P(text=paragraph))
+            line.addElement(cell)
+        table.addElement(line)
+    document.spreadsheet.addElement(table)
+    document.meta.addElement(_meta_title(export.title))
+    output = io.BytesIO()
+    document.write(output)
+    return output.getvalue()
+
+
+def _meta_title(title: str) -> Title:
+    return Title(text=title)
+
+
+# -- the factsheet -----------------------------------------------------------------------------
+
+
+def render_docx(export: EditionExport) -> bytes:
+    """The factsheet as a Word document: title and facts, a notice for a draft, the figures as
+    a table (a part indented under its figure, "of which"), each figure's footnotes under it,
+    the chains, and DRAFT in the page header of a draft."""
+    texts = export.texts
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name = "Arial"
+    style.font.size = Pt(10)
+    section = document.sections[0]
+    header = section.header.paragraphs[0]
+    header.add_run(export.title).font.size = Pt(8)
+    if export.draft:
+        mark = header.add_run("\t\t" + texts["draft"])
+        mark.bold = True
+        mark.font.color.rgb = RGBColor(0xA9, 0x00, 0x61)
+    if export.draft:
+        notice = document.add_paragraph()
+        run = notice.add_run(texts["draft"] + " ")
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xA9, 0x00, 0x61)
+        notice.add_run(texts["draft_notice"] % {"state": export.state_label})
+    document.add_heading(export.title, level=1)
+    facts = document.add_paragraph()
+    for label, value in (
+        (texts["publisher"], export.publisher),
+        (texts["area"], export.area),
+        (texts["years"], export.years),
+        (texts["source"], export.source_document),
+    ):
+        if value:
+            if facts.runs:
+                facts.add_run().add_break()
+            facts.add_run(f"{label}: ").bold = True
+            facts.add_run(value)
+    if export.introduction:
+        document.add_paragraph(export.introduction)
+    document.add_heading(texts["figures"], level=2)
+    table = document.add_table(rows=1, cols=4)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for cell, text in zip(
+        table.rows[0].cells,
+        (texts["figure"], texts["area"], texts["years"], texts["value"]),
+        strict=True,
+    ):
+        cell.paragraphs[0].add_run(text).bold = True
+    for row in export.figures:
+        cells = table.add_row().cells
+        first = cells[0].paragraphs[0]
+        if row.level:
+            first.paragraph_format.left_indent = Pt(14)
+            first.add_run(f"{texts['of_which']} {row.category}")
+        else:
+            first.add_run(row.indicator).bold = True
+        for note in row.notes:
+            paragraph = cells[0].add_paragraph()
+            run = paragraph.add_run(note)
+            run.italic = True
+            run.font.size = Pt(8)
+        cells[1].paragraphs[0].add_run(row.area)
+        cells[2].paragraphs[0].add_run(row.years)
+        value = cells[3].paragraphs[0]
+        value.add_run(row.printed).bold = not row.level
+        if row.markers:
+            value.add_run(" " + row.markers).font.superscript = True
+    for column, width in zip(table.columns, FACTSHEET_WIDTHS, strict=True):
+        column.width = Cm(width)  # the grid, which LibreOffice reads
+        for cell in column.cells:
+            cell.width = Cm(width)
+    for title, caveat, steps in export.chains:
+        document.add_heading(title, level=2)
+        if caveat:
+            document.add_paragraph(caveat).runs[0].italic = True
+        for step in steps:
+            line = document.add_paragraph(style="List Number")
+            line.add_run(f"{step.indicator}: ")
+            line.add_run(step.printed).bold = True
+    properties = document.core_properties
+    properties.title = export.title
+    properties.subject = texts["factsheet"]
+    properties.content_status = export.state_label
+    properties.comments = export.description
+    properties.created = properties.modified = export.generated_at.replace(tzinfo=None)
+    output = io.BytesIO()
+    document.save(output)
+    return output.getvalue()
+
+
+def render_pdf(export: EditionExport) -> bytes:
+    return pdf.render_document(
+        "monitor.html", "monitor.css", page_text=export.texts["page"], export=export
+    )
+
+
+@dataclass(frozen=True)
+class EditionFormat:
+    key: str
+    media_type: str
+    render: Callable[[EditionExport], bytes]
+
+
+FORMATS = {
+    fmt.key: fmt
+    for fmt in (
+        EditionFormat("xlsx", XLSX_MEDIA_TYPE, render_xlsx),
+        EditionFormat("ods", ODS_MEDIA_TYPE, render_ods),
+        EditionFormat("docx", DOCX_MEDIA_TYPE, render_docx),
+        EditionFormat("pdf", pdf.MEDIA_TYPE, render_pdf),
+    )
+}
+
+
+def export_edition(
+    session: Session, edition_id: int, *, fmt: str, language: str
+) -> tuple[str, str, bytes]:
+    """(file name, media type, content): mensenhandelmonitor-2020.pdf; a draft's name ends
+    in -concept (-draft)."""
+    if fmt not in FORMATS:
+        raise InvalidInput(
+            translations_for(language).gettext(
+                "Unknown export format %(format)s; choose one of: %(formats)s"
+            )
+            % {"format": repr(fmt), "formats": ", ".join(FORMATS)}
+        )
+    export = build_edition(session, edition_id, language=language)
+    name = slug(export.title)
+    if export.draft:
+        name += "-" + slug(translations_for(language).gettext("draft"))
+    chosen = FORMATS[fmt]
+    return f"{name}.{fmt}", chosen.media_type, chosen.render(export)
