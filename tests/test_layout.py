@@ -103,6 +103,7 @@ def test_every_page_shares_one_head_and_one_language_switch() -> None:
     pdf_documents = {
         TEMPLATES / "public" / "summary_pdf.html",
         TEMPLATES / "exports" / "table.html",
+        TEMPLATES / "exports" / "monitor.html",
     }
     assert documents == {TEMPLATES / "base.html"} | pdf_documents
     public_base = templates[TEMPLATES / "public" / "base.html"]

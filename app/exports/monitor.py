@@ -143,7 +143,7 @@ class EditionExport:
 
 
 # The factsheet table's columns (cm): figure, area, years, value; 16 cm between the margins.
-FACTSHEET_WIDTHS = (8.5, 3.5, 1.8, 2.2)
+FACTSHEET_WIDTHS = (6.6, 2.9, 2.3, 4.2)
 
 TEXTS = {
     "draft": N_("DRAFT"),
