@@ -12,11 +12,13 @@ import pkgutil
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from alembic.script import ScriptDirectory
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Table, and_, select, text, update
 from sqlalchemy.engine import Connection, Engine
@@ -26,7 +28,7 @@ from sqlalchemy.sql.elements import TextClause
 from sqlmodel import Session
 
 from app.accounts.models import Role, User
-from app.accounts.service import deactivate, set_role
+from app.accounts.service import deactivate, set_password, set_role, start_session
 from app.activities import service as activities
 from app.activities.models import Status
 from app.cache import DATA_REVISION_ID, SESSION_REVISION_ID
@@ -39,6 +41,7 @@ from app.permissions import SESSION_COOKIE
 from app.review import service as review
 from tests.conftest import DatabaseFactory
 from tests.factories import (
+    PASSWORD,
     coordinator,
     create_programme,
     create_user,
@@ -351,6 +354,71 @@ def test_a_failed_sign_in_raises_neither_revision(settings: Settings, session: S
             assert _revisions(app.state.engine) == before
     finally:
         app.state.engine.dispose()
+
+
+def test_a_sign_in_that_hashes_the_password_again_keeps_cached_pages(
+    settings: Settings, session: Session
+) -> None:
+    """A stored hash made with older parameters is hashed again at sign-in: an update of the
+    account, yet nothing a page shows."""
+    create_programme(session, action_lines=1, results_per_line=1, activities_per_result=2)
+    reader, visitor = create_user(session, "viewer"), create_user(session, "viewer")
+    account = _user(session, visitor)
+    account.password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    session.commit()
+    old_hash = account.password_hash
+    app = create_app(settings)
+    board = "/programmes/test-programme"
+    try:
+        with TestClient(app) as first, TestClient(app) as second:
+            sign_in(first, reader)
+            page = first.get(board)
+            data, sessions = _revisions(app.state.engine)
+            sign_in(second, visitor)
+            session.expire_all()
+            assert _user(session, visitor).password_hash != old_hash, "not hashed again"
+            assert _revisions(app.state.engine)[0] == data
+            with counting(app.state.engine) as statements:
+                assert first.get(board).text == page.text
+            assert not _reads_activities(statements), "the page was built again"
+    finally:
+        app.state.engine.dispose()
+
+
+def test_a_new_password_ends_sessions_without_emptying_the_page_cache(
+    session: Session,
+) -> None:
+    email = create_user(session, "viewer")
+    start_session(session, _user(session, email), lifetime=timedelta(hours=1))
+    session.commit()
+    before = _revision(session), _revision(session, SESSION_REVISION_ID)
+    set_password(session, _user(session, email), "another long enough password")
+    session.commit()
+    after = _revision(session), _revision(session, SESSION_REVISION_ID)
+    assert after[0] == before[0], "a new password raised the data revision"
+    assert after[1] > before[1], "a new password must end the account's sessions"
+
+
+def test_every_account_column_but_the_password_hash_raises_the_data_revision(
+    session: Session,
+) -> None:
+    """What an account shows (its name, role, whether it is active, ...) decides cached pages
+    and session users; its password hash decides neither."""
+    email = create_user(session, "viewer")
+    account = metadata.tables["app_user"]
+    user_id = _user(session, email).id
+    columns = [column for column in account.columns]
+    assert {"name", "role", "active", "password_hash"} <= {column.name for column in columns}
+    for column in columns:
+        before = _revision(session)
+        with session.begin_nested():
+            changed = session.execute(
+                update(account).where(account.c.id == user_id).values({column.name: column})
+            )
+        assert changed.rowcount == 1, column.name
+        raised = _revision(session) > before
+        assert raised == (column.name != "password_hash"), column.name
+    session.rollback()
 
 
 @pytest.fixture
