@@ -50,12 +50,15 @@ from app.readmodel import (
     list_programmes,
     unconfirmed,
 )
+from app.urls import url_for
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
 # The i18n extension adds this method to the environment when it is added: unknown to the stubs.
 templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.globals.update(
+    # Links by a look-up of the route's name (Starlette's searches every route).
+    url_for=url_for,
     status_label=status_label,
     status_symbol=status_symbol,
     unconfirmed=unconfirmed,
