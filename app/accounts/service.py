@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -522,17 +522,41 @@ def _current_user(session: Session, user: User) -> CurrentUser:
     )
 
 
+# A session's user with the session's expiry, a row per organisation of the user (one row with
+# none when they have none): every request with a session cookie asks it (when the session
+# users' cache has no answer), so it is one Core statement, built once.
+_SESSION_USER = (
+    select(
+        col(User.id),
+        col(User.email),
+        col(User.name),
+        col(User.role),
+        col(User.active),
+        col(UserSession.expires_at),
+        col(UserOrganisation.organisation_id),
+    )
+    .join(UserSession, col(UserSession.user_id) == User.id)
+    .outerjoin(UserOrganisation, col(UserOrganisation.user_id) == User.id)
+    .where(col(UserSession.token_hash) == bindparam("token_hash"))
+)
+
+
 def session_user(session: Session, token: str) -> tuple[CurrentUser, datetime] | None:
     """The active user a session token belongs to, with the session's expiry."""
-    row = session.execute(
-        select(User, col(UserSession.expires_at))
-        .join(UserSession, col(UserSession.user_id) == User.id)
-        .where(col(UserSession.token_hash) == hash_token(token))
-    ).first()
-    if row is None or not row[0].active:
+    rows = session.connection().execute(_SESSION_USER, {"token_hash": hash_token(token)}).all()
+    if not rows or not rows[0].active:
         return None
-    user, expires_at = row
-    return _current_user(session, user), as_utc(expires_at)
+    first = rows[0]
+    user = CurrentUser(
+        id=first.id,
+        email=first.email,
+        name=first.name,
+        role=Role(first.role),
+        organisation_ids=frozenset(
+            row.organisation_id for row in rows if row.organisation_id is not None
+        ),
+    )
+    return user, as_utc(first.expires_at)
 
 
 def create_api_token(
