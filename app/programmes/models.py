@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -71,8 +71,14 @@ class ResultBase(SQLModel):
 class Result(ResultBase, table=True):
     # Text printed across the table for the result as a whole (introduction, closing remark).
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    # Result numbers are unique within a programme, not just within a theme.
-    __table_args__ = (UniqueConstraint("programme_id", "number"),)
+    # Result numbers are unique within a programme, not just within a theme. The index lets
+    # the board count a programme's activities without reading its results' rows.
+    __table_args__ = (
+        UniqueConstraint("programme_id", "number"),
+        Index(
+            "ix_result_programme_id_theme_id_retired_at", "programme_id", "theme_id", "retired_at"
+        ),
+    )
 
     # Retired items keep their history; they no longer appear where they have no status.
     retired_at: datetime | None = Field(
@@ -97,7 +103,12 @@ class ActivityBase(SQLModel):
 
 
 class Activity(ActivityBase, table=True):
-    __table_args__ = (UniqueConstraint("result_id", "position"),)
+    # The index lets the board and the lists find a result's activities that are not retired
+    # without reading the activities' rows (their titles make them long).
+    __table_args__ = (
+        UniqueConstraint("result_id", "position"),
+        Index("ix_activity_result_id_retired_at", "result_id", "retired_at"),
+    )
 
     # Retired items keep their history; they no longer appear where they have no status.
     retired_at: datetime | None = Field(
