@@ -7,7 +7,7 @@ activity's retired_at in their table rows; with these two indexes it reads the i
 
 Revision ID: c4a8e2f17b90
 Revises: 9d3f6a2c8e51
-Create Date: 2026-12-07 14:30:00+00:00
+Create Date: 2026-12-07 14:51:00+00:00
 """
 
 from collections.abc import Sequence

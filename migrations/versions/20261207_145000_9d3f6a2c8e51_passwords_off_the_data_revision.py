@@ -9,8 +9,8 @@ account's other sessions, which raises the session revision (user_session's trig
 cache of session users still sees it at once.
 
 Revision ID: 9d3f6a2c8e51
-Revises: 7b1e4c2d9f60
-Create Date: 2026-12-07 14:00:00+00:00
+Revises: 9c4d2e7a1f35
+Create Date: 2026-12-07 14:50:00+00:00
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "9d3f6a2c8e51"
-down_revision: str | None = "7b1e4c2d9f60"
+down_revision: str | None = "9c4d2e7a1f35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
