@@ -48,6 +48,7 @@ from app.jobs.service import Sweeper
 from app.monitor.sheets import router as monitor_sheets_router
 from app.periods.routes import router as periods_router
 from app.permissions import NotSignedIn, enforce_route_rule
+from app.public.monitor import router as public_monitor_router
 from app.public.routes import router as public_router
 from app.reminders.routes import router as reminders_router
 from app.revalidation import install_revalidation, revalidate
@@ -173,6 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exports_router)
     app.include_router(imports_router)
     app.include_router(monitor_sheets_router)
+    # Before the progress report's routes: /public/monitor/ is no programme's address.
+    app.include_router(public_monitor_router)
     app.include_router(public_router)
 
     @app.get("/api/openapi.json", include_in_schema=False, name="openapi")

@@ -72,6 +72,14 @@ ROUTE_RULES: dict[str, Rule] = {
     "public_data_schema": Rule.public,
     "public_table_pdf": Rule.public,
     "public_summary_pdf": Rule.public,
+    # the public site of the monitor: published editions only (app/public/monitor.py)
+    "public_monitor_index": Rule.public,
+    "public_monitor_edition": Rule.public,
+    "public_monitor_data": Rule.public,
+    "public_monitor_data_csv": Rule.public,
+    "public_monitor_csv_metadata": Rule.public,
+    "public_monitor_data_json": Rule.public,
+    "public_monitor_schema": Rule.public,
     # reading: any signed-in account
     "home": Rule.signed_in,
     "programme_board": Rule.signed_in,

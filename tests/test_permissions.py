@@ -164,6 +164,14 @@ def test_rules_follow_the_site_policy(seeded_app) -> None:  # type: ignore[no-un
             "public_data_schema",
             "public_table_pdf",
             "public_summary_pdf",
+            # the monitor's public pages: published editions only (tests/test_public_monitor.py)
+            "public_monitor_index",
+            "public_monitor_edition",
+            "public_monitor_data",
+            "public_monitor_data_csv",
+            "public_monitor_csv_metadata",
+            "public_monitor_data_json",
+            "public_monitor_schema",
         }
     )
     checked: Counter[str] = Counter()

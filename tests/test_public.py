@@ -904,16 +904,27 @@ MARKERS = {
     "period": "LEKMARKERPERIODE",
     "draft_period": "LEKMARKERCONCEPT",
     "editor": "LEKMARKERREDACTEUR",
+    "monitor_draft": "LEKMARKERMONITOREDITIE",
 }
 
 
-def _every_public_response(client: TestClient, app, period_ids: list[int]):  # type: ignore[no-untyped-def]
-    """Every public route, with every period id of the database, in both languages (a PDF in
-    one: its data is the same in both, and reading a PDF's text takes seconds)."""
+def _every_public_response(  # type: ignore[no-untyped-def]
+    client: TestClient, app, period_ids: list[int], edition_ids: list[int] | None = None
+):
+    """Every public route, with every period id of the database (and, for the monitor's
+    routes, every edition id), in both languages (a PDF in one: its data is the same in both,
+    and reading a PDF's text takes seconds)."""
     for route in _public_routes(app):
+        editions = (edition_ids or []) if "{edition_id}" in route.path else [None]
         for period in period_ids if "{period_id}" in route.path else [None]:
-            for number in range(1, 6) if "{number}" in route.path else [None]:
-                path = route.path.format(slug=SLUG, period_id=period, number=number)
+            for number, edition in (
+                (n, e)
+                for n in (range(1, 6) if "{number}" in route.path else [None])
+                for e in editions
+            ):
+                path = route.path.format(
+                    slug=SLUG, period_id=period, number=number, edition_id=edition
+                )
                 for language in ("nl",) if path.endswith(".pdf") else ("nl", "en"):
                     response = client.get(path, params={"lang": language})
                     yield path, language, response
@@ -968,14 +979,45 @@ def test_no_draft_proposal_comment_or_editor_name_reaches_a_public_page(
     )
     session.commit()
     all_periods = [published_2021, round_id, int(draft.id)]  # type: ignore[arg-type]
+    # The monitor: its published editions, and a draft edition with a secret title (whose
+    # period id is listed too: a monitor period is no progress report either).
+    from app.monitor import service as monitor
+    from app.monitor.models import Area, Edition
+    from app.monitor.seeding import load_monitor_files, monitor_seed_files
+    from app.programmes.models import Organisation
+    from app.seeding.service import SeedReport
+
+    load_monitor_files(session, monitor_seed_files(), SeedReport())
+    area = session.scalar(select(Area).where(Area.code == "NL"))
+    nrm = session.scalar(select(Organisation).where(Organisation.code == "NRM"))
+    monitor_draft = monitor.create_edition(
+        session,
+        programme_id=readmodel.get_programme(session, SLUG).id,
+        title=f"Monitor 2024 {MARKERS['monitor_draft']}",
+        publisher_id=nrm.id,  # type: ignore[union-attr,arg-type]
+        covers_from=2024,
+        covers_to=2024,
+        area_id=area.id,  # type: ignore[union-attr,arg-type]
+        actor=coordinator(session),
+    )
+    session.commit()
+    editions = [int(e.id) for e in session.scalars(select(Edition))]  # type: ignore[arg-type]
+    all_periods.append(monitor_draft.period_id)
 
     app = create_app(seeded_settings)
     prepare_documents(app)
     seen: dict[int, int] = Counter()
     with TestClient(app) as client:
-        for path, language, response in _every_public_response(client, app, all_periods):
+        for path, language, response in _every_public_response(client, app, all_periods, editions):
             assert response.status_code in (200, 302, 404), (path, response.status_code)
-            if path.split("/")[3:4] in ([str(round_id)], [str(draft.id)]):
+            if path.startswith("/public/monitor/"):
+                if path.startswith(f"/public/monitor/{monitor_draft.id}"):
+                    assert response.status_code == 404, path
+            elif path.split("/")[3:4] in (
+                [str(round_id)],
+                [str(draft.id)],
+                [str(monitor_draft.period_id)],
+            ):
                 # A period that is not published does not exist publicly.
                 assert response.status_code == 404, path
                 assert {

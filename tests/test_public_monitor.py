@@ -1,0 +1,258 @@
+"""The monitor's public pages: published editions only, tiles, charts with their tables, open
+data (CSV with CSVW metadata validated by the csvw library, JSON validated by its schema)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.config import Settings
+from app.main import create_app
+from app.monitor import service
+from app.monitor.models import Area, Edition, Figure, Indicator
+from app.monitor.seeding import load_monitor_files, monitor_seed_files
+from app.monitor.values import parse_value
+from app.permissions import iter_routes
+from app.programmes.models import Organisation, Programme
+from app.seeding.service import SeedReport
+from tests.factories import coordinator
+
+MHM = "Mensenhandelmonitor 2020"
+DM = "Dadermonitor mensenhandel 2015-2019 (factsheet)"
+SECRET = "LEKMARKERMONITOR"
+
+
+def _load(session: Session) -> None:
+    load_monitor_files(session, monitor_seed_files(), SeedReport())
+    session.commit()
+
+
+def _edition_id(session: Session, title: str) -> int:
+    edition = session.scalar(select(Edition).where(col(Edition.title) == title))
+    assert edition is not None
+    return edition.id or 0
+
+
+@pytest.fixture
+def monitor_client(seeded_settings: Settings, seeded_session: Session):  # type: ignore[no-untyped-def]
+    _load(seeded_session)
+    app = create_app(seeded_settings)
+    with TestClient(app) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+def _soup(client: TestClient, path: str, language: str = "nl") -> BeautifulSoup:
+    response = client.get(path, params={"lang": language})
+    assert response.status_code == 200, (path, response.text[:500])
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def _text(node) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(node.get_text(" ").split())
+
+
+def test_the_edition_page_shows_tiles_as_the_monitor_prints_them(
+    monitor_client: TestClient, seeded_session: Session
+) -> None:
+    page = _soup(monitor_client, f"/public/monitor/{_edition_id(seeded_session, MHM)}")
+    tile = page.select_one("#figure-bestuurlijke-controles")
+    assert tile is not None
+    assert _text(tile).startswith(
+        "477 Bestuurlijke controles waarvan 320 vergunde branche en 157 overig"
+    )
+    assert "Regio Rotterdam · 2020" in _text(tile)
+    # The footnote beside the figure it belongs to (and no other tile).
+    convicted = page.select_one("#figure-verdachten-veroordeeld")
+    assert convicted is not None and "niet alle aangehouden verdachten" in _text(convicted)
+    assert "niet alle aangehouden" not in _text(tile)
+    english = _soup(monitor_client, f"/public/monitor/{_edition_id(seeded_session, MHM)}", "en")
+    tile = english.select_one("#figure-bestuurlijke-controles")
+    assert tile is not None
+    assert _text(tile).startswith(
+        "477 Administrative checks of which 320 vergunde branche and 157 overig"
+    )
+    assert tile.select_one("[lang=nl]") is not None  # the Dutch category is marked
+
+
+def test_every_chart_has_a_text_alternative_and_its_numbers_in_a_table(
+    monitor_client: TestClient, seeded_session: Session
+) -> None:
+    for title in (MHM, DM):
+        page = _soup(monitor_client, f"/public/monitor/{_edition_id(seeded_session, title)}")
+        charts = page.select("svg.chart")
+        assert charts
+        for svg in charts:
+            assert svg["role"] == "img"
+            title_id, desc_id = svg["aria-labelledby"].split()
+            assert svg.select_one(f"#{title_id}").get_text()
+            description = svg.select_one(f"#{desc_id}").get_text()
+            table = svg.find_parent("figure").find_next_sibling("div").select_one("table")
+            for cell in table.select("td"):
+                assert cell.get_text() in description, (cell.get_text(), description)
+    funnel = _soup(monitor_client, f"/public/monitor/{_edition_id(seeded_session, DM)}")
+    chain = funnel.select_one("#chains")
+    assert chain is not None
+    assert "geen cohort" in _text(chain)
+    svg = chain.select_one("svg.chart--wide")
+    # The lower bounds are drawn open-ended (an arrow), the range as a range.
+    assert len(svg.select(".chart__open-arrow")) == 2 * 3  # > 200, > 180, > 85 on both sides
+    assert svg.select(".chart__range")
+    assert "≈ 95–105" in _text(svg)
+
+
+def test_a_series_over_years_is_drawn_as_a_line(
+    monitor_client: TestClient, seeded_session: Session
+) -> None:
+    page = _soup(monitor_client, f"/public/monitor/{_edition_id(seeded_session, DM)}")
+    series = page.select_one("#series")
+    assert series is not None
+    headings = [_text(h) for h in series.select("h3")]
+    assert "Meldingen van mensenhandel (Nederland)" in headings
+    assert len(series.select("svg.chart--wide polyline")) == len(headings) == 3
+
+
+def _open_edition(session: Session, title: str) -> int:
+    actor = coordinator(session)
+    programme = session.scalar(select(Programme))
+    nrm = session.scalar(select(Organisation).where(col(Organisation.code) == "NRM"))
+    area = session.scalar(select(Area).where(col(Area.code) == "NL"))
+    indicator = session.scalar(
+        select(Indicator).where(col(Indicator.code) == "meldingen-mensenhandel")
+    )
+    assert programme and nrm and area and indicator
+    edition = service.create_edition(
+        session, programme_id=programme.id or 0, title=title, publisher_id=nrm.id or 0,
+        covers_from=2024, covers_to=2024, area_id=area.id or 0, actor=actor,
+    )  # fmt: skip
+    figure = service.add_figure(
+        session, edition_id=edition.id or 0, key="meldingen", indicator_id=indicator.id or 0,
+        year_from=2024, year_to=2024, area_id=area.id or 0, actor=actor,
+    )  # fmt: skip
+    service.move_edition(session, edition_id=edition.id or 0, move="open", actor=actor)
+    service.record_figures(
+        session, edition_id=edition.id or 0,
+        entries=[service.FigureEntry(figure.id or 0, parse_value("987654"), 0)], author=actor,
+    )  # fmt: skip
+    session.commit()
+    return edition.id or 0
+
+
+def _every_monitor_response(client: TestClient, edition_ids: list[int]):  # type: ignore[no-untyped-def]
+    for route in iter_routes(client.app.routes):  # type: ignore[attr-defined]
+        path = getattr(route, "path", "")
+        if not path.startswith("/public/monitor"):
+            continue
+        for edition in edition_ids if "{edition_id}" in path else [None]:
+            address = path.format(edition_id=edition)
+            for language in ("nl", "en"):
+                yield address, client.get(address, params={"lang": language})
+
+
+def test_no_draft_open_or_corrected_figure_reaches_the_public_monitor(
+    monitor_client: TestClient, seeded_session: Session
+) -> None:
+    session = seeded_session
+    open_id = _open_edition(session, f"Monitor 2024 {SECRET}")
+    published = _edition_id(session, MHM)
+    # A correction of a published edition: its new value is not public until republished.
+    actor = coordinator(session)
+    service.move_edition(session, edition_id=published, move="correct", actor=actor, reason="x")
+    figure = session.scalar(select(Figure).where(col(Figure.key) == "lasten-onder-dwangsom"))
+    assert figure is not None
+    current = service.current_versions(session, [figure.id or 0])[figure.id or 0]
+    service.record_figures(
+        session, edition_id=published,
+        entries=[service.FigureEntry(figure.id or 0, parse_value("555444"), current.version,
+                                     source_text=SECRET)],
+        author=actor,
+    )  # fmt: skip
+    session.commit()
+    seen = 0
+    for path, response in _every_monitor_response(monitor_client, [open_id, published]):
+        assert response.status_code in (200, 404), path
+        if f"/{open_id}" in path:
+            assert response.status_code == 404, path
+        for secret in (SECRET, "987654", "987.654", "987,654", "555444", "555.444", "555,444"):
+            assert secret not in response.text, (secret, path)
+        assert actor.name not in response.text, path
+        seen += response.status_code == 200
+    assert seen == 2 * 7  # the index, and every route of the published edition
+    page = monitor_client.get(f"/public/monitor/{published}").text
+    assert ">5<" in page.replace("</strong>", "<")  # the value as published
+    # Republished: the corrected value is public.
+    service.move_edition(session, edition_id=published, move="republish", actor=actor)
+    session.commit()
+    page = monitor_client.get(f"/public/monitor/{published}").text
+    assert "555.444" in page
+    assert "corrigeerd" in page or "gecorrigeerd" in page
+
+
+def test_the_csv_and_its_csvw_metadata_validate_with_the_csvw_library(
+    monitor_client: TestClient, seeded_session: Session, tmp_path: Path
+) -> None:
+    csvw = pytest.importorskip("csvw")
+    edition = _edition_id(seeded_session, DM)
+    data = monitor_client.get(f"/public/monitor/{edition}/data.csv")
+    metadata = monitor_client.get(f"/public/monitor/{edition}/csv-metadata.json")
+    assert data.status_code == metadata.status_code == 200
+    (tmp_path / "data.csv").write_bytes(data.content)
+    (tmp_path / "csv-metadata.json").write_bytes(metadata.content)
+    checked = csvw.CSVW(str(tmp_path / "csv-metadata.json"), validate=True)
+    assert checked.is_valid, checked.warnings
+    rows = list(checked.tables[0].iterdicts(strict=True))
+    by_key = {row["key"]: row for row in rows}
+    assert by_key["signalering"]["qualifier"] == "at_least"
+    assert by_key["signalering"]["low"] == 200 and by_key["signalering"]["high"] is None
+    assert by_key["veroordeling"]["approximate"] is True
+    assert (by_key["veroordeling"]["low"], by_key["veroordeling"]["high"]) == (95, 105)
+    assert by_key["prevalentie"]["qualifier"] == "unknown"
+    described = json.loads(metadata.content)
+    assert [note["rdf:value"] for note in described["notes"]] == ["*", "**"]
+    # A broken value is caught: the library validates, it does not just read.
+    broken = data.text.replace(",at_least,", ",more_or_less,", 1)
+    (tmp_path / "data.csv").write_text(broken, encoding="utf-8")
+    checked = csvw.CSVW(str(tmp_path / "csv-metadata.json"), validate=True)
+    assert not checked.is_valid
+    assert len(list(csv.reader(io.StringIO(data.text)))) == len(rows) + 1
+
+
+def test_the_json_validates_against_its_schema(
+    monitor_client: TestClient, seeded_session: Session
+) -> None:
+    edition = _edition_id(seeded_session, MHM)
+    document = monitor_client.get(f"/public/monitor/{edition}/data.json").json()
+    schema = monitor_client.get(f"/public/monitor/{edition}/schema.json").json()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(document, schema)
+    assert document["$schema"] == schema["$id"]
+    parts = [f for f in document["figures"] if f["parent_key"] == "bestuurlijke-controles"]
+    assert [(p["category"], p["low"]) for p in parts] == [
+        ("vergunde branche", 320),
+        ("overig", 157),
+    ]
+    document["figures"][0]["qualifier"] = "roughly"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema)
+
+
+def test_the_dataset_page_describes_the_data(
+    monitor_client: TestClient, seeded_session: Session
+) -> None:
+    page = _soup(monitor_client, f"/public/monitor/{_edition_id(seeded_session, MHM)}/data")
+    facts = _text(page.select_one("#dataset-facts"))
+    for words in ("Mensenhandelmonitor 2020", "Regio Rotterdam", "2020", "CC0"):
+        assert words in facts
+    columns = [row["data-column"] for row in page.select("#columns-table tr[data-column]")]
+    assert {"qualifier", "low", "high", "footnotes"} <= set(columns)
+    index = _soup(monitor_client, "/public/monitor/")
+    assert len(index.select("#monitor-editions li")) == 3
