@@ -283,11 +283,14 @@ def _value_shapes(
         if not centred:
             return [(left + a * scale, left + b * scale)]
         half = scale / 2
+        if a == 0:  # one bar across the middle
+            return [(left - b * half, left + b * half)]
         return [(left - b * half, left - a * half), (left + a * half, left + b * half)]
 
     def rect(x1: float, x2: float, **attributes: str) -> Markup:
         extra = Markup("").join(
-            Markup(' {k}="{v}"').format(k=k.replace("_", "-"), v=v) for k, v in attributes.items()
+            Markup(' {k}="{v}"').format(k=k.rstrip("_").replace("_", "-"), v=v)
+            for k, v in attributes.items()
         )
         return Markup('<rect x="{x}" y="{y}" width="{w}" height="{h}"{extra}></rect>').format(
             x=_number(x1), y=_number(top), w=_number(max(x2 - x1, 0)), h=BAR_HEIGHT, extra=extra
@@ -400,7 +403,16 @@ def _value_bars_svg(
         )
         parts.extend(shapes)
         text_y = _number(top + BAR_HEIGHT / 2 + FONT_SIZE / 2 - 2)
-        if centred:
+        if centred and not bar.value.has_number:
+            # No number, no bar: its words where the bar would be.
+            parts.append(
+                Markup(
+                    '<text class="chart__total" x="{x}" y="{y}" text-anchor="middle" '
+                    'font-weight="bold">{text}</text>'
+                ).format(x=_number(width / 2), y=text_y, text=bar.printed)
+            )
+            y = top + BAR_HEIGHT
+        elif centred:
             # A funnel's step: its value under the bar, in the middle.
             y = top + BAR_HEIGHT + FONT_SIZE + 6
             parts.append(
@@ -513,6 +525,14 @@ def _line_svg(
             'stroke-width="1"></line>'
         ).format(a=_number(margin / 2), b=_number(width - margin / 2), y=_number(base), o=OUTLINE)
     )
+    for year in range(first, last + 1):
+        if year not in years:  # a year without a figure: a tick, no label
+            parts.append(
+                Markup(
+                    '<line class="chart__tick" x1="{x}" y1="{a}" x2="{x}" y2="{b}" '
+                    'stroke="{o}" stroke-width="1"></line>'
+                ).format(x=_number(x_of(year)), a=_number(base), b=_number(base + 5), o=OUTLINE)
+            )
     for year in years:
         parts.append(
             Markup(

@@ -139,3 +139,82 @@ def test_the_board_bars_label_every_segment(seeded_client: TestClient) -> None:
             assert "Voltooid" in svg.find(id=desc_id).get_text()
     ids = [svg["id"] for svg in board.select("svg.chart")]
     assert len(ids) == len(set(ids)) == 12
+
+
+# -- key figures: ranges and bounds drawn as what they are -------------------------------------
+
+
+def _value_chart(*bars: tuple[str, str], centred: bool = False) -> str:
+    from app.charts import ValueBar, value_bars
+    from app.monitor.values import format_value, parse_value
+
+    return str(
+        value_bars(
+            [
+                ValueBar(
+                    label,
+                    parse_value(text, "nl"),
+                    format_value(parse_value(text, "nl"), None, "nl"),
+                )
+                for label, text in bars
+            ],
+            chart_id="c",
+            title="<Titel>",
+            description="a & b",
+            centred=centred,
+        )  # fmt: skip
+    )
+
+
+def _wide(svg: str) -> BeautifulSoup:
+    return BeautifulSoup(svg, "html.parser").select_one("svg.chart--wide")  # type: ignore[return-value]
+
+
+def test_a_lower_bound_is_drawn_open_ended_and_a_range_as_a_range() -> None:
+    chart = _wide(
+        _value_chart(("meer", ">200"), ("band", "≈95-105"), ("klein", "<5"), ("x", "onbekend"))
+    )
+    groups = chart.select("g.chart__bar")
+    assert len(groups) == 4
+    # > 200: a bar to the bound, then a fade and an arrow beyond it.
+    assert groups[0].select_one("rect.chart__open")["fill"] == "url(#c-wide-fade)"
+    assert groups[0].select_one(".chart__open-arrow")["marker-end"] == "url(#c-wide-arrow)"
+    assert "> 200" in groups[0].get_text()
+    # ≈ 95–105: whiskers from 95 to 105, nothing open-ended.
+    assert groups[1].select_one(".chart__range") is not None
+    assert groups[1].select_one(".chart__open") is None
+    # < 5: a dashed outline only; unknown: no shape at all, only its words.
+    assert groups[2].select_one("rect.chart__at-most")["fill"] == "none"
+    assert groups[3].select("rect") == [] and "onbekend" in groups[3].get_text()
+    # Texts are escaped, the chart is named by its title and description.
+    assert "&lt;Titel&gt;" in _value_chart(("a", "1")) and "a &amp; b" in _value_chart(("a", "1"))
+    assert chart["role"] == "img" and chart["aria-labelledby"] == "c-title c-desc"
+
+
+def test_bars_are_to_scale_and_a_funnel_is_centred() -> None:
+    chart = _wide(_value_chart(("a", "300"), ("b", "150")))
+    widths = [float(r["width"]) for r in chart.select("rect")]
+    assert widths[0] == pytest.approx(2 * widths[1])
+    funnel = _wide(_value_chart(("a", "300"), ("b", "150"), centred=True))
+    rects = funnel.select("rect")
+    middles = [float(r["x"]) + float(r["width"]) / 2 for r in rects]
+    assert middles[0] == pytest.approx(middles[1]) == pytest.approx(400)
+
+
+def test_a_series_joins_its_years_and_marks_missing_years() -> None:
+    from app.charts import Point, line_chart
+    from app.monitor.values import parse_value
+
+    svg = str(
+        line_chart(
+            [Point(2016, parse_value("285"), "285"), Point(2019, parse_value(">170"), "> 170")],
+            chart_id="s",
+            title="t",
+            description="d",
+        )  # fmt: skip
+    )
+    chart = _wide(svg)
+    assert len(chart.select("circle")) == 2
+    assert chart.select_one("polyline")["stroke-dasharray"]  # not all exact: dashed
+    assert len(chart.select(".chart__tick")) == 2  # 2017 and 2018 have no figure
+    assert chart.select_one(".chart__open-arrow") is not None
