@@ -256,3 +256,9 @@ def test_the_dataset_page_describes_the_data(
     assert {"qualifier", "low", "high", "footnotes"} <= set(columns)
     index = _soup(monitor_client, "/public/monitor/")
     assert len(index.select("#monitor-editions li")) == 3
+
+
+def test_the_public_index_links_to_the_monitor(monitor_client: TestClient) -> None:
+    link = _soup(monitor_client, "/public/").select_one("#monitor-link a")
+    assert link is not None and link["href"] == "/public/monitor/"
+    assert _text(link) == "Monitor van kerncijfers"
