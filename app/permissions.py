@@ -122,6 +122,17 @@ ROUTE_RULES: dict[str, Rule] = {
     "review_decide": Rule.coordinator,
     "review_approve_many": Rule.coordinator,
     "review_reply": Rule.editor,
+    # the monitor of key figures: reading for any account; entering a figure for editors
+    # (the edit policy decides which: the indicator's supplier, while the edition is open);
+    # making an edition and moving it for coordinators
+    "monitor_editions": Rule.signed_in,
+    "monitor_edition": Rule.signed_in,
+    "monitor_indicator": Rule.signed_in,
+    "monitor_figure_form": Rule.editor,
+    "monitor_figure_save": Rule.editor,
+    "monitor_create_edition": Rule.coordinator,
+    "monitor_add_figure": Rule.coordinator,
+    "monitor_edition_move": Rule.coordinator,
     # long work: its progress page and files (the service checks whose they are)
     "job": Rule.signed_in,
     "stored_file": Rule.signed_in,

@@ -79,6 +79,8 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
             "file_id": "1",
             "edition_id": "1",
             "fmt": "pdf",
+            "indicator_id": "1",
+            "figure_id": "1",
         }
     return cookies, params
 

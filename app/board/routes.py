@@ -20,6 +20,7 @@ from app.board.service import CachedReads, cached_page
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
 from app.i18n import LANGUAGES, get_language, gettext
+from app.monitor import reading as monitor_reading
 from app.periods import service as periods_service
 from app.permissions import current_user
 from app.policy import period_accepts_changes
@@ -193,6 +194,7 @@ def result(request: Request, session: SessionDep, slug: str, number: int) -> Res
             "periods": periods,
             "period": period,
             "rows": rows,
+            "indicators": monitor_reading.result_indicators(session, programme.id, number),
             **_summary_context(session, programme, period, result=(number, rows)),
         },
     )

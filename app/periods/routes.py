@@ -18,6 +18,7 @@ from app.clock import programme_today
 from app.deps import SessionDep
 from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import N_, gettext
+from app.monitor import reading as monitor_reading
 from app.periods import service
 from app.periods.models import PeriodState, ReportingPeriod
 from app.permissions import CurrentUser, CurrentUserDep, client_address, current_user
@@ -138,6 +139,12 @@ def create_period(
 
 @router.get("/periods/{period_id}", include_in_schema=False, name="period")
 def period_page(request: Request, session: SessionDep, period_id: int) -> Response:
+    # A monitor edition is a period too, but its page is the edition's (its figures).
+    edition = monitor_reading.edition_of_period(session, period_id)
+    if edition is not None:
+        return RedirectResponse(
+            request.url_for("monitor_edition", edition_id=edition.id).path, status_code=303
+        )
     return _period_page(request, session, period_id)
 
 
