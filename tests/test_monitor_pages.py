@@ -119,8 +119,9 @@ def test_an_edition_prints_its_values_breakdowns_footnotes_chain_and_sources(
         steps = [" ".join(li.get_text(" ").split()) for li in chain.select(".chain__steps li")]
         assert len(steps) == 8 and "> 200" in steps[1] and "145" in steps[3]
         assert "003_9f3265c74006955c.txt" in table
-        # A viewer gets no entry link.
+        # A viewer gets no entry link, and the edition's exports.
         assert "/monitor/figures/" not in page.text
+        assert f"/monitor/editions/{world.edition(DM)}/export.pdf" in page.text
         # The Rotterdam edition: "waarvan" parts and a complete breakdown marked.
         mhm = client.get(f"/monitor/editions/{world.edition(MHM)}")
         row = _text(mhm.text, "#figures")
