@@ -233,7 +233,8 @@ VALUE_COLOUR = "#154273"  # the Rijkshuisstijl's dark blue
 BAND_COLOUR = "#8fb8de"
 VALUE_INK = "#ffffff"
 OPEN_END = 0.25  # how far beyond the longest bar a lower bound's fade reaches (of the scale)
-VALUE_ROOM = 130  # space after a bar for its printed value
+VALUE_ROOM = 130  # space after a bar for its printed value, at least
+VALUE_GAP = 10  # between a bar's end and its printed value
 
 
 @dataclass(frozen=True)
@@ -372,7 +373,10 @@ def _value_bars_svg(
 ) -> Markup:
     longest = max((_value_extent(bar.value) for bar in bars), default=0.0) or 1.0
     open_ended = any(bar.value.qualifier == Qualifier.at_least for bar in bars)
-    room = VALUE_ROOM if not centred else 0
+    # Room after the longest bar for the longest printed value, but the bars keep at least
+    # half the drawing; a value that does not fit after its bar goes under it.
+    widest = max((_text_width(bar.printed) for bar in bars), default=0.0)
+    room = min(max(VALUE_ROOM, widest + VALUE_GAP + 2), width / 2) if not centred else 0
     # The open end of a lower bound reaches OPEN_END of the longest bar beyond its bound.
     scale = (width - room) / (longest * (1 + (OPEN_END if open_ended else 0)))
     reach = longest * OPEN_END
@@ -422,17 +426,18 @@ def _value_bars_svg(
                 ).format(x=_number(width / 2), y=_number(y - 2), text=bar.printed)
             )
         else:
-            x = end + 8
-            anchor = ""
-            if x + _text_width(bar.printed) > width:  # keep it inside the drawing
-                x, anchor = width, ' text-anchor="end"'
+            x = end + VALUE_GAP
+            y = top + BAR_HEIGHT
+            if x + _text_width(bar.printed) > width:
+                # Not room after the bar: under it, from the bar's start, never on the bar.
+                x = 0
+                y = top + BAR_HEIGHT + FONT_SIZE + 6
+                text_y = _number(y - 2)
             parts.append(
                 Markup(
-                    '<text class="chart__total" x="{x}" y="{y}" font-weight="bold"{anchor}>'
-                    "{text}</text>"
-                ).format(x=_number(x), y=text_y, anchor=Markup(anchor), text=bar.printed)
+                    '<text class="chart__total" x="{x}" y="{y}" font-weight="bold">{text}</text>'
+                ).format(x=_number(x), y=text_y, text=bar.printed)
             )
-            y = top + BAR_HEIGHT
         y += ROW_GAP
         rows.append(
             Markup('<g class="chart__bar">{parts}</g>').format(parts=Markup("").join(parts))

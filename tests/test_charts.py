@@ -218,3 +218,28 @@ def test_a_series_joins_its_years_and_marks_missing_years() -> None:
     assert chart.select_one("polyline")["stroke-dasharray"]  # not all exact: dashed
     assert len(chart.select(".chart__tick")) == 2  # 2017 and 2018 have no figure
     assert chart.select_one(".chart__open-arrow") is not None
+
+
+@pytest.mark.parametrize("variant", ["wide", "narrow"])
+def test_a_bars_value_stands_clear_of_its_bar_and_inside_the_drawing(variant: str) -> None:
+    # As the victims' edition: one long estimate ("naar schatting 1.300" at 375 px was drawn
+    # over the end of its bar), and a range beside a short value.
+    from app.charts import CHAR_WIDTH
+
+    for bars in (
+        [("minderjarig", "naar schatting 1300")],
+        [("a", "naar schatting tussen de 5.000 en 7.500"), ("b", "12")],
+        [("a", ">200"), ("b", "≈95-105")],
+    ):
+        svg = BeautifulSoup(_value_chart(*bars), "html.parser").select_one(f"svg.chart--{variant}")
+        assert svg is not None
+        width = float(svg["viewbox"].split()[2]) - 2
+        for group in svg.select("g.chart__bar"):
+            total = group.select_one("text.chart__total")
+            assert total is not None and total.get("text-anchor") is None
+            x, y = float(total["x"]), float(total["y"])
+            assert x + len(total.get_text()) * CHAR_WIDTH <= width, (bars, variant)
+            rects = group.select("rect")
+            right = max(float(r["x"]) + float(r["width"]) for r in rects)
+            bottom = max(float(r["y"]) + float(r["height"]) for r in rects)
+            assert x >= right + 8 or y - 12 > bottom, (bars, variant, total)
