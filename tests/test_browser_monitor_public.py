@@ -61,19 +61,50 @@ def test_the_monitor_pages_pass_axe_wcag21_aa(browser, server, language: str) ->
     assert not errors, errors
 
 
+# Whatever of a table does not fit its container or the window: a cell, a caption, the
+# container itself. Scrolled sideways, a table's caption, values and columns were cut off at the
+# screen's edge at 375 px with nothing to show that more was there (a chart's table of numbers
+# and the open data's columns), so every table on these pages fits: narrow, the columns table
+# stacks its rows.
+_CLIPPED = """() => {
+  const out = [];
+  const view = document.documentElement.clientWidth;
+  const name = (el) => el.tagName + (el.id ? "#" + el.id : "") + ": " + el.textContent.trim().slice(0, 40);
+  for (const box of document.querySelectorAll("main .utrecht-table-container")) {
+    const b = box.getBoundingClientRect();
+    if (b.left < -0.5 || b.right > view + 0.5) out.push("container beyond the window: " + name(box));
+    if (box.scrollWidth > box.clientWidth + 0.5) out.push("does not fit its container: " + name(box));
+    for (const el of box.querySelectorAll("caption, th, td")) {
+      // A stacked table's header row: visually hidden (clipped to 1 px), for screen readers.
+      const head = el.closest("thead");
+      if (head && getComputedStyle(head).position === "absolute") continue;
+      if (el.scrollWidth > el.clientWidth + 0.5) out.push("overflows its cell: " + name(el));
+      const r = el.getBoundingClientRect();
+      if (r.right > b.right + 0.5 || r.left < b.left - 0.5) out.push("beyond its container: " + name(el));
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
 @pytest.mark.parametrize("width", [1280, 375])
-def test_the_edition_page_fits_and_is_photographed(browser, server, width: int) -> None:  # type: ignore[no-untyped-def]
+def test_the_edition_page_fits_and_is_photographed(
+    browser, server, width: int, language: str
+) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(locale="nl-NL", viewport={"width": width, "height": 900})
     page = context.new_page()
     keep = os.environ.get("SCREENSHOT_DIR")
     for path in _paths(server):
-        page.goto(f"{server.url}{path}")
+        page.goto(f"{server.url}{path}?lang={language}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+        assert page.evaluate(_CLIPPED) == [], (path, language, width)
         # The chart for this width shows, the other not.
         charts = page.locator("svg.chart--narrow" if width < 600 else "svg.chart--wide")
         for index in range(charts.count()):
             assert charts.nth(index).is_visible(), (path, index)
         if keep:
             name = path.strip("/").replace("/", "-") or "index"
-            page.screenshot(path=str(Path(keep) / f"{name}-{width}.png"), full_page=True)
+            suffix = "" if language == "nl" else f"-{language}"
+            page.screenshot(path=str(Path(keep) / f"{name}-{width}{suffix}.png"), full_page=True)
     context.close()
