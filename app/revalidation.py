@@ -40,9 +40,11 @@ from app.permissions import current_user, iter_routes, may_visit, resolve_user
 
 CACHE_CONTROL = "private, no-cache"
 # What a tagged page varies by besides its address: the htmx headers (a fragment or the whole
-# page) and the cookies (who is signed in, the language, the CSRF token); the API also by the
-# bearer token. Accept-Encoding is added by the compression.
-PAGE_VARY = ("HX-Request", "HX-History-Restore-Request", "Cookie")
+# page), the cookies (who is signed in, the language, the CSRF token) and the bearer token
+# (resolve_user accepts one on every route, so the user in the tag may come from it). Every
+# tagged answer, 200 or 304, compressed or not, also says Accept-Encoding: the same Vary
+# for the page and its revalidation (RFC 9110 15.4.5).
+PAGE_VARY = ("HX-Request", "HX-History-Restore-Request", "Cookie", "Authorization")
 API_VARY = ("Authorization", "Cookie")
 
 # Route name → why its answer follows the data revision and nothing else. Every other route
@@ -181,6 +183,16 @@ def not_modified_response(tag: str, vary: str) -> Response:
     )
 
 
+def download_tag(sha256: str, media_type: str) -> str:
+    """The ETag of a stored download: strong (the bytes' digest) for a type never compressed,
+    weak for one the compression may gzip (text/csv, application/json, …), as those bytes then
+    differ from the digest's (RFC 9110 8.8.3)."""
+    kind = media_type.partition(";")[0].strip().lower()
+    # As GZipMiddleware decides: the type itself or its "major/*" is excluded.
+    compressed = not {kind, kind.partition("/")[0] + "/*"}.isdisjoint(COMPRESSED_TYPES)
+    return f'"{sha256}"' if compressed else f'W/"{sha256}"'
+
+
 async def not_modified(request: Request, error: Exception) -> Response:
     assert isinstance(error, NotModified)
     return not_modified_response(error.tag, error.vary)
@@ -223,7 +235,7 @@ class RevalidationMiddleware:
                         tag, vary = found
                         headers["ETag"] = tag
                         headers["Cache-Control"] = CACHE_CONTROL
-                        _add_vary(headers, vary.split(", "))
+                        _add_vary(headers, [*vary.split(", "), "Accept-Encoding"])
             await send(message)
 
         await self.app(scope, receive, send_with_tag)

@@ -11,6 +11,7 @@ import gzip
 import io
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,15 +19,25 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
-from app.accounts.service import create_api_token, get_user_by_email
+from app.accounts.models import Role, UserSession
+from app.accounts.service import create_api_token, deactivate, get_user_by_email, set_role
 from app.config import Settings
 from app.csrf_masking import mask_token, unmask_token
 from app.db import make_engine
+from app.jobs.models import StoredFile
+from app.jobs.service import store_file
 from app.main import create_app
 from app.permissions import ROUTE_RULES, SESSION_COOKIE, enforce_route_rule, iter_routes
-from app.revalidation import CACHE_CONTROL, REVALIDATED, RevalidationMiddleware, revalidate
+from app.revalidation import (
+    CACHE_CONTROL,
+    REVALIDATED,
+    RevalidationMiddleware,
+    download_tag,
+    revalidate,
+)
 from app.web import templates
 from tests.factories import (
     PASSWORD,
@@ -545,3 +556,200 @@ def test_a_real_server_answers_304_and_compresses(seeded_database_url: str) -> N
             assert english.status_code == 200
             plain = raw.get(path, headers={"Cookie": cookies, "If-None-Match": tag})
             assert plain.status_code == 304
+
+
+# --- review of issue 15: the middleware's own 304, Vary, downloads' tags -------------------
+
+
+@pytest.fixture
+def cached_app(settings: Settings, session: Session) -> Iterator[FastAPI]:
+    """The small programme with the revision cache on (as served): on SQLite the middleware
+    finds a signed-in user there and answers the 304 itself."""
+    create_programme(session, action_lines=1, results_per_line=1, activities_per_result=4)
+    app = create_app(settings)
+    assert app.state.cache is not None
+    yield app
+    app.state.engine.dispose()
+
+
+class StillCurrentSpy:
+    """What the middleware's own 304 path (RevalidationMiddleware._still_current) answered."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.answers: list[bool] = []
+        original = RevalidationMiddleware._still_current
+
+        async def spying(middleware: RevalidationMiddleware, *args: Any) -> bool:
+            answer = await original(middleware, *args)
+            self.answers.append(answer)
+            return answer
+
+        monkeypatch.setattr(RevalidationMiddleware, "_still_current", spying)
+
+
+def _demote(app: FastAPI, email: str) -> None:
+    with Session(app.state.engine) as session:
+        user = get_user_by_email(session, email)
+        set_role(session, user, role=Role.viewer)
+        session.commit()
+
+
+def _deactivate(app: FastAPI, email: str) -> None:
+    with Session(app.state.engine) as session:
+        deactivate(session, get_user_by_email(session, email))
+        session.commit()
+
+
+def _remove_organisation(app: FastAPI, email: str) -> None:
+    with Session(app.state.engine) as session:
+        user = get_user_by_email(session, email)
+        set_role(session, user, role=user.role, organisation_codes=["ORG-B"])
+        session.commit()
+
+
+def _expire_session(app: FastAPI, email: str) -> None:
+    with Session(app.state.engine) as session:
+        user = get_user_by_email(session, email)
+        session.execute(
+            update(UserSession)
+            .where(col(UserSession.user_id) == user.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+        session.commit()
+
+
+CHANGES = {
+    # change → (role, organisations, path, what the page is then)
+    "role demoted": (_demote, "coordinator", (), "/periods/1/review", "refused"),
+    "account deactivated": (_deactivate, "viewer", (), f"/programmes/{SMALL}", "sign in"),
+    "organisations removed": (
+        _remove_organisation,
+        "editor",
+        ("ORG-A", "ORG-B"),
+        f"/programmes/{SMALL}/activities",
+        "new page",
+    ),
+    "session expired": (_expire_session, "viewer", (), f"/programmes/{SMALL}", "sign in"),
+    "session revoked": (None, "viewer", (), f"/programmes/{SMALL}", "sign in"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_the_middlewares_own_304_ends_with_the_users_rights(
+    cached_app: FastAPI, session: Session, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    act, role, organisations, path, then = CHANGES[change]
+    email = create_user(session, role, organisations)
+    spy = StillCurrentSpy(monkeypatch)
+    with TestClient(cached_app) as client:
+        sign_in(client, email)
+        first = client.get(path)
+        assert first.status_code == 200
+        tag = first.headers["etag"]
+        again = client.get(path, headers={"If-None-Match": tag})
+        # The middleware answered it (not the app's dependency).
+        assert again.status_code == 304 and spy.answers == [True]
+        if act is None:
+            # Signed out elsewhere: another browser with the same session.
+            with TestClient(cached_app) as other:
+                other.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE])
+                page = other.get(path)
+                ended = other.post(
+                    "/sign-out", data={"csrftoken": csrf_from(page.text)}, follow_redirects=False
+                )
+                assert ended.status_code == 303
+        else:
+            act(cached_app, email)
+        spy.answers.clear()
+        after = client.get(path, headers={"If-None-Match": tag}, follow_redirects=False)
+        assert spy.answers == [False], change
+        if then == "new page":
+            assert after.status_code == 200 and after.headers["etag"] != tag
+            assert "<html" in after.text
+        elif then == "refused":
+            assert after.status_code == 403
+        else:
+            assert after.status_code == 303
+            assert after.headers["location"].startswith("/sign-in")
+        # As without a tag.
+        plain = client.get(path, follow_redirects=False)
+        assert plain.status_code == after.status_code
+
+
+def test_a_revalidated_200_has_the_vary_of_its_304(small_app: FastAPI, session: Session) -> None:
+    with _client(small_app, session, "viewer") as client:
+        for path, headers in (
+            # Not compressed: the client does not accept gzip, or the body is too small.
+            (f"/programmes/{SMALL}", {"Accept-Encoding": "identity"}),
+            (f"/programmes/{SMALL}/summary", {"HX-Request": "true"}),
+            (f"/programmes/{SMALL}", {"Accept-Encoding": "gzip"}),
+            ("/api/v1/programmes", {"Accept-Encoding": "identity"}),
+        ):
+            page = client.get(path, headers=headers)
+            assert page.status_code == 200, path
+            again = client.get(path, headers={**headers, "If-None-Match": page.headers["etag"]})
+            assert again.status_code == 304, path
+            vary = [part.strip().lower() for part in page.headers["vary"].split(",")]
+            vary_304 = [part.strip().lower() for part in again.headers["vary"].split(",")]
+            # The same names (the order means nothing), each once.
+            assert sorted(vary) == sorted(set(vary_304)) == sorted(vary_304), path
+            assert "accept-encoding" in vary, path
+
+
+def test_a_page_varies_by_the_bearer_token_it_may_be_read_with(
+    small_app: FastAPI, session: Session
+) -> None:
+    user = get_user_by_email(session, create_user(session, "coordinator"))
+    _, secret = create_api_token(session, user, name="pagina")
+    session.commit()
+    path = f"/programmes/{SMALL}"
+    with TestClient(small_app) as client:
+        client.get("/sign-in")  # the CSRF cookie, so the page is tagged
+        auth = {"Authorization": f"Bearer {secret}"}
+        page = client.get(path, headers=auth)
+        assert page.status_code == 200 and page.headers["etag"]
+        anonymous = client.get(path, follow_redirects=False)
+        # The tag (and the page) depend on the token.
+        assert anonymous.status_code != 200 or anonymous.headers.get("etag") != page.headers["etag"]
+        again = client.get(path, headers={**auth, "If-None-Match": page.headers["etag"]})
+        assert again.status_code == 304
+        for response in (page, again):
+            assert "Authorization" in [p.strip() for p in response.headers["vary"].split(",")]
+
+
+def test_downloads_that_may_be_compressed_have_weak_tags(
+    small_app: FastAPI, session: Session
+) -> None:
+    email = create_user(session, "coordinator")
+    user = get_user_by_email(session, email)
+    rows = "".join(f"{n};activiteit {n};op schema\n" for n in range(200)).encode()
+    files = {
+        kind: store_file(
+            session, filename=name, media_type=kind, content=content, user_id=user.id
+        ).id
+        for kind, name, content in (
+            ("text/csv; charset=utf-8", "lijst.csv", rows),
+            ("application/json", "lijst.json", b"[" + b'{"a": 1},' * 200 + b"{}]"),
+            ("application/pdf", "lijst.pdf", b"%PDF-1.7\n" + rows),
+        )
+    }
+    session.commit()
+    with TestClient(small_app) as client:
+        sign_in(client, email)
+        for kind, file_id in files.items():
+            stored = session.get(StoredFile, file_id)
+            assert stored is not None
+            download = client.get(f"/files/{file_id}", headers={"Accept-Encoding": "gzip"})
+            assert download.status_code == 200 and download.content == stored.content
+            if kind == "application/pdf":
+                # Never compressed: the digest is of the bytes sent, a strong tag.
+                assert "content-encoding" not in download.headers
+                assert download.headers["etag"] == f'"{stored.sha256}"'
+            else:
+                assert download.headers["content-encoding"] == "gzip", kind
+                assert download.headers["etag"] == f'W/"{stored.sha256}"', kind
+                plain = client.get(f"/files/{file_id}", headers={"Accept-Encoding": "identity"})
+                assert plain.headers["etag"] == f'W/"{stored.sha256}"', kind
+    assert download_tag("abc", "text/csv") == 'W/"abc"'
+    assert download_tag("abc", "application/zip") == '"abc"'
+    assert download_tag("abc", "image/png") == '"abc"'

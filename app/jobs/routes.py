@@ -15,6 +15,7 @@ from app.ids import id_of
 from app.jobs import service
 from app.jobs.models import Job, JobState
 from app.permissions import CurrentUserDep
+from app.revalidation import download_tag
 from app.web import render
 
 router = APIRouter()
@@ -63,7 +64,7 @@ def stored_file(session: SessionDep, user: CurrentUserDep, file_id: int) -> Resp
         media_type=stored.media_type,
         headers={
             "Content-Disposition": disposition,
-            "ETag": f'"{stored.sha256}"',
+            "ETag": download_tag(stored.sha256, stored.media_type),
             "Cache-Control": "private, max-age=3600",
         },
     )

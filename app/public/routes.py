@@ -23,6 +23,7 @@ from app.i18n import N_, format_date, get_language
 from app.jobs.models import StoredFile
 from app.public import documents, narrative, search, service
 from app.public.references import link_references
+from app.revalidation import download_tag
 from app.web import render, render_for_every_query, with_query
 
 router = APIRouter(prefix="/public")
@@ -101,7 +102,7 @@ def _document(
         media_type=stored.media_type,
         headers={
             "Content-Disposition": f'inline; filename="{stored.filename}"',
-            "ETag": f'"{stored.sha256}"',
+            "ETag": download_tag(stored.sha256, stored.media_type),
         },
     )
 
