@@ -133,6 +133,8 @@ ROUTE_RULES: dict[str, Rule] = {
     "monitor_create_edition": Rule.coordinator,
     "monitor_add_figure": Rule.coordinator,
     "monitor_edition_move": Rule.coordinator,
+    # the four-eyes review of a figure version (app/review: never its own author's approval)
+    "monitor_figure_review": Rule.coordinator,
     # long work: its progress page and files (the service checks whose they are)
     "job": Rule.signed_in,
     "stored_file": Rule.signed_in,

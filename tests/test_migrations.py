@@ -337,3 +337,51 @@ def test_search_index_follows_activity_titles(session: Session) -> None:
         session, programme.id, period, readmodel.ActivityFilters(query="zeldzaamwoord")
     )
     assert [row.id for row in found.rows] == [activity.id]
+
+
+def test_review_notes_on_figure_versions_migrate_up_and_down_keeping_their_triggers(
+    databases: DatabaseFactory,
+) -> None:
+    """e2b7c9d41a68 makes status_update_id nullable beside figure_version_id (one of the two,
+    a CHECK); SQLite rebuilds the table, so its append-only and approval triggers must be made
+    again, both ways."""
+    url = databases.new("empty")
+    run_alembic("upgrade", PREVIOUS_HEAD, database_url=url)
+    engine = make_engine(url)
+    note = (
+        "INSERT INTO review_note (status_update_id, figure_version_id, kind, comment, author, "
+        "created_at) VALUES ({update}, NULL, 'approve', '', 'Co', '2026-11-04 10:00:00+00:00')"
+    )
+    try:
+        with engine.begin() as connection:
+            _fill_schema_of_previous_head(connection)
+        run_alembic("upgrade", "c4a8e2f17b90", database_url=url)
+        with engine.begin() as connection:
+            update = _one(connection, "SELECT id FROM status_update")[0]
+            connection.execute(
+                text(note.format(update=update).replace(", figure_version_id", "").replace(
+                    "NULL, 'approve'", "'approve'"
+                ))
+            )  # fmt: skip
+        run_alembic("upgrade", "e2b7c9d41a68", database_url=url)
+        with engine.connect() as connection:
+            assert _one(
+                connection, "SELECT status_update_id, figure_version_id FROM review_note"
+            ) == (
+                update,
+                None,
+            )
+            assert _one(connection, "SELECT count(*) FROM status_approved") == (1,)
+        for broken in ("UPDATE review_note SET comment = 'x'", note.format(update="NULL")):
+            with pytest.raises(DatabaseError), engine.begin() as connection:
+                connection.execute(text(broken))
+        run_alembic("downgrade", "c4a8e2f17b90", database_url=url)
+        with engine.connect() as connection:
+            assert _one(connection, "SELECT count(*) FROM review_note") == (1,)
+            assert "figure_version_id" not in {
+                column["name"] for column in inspect(connection).get_columns("review_note")
+            }
+        with pytest.raises(DatabaseError), engine.begin() as connection:
+            connection.execute(text("DELETE FROM review_note"))
+    finally:
+        engine.dispose()

@@ -34,6 +34,7 @@ from app.periods.models import PeriodKind, PeriodState, PeriodTransition
 from app.policy import Reason
 from app.programmes.models import Organisation, Programme
 from app.readmodel import list_periods
+from app.review import service as review
 from app.revision import DataRevision
 from app.seeding.service import SeedError, SeedReport
 from tests.cli import run_cli
@@ -451,11 +452,18 @@ def test_an_edition_goes_through_the_periods_life_cycle(seeded_session: Session)
     )  # fmt: skip
     periods.move_period(seeded_session, period_id=progress.id or 0, move="open", actor=actor)
     assert progress.state == PeriodState.open
-    service.record_figures(
+    written = service.record_figures(
         seeded_session, edition_id=edition_id, entries=_entries(figures, "10", "6", "4"),
         author=actor,
     )  # fmt: skip
     service.move_edition(seeded_session, edition_id=edition_id, move="review", actor=actor)
+    # Four eyes (app/review): another coordinator approves the figures before publication.
+    reviewer = coordinator(seeded_session)
+    for version in written:
+        review.decide_figure(
+            seeded_session, figure_version_id=version.id or 0, decision="approve",
+            reviewer=reviewer,
+        )  # fmt: skip
     service.move_edition(seeded_session, edition_id=edition_id, move="publish", actor=actor)
     seeded_session.commit()
     steps = periods.transitions(seeded_session, edition.period_id)

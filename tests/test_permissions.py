@@ -81,6 +81,7 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
             "fmt": "pdf",
             "indicator_id": "1",
             "figure_id": "1",
+            "figure_version_id": "1",
         }
     return cookies, params
 

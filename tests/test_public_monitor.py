@@ -23,6 +23,7 @@ from app.monitor.seeding import load_monitor_files, monitor_seed_files
 from app.monitor.values import parse_value
 from app.permissions import iter_routes
 from app.programmes.models import Organisation, Programme
+from app.review import service as review
 from app.seeding.service import SeedReport
 from tests.factories import coordinator
 
@@ -170,7 +171,7 @@ def test_no_draft_open_or_corrected_figure_reaches_the_public_monitor(
     figure = session.scalar(select(Figure).where(col(Figure.key) == "lasten-onder-dwangsom"))
     assert figure is not None
     current = service.current_versions(session, [figure.id or 0])[figure.id or 0]
-    service.record_figures(
+    corrected = service.record_figures(
         session, edition_id=published,
         entries=[service.FigureEntry(figure.id or 0, parse_value("555444"), current.version,
                                      source_text=SECRET)],
@@ -189,7 +190,11 @@ def test_no_draft_open_or_corrected_figure_reaches_the_public_monitor(
     assert seen == 2 * 7  # the index, and every route of the published edition
     page = monitor_client.get(f"/public/monitor/{published}").text
     assert ">5<" in page.replace("</strong>", "<")  # the value as published
-    # Republished: the corrected value is public.
+    # Approved by another coordinator (four eyes) and republished: the corrected value is public.
+    review.decide_figure(
+        session, figure_version_id=corrected[0].id or 0, decision="approve",
+        reviewer=coordinator(session),
+    )  # fmt: skip
     service.move_edition(session, edition_id=published, move="republish", actor=actor)
     session.commit()
     page = monitor_client.get(f"/public/monitor/{published}").text

@@ -22,6 +22,7 @@ from app.monitor.values import InvalidValue, Unit, format_value, parse_value
 from app.periods import service as periods
 from app.periods.models import PeriodState
 from app.permissions import CurrentUser, CurrentUserDep, client_address, current_user
+from app.review import service as review
 from app.text import Text
 from app.web import is_htmx, render
 
@@ -56,6 +57,8 @@ DONE_MESSAGES = {
     "publish": N_("The edition is published."),
     "correct": N_("The correction has started."),
     "republish": N_("The corrected edition is published."),
+    "approve": N_("The figure was approved."),
+    "send_back": N_("The figure was sent back to its editor."),
 }
 
 
@@ -187,6 +190,7 @@ def _edition_page(
     *,
     error: str = "",
     values: dict[str, str] | None = None,
+    comments: dict[int, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     view = service.edition_view(session, edition_id)
@@ -204,6 +208,10 @@ def _edition_page(
         move for move in periods.MOVES.values() if coordinating and move.source == view.period.state
     ]
     publisher, area = reading.publisher_and_area(session, view.edition)
+    # The four-eyes review of the figures (app/review): what waits for a decision or was sent
+    # back; a coordinator decides on it here.
+    proposals = review.figure_proposals(session, period_id=id_of(view.period), reviewer=user)
+    rows = {id_of(row.figure): row for row in view.all_figures()}
     return render(
         request,
         "monitor/edition.html",
@@ -228,9 +236,50 @@ def _edition_page(
             "done": _done(request),
             "error": error,
             "values": values or {},
+            "proposals": proposals,
+            "proposal_rows": rows,
+            "comments": comments or {},
         },
         status_code=status_code,
     )
+
+
+@router.post(
+    "/monitor/figure-versions/{figure_version_id}/review",
+    include_in_schema=False,
+    name="monitor_figure_review",
+)
+def monitor_figure_review(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    figure_version_id: int,
+    decision: Annotated[Text, Form()] = "",
+    comment: Annotated[Text, Form()] = "",
+) -> Response:
+    """A coordinator approves a figure version or sends it back with a comment."""
+    edition_id = service.edition_of_version(session, figure_version_id)
+    try:
+        review.decide_figure(
+            session,
+            figure_version_id=figure_version_id,
+            decision=decision,
+            reviewer=user,
+            comment=comment,
+            address=client_address(request),
+        )
+    except DomainError as problem:
+        session.rollback()
+        return _edition_page(
+            request,
+            session,
+            edition_id,
+            error=problem.message,
+            comments={figure_version_id: comment},
+            status_code=problem.status_code,
+        )
+    target = request.url_for("monitor_edition", edition_id=edition_id).path
+    return RedirectResponse(f"{target}?done={decision}#review-heading", status_code=303)
 
 
 @router.post(

@@ -45,6 +45,7 @@ from app.monitor.values import QualifiedValue, Unit, format_value
 from app.periods import service as periods
 from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
 from app.policy import CHANGING_STATES, Decision, EditPolicy, Period, Reason, period_message
+from app.review import figures as review_state
 
 # -- the edit policy, in the monitor's words --------------------------------------------------
 
@@ -251,10 +252,25 @@ def add_figure(
     return figure
 
 
+def edition_of_version(session: Session, figure_version_id: int) -> int:
+    """The edition a figure version belongs to (404 when there is no such version)."""
+    version = session.get(FigureVersion, figure_version_id)
+    figure = session.get(Figure, version.figure_id) if version else None
+    if figure is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": figure_version_id})
+    return figure.edition_id
+
+
 def subject_of(session: Session, figure: Figure) -> FigureSubject:
     indicator = session.get(Indicator, figure.indicator_id)
     supplier = indicator.supplier_id if indicator else None
-    return FigureSubject(id_of(figure), frozenset({supplier} if supplier is not None else ()))
+    # Sent back in review: its editor may change it while the edition is in review.
+    current = current_versions(session, [id_of(figure)]).get(id_of(figure))
+    return FigureSubject(
+        id_of(figure),
+        frozenset({supplier} if supplier is not None else ()),
+        sent_back=review_state.sent_back(session, current),
+    )
 
 
 def may_change(session: Session, user: CurrentUser | None, figure: Figure) -> Decision:

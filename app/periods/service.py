@@ -40,6 +40,7 @@ from app.periods.models import (
     ReportingPeriod,
 )
 from app.programmes.models import ActionLine, Activity, Result, Theme
+from app.review import figures as figure_review
 from app.text import normalise_newlines
 
 STATE_LABELS = {
@@ -321,7 +322,8 @@ def move_period(
         _ensure_single_round(session, period)
     # What a move does beyond the state is the activities' (carried over when a round opens,
     # counted and snapshotted when it is published); a monitor edition's figures need none of
-    # it: their breakdowns are checked on every entry (app/monitor/service.py).
+    # it (their breakdowns are checked on every entry, app/monitor/service.py), only the
+    # four-eyes review of their versions before publication (below).
     progress = PeriodKind(period.kind) == PeriodKind.progress
     check = None
     if chosen.target == PeriodState.published and progress:
@@ -333,6 +335,19 @@ def move_period(
         )
         if refusal:
             raise InvalidInput(refusal)
+    if chosen.target == PeriodState.published and not progress:
+        # A monitor edition: every figure's current version must have passed the four-eyes
+        # review (the public site shows the current versions of a published edition).
+        waiting = len(figure_review.unapproved_of_period(session, id_of(period)))
+        if waiting:
+            raise InvalidInput(
+                ngettext(
+                    "%(num)d figure version was not approved. Review it before publishing.",
+                    "%(num)d figure versions were not approved. Review them before publishing.",
+                    waiting,
+                )
+                % {"num": waiting}
+            )
     # Compare-and-set: of two concurrent moves only one finds the state it expects.
     changes: dict[str, object] = {"state": chosen.target.value}
     if chosen.target == PeriodState.published:

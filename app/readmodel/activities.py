@@ -190,7 +190,8 @@ def activity_detail(
             .where(col(ReviewNote.status_update_id).in_([u.id for u in updates]))
             .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
         ):
-            notes[note.status_update_id].append(note)
+            if note.status_update_id is not None:  # always: the query asks for these
+                notes[note.status_update_id].append(note)
     by_period: dict[int, list[HistoryItem]] = defaultdict(list)
     previous: StatusUpdate | None = None
     for update in chronological:

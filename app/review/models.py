@@ -1,11 +1,12 @@
-"""Four-eyes review: the decisions and comments on proposed status updates (append-only)."""
+"""Four-eyes review: the decisions and comments on proposed versions (append-only): of an
+activity's status, or of a monitor figure."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, Text
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from app.clock import utc_now
@@ -19,19 +20,36 @@ class ReviewKind(StrEnum):
 
 
 class ReviewNote(SQLModel, table=True):
-    """One row per decision or comment on one version of an activity's status. Never updated
-    or deleted (database triggers refuse it). A version's review state is its newest note."""
+    """One row per decision or comment on one version: of an activity's status
+    (status_update_id) or of a monitor figure (figure_version_id), exactly one of the two.
+    Never updated or deleted (database triggers refuse it). A version's review state is its
+    newest note."""
 
     __tablename__ = "review_note"
+    __table_args__ = (
+        CheckConstraint(
+            "(status_update_id IS NULL) <> (figure_version_id IS NULL)", name="one_subject"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    status_update_id: int = Field(
+    status_update_id: int | None = Field(
+        default=None,
         sa_column=Column(
             Integer,
             ForeignKey("status_update.id", ondelete="RESTRICT"),
-            nullable=False,
+            nullable=True,
             index=True,
-        )
+        ),
+    )
+    figure_version_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("monitor_figure_version.id", ondelete="RESTRICT"),
+            nullable=True,
+            index=True,
+        ),
     )
     kind: ReviewKind = Field(sa_column=Column(EnumText(ReviewKind), nullable=False))
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

@@ -1,6 +1,6 @@
-"""Four-eyes review: during an update round an editor's save is a proposal; a coordinator
-other than its author approves it (then it counts for the report) or sends it back with a
-comment, which the editor answers.
+"""Four-eyes review: during an update round an editor's save (of an activity's status, or of
+a monitor edition's figure) is a proposal; a coordinator other than its author approves it
+(then it counts for the report) or sends it back with a comment, which the editor answers.
 
 Decisions are made on one version: if a newer version was saved since the reviewer looked,
 the decision is refused, so nobody approves a text they have not seen.
@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app import readmodel
@@ -30,9 +30,11 @@ from app.audit.models import AuditAction
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import N_, gettext
 from app.ids import id_of
+from app.monitor.models import Edition, Figure, FigureSource, FigureVersion
 from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import PeriodClosed, get_period, previous_period, published_message
 from app.programmes.models import Activity
+from app.review import figures as figure_review
 from app.review.models import ReviewKind, ReviewNote
 from app.text import normalise_newlines
 
@@ -143,8 +145,8 @@ def _ensure_reviewer(reviewer: CurrentUser) -> None:
         raise Forbidden(gettext("Only coordinators review proposals."))
 
 
-def own_proposal(update: StatusUpdate, reviewer: CurrentUser) -> bool:
-    """Four eyes: a version is never approved by its own author."""
+def own_proposal(update: StatusUpdate | FigureVersion, reviewer: CurrentUser) -> bool:
+    """Four eyes: a version (of a status or a figure) is never approved by its own author."""
     return update.author_id is not None and update.author_id == reviewer.id
 
 
@@ -300,7 +302,8 @@ def notes_by_update(session: Session, status_update_ids: list[int]) -> dict[int,
         .where(col(ReviewNote.status_update_id).in_(status_update_ids))
         .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
     ):
-        found[note.status_update_id].append(note)
+        if note.status_update_id is not None:  # always: the query asks for these
+            found[note.status_update_id].append(note)
     return found
 
 
@@ -387,4 +390,148 @@ def proposals(
                 confirms=readmodel.confirms_start(update, starting.get(row.id)),
             )
         )
+    return found
+
+
+# -- the figures of a monitor edition (the same notes, on figure_version_id) -----------------
+
+
+def _figure_reviewable(
+    session: Session, figure_version_id: int
+) -> tuple[FigureVersion, Figure, ReportingPeriod]:
+    version = session.get(FigureVersion, figure_version_id)
+    if version is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": figure_version_id})
+    figure = session.get(Figure, version.figure_id)
+    edition = session.get(Edition, figure.edition_id) if figure else None
+    if figure is None or edition is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": figure_version_id})
+    period = get_period(session, edition.period_id)
+    if period.state == PeriodState.published:
+        raise PeriodClosed(published_message(period.name))
+    if period.state == PeriodState.draft:
+        raise PeriodClosed(
+            gettext("%(period)s has not been opened for updates yet.") % {"period": period.name}
+        )
+    newest = session.scalar(
+        select(func.max(FigureVersion.version)).where(
+            col(FigureVersion.figure_id) == version.figure_id
+        )
+    )
+    if newest != version.version:
+        raise ReviewConflict(
+            gettext(
+                "A newer version (%(version)s) of this figure was saved after the one you "
+                "reviewed. Look at it first."
+            )
+            % {"version": newest}
+        )
+    return version, figure, period
+
+
+def decide_figure(
+    session: Session,
+    *,
+    figure_version_id: int,
+    decision: str,
+    reviewer: CurrentUser,
+    comment: str = "",
+    address: str = "",
+) -> ReviewNote:
+    """A reviewer's decision on one figure version: approve (never their own version) or send
+    back with a comment (its editor may then change it while the edition is in review)."""
+    _ensure_reviewer(reviewer)
+    if decision not in ("approve", "send_back"):
+        raise InvalidInput(gettext("Choose approve or send back."))
+    comment = _clean_comment(comment) if decision == "send_back" else ""
+    if decision == "send_back" and not comment:
+        raise InvalidInput(gettext("Say what should change: a comment is needed."))
+    version, figure, period = _figure_reviewable(session, figure_version_id)
+    kind = figure_review.latest_kinds(session, [figure_version_id]).get(figure_version_id)
+    if figure_review.counts(version, kind):
+        if version.source == FigureSource.seeded:
+            raise InvalidInput(gettext("This figure was loaded from its published source."))
+        raise InvalidInput(gettext("This version has been approved already."))
+    if decision == "approve" and own_proposal(version, reviewer):
+        raise Forbidden(
+            gettext("Four eyes: someone else must approve your own figure (version %(v)s).")
+            % {"v": version.version}
+        )
+    note = ReviewNote(
+        figure_version_id=figure_version_id,
+        kind=ReviewKind(decision),
+        comment=comment,
+        author=reviewer.name,
+        author_id=reviewer.id,
+    )
+    session.add(note)
+    session.flush()
+    audit.record(
+        session,
+        actor=reviewer,
+        action=AuditAction(f"review.{decision}"),
+        object_type="monitor_figure",
+        object_id=id_of(figure),
+        summary=f"{figure.key} v{version.version}" + (f": {comment}" if comment else ""),
+        details={
+            "period_id": id_of(period),
+            "version": version.version,
+            "figure_version_id": figure_version_id,
+            "comment": comment,
+        },
+        address=address,
+    )
+    return note
+
+
+@dataclass
+class FigureProposal:
+    """A figure's current version that does not count yet, as the reviewer sees it."""
+
+    figure: Figure
+    version: FigureVersion
+    state: str  # "waiting", "answered" or "sent_back"
+    notes: list[ReviewNote] = field(default_factory=list)
+    approval_refused: str = ""
+
+    @property
+    def may_approve(self) -> bool:
+        return not self.approval_refused
+
+
+def figure_proposals(
+    session: Session, *, period_id: int, reviewer: CurrentUser | None
+) -> list[FigureProposal]:
+    """The edition's figure versions waiting for a decision or sent back, in figure order,
+    with their notes (oldest first)."""
+    versions = figure_review.unapproved_of_period(session, period_id)
+    if not versions:
+        return []
+    ids = [id_of(version) for version in versions]
+    notes: dict[int, list[ReviewNote]] = defaultdict(list)
+    for note in session.scalars(
+        select(ReviewNote)
+        .where(col(ReviewNote.figure_version_id).in_(ids))
+        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
+    ):
+        if note.figure_version_id is not None:  # always: the query asks for these
+            notes[note.figure_version_id].append(note)
+    found = []
+    for version in versions:
+        figure = session.get(Figure, version.figure_id)
+        if figure is None:
+            continue
+        version_notes = notes.get(id_of(version), [])
+        last = version_notes[-1].kind if version_notes else None
+        state = (
+            {ReviewKind.send_back: "sent_back", ReviewKind.reply: "answered"}.get(last, "waiting")
+            if last is not None
+            else "waiting"
+        )
+        refused = ""
+        if reviewer is not None and own_proposal(version, reviewer):
+            refused = gettext(
+                "Four eyes: someone else must approve your own figure (version %(v)s)."
+            ) % {"v": version.version}
+        found.append(FigureProposal(figure, version, state, version_notes, refused))
     return found

@@ -1,0 +1,213 @@
+"""The four-eyes review of monitor figure versions, on the review notes of status updates
+(app/review): a coordinator other than the author approves or sends back; a sent-back figure
+is its editor's to change during review, no other; an edition is published only when every
+current figure version counts; seeded versions count without review."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from app.errors import Forbidden, InvalidInput
+from app.main import create_app
+from app.monitor import service
+from app.monitor.models import Edition, FigureVersion
+from app.monitor.values import parse_value
+from app.periods import service as periods
+from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
+from app.policy import Reason
+from app.review import figures as figure_review
+from app.review import service as review
+from app.review.models import ReviewKind, ReviewNote
+from tests.factories import coordinator, create_user, csrf_from, current_user, sign_in
+from tests.test_monitor import _entries, _open_edition
+
+
+def _in_review(session: Session) -> tuple[int, dict, object, object, list[FigureVersion]]:
+    """The open edition of tests/test_monitor with its three figures entered by NRM's editor,
+    moved to review."""
+    edition_id, figures, actor, _ = _open_edition(session)
+    editor = current_user(session, create_user(session, "editor", ("NRM",)))
+    written = service.record_figures(
+        session, edition_id=edition_id, entries=_entries(figures, "10", "6", "4"), author=editor
+    )
+    service.move_edition(session, edition_id=edition_id, move="review", actor=actor)
+    session.commit()
+    return edition_id, figures, actor, editor, written
+
+
+def test_a_coordinator_approves_and_publication_waits_for_every_figure(
+    seeded_session: Session,
+) -> None:
+    edition_id, _, actor, _, written = _in_review(seeded_session)
+    with pytest.raises(InvalidInput, match="3 cijferversies zijn niet goedgekeurd"):
+        service.move_edition(seeded_session, edition_id=edition_id, move="publish", actor=actor)
+    for version in written[:2]:
+        review.decide_figure(
+            seeded_session, figure_version_id=version.id or 0, decision="approve", reviewer=actor
+        )
+    with pytest.raises(InvalidInput, match="1 cijferversie is niet goedgekeurd"):
+        service.move_edition(seeded_session, edition_id=edition_id, move="publish", actor=actor)
+    with pytest.raises(InvalidInput, match="al goedgekeurd"):
+        review.decide_figure(
+            seeded_session, figure_version_id=written[0].id or 0, decision="approve",
+            reviewer=actor,
+        )  # fmt: skip
+    review.decide_figure(
+        seeded_session, figure_version_id=written[2].id or 0, decision="approve", reviewer=actor
+    )
+    period = service.move_edition(
+        seeded_session, edition_id=edition_id, move="publish", actor=actor
+    )
+    assert period.state == PeriodState.published
+    notes = seeded_session.scalars(
+        select(ReviewNote).where(col(ReviewNote.figure_version_id).is_not(None))
+    ).all()
+    assert [(n.kind, n.status_update_id) for n in notes] == [(ReviewKind.approve, None)] * 3
+
+
+def test_a_coordinator_may_not_approve_their_own_figure(seeded_session: Session) -> None:
+    edition_id, figures, actor, _ = _open_edition(seeded_session)
+    written = service.record_figures(
+        seeded_session, edition_id=edition_id, entries=_entries(figures, "10", "6", "4"),
+        author=actor,
+    )  # fmt: skip
+    with pytest.raises(Forbidden, match="Vier ogen"):
+        review.decide_figure(
+            seeded_session, figure_version_id=written[0].id or 0, decision="approve",
+            reviewer=actor,
+        )  # fmt: skip
+    proposals = review.figure_proposals(
+        seeded_session, period_id=service.get_edition(seeded_session, edition_id).period_id,
+        reviewer=actor,
+    )  # fmt: skip
+    assert len(proposals) == 3 and not any(p.may_approve for p in proposals)
+    other = coordinator(seeded_session)
+    review.decide_figure(
+        seeded_session, figure_version_id=written[0].id or 0, decision="approve", reviewer=other
+    )
+
+
+def test_a_sent_back_figure_is_its_editors_to_change_during_review_and_no_other(
+    seeded_session: Session,
+) -> None:
+    edition_id, figures, actor, editor, written = _in_review(seeded_session)
+    # In review: the editor may change nothing.
+    assert service.may_change(seeded_session, editor, figures["overig"]).reason == (
+        Reason.in_review
+    )
+    with pytest.raises(InvalidInput, match="opmerking"):
+        review.decide_figure(
+            seeded_session, figure_version_id=written[2].id or 0, decision="send_back",
+            reviewer=actor,
+        )  # fmt: skip
+    review.decide_figure(
+        seeded_session, figure_version_id=written[2].id or 0, decision="send_back",
+        reviewer=actor, comment="Klopt 4?",
+    )  # fmt: skip
+    assert figure_review.sent_back(seeded_session, written[2])
+    seeded_session.commit()
+    assert service.may_change(seeded_session, editor, figures["overig"]).allowed
+    assert not service.may_change(seeded_session, editor, figures["vergund"]).allowed
+    state = {
+        p.version.id: p.state
+        for p in review.figure_proposals(
+            seeded_session, period_id=service.get_edition(seeded_session, edition_id).period_id,
+            reviewer=actor,
+        )
+    }  # fmt: skip
+    assert state[written[2].id] == "sent_back" and state[written[1].id] == "waiting"
+    with pytest.raises(periods.PeriodClosed):
+        service.record_figures(
+            seeded_session, edition_id=edition_id,
+            entries=[service.FigureEntry(figures["vergund"].id or 0, parse_value("6"), 1)],
+            author=editor,
+        )  # fmt: skip
+    seeded_session.rollback()
+    changed = service.record_figures(
+        seeded_session, edition_id=edition_id,
+        entries=[service.FigureEntry(figures["overig"].id or 0, parse_value("4"), 1)],
+        author=editor,
+    )  # fmt: skip
+    # The new version waits for review again; the editor's turn is over.
+    assert changed[0].version == 2
+    assert not service.may_change(seeded_session, editor, figures["overig"]).allowed
+    with pytest.raises(review.ReviewConflict):
+        review.decide_figure(
+            seeded_session, figure_version_id=written[2].id or 0, decision="approve",
+            reviewer=actor,
+        )  # fmt: skip
+
+
+def test_seeded_versions_count_without_review(seeded_session: Session) -> None:
+    _open_edition(seeded_session)  # loads the monitor seed
+    for period in seeded_session.scalars(
+        select(ReportingPeriod).where(
+            col(ReportingPeriod.kind) == PeriodKind.monitor.value,
+            col(ReportingPeriod.state) == PeriodState.published.value,
+        )
+    ):
+        assert figure_review.current_of_period(seeded_session, period.id or 0)
+        assert figure_review.unapproved_of_period(seeded_session, period.id or 0) == []
+
+
+def test_a_review_note_has_exactly_one_subject(seeded_session: Session) -> None:
+    with pytest.raises(IntegrityError):
+        seeded_session.execute(
+            text("INSERT INTO review_note (kind, comment, author, created_at) "
+                 "VALUES ('approve', '', 'x', CURRENT_TIMESTAMP)")
+        )  # fmt: skip
+    seeded_session.rollback()
+
+
+def test_the_edition_page_reviews_figures_and_only_coordinators_decide(
+    seeded_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    app = create_app(seeded_settings)
+    try:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            edition_id, _, _, _, written = _in_review(session)
+            reviewer = create_user(session, "coordinator")
+            editor = create_user(session, "editor", ("NRM",))
+            session.commit()
+        url = f"/monitor/editions/{edition_id}"
+        target = f"/monitor/figure-versions/{written[0].id}/review"
+        with TestClient(app) as client:
+            sign_in(client, editor)
+            page = client.get(url)
+            assert "figure-review" in page.text and 'name="decision"' not in page.text
+            refused = client.post(
+                target, data={"csrftoken": csrf_from(page.text), "decision": "approve"}
+            )
+            assert refused.status_code == 403
+        with TestClient(app) as client:
+            sign_in(client, reviewer)
+            page = client.get(url)
+            soup = BeautifulSoup(page.text, "html.parser")
+            assert len(soup.select("#figure-review li")) == 3
+            token = csrf_from(page.text)
+            empty = client.post(target, data={"csrftoken": token, "decision": "send_back"})
+            assert empty.status_code == 422 and "edition-error" in empty.text
+            done = client.post(
+                target, data={"csrftoken": token, "decision": "approve"}, follow_redirects=False
+            )
+            assert done.status_code == 303
+            after = client.get(done.headers["location"])
+            assert len(BeautifulSoup(after.text, "html.parser").select("#figure-review li")) == 2
+            publish = client.post(f"{url}/move", data={"csrftoken": token, "move": "publish"})
+            assert publish.status_code == 422 and "2 cijferversies" in publish.text
+        with Session(app.state.engine) as session:
+            assert session.scalar(
+                select(func.count()).select_from(ReviewNote).where(
+                    col(ReviewNote.figure_version_id) == written[0].id
+                )
+            ) == 1  # fmt: skip
+            edition = session.get(Edition, edition_id)
+            assert edition is not None
+            assert periods.get_period(session, edition.period_id).state == PeriodState.in_review
+    finally:
+        app.state.engine.dispose()
