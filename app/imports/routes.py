@@ -16,15 +16,15 @@ from sqlmodel import Session
 
 from app import readmodel
 from app.deps import SessionDep
-from app.i18n import get_language, gettext
-from app.ids import id_of
+from app.i18n import get_language
 from app.imports import parsing, service
+from app.imports.uploads import upload_preview
 from app.jobs import service as jobs
 from app.periods import service as periods
 from app.permissions import CurrentUserDep, client_address
 from app.policy import period_accepts_changes
 from app.text import Text
-from app.web import is_htmx, render, templates
+from app.web import render, templates
 
 router = APIRouter()
 
@@ -70,33 +70,21 @@ def import_upload(
     period_id: int,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    if file is None or not file.filename:
-        return _form(
-            request, session, period_id, error=gettext("Choose a file to upload."), status_code=422
-        )
-    # One byte more than allowed is enough to know the file is too big.
-    content = file.file.read(parsing.MAX_FILE_BYTES + 1)
-    try:
-        job = service.submit_preview(
+    return upload_preview(
+        request,
+        session,
+        background,
+        file,
+        form=lambda error: _form(request, session, period_id, error=error, status_code=422),
+        submit=lambda content, filename, language: service.submit_preview(
             session,
             period_id=period_id,
             content=content,
-            filename=file.filename,
+            filename=filename,
             user=user,
-            language=get_language(),
-        )
-    except parsing.ImportFileError as error:
-        return _form(request, session, period_id, error=error.message, status_code=422)
-    jobs.run_after_response(request, session, background, job)
-    return _to_job(request, id_of(job))
-
-
-def _to_job(request: Request, job_id: int) -> Response:
-    """To the job's page: a redirect, or for htmx a full page load (not a swap)."""
-    location = request.url_for("job", job_id=job_id).path
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": location})
-    return RedirectResponse(location, status_code=303)
+            language=language,
+        ),
+    )
 
 
 @router.post("/jobs/{job_id}/apply", name="import_apply", include_in_schema=False)

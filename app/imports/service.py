@@ -14,7 +14,7 @@ when the user may change it now; for anyone else's activity it changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -730,11 +730,46 @@ def submit_apply(
 ) -> Job:
     """Queue applying a finished preview without refusals: for whoever made the preview, or a
     coordinator. A preview is applied once."""
+    return queue_apply(
+        session,
+        preview_job_id=preview_job_id,
+        user=user,
+        preview_kind=PREVIEW_JOB,
+        apply_kind=APPLY_JOB,
+        not_a_preview=gettext("Job %(id)s is not a preview of a bulk update."),
+        applies=lambda counts: bool(counts.get(CHANGE) or (confirm and counts.get(CONFIRM))),
+        params=lambda previewed, result: {
+            "file_id": previewed.params["file_id"],
+            "period_id": previewed.params["period_id"],
+            "filename": previewed.params["filename"],
+            "preview_job_id": previewed.id,
+            "confirm": confirm,
+            "language": language,
+            "address": address,
+            "title": gettext("Bulk update of %(period)s: applying %(file)s")
+            % {"period": result.get("period", ""), "file": previewed.params["filename"]},
+        },
+    )
+
+
+def queue_apply(
+    session: Session,
+    *,
+    preview_job_id: int,
+    user: CurrentUser,
+    preview_kind: str,
+    apply_kind: str,
+    not_a_preview: str,
+    applies: Callable[[dict[str, int]], bool],
+    params: Callable[[Job, dict[str, Any]], dict[str, Any]],
+) -> Job:
+    """Queue the apply job (`apply_kind`, with `params(preview, its result)`) of a finished
+    preview job of `preview_kind` without refusals, once: the one machinery of the status
+    import and the monitor's figure sheet. `not_a_preview` (with %(id)s) refuses a job of
+    another kind; `applies(counts)` says whether the preview changes anything."""
     previewed = jobs.get_job(session, preview_job_id, user)
-    if previewed.kind != PREVIEW_JOB:
-        raise NotFound(
-            gettext("Job %(id)s is not a preview of a bulk update.") % {"id": previewed.id}
-        )
+    if previewed.kind != preview_kind:
+        raise NotFound(not_a_preview % {"id": previewed.id})
     result = previewed.result or {}
     if previewed.state != JobState.done:
         raise ImportRefused(gettext("The preview has not finished; wait for it, then apply."))
@@ -748,25 +783,9 @@ def submit_apply(
                 "upload the file again."
             )
         )
-    if not counts.get(CHANGE) and not (confirm and counts.get(CONFIRM)):
+    if not applies(counts):
         raise InvalidInput(gettext("Nothing to apply: no row changes anything."))
-    params = previewed.params
-    job = jobs.submit(
-        session,
-        kind=APPLY_JOB,
-        params={
-            "file_id": params["file_id"],
-            "period_id": params["period_id"],
-            "filename": params["filename"],
-            "preview_job_id": previewed.id,
-            "confirm": confirm,
-            "language": language,
-            "address": address,
-            "title": gettext("Bulk update of %(period)s: applying %(file)s")
-            % {"period": result.get("period", ""), "file": params["filename"]},
-        },
-        user=user,
-    )
+    job = jobs.submit(session, kind=apply_kind, params=params(previewed, result), user=user)
     previewed.result = {**result, "apply_job_id": job.id}  # a new dict: the JSON is saved
     session.flush()
     return job

@@ -27,16 +27,16 @@ from sqlmodel import Session
 from app.accounts.service import CurrentUser
 from app.audit import service as audit
 from app.audit.models import AuditSource
-from app.errors import DomainError, InvalidInput, NotFound
+from app.errors import DomainError, NotFound
 from app.exports.monitor import print_landscape
 from app.exports.service import slug
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
 from app.ids import id_of
 from app.imports import parsing
 from app.imports.parsing import Layout, SheetRow
-from app.imports.service import MAX_FILENAME_LENGTH, ImportRefused, job_user
+from app.imports.service import MAX_FILENAME_LENGTH, ImportRefused, job_user, queue_apply
 from app.jobs import service as jobs
-from app.jobs.models import Job, JobState, StoredFile
+from app.jobs.models import Job, StoredFile
 from app.monitor import service
 from app.monitor.models import FigureSource, FigureVersion
 from app.monitor.service import FIGURE_POLICY, FigureEntry, FigureRow
@@ -677,45 +677,25 @@ def submit_apply(
     session: Session, *, preview_job_id: int, user: CurrentUser, language: str, address: str
 ) -> Job:
     """Queue applying a finished preview without refusals (once)."""
-    previewed = jobs.get_job(session, preview_job_id, user)
-    if previewed.kind != PREVIEW_JOB:
-        raise NotFound(
-            gettext("Job %(id)s is not a preview of a figure sheet.") % {"id": previewed.id}
-        )
-    result = previewed.result or {}
-    if previewed.state != JobState.done:
-        raise ImportRefused(gettext("The preview has not finished; wait for it, then apply."))
-    if result.get("apply_job_id"):
-        raise ImportRefused(gettext("These changes were already submitted to be applied."))
-    counts = result.get("counts", {})
-    if counts.get(REFUSED):
-        raise ImportRefused(
-            gettext(
-                "Rows of this file are refused, so nothing can be applied. Correct them and "
-                "upload the file again."
-            )
-        )
-    if not counts.get(CHANGE):
-        raise InvalidInput(gettext("Nothing to apply: no row changes anything."))
-    params = previewed.params
-    job = jobs.submit(
+    return queue_apply(
         session,
-        kind=APPLY_JOB,
-        params={
-            "file_id": params["file_id"],
-            "edition_id": params["edition_id"],
-            "filename": params["filename"],
+        preview_job_id=preview_job_id,
+        user=user,
+        preview_kind=PREVIEW_JOB,
+        apply_kind=APPLY_JOB,
+        not_a_preview=gettext("Job %(id)s is not a preview of a figure sheet."),
+        applies=lambda counts: bool(counts.get(CHANGE)),
+        params=lambda previewed, result: {
+            "file_id": previewed.params["file_id"],
+            "edition_id": previewed.params["edition_id"],
+            "filename": previewed.params["filename"],
             "preview_job_id": previewed.id,
             "language": language,
             "address": address,
             "title": gettext("Figures of %(edition)s: applying %(file)s")
-            % {"edition": result.get("edition", ""), "file": params["filename"]},
+            % {"edition": result.get("edition", ""), "file": previewed.params["filename"]},
         },
-        user=user,
     )
-    previewed.result = {**result, "apply_job_id": job.id}
-    session.flush()
-    return job
 
 
 def _job_sheet(session: Session, job: Job, progress: jobs.Progress) -> parsing.Sheet:

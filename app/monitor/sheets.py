@@ -18,14 +18,15 @@ from sqlmodel import Session
 from app import readmodel
 from app.deps import SessionDep
 from app.exports import monitor as exports
-from app.i18n import get_language, gettext
+from app.i18n import get_language
 from app.ids import id_of
 from app.imports import parsing
+from app.imports.uploads import upload_preview
 from app.jobs import service as jobs
 from app.monitor import figuresheet, service
 from app.permissions import CurrentUserDep, client_address
 from app.policy import period_accepts_changes
-from app.web import is_htmx, render
+from app.web import render
 
 router = APIRouter()
 
@@ -100,27 +101,21 @@ def sheet_upload(
     edition_id: int,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    if file is None or not file.filename:
-        return _form(
-            request, session, edition_id, error=gettext("Choose a file to upload."), status_code=422
-        )
-    content = file.file.read(parsing.MAX_FILE_BYTES + 1)
-    try:
-        job = figuresheet.submit_preview(
+    return upload_preview(
+        request,
+        session,
+        background,
+        file,
+        form=lambda error: _form(request, session, edition_id, error=error, status_code=422),
+        submit=lambda content, filename, language: figuresheet.submit_preview(
             session,
             edition_id=edition_id,
             content=content,
-            filename=file.filename,
+            filename=filename,
             user=user,
-            language=get_language(),
-        )
-    except parsing.ImportFileError as error:
-        return _form(request, session, edition_id, error=error.message, status_code=422)
-    jobs.run_after_response(request, session, background, job)
-    location = request.url_for("job", job_id=id_of(job)).path
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": location})
-    return RedirectResponse(location, status_code=303)
+            language=language,
+        ),
+    )
 
 
 @router.post("/jobs/{job_id}/apply-figures", name="monitor_sheet_apply", include_in_schema=False)
