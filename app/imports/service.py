@@ -800,18 +800,25 @@ def job_user(session: Session, job: Job) -> CurrentUser:
     return as_current_user(session, account)
 
 
-def _job_sheet(session: Session, job: Job, progress: jobs.Progress) -> parsing.Sheet:
+def job_sheet(
+    session: Session,
+    job: Job,
+    progress: jobs.Progress,
+    *,
+    layout: parsing.Layout = parsing.STATUS_LAYOUT,
+) -> parsing.Sheet:
+    """The sheet of a preview or apply job's stored file (of the status import, or `layout`)."""
     progress(10, gettext("Reading the file…"))
     stored = session.get(StoredFile, job.params["file_id"])
     if stored is None:
         raise NotFound(gettext("File %(id)s does not exist") % {"id": job.params["file_id"]})
-    return parsing.read_sheet(stored.content, job.params["filename"])
+    return parsing.read_sheet(stored.content, job.params["filename"], layout=layout)
 
 
 @jobs.handler(PREVIEW_JOB)
 def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     user = job_user(session, job)
-    sheet = _job_sheet(session, job, progress)
+    sheet = job_sheet(session, job, progress)
     count = len(sheet.rows)
     progress(
         40,
@@ -846,7 +853,7 @@ def _applied_message(changes: int, confirmations: int) -> str:
 @jobs.handler(APPLY_JOB)
 def _apply_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     user = job_user(session, job)
-    sheet = _job_sheet(session, job, progress)
+    sheet = job_sheet(session, job, progress)
     progress(30, gettext("Checking every row again…"))
     outcome = apply(
         session,

@@ -27,16 +27,16 @@ from sqlmodel import Session
 from app.accounts.service import CurrentUser
 from app.audit import service as audit
 from app.audit.models import AuditSource
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.exports.monitor import print_landscape
 from app.exports.service import slug
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
 from app.ids import id_of
 from app.imports import parsing
 from app.imports.parsing import Layout, SheetRow
-from app.imports.service import MAX_FILENAME_LENGTH, ImportRefused, job_user, queue_apply
+from app.imports.service import MAX_FILENAME_LENGTH, ImportRefused, job_sheet, job_user, queue_apply
 from app.jobs import service as jobs
-from app.jobs.models import Job, StoredFile
+from app.jobs.models import Job
 from app.monitor import service
 from app.monitor.models import FigureSource, FigureVersion
 from app.monitor.service import FIGURE_POLICY, FigureEntry, FigureRow
@@ -698,18 +698,10 @@ def submit_apply(
     )
 
 
-def _job_sheet(session: Session, job: Job, progress: jobs.Progress) -> parsing.Sheet:
-    progress(10, gettext("Reading the file…"))
-    stored = session.get(StoredFile, job.params["file_id"])
-    if stored is None:
-        raise NotFound(gettext("File %(id)s does not exist") % {"id": job.params["file_id"]})
-    return parsing.read_sheet(stored.content, job.params["filename"], layout=FIGURE_LAYOUT)
-
-
 @jobs.handler(PREVIEW_JOB)
 def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     user = job_user(session, job)
-    sheet = _job_sheet(session, job, progress)
+    sheet = job_sheet(session, job, progress, layout=FIGURE_LAYOUT)
     progress(40, gettext("Checking every row…"))
     checked = preview(
         session,
@@ -727,7 +719,7 @@ def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Ou
 @jobs.handler(APPLY_JOB)
 def _apply_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     user = job_user(session, job)
-    sheet = _job_sheet(session, job, progress)
+    sheet = job_sheet(session, job, progress, layout=FIGURE_LAYOUT)
     progress(30, gettext("Checking every row again…"))
     outcome = apply(
         session,
