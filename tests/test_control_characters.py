@@ -199,6 +199,10 @@ PATH_PARAMETERS = {
     "period_id": "1",
     "status_update_id": "1",
     "job_id": "1",
+    "figure_version_id": "1",
+    "edition_id": "1",
+    "figure_id": "1",
+    "indicator_id": "1",
 }
 
 
