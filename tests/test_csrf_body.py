@@ -4,6 +4,7 @@ cookies or with a bearer token is passed on unread (the app reads it under its o
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.types import Message, Receive, Scope, Send
@@ -41,7 +42,9 @@ def _run(headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:
         "query_string": b"",
         "headers": [(b"content-type", b"multipart/form-data; boundary=b"), *headers],
     }
-    asyncio.run(app(scope, receive, send))
+    # A thread of its own: after a browser test this thread has Playwright's loop running.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     return (seen_by_app[0] if seen_by_app else -1), status[0]
 
 
