@@ -1,6 +1,7 @@
 """The monitor in a real browser: a supplier enters a total with its parts in place (htmx),
-a bad text answers beside its field; the edition, indicator and entry pages pass an axe-core
-scan in both languages."""
+a bad text answers beside its field; the supplier downloads the figure sheet, fills it in,
+uploads it, reads the dry run and applies it (a breakdown that does not add up refused); the
+edition, indicator, entry and preview pages pass an axe-core scan."""
 
 from __future__ import annotations
 
@@ -85,3 +86,113 @@ def test_the_monitor_pages_pass_axe_in_both_languages(browser, server) -> None: 
             results = axe.run(page, options=WCAG_21_AA)
             assert results.violations_count == 0, (language, path, results.generate_report())
         context.close()
+
+
+def _filled_sheet(path: str, values: dict[str, tuple[str, ...]]) -> None:
+    """Fill the downloaded figure sheet in place as a supplier does, with openpyxl: per figure
+    key its value (and the breakdown word on a total's row)."""
+    from openpyxl import load_workbook
+
+    from app.monitor import figuresheet
+
+    column = {c.key: 1 + i for i, c in enumerate(figuresheet.COLUMNS)}
+    workbook = load_workbook(path)
+    sheet = workbook.active
+    assert sheet is not None
+    for row in range(figuresheet.HEADER_ROW + 1, sheet.max_row + 1):
+        filled = values.get(str(sheet.cell(row=row, column=1).value))
+        if filled:
+            sheet.cell(row=row, column=column["value"], value=filled[0])
+            if len(filled) > 1:
+                sheet.cell(row=row, column=column["breakdown"], value=filled[1])
+    workbook.save(path)
+
+
+def _upload(page, server, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Upload a figure sheet from the edition's page and wait for its preview."""
+    page.goto(f"{server.url}/monitor/editions/{server.edition}")
+    page.get_by_role("link", name="Ingevuld cijferblad importeren").click()
+    page.set_input_files("#sheet-file", path)
+    with page.expect_navigation(url=lambda url: "/jobs/" in url):
+        page.get_by_role("button", name="Aanleveren en voorbeeld bekijken").click()
+    page.locator("#sheet-preview").wait_for(timeout=30_000)
+
+
+def _printed(server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from app.monitor import service
+
+    with Session(server.app.state.engine) as session:
+        view = service.edition_view(session, server.edition)
+        return {key: view.figure(key).printed("nl") for key in server.figures_by_key}
+
+
+def test_the_supplier_fills_in_the_figure_sheet_and_applies_it(  # type: ignore[no-untyped-def]
+    browser, server, tmp_path
+) -> None:
+    """Download the edition's figure sheet, fill it with a lower bound, a range and a
+    breakdown, upload it, read the dry run (which passes axe), apply it and find the figures
+    on the edition's page; a sheet whose complete breakdown does not add up is refused on
+    the total's row, naming the figure, and changes nothing."""
+    from app.monitor import figuresheet
+
+    server.figures_by_key = ("controles", "controles.vergund", "controles.overig")
+    context = browser.new_context(locale="nl-NL", accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in_page(page, server.url, server.supplier, PASSWORD)
+    page.goto(f"{server.url}/monitor/editions/{server.edition}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Cijferblad downloaden (XLSX)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = str(tmp_path / download.value.suggested_filename)
+    download.value.save_as(sheet)
+    before = _printed(server)
+
+    # A complete breakdown that does not add up: refused, naming the figure, nothing applied.
+    _filled_sheet(
+        sheet,
+        {"controles": ("477", "volledig"), "controles.vergund": ("320",), "controles.overig": ("150",)},
+    )  # fmt: skip
+    _upload(page, server, sheet)
+    assert page.locator("#sheet-count-refused").inner_text() == "1"
+    page.locator("#sheet-refused").wait_for()
+    total_row = page.locator(f"#sheet-row-{figuresheet.HEADER_ROW + 1}")
+    assert total_row.get_attribute("data-outcome") == "refused"
+    reason = total_row.inner_text()
+    assert "controles (477)" in reason and "320 + 150" in reason, reason
+    assert page.locator("#sheet-apply").count() == 0
+    assert _printed(server) == before
+
+    # Filled in well: a lower bound with a range as one of its parts, declared complete.
+    page.goto(f"{server.url}/monitor/editions/{server.edition}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Cijferblad downloaden (XLSX)").click()
+    download.value.save_as(sheet)
+    _filled_sheet(
+        sheet,
+        {"controles": (">200", "volledig"), "controles.vergund": ("150",), "controles.overig": ("95-105",)},
+    )  # fmt: skip
+    _upload(page, server, sheet)
+    assert page.locator("#sheet-count-change").inner_text() == "3"
+    assert page.locator("#sheet-count-refused").inner_text() == "0"
+    assert "> 200" in page.locator(f"#sheet-row-{figuresheet.HEADER_ROW + 1}").inner_text()
+    assert "95–105" in page.locator(f"#sheet-row-{figuresheet.HEADER_ROW + 3}").inner_text()
+    results = Axe().run(page, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
+    assert _printed(server) == before  # a dry run
+    with page.expect_navigation(url=lambda url: "/jobs/" in url):
+        page.locator("#sheet-apply").click()
+    page.locator("#sheet-applied").wait_for(timeout=30_000)
+    assert "3 wijzigingen doorgevoerd" in page.locator("#sheet-applied-heading").inner_text()
+    page.goto(f"{server.url}/monitor/editions/{server.edition}")
+    total, vergund, overig = (server.figures[k] for k in ("total", "vergund", "overig"))
+    row = page.locator(f"#figure-{total}").inner_text()
+    assert "> 200" in row and "uitsplitsing volledig" in row, row
+    assert "150" in page.locator(f"#figure-{vergund}").inner_text()
+    assert "95–105" in page.locator(f"#figure-{overig}").inner_text()
+    assert _printed(server) == {
+        "controles": "> 200", "controles.vergund": "150", "controles.overig": "95–105"
+    }  # fmt: skip
+    assert errors == []
+    context.close()
