@@ -121,6 +121,7 @@ ROUTE_RULES: dict[str, Rule] = {
     "review": Rule.coordinator,
     "review_decide": Rule.coordinator,
     "review_approve_many": Rule.coordinator,
+    "review_decide_figure": Rule.coordinator,
     "review_reply": Rule.editor,
     # the monitor of key figures: reading for any account; entering a figure for editors
     # (the edit policy decides which: the indicator's supplier, while the edition is open);

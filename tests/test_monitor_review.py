@@ -211,3 +211,89 @@ def test_the_edition_page_reviews_figures_and_only_coordinators_decide(
             assert periods.get_period(session, edition.period_id).state == PeriodState.in_review
     finally:
         app.state.engine.dispose()
+
+
+def test_the_review_page_lists_an_editions_figures_with_the_same_decisions(
+    seeded_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """The coordinator's review page of an edition's period lists its figure versions
+    waiting for review: send one back, approve several at once (all or nothing, never one's
+    own); editors may not decide; no decision without the CSRF token."""
+    app = create_app(seeded_settings)
+    try:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            edition_id, figures, _, _, written = _in_review(session)
+            period_id = service.get_edition(session, edition_id).period_id
+            reviewer = create_user(session, "coordinator")
+            # The reviewer enters one figure again during review: that version is theirs.
+            mine = service.record_figures(
+                session, edition_id=edition_id, author=current_user(session, reviewer),
+                entries=[service.FigureEntry(figures["overig"].id or 0, parse_value("4,0"), 1)],
+            )[0]  # fmt: skip
+            session.commit()
+            editor = create_user(session, "editor", ("NRM",))
+        url = f"/periods/{period_id}/review"
+        decide = f"/review/figure-versions/{written[0].id}"
+        with TestClient(app) as client:
+            sign_in(client, editor)
+            assert client.get(url).status_code == 403
+            token = csrf_from(client.get(f"/monitor/editions/{edition_id}").text)
+            assert (
+                client.post(decide, data={"csrftoken": token, "decision": "approve"}).status_code
+                == 403
+            )
+        with TestClient(app) as client:
+            sign_in(client, reviewer)
+            page = client.get(url)
+            assert page.status_code == 200
+            soup = BeautifulSoup(page.text, "html.parser")
+            assert [li["id"] for li in soup.select("#figures-waiting > li")] == [
+                f"figure-review-{written[0].id}",
+                f"figure-review-{written[1].id}",
+                f"figure-review-{mine.id}",
+            ]
+            boxes = soup.select('input[name="figure_version"][form="bulk-approve"]')
+            assert [box["value"] for box in boxes] == [str(written[0].id), str(written[1].id)]
+            own = soup.select_one(f"#figure-review-{mine.id} .own-proposal")
+            assert own is not None and "Vier ogen" in own.text
+            token = csrf_from(page.text)
+            assert client.post(decide, data={"decision": "approve"}).status_code == 403
+            done = client.post(
+                decide,
+                data={"csrftoken": token, "decision": "send_back", "comment": "Bron?"},
+                follow_redirects=False,
+            )
+            assert done.status_code == 303 and done.headers["location"].startswith(url)
+            after = BeautifulSoup(client.get(done.headers["location"]).text, "html.parser")
+            assert after.select_one("#review-done") is not None
+            assert [li["id"] for li in after.select("#figures-sent-back > li")] == [
+                f"figure-review-{written[0].id}"
+            ]
+            # Bulk, all or nothing: one's own version refuses the lot, named.
+            ids = [str(written[1].id), str(mine.id)]
+            bulk = client.post(f"{url}/approve", data={"csrftoken": token, "figure_version": ids})
+            assert bulk.status_code == 422
+            error = BeautifulSoup(bulk.text, "html.parser").select_one("#review-error")
+            assert error is not None and "controles.overig v2" in error.text
+            bulk = client.post(
+                f"{url}/approve",
+                data={"csrftoken": token, "figure_version": [str(written[1].id)]},
+                follow_redirects=False,
+            )
+            assert bulk.status_code == 303
+            after = BeautifulSoup(client.get(bulk.headers["location"]).text, "html.parser")
+            assert [li["id"] for li in after.select("#figures-waiting > li")] == [
+                f"figure-review-{mine.id}"
+            ]
+        with Session(app.state.engine) as session:
+            kinds = [
+                (note.figure_version_id, note.kind)
+                for note in session.scalars(
+                    select(ReviewNote)
+                    .where(col(ReviewNote.figure_version_id).is_not(None))
+                    .order_by(col(ReviewNote.id))
+                )
+            ]
+        assert kinds == [(written[0].id, ReviewKind.send_back), (written[1].id, ReviewKind.approve)]
+    finally:
+        app.state.engine.dispose()

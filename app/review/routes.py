@@ -1,8 +1,11 @@
 """The reviewer's page: proposals beside the previous period's text, approve one or many, send
-one back with a comment; and the editor's answer to a version sent back."""
+one back with a comment; and the editor's answer to a version sent back. For a monitor
+edition's period the same page lists its figure versions waiting for review, with the same
+decisions (app/review/service.py: decide_figure, approve_many)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -12,7 +15,10 @@ from sqlmodel import Session
 from app import readmodel
 from app.deps import SessionDep
 from app.errors import DomainError
-from app.i18n import N_, gettext
+from app.i18n import N_, get_language, gettext
+from app.ids import id_of
+from app.monitor import reading as monitor_reading
+from app.monitor import service as monitor
 from app.periods import service as periods
 from app.permissions import CurrentUser, CurrentUserDep, client_address
 from app.review import service
@@ -40,19 +46,31 @@ def _review_page(
 ) -> Response:
     record = periods.get_period(session, period_id)
     programme = readmodel.programme_of_period(session, period_id)
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    common = {
+        "programme": programme,
+        "record": record,
+        "state_label": periods.state_label,
+        "done": gettext(done) if done else "",
+        "error": error,
+        "comments": comments or {},
+    }
+    edition = monitor_reading.edition_of_period(session, period_id)
+    if edition is not None:
+        return _figure_review_page(
+            request, session, edition.id or 0, reviewer, common, status_code=status_code
+        )
     period = readmodel.find_period(readmodel.list_periods(session, programme.id), period_id)
     proposals = service.proposals(
         session, period=period, programme_id=programme.id, reviewer=reviewer
     )
     waiting = [p for p in proposals if p.state != "sent_back"]
-    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     return render(
         request,
         "review/review.html",
         {
-            "programme": programme,
+            **common,
             "period": period,
-            "record": record,
             "proposals": proposals,
             "waiting": waiting,
             # Bulk approval is offered while at least one waiting proposal is this reviewer's
@@ -60,13 +78,55 @@ def _review_page(
             "approvable": sum(1 for p in waiting if p.may_approve),
             "sent_back": [p for p in proposals if p.state == "sent_back"],
             "flag_label": lambda flag: gettext(service.FLAG_LABELS[flag]),
-            "state_label": periods.state_label,
-            "done": gettext(done) if done else "",
-            "error": error,
-            "comments": comments or {},
         },
         status_code=status_code,
     )
+
+
+def _figure_review_page(
+    request: Request,
+    session: Session,
+    edition_id: int,
+    reviewer: CurrentUser,
+    common: dict[str, object],
+    *,
+    status_code: int,
+) -> Response:
+    """A monitor edition's review: its figure versions waiting for a decision or sent back."""
+    view = monitor.edition_view(session, edition_id)
+    proposals = service.figure_proposals(session, period_id=id_of(view.period), reviewer=reviewer)
+    waiting = [p for p in proposals if p.state != "sent_back"]
+    return render(
+        request,
+        "review/figures.html",
+        {
+            **common,
+            "view": view,
+            "language": get_language(),
+            "proposal_rows": {id_of(row.figure): row for row in view.all_figures()},
+            "waiting": waiting,
+            "approvable": sum(1 for p in waiting if p.may_approve),
+            "sent_back": [p for p in proposals if p.state == "sent_back"],
+        },
+        status_code=status_code,
+    )
+
+
+def decided(
+    session: Session,
+    decide: Callable[[], object],
+    *,
+    target: str,
+    refused: Callable[[DomainError], Response],
+) -> Response:
+    """A reviewer's decision as a form sends it: made, the way on (303 to `target`); refused,
+    nothing written and the page again with the refusal (`refused`, with its status)."""
+    try:
+        decide()
+    except DomainError as problem:
+        session.rollback()
+        return refused(problem)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/periods/{period_id}/review", include_in_schema=False, name="review")
@@ -84,18 +144,18 @@ def review_decide(
     comment: Annotated[Text, Form()] = "",
 ) -> Response:
     period_id = service.get_version(session, status_update_id).period_id
-    try:
-        service.decide(
+    return decided(
+        session,
+        lambda: service.decide(
             session,
             status_update_id=status_update_id,
             decision=decision,
             reviewer=user,
             comment=comment,
             address=client_address(request),
-        )
-    except DomainError as problem:
-        session.rollback()
-        return _review_page(
+        ),
+        target=request.url_for("review", period_id=period_id).path + f"?done={decision}",
+        refused=lambda problem: _review_page(
             request,
             session,
             period_id,
@@ -103,9 +163,49 @@ def review_decide(
             error=problem.message,
             comments={status_update_id: comment},
             status_code=problem.status_code,
-        )
-    target = request.url_for("review", period_id=period_id).path + f"?done={decision}"
-    return RedirectResponse(target, status_code=303)
+        ),
+    )
+
+
+@router.post(
+    "/review/figure-versions/{figure_version_id}",
+    include_in_schema=False,
+    name="review_decide_figure",
+)
+def review_decide_figure(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    figure_version_id: int,
+    decision: Annotated[Text, Form()] = "",
+    comment: Annotated[Text, Form()] = "",
+) -> Response:
+    """A decision on a monitor figure's version from the review page (the edition page has
+    its own route, app/monitor/routes.py, that leads back to the edition)."""
+    period_id = monitor.get_edition(
+        session, monitor.edition_of_version(session, figure_version_id)
+    ).period_id
+    return decided(
+        session,
+        lambda: service.decide_figure(
+            session,
+            figure_version_id=figure_version_id,
+            decision=decision,
+            reviewer=user,
+            comment=comment,
+            address=client_address(request),
+        ),
+        target=request.url_for("review", period_id=period_id).path + f"?done={decision}",
+        refused=lambda problem: _review_page(
+            request,
+            session,
+            period_id,
+            user,
+            error=problem.message,
+            comments={figure_version_id: comment},
+            status_code=problem.status_code,
+        ),
+    )
 
 
 @router.post(
@@ -117,34 +217,37 @@ def review_approve_many(
     user: CurrentUserDep,
     period_id: int,
     version: Annotated[list[Text] | None, Form()] = None,
+    figure_version: Annotated[list[Text] | None, Form()] = None,
 ) -> Response:
-    try:
-        ids = [int(raw) for raw in version or []]
-    except ValueError:
-        ids = []
-    return _approve_many(request, session, user, period_id, ids)
-
-
-def _approve_many(
-    request: Request, session: Session, user: CurrentUser, period_id: int, ids: list[int]
-) -> Response:
+    """The selected proposals approved at once: status versions (`version`) and, on a
+    monitor edition's page, figure versions (`figure_version`)."""
     periods.get_period(session, period_id)
-    try:
-        service.approve_many(
-            session, status_update_ids=ids, reviewer=user, address=client_address(request)
-        )
-    except DomainError as problem:
-        session.rollback()
-        return _review_page(
+    return decided(
+        session,
+        lambda: service.approve_many(
+            session,
+            status_update_ids=_ids(version),
+            figure_version_ids=_ids(figure_version),
+            reviewer=user,
+            address=client_address(request),
+        ),
+        target=request.url_for("review", period_id=period_id).path + "?done=approve_many",
+        refused=lambda problem: _review_page(
             request,
             session,
             period_id,
             user,
             error=problem.message,
             status_code=problem.status_code,
-        )
-    target = request.url_for("review", period_id=period_id).path + "?done=approve_many"
-    return RedirectResponse(target, status_code=303)
+        ),
+    )
+
+
+def _ids(raw: list[str] | None) -> list[int]:
+    try:
+        return [int(value) for value in raw or []]
+    except ValueError:
+        return []
 
 
 @router.post("/review/{status_update_id}/reply", include_in_schema=False, name="review_reply")

@@ -174,15 +174,23 @@ def approve(
 
 
 def approve_many(
-    session: Session, *, status_update_ids: list[int], reviewer: CurrentUser, address: str = ""
+    session: Session,
+    *,
+    status_update_ids: list[int] | None = None,
+    figure_version_ids: list[int] | None = None,
+    reviewer: CurrentUser,
+    address: str = "",
 ) -> int:
-    """Approve several proposals at once: all of them, or none (each refusal is named)."""
-    if not status_update_ids:
+    """Approve several proposals at once (versions of statuses, of monitor figures, or both):
+    all of them, or none (each refusal is named)."""
+    status_update_ids = list(dict.fromkeys(status_update_ids or []))
+    figure_version_ids = list(dict.fromkeys(figure_version_ids or []))
+    if not status_update_ids and not figure_version_ids:
         raise InvalidInput(gettext("Select at least one proposal to approve."))
     problems: list[str] = []
     approved = 0
     with session.begin_nested() as savepoint:
-        for status_update_id in dict.fromkeys(status_update_ids):
+        for status_update_id in status_update_ids:
             try:
                 approve(
                     session,
@@ -193,6 +201,19 @@ def approve_many(
                 approved += 1
             except DomainError as problem:
                 title = _activity_title(session, status_update_id)
+                problems.append(f"{title}: {problem.message}")
+        for figure_version_id in figure_version_ids:
+            try:
+                decide_figure(
+                    session,
+                    figure_version_id=figure_version_id,
+                    decision="approve",
+                    reviewer=reviewer,
+                    address=address,
+                )
+                approved += 1
+            except DomainError as problem:
+                title = _figure_title(session, figure_version_id)
                 problems.append(f"{title}: {problem.message}")
         if problems:
             savepoint.rollback()
@@ -209,6 +230,12 @@ def _activity_title(session: Session, status_update_id: int) -> str:
     return (
         f"{activity.label or ''} {activity.title}".strip() if activity else f"#{status_update_id}"
     )
+
+
+def _figure_title(session: Session, figure_version_id: int) -> str:
+    version = session.get(FigureVersion, figure_version_id)
+    figure = session.get(Figure, version.figure_id) if version else None
+    return f"{figure.key} v{version.version}" if figure and version else f"#{figure_version_id}"
 
 
 def send_back(
