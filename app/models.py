@@ -33,6 +33,18 @@ from app.programmes.models import (
     Result,
     Theme,
 )
+from app.recommendations.models import (
+    Addressee,
+    DeadlineChange,
+    Entry,
+    FollowUpStatus,
+    Recommendation,
+    RecommendationActivity,
+    RecommendationIndicator,
+    RecommendationRelation,
+    RecommendationResult,
+    SourceReport,
+)
 from app.reminders.models import ReminderRun, ReminderSchedule
 from app.review.models import ReviewNote
 from app.revision import DataRevision
@@ -57,6 +69,16 @@ __all__ = [
     "StoredFile",
     "PeriodTransition",
     "PublishedActivity",
+    "Addressee",
+    "DeadlineChange",
+    "Entry",
+    "FollowUpStatus",
+    "Recommendation",
+    "RecommendationActivity",
+    "RecommendationIndicator",
+    "RecommendationRelation",
+    "RecommendationResult",
+    "SourceReport",
     "ReminderRun",
     "ReminderSchedule",
     "ReviewNote",
