@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from docx import Document
+from docx.oxml.ns import qn
 from fastapi.testclient import TestClient
+from odf.namespaces import LOEXTNS
 from odf.opendocument import load as load_ods
-from odf.table import TableCell, TableRow
-from odf.text import P
+from odf.style import Footer, Header, MasterPage, PageLayout, PageLayoutProperties, Style
+from odf.table import Table, TableCell, TableHeaderRows, TableRow
+from odf.text import P, PageCount, PageNumber
 from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -28,7 +31,8 @@ from app.main import create_app
 from app.monitor import figuresheet, service
 from app.monitor.models import Edition, FigureSource, FigureVersion
 from app.monitor.values import parse_value
-from tests.factories import create_user, csrf_from, current_user, sign_in
+from app.review import service as review
+from tests.factories import coordinator, create_user, csrf_from, current_user, sign_in
 from tests.test_monitor import DM, MHM, SLM, _load_monitors, _open_edition
 
 HEADER = figuresheet.HEADER_ROW
@@ -486,3 +490,114 @@ def test_the_spreadsheets_have_the_qualifier_bounds_and_footnotes_as_columns(
     cells = next(r.cells for r in table.rows if str(name) in r.cells[0].text)
     assert note.text in cells[0].text
     assert cells[3].text.endswith(note.marker or str(note.number))
+
+
+def _ods_page_layout(content: bytes) -> tuple[Any, Any, Any]:
+    """The ODS's table, and the master page and page layout properties its style names."""
+    document = load_ods(io.BytesIO(content))
+    (table,) = document.getElementsByType(Table)
+    styles = {s.getAttribute("name"): s for s in document.getElementsByType(Style)}
+    master_name = styles[table.getAttribute("stylename")].getAttribute("masterpagename")
+    (master,) = (
+        m for m in document.getElementsByType(MasterPage) if m.getAttribute("name") == master_name
+    )
+    layout = next(
+        layout
+        for layout in document.getElementsByType(PageLayout)
+        if layout.getAttribute("name") == master.getAttribute("pagelayoutname")
+    )
+    (properties,) = layout.getElementsByType(PageLayoutProperties)
+    return table, master, properties
+
+
+def test_the_ods_prints_a4_landscape_one_page_wide_with_its_header_on_every_page(
+    seeded_session: Session,
+) -> None:
+    _load_monitors(seeded_session)
+    mhm = _edition_id(seeded_session, MHM)
+    content = exports.export_edition(seeded_session, mhm, fmt="ods", language="nl")[2]
+    table, master, properties = _ods_page_layout(content)
+    assert properties.getAttribute("printorientation") == "landscape"
+    assert (properties.getAttribute("pagewidth"), properties.getAttribute("pageheight")) == (
+        "29.7cm",
+        "21cm",
+    )
+    # Scaled to one page wide, as many pages down as it takes (LibreOffice's attributes).
+    assert properties.getAttrNS(LOEXTNS, "scale-to-X") == "1"
+    assert properties.getAttrNS(LOEXTNS, "scale-to-Y") == "0"
+    (header_rows,) = table.getElementsByType(TableHeaderRows)
+    assert "Cijfersleutel" in str(header_rows)
+    assert "Mensenhandelmonitor 2020" in str(master.getElementsByType(Header)[0])
+    (footer,) = master.getElementsByType(Footer)
+    assert "Pagina" in str(footer)
+    assert footer.getElementsByType(PageNumber) and footer.getElementsByType(PageCount)
+
+
+def test_the_docx_factsheet_is_a4_portrait_with_page_numbers_and_a_repeated_header(
+    seeded_session: Session,
+) -> None:
+    _load_monitors(seeded_session)
+    mhm = _edition_id(seeded_session, MHM)
+    document = Document(
+        io.BytesIO(exports.export_edition(seeded_session, mhm, fmt="docx", language="nl")[2])
+    )
+    section = document.sections[0]
+    assert section.page_width and section.page_height  # A4 portrait, in twips
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    footer = section.footer.paragraphs[0]
+    fields = [f.get(qn("w:instr")).strip() for f in footer._p.iter(qn("w:fldSimple"))]
+    assert fields == ["PAGE", "NUMPAGES"]
+    assert footer.text.startswith("Pagina") and " van " in footer.text
+    assert section.header.paragraphs[0].text == "Mensenhandelmonitor 2020"
+    table = document.tables[0]
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
+
+
+def test_an_edition_being_corrected_exports_its_figures_as_published_until_republished(
+    seeded_session: Session,
+) -> None:
+    """Each file is the edition's own figures as it was published: the value entered in a
+    correction (555444, waiting for review) is in no export, which is not a draft; once
+    approved and republished, every export has it."""
+    session = seeded_session
+    _load_monitors(session)
+    mhm = _edition_id(session, MHM)
+    actor = coordinator(session)
+    service.move_edition(session, edition_id=mhm, move="correct", actor=actor, reason="typo")
+    figure = service.edition_view(session, mhm).figure("lasten-onder-dwangsom")
+    assert figure.printed("nl") == "5"
+    (corrected,) = service.record_figures(
+        session, edition_id=mhm,
+        entries=[service.FigureEntry(figure.figure.id or 0, parse_value("555444"),
+                                     figure.version.version if figure.version else 0)],
+        author=actor,
+    )  # fmt: skip
+    session.commit()
+
+    def texts(fmt: str) -> tuple[str, str]:
+        name, _, content = exports.export_edition(session, mhm, fmt=fmt, language="nl")
+        if fmt == "pdf":
+            return name, _text_pdf(content)
+        return name, "\n".join({"xlsx": _texts_xlsx, "ods": _texts_ods, "docx": _texts_docx}[fmt](content))  # fmt: skip
+
+    for fmt in ("xlsx", "ods", "docx", "pdf"):
+        name, text = texts(fmt)
+        assert "concept" not in name and "CONCEPT" not in text, fmt
+        assert "555" not in text, fmt
+    row = next(
+        r
+        for r in _rows(exports.export_edition(session, mhm, fmt="xlsx", language="nl")[2])
+        if r["Cijfersleutel"] == "lasten-onder-dwangsom"
+    )
+    assert row["Waarde zoals gedrukt"] == "5" and row["Ondergrens"] == 5
+
+    review.decide_figure(
+        session, figure_version_id=corrected.id or 0, decision="approve",
+        reviewer=coordinator(session),
+    )  # fmt: skip
+    service.move_edition(session, edition_id=mhm, move="republish", actor=actor)
+    session.commit()
+    for fmt in ("xlsx", "ods", "docx", "pdf"):
+        name, text = texts(fmt)
+        assert "concept" not in name and "555.444" in text, fmt

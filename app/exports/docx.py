@@ -62,7 +62,7 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
     field.append(run)
 
 
-def _page_numbers(paragraph: Paragraph, template: str) -> None:
+def page_numbers(paragraph: Paragraph, template: str) -> None:
     """'Page %(page)s of %(pages)s', translated, with the placeholders as fields."""
     for piece in re.split(r"(%\(page\)s|%\(pages\)s)", template):
         if piece == "%(page)s":
@@ -145,7 +145,7 @@ def _setup(document: DocxDocument, table: ProgressTable) -> None:
         + "\t"
     )
     legend.font.size = Pt(7)
-    _page_numbers(footer, table.texts.page)
+    page_numbers(footer, table.texts.page)
 
 
 def _title_block(document: DocxDocument, table: ProgressTable) -> None:

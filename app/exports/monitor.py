@@ -5,25 +5,49 @@ tagged PDF (the progress table's machinery: app/exports/pdf.py).
 Every format reads one read-model (`build_edition`, over `app.monitor.service.edition_view`):
 named rows with the value as `format_value` prints it ("> 200", "≈ 95–105", "5.000–7.500"),
 so no format prints a false exact number. A footnote follows each figure it belongs to: its
-markers beside the value, its text under it. An edition that is not published is marked as a
-draft in every file (and its file name), as a progress export is.
+markers beside the value, its text under it. Each file is the edition's own figures as it
+stands: an edition being corrected is exported as it was last published (as the public site
+shows it, and as a progress period being corrected is exported); any other edition that is not
+published is marked as a draft in every file (and its file name), as a progress export is.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.shared import Cm, Pt, RGBColor
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.table import _Row as DocxRow
 from odf.dc import Title
+from odf.namespaces import LOEXTNS
 from odf.opendocument import OpenDocumentSpreadsheet
-from odf.style import Style, TableCellProperties, TableColumnProperties, TextProperties
-from odf.table import Table, TableCell, TableColumn, TableRow
-from odf.text import P
+from odf.style import (
+    Footer,
+    FooterStyle,
+    Header,
+    HeaderFooterProperties,
+    HeaderStyle,
+    MasterPage,
+    PageLayout,
+    PageLayoutProperties,
+    RegionLeft,
+    RegionRight,
+    Style,
+    TableCellProperties,
+    TableColumnProperties,
+    TableProperties,
+    TextProperties,
+)
+from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+from odf.text import P, PageCount, PageNumber
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -33,8 +57,10 @@ from sqlmodel import Session
 from app.clock import utc_now
 from app.errors import InvalidInput
 from app.exports import pdf
+from app.exports.docx import page_numbers
 from app.exports.service import slug
 from app.i18n import N_, translations_for
+from app.ids import id_of
 from app.monitor import service
 from app.monitor.models import Area
 from app.monitor.service import FigureRow
@@ -176,6 +202,15 @@ def build_edition(session: Session, edition_id: int, *, language: str) -> Editio
     figure followed by its parts), their footnotes, and its chains."""
     translate = translations_for(language).gettext
     view = service.edition_view(session, edition_id)
+    state = PeriodState(view.period.state)
+    if state == PeriodState.correcting:
+        # As a progress period's exports: an edition being corrected is exported as it was
+        # last published (its corrections are work in progress, on the staff's pages), until
+        # it is republished.
+        published = service.publications(session, id_of(view.period))
+        if published:
+            view = service.as_published(session, view, published[-1])
+            state = PeriodState.published
     edition = view.edition
     publisher = session.get(Organisation, edition.publisher_id)
     notes = {note.number: note for note in view.footnotes}
@@ -217,7 +252,6 @@ def build_edition(session: Session, edition_id: int, *, language: str) -> Editio
         (chain.title, chain.caveat, [figure(step, 0) for step in steps])
         for chain, steps in view.chains
     ]
-    state = PeriodState(view.period.state)
     return EditionExport(
         title=edition.title,
         language=language,
@@ -303,7 +337,10 @@ def render_ods(export: EditionExport) -> bytes:
     wrap = Style(name="wrap", family="table-cell")
     wrap.addElement(TableCellProperties(wrapoption="wrap", verticalalign="top"))
     document.automaticstyles.addElement(wrap)
-    table = Table(name=translate("Figures"))
+    top = Style(name="top", family="table-cell")  # a number, at the top as its row's texts
+    top.addElement(TableCellProperties(verticalalign="top"))
+    document.automaticstyles.addElement(top)
+    table = Table(name=translate("Figures"), stylename=_ods_print_layout(document, export))
     for index, (_, _, width) in enumerate(COLUMNS):
         column_style = Style(name=f"col{index}", family="table-column")
         column_style.addElement(TableColumnProperties(columnwidth=f"{width * 0.19:.2f}cm"))
@@ -314,7 +351,10 @@ def render_ods(export: EditionExport) -> bytes:
         cell = TableCell(valuetype="string", stylename=bold)
         cell.addElement(P(text=translate(label)))
         header.addElement(cell)
-    table.addElement(header)
+    # The header row is printed on every page.
+    header_rows = TableHeaderRows()
+    header_rows.addElement(header)
+    table.addElement(header_rows)
     for row in export.figures:
         line = TableRow()
         for key, _, _ in COLUMNS:
@@ -322,7 +362,7 @@ def render_ods(export: EditionExport) -> bytes:
             if isinstance(value, bool):
                 value = translate("yes") if value else ""
             if isinstance(value, float | int):
-                cell = TableCell(valuetype="float", value=value)
+                cell = TableCell(valuetype="float", value=value, stylename=top)
                 cell.addElement(P(text=f"{value:g}"))
             elif value is None or value == "":
                 cell = TableCell()
@@ -339,6 +379,62 @@ def render_ods(export: EditionExport) -> bytes:
     return output.getvalue()
 
 
+def _ods_print_layout(document: OpenDocumentSpreadsheet, export: EditionExport) -> Style:
+    """Printed as the XLSX is: A4 landscape, scaled to one page wide (as many pages down as it
+    takes), the edition (and DRAFT) in the page header, "Page X of Y" in the footer. Returns
+    the table's style, which names the master page with this layout."""
+    layout = PageLayout(name="landscape")
+    properties = PageLayoutProperties(
+        pagewidth="29.7cm",
+        pageheight="21cm",
+        printorientation="landscape",
+        margintop="1.2cm",
+        marginbottom="1.2cm",
+        marginleft="1.5cm",
+        marginright="1.5cm",
+    )
+    # One page wide, any number of pages high: LibreOffice's attributes (ODF 1.3 has them as
+    # style:scale-to-X/Y; odfpy writes ODF 1.2, where LibreOffice reads them as loext).
+    properties.setAttrNS(LOEXTNS, "scale-to-X", "1")
+    properties.setAttrNS(LOEXTNS, "scale-to-Y", "0")
+    layout.addElement(properties)
+    # Calc prints a page header and footer only when the layout gives them a style.
+    for kind in (HeaderStyle, FooterStyle):
+        space = kind()
+        space.addElement(HeaderFooterProperties(minheight="0.6cm", margin="0.2cm"))
+        layout.addElement(space)
+    document.automaticstyles.addElement(layout)
+    master = MasterPage(name="Default", pagelayoutname=layout)
+    # Calc's page regions: the title at the left, DRAFT and the page numbers at the right.
+    header = Header()
+    left = RegionLeft()
+    left.addElement(P(text=export.title))
+    header.addElement(left)
+    if export.draft:
+        right = RegionRight()
+        right.addElement(P(text=export.texts["draft"]))
+        header.addElement(right)
+    master.addElement(header)
+    footer = Footer()
+    bottom = P()
+    for piece in re.split(r"(%\(page\)s|%\(pages\)s)", export.texts["page"]):
+        if piece == "%(page)s":
+            bottom.addElement(PageNumber(selectpage="current", text="1"))
+        elif piece == "%(pages)s":
+            bottom.addElement(PageCount(text="1"))
+        elif piece:
+            bottom.addText(piece)
+    corner = RegionRight()
+    corner.addElement(bottom)
+    footer.addElement(corner)
+    master.addElement(footer)
+    document.masterstyles.addElement(master)
+    table_style = Style(name="sheet", family="table", masterpagename=master)
+    table_style.addElement(TableProperties(display="true"))
+    document.automaticstyles.addElement(table_style)
+    return table_style
+
+
 def _meta_title(title: str) -> Title:
     return Title(text=title)
 
@@ -346,22 +442,45 @@ def _meta_title(title: str) -> Title:
 # -- the factsheet -----------------------------------------------------------------------------
 
 
+def _row_flags(row: DocxRow, *, header: bool = False) -> None:
+    """A table row never split across pages; the header row repeated on every page."""
+    properties = row._tr.get_or_add_trPr()
+    properties.append(OxmlElement("w:cantSplit"))
+    if header:
+        properties.append(OxmlElement("w:tblHeader"))
+
+
 def render_docx(export: EditionExport) -> bytes:
     """The factsheet as a Word document: title and facts, a notice for a draft, the figures as
     a table (a part indented under its figure, "of which"), each figure's footnotes under it,
-    the chains, and DRAFT in the page header of a draft."""
+    the chains; A4 portrait, the edition (and DRAFT for a draft) in the page header, "Page X
+    of Y" in the footer; the table's header row repeats on every page and no row is split."""
     texts = export.texts
     document = Document()
     style = document.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(10)
     section = document.sections[0]
+    # A4 portrait (python-docx's template is US Letter), 2.5 cm margins: 16 cm for the table.
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(25)
+    section.top_margin = section.bottom_margin = Mm(20)
+    section.header_distance = section.footer_distance = Mm(10)
+    usable = Mm(210 - 50)
     header = section.header.paragraphs[0]
+    header.paragraph_format.tab_stops.add_tab_stop(usable, WD_TAB_ALIGNMENT.RIGHT)
     header.add_run(export.title).font.size = Pt(8)
     if export.draft:
-        mark = header.add_run("\t\t" + texts["draft"])
+        mark = header.add_run("\t" + texts["draft"])
         mark.bold = True
         mark.font.color.rgb = RGBColor(0xA9, 0x00, 0x61)
+    # "Page X of Y" at the right margin, as in the PDF and the progress table's documents.
+    footer = section.footer.paragraphs[0]
+    footer.style = document.styles["Footer"]
+    footer.style.font.size = Pt(8)  # the page numbers' fields too, which have no runs of ours
+    footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    page_numbers(footer, texts["page"])
     if export.draft:
         notice = document.add_paragraph()
         run = notice.add_run(texts["draft"] + " ")
@@ -388,6 +507,7 @@ def render_docx(export: EditionExport) -> bytes:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    _row_flags(table.rows[0], header=True)
     for cell, text in zip(
         table.rows[0].cells,
         (texts["figure"], texts["area"], texts["years"], texts["value"]),
@@ -395,7 +515,9 @@ def render_docx(export: EditionExport) -> bytes:
     ):
         cell.paragraphs[0].add_run(text).bold = True
     for row in export.figures:
-        cells = table.add_row().cells
+        line = table.add_row()
+        _row_flags(line)
+        cells = line.cells
         first = cells[0].paragraphs[0]
         if row.level:
             first.paragraph_format.left_indent = Pt(14)

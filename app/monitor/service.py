@@ -14,10 +14,11 @@ edit policy, breakdowns that must add up, areas that are not added up.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -43,7 +44,7 @@ from app.monitor.models import (
 )
 from app.monitor.values import QualifiedValue, Unit, format_value
 from app.periods import service as periods
-from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
+from app.periods.models import PeriodKind, PeriodState, PeriodTransition, ReportingPeriod
 from app.policy import CHANGING_STATES, Decision, EditPolicy, Period, Reason, period_message
 from app.review import figures as review_state
 
@@ -641,3 +642,54 @@ def edition_view(session: Session, edition_id: int) -> EditionView:
             (chain, [rows[step.figure_id] for step in steps if step.chain_id == chain.id])
         )
     return EditionView(edition, period, top, footnotes, chains)
+
+
+def publications(session: Session, period_id: int) -> list[datetime]:
+    """When the edition's period was published, oldest first (a republication after a
+    correction is another); empty for one never published."""
+    return list(
+        session.scalars(
+            select(col(PeriodTransition.created_at))
+            .where(
+                col(PeriodTransition.period_id) == period_id,
+                col(PeriodTransition.to_state) == PeriodState.published,
+            )
+            .order_by(col(PeriodTransition.created_at))
+        )
+    )
+
+
+def as_published(session: Session, view: EditionView, at: datetime) -> EditionView:
+    """The view with each figure's newest version recorded by the publication at `at` (an
+    edition being corrected, as the public site and the exports show it)."""
+    ids = [id_of(row.figure) for row in view.all_figures()]
+    newest = (
+        select(col(FigureVersion.figure_id), func.max(col(FigureVersion.version)).label("version"))
+        .where(col(FigureVersion.figure_id).in_(ids), col(FigureVersion.created_at) <= at)
+        .group_by(col(FigureVersion.figure_id))
+        .subquery()
+    )
+    versions = {
+        v.figure_id: v
+        for v in session.scalars(
+            select(FigureVersion).join(
+                newest,
+                (col(FigureVersion.figure_id) == newest.c.figure_id)
+                & (col(FigureVersion.version) == newest.c.version),
+            )
+        )
+    }
+
+    def published(row: FigureRow) -> FigureRow:
+        return dataclasses.replace(
+            row,
+            version=versions.get(id_of(row.figure)),
+            parts=[published(part) for part in row.parts],
+        )
+
+    figures = [published(row) for row in view.figures]
+    by_id = {id_of(row.figure): row for top in figures for row in (top, *top.parts)}
+    chains = [
+        (chain, [by_id[id_of(step.figure)] for step in steps]) for chain, steps in view.chains
+    ]
+    return dataclasses.replace(view, figures=figures, chains=chains)

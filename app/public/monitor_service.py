@@ -10,19 +10,24 @@ number or source passage is ever read into what the public site shows.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.errors import NotFound
 from app.i18n import gettext
 from app.ids import id_of
-from app.monitor.models import Area, Edition, FigureVersion
-from app.monitor.service import EditionView, FigureRow, edition_view
-from app.periods.models import PeriodKind, PeriodState, PeriodTransition, ReportingPeriod
+from app.monitor.models import Area, Edition
+from app.monitor.service import (
+    EditionView,
+    FigureRow,
+    as_published,
+    edition_view,
+    publications,
+)
+from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
 from app.programmes.models import Organisation
 
 # The states in which an edition is public: published, and being corrected (as published).
@@ -96,21 +101,12 @@ def published_edition(session: Session, edition_id: int) -> PublicEdition:
     listing = next((e for e in published_editions(session) if e.edition.id == edition_id), None)
     if listing is None:
         raise _not_published()
-    published = list(
-        session.scalars(
-            select(col(PeriodTransition.created_at))
-            .where(
-                col(PeriodTransition.period_id) == listing.period.id,
-                col(PeriodTransition.to_state) == PeriodState.published,
-            )
-            .order_by(col(PeriodTransition.created_at))
-        )
-    )
+    published = publications(session, id_of(listing.period))
     if not published:  # published without a transition: nothing is known to be public
         raise _not_published()
     view = edition_view(session, edition_id)
     if listing.period.state != PeriodState.published:
-        view = _as_published(session, view, published[-1])
+        view = as_published(session, view, published[-1])
     return PublicEdition(
         view,
         listing.publisher,
@@ -118,38 +114,3 @@ def published_edition(session: Session, edition_id: int) -> PublicEdition:
         published[0],
         published[-1] if len(published) > 1 else None,
     )
-
-
-def _as_published(session: Session, view: EditionView, at: datetime) -> EditionView:
-    """The view with each figure's newest version recorded by the publication at `at`."""
-    ids = [id_of(row.figure) for row in view.all_figures()]
-    newest = (
-        select(col(FigureVersion.figure_id), func.max(col(FigureVersion.version)).label("version"))
-        .where(col(FigureVersion.figure_id).in_(ids), col(FigureVersion.created_at) <= at)
-        .group_by(col(FigureVersion.figure_id))
-        .subquery()
-    )
-    versions = {
-        v.figure_id: v
-        for v in session.scalars(
-            select(FigureVersion).join(
-                newest,
-                (col(FigureVersion.figure_id) == newest.c.figure_id)
-                & (col(FigureVersion.version) == newest.c.version),
-            )
-        )
-    }
-
-    def published(row: FigureRow) -> FigureRow:
-        return dataclasses.replace(
-            row,
-            version=versions.get(id_of(row.figure)),
-            parts=[published(part) for part in row.parts],
-        )
-
-    figures = [published(row) for row in view.figures]
-    by_id = {id_of(row.figure): row for top in figures for row in (top, *top.parts)}
-    chains = [
-        (chain, [by_id[id_of(step.figure)] for step in steps]) for chain, steps in view.chains
-    ]
-    return dataclasses.replace(view, figures=figures, chains=chains)
