@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Session, col
 
 from app.errors import Forbidden, InvalidInput
@@ -297,3 +297,29 @@ def test_the_review_page_lists_an_editions_figures_with_the_same_decisions(
         assert kinds == [(written[0].id, ReviewKind.send_back), (written[1].id, ReviewKind.approve)]
     finally:
         app.state.engine.dispose()
+
+
+def test_the_database_refuses_a_review_note_on_a_published_editions_figure(
+    seeded_session: Session,
+) -> None:
+    """Whatever writes it: a decision on a figure version of a published edition is refused
+    by a trigger (on a correction it is taken)."""
+    edition_id, _, actor, _, written = _in_review(seeded_session)
+    for version in written:
+        review.decide_figure(
+            seeded_session, figure_version_id=version.id or 0, decision="approve", reviewer=actor
+        )
+    service.move_edition(seeded_session, edition_id=edition_id, move="publish", actor=actor)
+    seeded_session.commit()
+    insert = text(
+        "INSERT INTO review_note (figure_version_id, kind, comment, author, created_at) "
+        "VALUES (:version, 'send_back', 'later', 'sql prompt', CURRENT_TIMESTAMP)"
+    )
+    with pytest.raises(DatabaseError, match="the monitor edition is published"):
+        seeded_session.execute(insert, {"version": written[0].id})
+    seeded_session.rollback()
+    service.move_edition(
+        seeded_session, edition_id=edition_id, move="correct", actor=actor, reason="Typo"
+    )
+    seeded_session.execute(insert, {"version": written[0].id})
+    seeded_session.commit()
