@@ -45,6 +45,11 @@ from app.monitor.seeding import MONITOR_SEED_DIR, load_monitor_files, monitor_se
 from app.periods.models import PeriodState, ReportingPeriod
 from app.public import documents
 from app.readmodel import PeriodRow, ProgrammeRow
+from app.recommendations.seeding import (
+    RECOMMENDATION_SEED_DIR,
+    load_recommendation_files,
+    recommendation_seed_files,
+)
 from app.reminders import service as reminders
 from app.reminders.service import ReminderReport, send_reminders
 from app.seeding.service import SeedError, load_seed_file
@@ -172,12 +177,22 @@ def seed(
             callback=_text,
         ),
     ] = None,
+    recommendations: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of recommendation seed files (*.yaml, see seed/README.md) loaded after "
+            "the monitor; by default seed/recommendations/ when FILE is the default programme, "
+            "none for another FILE",
+            callback=_text,
+        ),
+    ] = None,
 ) -> None:
-    """Load a programme from a seed file, and the monitor's key figures (seed/monitor/).
+    """Load a programme from a seed file, the monitor's key figures (seed/monitor/) and the
+    Rapporteur's recommendations (seed/recommendations/).
 
     Running it twice changes nothing; a bad file is refused with the places that are wrong,
-    and the database is left as it was (the programme and every monitor file load in one
-    transaction).
+    and the database is left as it was (the programme, every monitor file and every
+    recommendation file load in one transaction).
     """
 
     settings = get_settings()
@@ -188,10 +203,19 @@ def seed(
     if monitor is not None and not monitor_files:
         typer.echo(f"{monitor}: no monitor seed files (*.yaml) there.", err=True)
         raise typer.Exit(code=1)
+    if recommendations is None and file.resolve() == DEFAULT_SEED.resolve():
+        recommendations = RECOMMENDATION_SEED_DIR
+    recommendation_files = (
+        recommendation_seed_files(recommendations) if recommendations is not None else []
+    )
+    if recommendations is not None and not recommendation_files:
+        typer.echo(f"{recommendations}: no recommendation seed files (*.yaml) there.", err=True)
+        raise typer.Exit(code=1)
     try:
         with transaction(engine) as session:
             report = load_seed_file(session, file)
             load_monitor_files(session, monitor_files, report)
+            load_recommendation_files(session, recommendation_files, report)
     except SeedError as error:
         engine.dispose()
         typer.echo(error.message, err=True)
