@@ -1,9 +1,12 @@
-"""Build small programmes through the seed service (the same rules as real data)."""
+"""Build small programmes through the seed service (the same rules as real data), and their
+rounds: a progress period (`open_round`) or a monitor edition (`open_edition`), opened and
+published through the same services as real ones."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -19,9 +22,14 @@ from app.accounts.models import Role
 from app.accounts.service import CurrentUser
 from app.config import MailBackend, Settings
 from app.ids import id_of
+from app.monitor import service as monitor
+from app.monitor.models import Area, Figure, Indicator
+from app.monitor.seeding import load_monitor_files, monitor_seed_files
 from app.periods import service as periods
-from app.periods.models import PeriodState, ReportingPeriod
+from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
 from app.programmes.models import Activity, ActivityOrganisation, Organisation, Programme
+from app.review import figures as figure_review
+from app.review import service as review
 from app.seeding.schema import SeedFile
 from app.seeding.service import SeedReport, apply_seed
 
@@ -177,17 +185,57 @@ def current_user(session: Session, email: str) -> Any:
 def publish(session: Session, *, period_id: int, actor: Any) -> None:
     """Publish a period in review (or republish one being corrected) through the period
     service, with the choice a coordinator makes on the confirmation page: publish with
-    whatever was not updated or approved."""
+    whatever was not updated or approved. A monitor edition's period has no such choice: its
+    figure versions waiting for review are approved first (`approve_figures`)."""
     period = periods.get_period(session, period_id)
+    move = "republish" if period.state == PeriodState.correcting else "publish"
+    if PeriodKind(period.kind) == PeriodKind.monitor:
+        approve_figures(session, period_id=period_id)
+        periods.move_period(session, period_id=period_id, move=move, actor=actor)
+        return
     check = periods.publication_check(session, period=period)
     periods.move_period(
         session,
         period_id=period_id,
-        move="republish" if period.state == PeriodState.correcting else "publish",
+        move=move,
         actor=actor,
         accept_not_updated=check.not_updated,
         accept_unapproved=check.unapproved,
     )
+
+
+def approve_figures(session: Session, *, period_id: int, reviewer: Any = None) -> int:
+    """Every figure version of the edition on this period that waits for review (or was sent
+    back), approved through the review service by `reviewer` (default: a new coordinator, so
+    the author of none of them); returns how many."""
+    waiting = figure_review.unapproved_of_period(session, period_id)
+    reviewer = reviewer or (coordinator(session) if waiting else None)
+    for version in waiting:
+        review.decide_figure(
+            session, figure_version_id=id_of(version), decision="approve", reviewer=reviewer
+        )
+    return len(waiting)
+
+
+def _publish_rounds(session: Session, programme_id: int, kind: PeriodKind, actor: Any) -> None:
+    """The programme's periods of this kind that are open or in review, published: one round
+    at a time holds per kind (a progress round and an edition's run side by side)."""
+    for period in session.scalars(
+        select(ReportingPeriod).where(
+            col(ReportingPeriod.programme_id) == programme_id,
+            col(ReportingPeriod.kind) == kind.value,
+        )
+    ).all():
+        if period.state == PeriodState.open:
+            periods.move_period(session, period_id=id_of(period), move="review", actor=actor)
+        if period.state == PeriodState.in_review:
+            publish(session, period_id=id_of(period), actor=actor)
+
+
+def _programme(session: Session, slug: str) -> Programme:
+    programme = session.scalar(select(Programme).where(col(Programme.slug) == slug))
+    assert programme is not None, slug
+    return programme
 
 
 def open_round(
@@ -200,19 +248,12 @@ def open_round(
     actor: Any = None,
 ) -> int:
     """A new period opened for updates through the period service (carry-over included), with
-    every other period of the programme published first, by `actor` (default: a new
+    every other progress period of the programme published first, by `actor` (default: a new
     coordinator); returns its id. The deadline is two weeks after the reference date unless
-    given (None: no deadline)."""
+    given (None: no deadline). A monitor edition's round: `open_edition`."""
     actor = actor or coordinator(session)
-    programme = session.scalar(select(Programme).where(col(Programme.slug) == programme_slug))
-    assert programme is not None
-    for period in session.scalars(
-        select(ReportingPeriod).where(col(ReportingPeriod.programme_id) == programme.id)
-    ).all():
-        if period.state == PeriodState.open:
-            periods.move_period(session, period_id=id_of(period), move="review", actor=actor)
-        if period.state == PeriodState.in_review:
-            publish(session, period_id=id_of(period), actor=actor)
+    programme = _programme(session, programme_slug)
+    _publish_rounds(session, id_of(programme), PeriodKind.progress, actor)
     created = periods.create_period(
         session,
         programme_id=id_of(programme),
@@ -230,6 +271,116 @@ def open_round(
     periods.move_period(session, period_id=id_of(created), move="open", actor=actor)
     session.commit()
     return id_of(created)
+
+
+@dataclass(frozen=True)
+class EditionFigure:
+    """A figure of a new edition: its key, the indicator's code, for a part of a breakdown
+    the key of its total, the dimension and category; its area's code (default: the
+    edition's) and years (default: the edition's)."""
+
+    key: str
+    indicator: str
+    parent: str | None = None
+    dimension: str | None = None
+    category: str | None = None
+    area: str | None = None
+    years: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class OpenEdition:
+    """A monitor edition made by `open_edition`: its ids, its figures by key, and the
+    coordinator who made it, as the services see them."""
+
+    edition_id: int
+    period_id: int
+    coordinator: CurrentUser
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+def load_monitors(session: Session, paths: list[Path] | None = None) -> SeedReport:
+    """The monitor seed (areas, indicators, the published editions of seed/monitor/, or of
+    `paths`), through the monitor's seed loader; committed. Loading it again changes
+    nothing."""
+    report = SeedReport()
+    load_monitor_files(session, monitor_seed_files() if paths is None else paths, report)
+    session.commit()
+    return report
+
+
+def open_edition(
+    session: Session,
+    programme_slug: str = "samen-tegen-mensenhandel",
+    *,
+    title: str = "Mensenhandelmonitor 2021",
+    years: tuple[int, int] = (2021, 2021),
+    area: str = "regio-rotterdam",
+    publisher: str = "NRM",
+    figures: Sequence[EditionFigure] = (),
+    opened: bool = True,
+    actor: Any = None,
+) -> OpenEdition:
+    """A new monitor edition through the monitor service, its figures added in the order
+    given, and opened for figures (`opened=False`: left a draft), with every other edition of
+    the programme that is open or in review published first (`publish`), by `actor` (default:
+    a new coordinator). The monitor seed is loaded first when the programme has no indicators
+    yet (`load_monitors`)."""
+    actor = actor or coordinator(session)
+    programme = _programme(session, programme_slug)
+    if (
+        session.scalar(select(Indicator.id).where(col(Indicator.programme_id) == programme.id))
+        is None
+    ):
+        load_monitors(session)
+    if opened:
+        _publish_rounds(session, id_of(programme), PeriodKind.monitor, actor)
+    areas = {row.code: id_of(row) for row in session.scalars(select(Area))}
+    indicators = {
+        row.code: id_of(row)
+        for row in session.scalars(
+            select(Indicator).where(col(Indicator.programme_id) == programme.id)
+        )
+    }
+    organisation = session.scalar(select(Organisation).where(col(Organisation.code) == publisher))
+    assert organisation is not None, publisher
+    edition = monitor.create_edition(
+        session,
+        programme_id=id_of(programme),
+        title=title,
+        publisher_id=id_of(organisation),
+        covers_from=years[0],
+        covers_to=years[1],
+        area_id=areas[area],
+        actor=actor,
+    )
+    added: dict[str, Figure] = {}
+    for spec in figures:
+        year_from, year_to = spec.years or years
+        added[spec.key] = monitor.add_figure(
+            session,
+            edition_id=id_of(edition),
+            key=spec.key,
+            indicator_id=indicators[spec.indicator],
+            year_from=year_from,
+            year_to=year_to,
+            area_id=areas[spec.area or area],
+            actor=actor,
+            parent_id=id_of(added[spec.parent]) if spec.parent else None,
+            dimension=spec.dimension,
+            category=spec.category,
+            # Printed order: the order given, among the figure's siblings.
+            position=sum(
+                1
+                for other in added.values()
+                if other.parent_id == (id_of(added[spec.parent]) if spec.parent else None)
+            )
+            + 1,
+        )
+    if opened:
+        monitor.move_edition(session, edition_id=id_of(edition), move="open", actor=actor)
+    session.commit()
+    return OpenEdition(id_of(edition), edition.period_id, actor, added)
 
 
 def organisation_activities(session: Session, code: str) -> list[int]:

@@ -38,7 +38,14 @@ from app.review import service as review
 from app.revision import DataRevision
 from app.seeding.service import SeedError, SeedReport
 from tests.cli import run_cli
-from tests.factories import coordinator, create_user, current_user
+from tests.factories import (
+    EditionFigure,
+    coordinator,
+    create_user,
+    current_user,
+    load_monitors,
+    open_edition,
+)
 
 # The source documents: ../shared/seeds from the repository (a worktree may sit one deeper).
 SEEDS = next(
@@ -206,13 +213,6 @@ def _document_text(edition: str) -> str:
     return " ".join(text.replace("’", "'").split())
 
 
-def _load_monitors(session: Session, paths: list[Path] | None = None) -> SeedReport:
-    report = SeedReport()
-    load_monitor_files(session, monitor_seed_files() if paths is None else paths, report)
-    session.commit()
-    return report
-
-
 def _edition(session: Session, title: str) -> service.EditionView:
     edition = session.scalar(select(Edition).where(col(Edition.title) == title))
     assert edition is not None, title
@@ -229,7 +229,7 @@ def test_the_expectations_stand_in_the_documents() -> None:
 def test_the_seeded_editions_hold_every_figure_of_the_four_documents(
     seeded_session: Session,
 ) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     views = {title: _edition(seeded_session, title) for title in (MHM, SLM, DM)}
     matched: set[int] = set()
     for title, area, years, printed, qualifier, words, breakdown in EXPECTED:
@@ -263,7 +263,7 @@ def test_the_seeded_editions_hold_every_figure_of_the_four_documents(
 
 
 def test_the_seeded_editions_are_published_monitor_periods(seeded_session: Session) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     for title, covers, area in (
         (MHM, (2020, 2020), "regio-rotterdam"),
         (SLM, (2014, 2018), "NL"),
@@ -283,7 +283,7 @@ def test_the_seeded_editions_are_published_monitor_periods(seeded_session: Sessi
 
 
 def test_the_funnel_footnotes_and_areas_are_as_printed(seeded_session: Session) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     offenders = _edition(seeded_session, DM)
     ((chain, steps),) = offenders.chains
     assert chain.title in _document_text(DM)
@@ -312,13 +312,13 @@ def _counts(session: Session) -> tuple[int, ...]:
 
 
 def test_loading_the_monitor_seed_twice_changes_nothing(seeded_session: Session) -> None:
-    first = _load_monitors(seeded_session)
+    first = load_monitors(seeded_session)
     assert first.created["figure values"] == 58
     before = _counts(seeded_session)
     revision = seeded_session.get(DataRevision, DATA_REVISION_ID)
     assert revision is not None
     number = revision.revision
-    again = _load_monitors(seeded_session)
+    again = load_monitors(seeded_session)
     assert not again.changed, (again.created, again.updated)
     assert _counts(seeded_session) == before
     seeded_session.refresh(revision)
@@ -386,44 +386,27 @@ def test_the_seed_command_loads_the_monitor_all_or_nothing(
 
 
 def _open_edition(session: Session) -> tuple[int, dict[str, Figure], Any, int]:
-    """A new edition of the monitor (after the seed), opened; its figures: a total with a
-    complete breakdown along sector, supplied by organisation NRM."""
-    _load_monitors(session)
-    actor = coordinator(session)
-    programme = session.scalar(select(Programme))
+    """A new edition of the monitor (after the seed), opened (tests.factories.open_edition);
+    its figures: a total with a complete breakdown along sector, supplied by organisation
+    NRM."""
+    load_monitors(session)
     nrm = session.scalar(select(Organisation).where(col(Organisation.code) == "NRM"))
-    area = session.scalar(select(Area).where(col(Area.code) == "regio-rotterdam"))
     indicator = session.scalar(
         select(Indicator).where(col(Indicator.code) == "bestuurlijke-controles")
     )
-    assert programme and nrm and area and indicator
+    assert nrm and indicator
     indicator.supplier_id = nrm.id
-    edition = service.create_edition(
-        session,
-        programme_id=programme.id or 0,
-        title="Mensenhandelmonitor 2021",
-        publisher_id=nrm.id or 0,
-        covers_from=2021,
-        covers_to=2021,
-        area_id=area.id or 0,
-        actor=actor,
-    )
-    edition_id = edition.id or 0
-    figures: dict[str, Figure] = {}
-    figures["total"] = service.add_figure(
-        session, edition_id=edition_id, key="controles", indicator_id=indicator.id or 0,
-        year_from=2021, year_to=2021, area_id=area.id or 0, actor=actor,
-    )  # fmt: skip
-    for position, key in enumerate(("vergund", "overig"), start=1):
-        figures[key] = service.add_figure(
-            session, edition_id=edition_id, key=f"controles.{key}",
-            indicator_id=indicator.id or 0, year_from=2021, year_to=2021,
-            area_id=area.id or 0, actor=actor, parent_id=figures["total"].id,
-            dimension="sector", category=key, position=position,
-        )  # fmt: skip
-    service.move_edition(session, edition_id=edition_id, move="open", actor=actor)
-    session.commit()
-    return edition_id, figures, actor, nrm.id or 0
+    parts = [
+        EditionFigure(f"controles.{key}", indicator.code, "controles", "sector", key)
+        for key in ("vergund", "overig")
+    ]
+    edition = open_edition(session, figures=[EditionFigure("controles", indicator.code), *parts])
+    figures = {
+        "total": edition.figures["controles"],
+        "vergund": edition.figures["controles.vergund"],
+        "overig": edition.figures["controles.overig"],
+    }
+    return edition.edition_id, figures, edition.coordinator, nrm.id or 0
 
 
 def _entries(figures: dict[str, Figure], total: str, vergund: str, overig: str) -> list[Any]:
@@ -569,7 +552,7 @@ def test_the_supplying_organisations_editor_may_change_a_figure_in_an_open_editi
 def test_figure_versions_are_append_only_and_published_editions_immutable_in_the_database(
     seeded_session: Session,
 ) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     version_id = seeded_session.scalar(select(col(FigureVersion.id)).limit(1))
     for statement in (
         "UPDATE monitor_figure_version SET low = 1 WHERE id = :id",
@@ -640,7 +623,7 @@ def test_a_progress_round_carries_over_from_the_progress_report_not_from_an_edit
 
 
 def test_overlapping_or_non_additive_areas_are_not_added_up(seeded_session: Session) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     areas = {area.code: area for area in seeded_session.scalars(select(Area))}
     value = QualifiedValue.exact(1)
     with pytest.raises(service.InvalidInput):

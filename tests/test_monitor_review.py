@@ -13,6 +13,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Session, col
 
 from app.errors import Forbidden, InvalidInput
+from app.ids import id_of
 from app.main import create_app
 from app.monitor import service
 from app.monitor.models import Edition, FigureVersion
@@ -23,7 +24,16 @@ from app.policy import Reason
 from app.review import figures as figure_review
 from app.review import service as review
 from app.review.models import ReviewKind, ReviewNote
-from tests.factories import coordinator, create_user, csrf_from, current_user, sign_in
+from tests.factories import (
+    EditionFigure,
+    coordinator,
+    create_user,
+    csrf_from,
+    current_user,
+    open_edition,
+    open_round,
+    sign_in,
+)
 from tests.test_monitor import _entries, _open_edition
 
 
@@ -323,3 +333,32 @@ def test_the_database_refuses_a_review_note_on_a_published_editions_figure(
     )
     seeded_session.execute(insert, {"version": written[0].id})
     seeded_session.commit()
+
+
+def test_the_factories_open_and_publish_editions_beside_progress_rounds(
+    seeded_session: Session,
+) -> None:
+    """tests.factories: `open_edition` publishes the edition open before it (its waiting
+    figures approved by another coordinator, four eyes), and `open_round` leaves an open
+    edition alone (one round at a time holds per kind)."""
+    session = seeded_session
+    first = open_edition(
+        session, title="Monitor 2022", years=(2022, 2022), area="NL",
+        figures=[EditionFigure("meldingen", "meldingen-mensenhandel")],
+    )  # fmt: skip
+    written = service.record_figures(
+        session, edition_id=first.edition_id, author=first.coordinator,
+        entries=[service.FigureEntry(id_of(first.figures["meldingen"]), parse_value("12"), 0)],
+    )  # fmt: skip
+    session.commit()
+    progress = open_round(session)
+    assert periods.get_period(session, first.period_id).state == PeriodState.open
+    assert periods.get_period(session, progress).state == PeriodState.open
+    second = open_edition(session, title="Monitor 2023", years=(2023, 2023), area="NL")
+    assert periods.get_period(session, first.period_id).state == PeriodState.published
+    assert periods.get_period(session, second.period_id).state == PeriodState.open
+    notes = session.scalars(
+        select(ReviewNote).where(col(ReviewNote.figure_version_id) == written[0].id)
+    ).all()
+    assert [note.kind for note in notes] == [ReviewKind.approve]
+    assert notes[0].author_id not in (None, first.coordinator.id)

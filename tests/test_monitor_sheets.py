@@ -32,8 +32,15 @@ from app.monitor import figuresheet, service
 from app.monitor.models import Edition, FigureSource, FigureVersion
 from app.monitor.values import parse_value
 from app.review import service as review
-from tests.factories import coordinator, create_user, csrf_from, current_user, sign_in
-from tests.test_monitor import DM, MHM, SLM, _load_monitors, _open_edition
+from tests.factories import (
+    coordinator,
+    create_user,
+    csrf_from,
+    current_user,
+    load_monitors,
+    sign_in,
+)
+from tests.test_monitor import DM, MHM, SLM, _open_edition
 
 HEADER = figuresheet.HEADER_ROW
 VALUE = 1 + next(i for i, c in enumerate(figuresheet.COLUMNS) if c.key == "value")
@@ -427,7 +434,7 @@ def _text_pdf(content: bytes) -> str:
 def test_the_seeded_editions_export_their_figures_as_printed(
     seeded_session: Session, fmt: str
 ) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     for title, printed in PRINTED.items():
         edition = seeded_session.scalar(select(Edition).where(col(Edition.title) == title))
         assert edition is not None
@@ -465,7 +472,7 @@ def _edition_id(session: Session, title: str) -> int:
 def test_the_spreadsheets_have_the_qualifier_bounds_and_footnotes_as_columns(
     seeded_session: Session,
 ) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     dm = _edition_id(seeded_session, DM)
     rows = _rows(exports.export_edition(seeded_session, dm, fmt="xlsx", language="nl")[2])
     convicted = next(row for row in rows if row["Waarde zoals gedrukt"] == "≈ 95–105")
@@ -513,7 +520,7 @@ def _ods_page_layout(content: bytes) -> tuple[Any, Any, Any]:
 def test_the_ods_prints_a4_landscape_one_page_wide_with_its_header_on_every_page(
     seeded_session: Session,
 ) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     mhm = _edition_id(seeded_session, MHM)
     content = exports.export_edition(seeded_session, mhm, fmt="ods", language="nl")[2]
     table, master, properties = _ods_page_layout(content)
@@ -536,7 +543,7 @@ def test_the_ods_prints_a4_landscape_one_page_wide_with_its_header_on_every_page
 def test_the_docx_factsheet_is_a4_portrait_with_page_numbers_and_a_repeated_header(
     seeded_session: Session,
 ) -> None:
-    _load_monitors(seeded_session)
+    load_monitors(seeded_session)
     mhm = _edition_id(seeded_session, MHM)
     document = Document(
         io.BytesIO(exports.export_edition(seeded_session, mhm, fmt="docx", language="nl")[2])
@@ -561,7 +568,7 @@ def test_an_edition_being_corrected_exports_its_figures_as_published_until_repub
     correction (555444, waiting for review) is in no export, which is not a draft; once
     approved and republished, every export has it."""
     session = seeded_session
-    _load_monitors(session)
+    load_monitors(session)
     mhm = _edition_id(session, MHM)
     actor = coordinator(session)
     service.move_edition(session, edition_id=mhm, move="correct", actor=actor, reason="typo")

@@ -32,6 +32,7 @@ from app.activities.models import Status
 from app.cli import DEFAULT_SEED
 from app.config import Settings
 from app.main import create_app
+from app.monitor.models import Edition
 from app.periods import service as periods_service
 from app.periods.models import ReportingPeriod
 from app.permissions import ROUTE_RULES, Rule, iter_routes
@@ -44,6 +45,7 @@ from tests.factories import (
     create_programme,
     create_user,
     current_user,
+    open_edition,
     open_round,
     programme_data,
     sign_in,
@@ -981,24 +983,13 @@ def test_no_draft_proposal_comment_or_editor_name_reaches_a_public_page(
     all_periods = [published_2021, round_id, int(draft.id)]  # type: ignore[arg-type]
     # The monitor: its published editions, and a draft edition with a secret title (whose
     # period id is listed too: a monitor period is no progress report either).
-    from app.monitor import service as monitor
-    from app.monitor.models import Area, Edition
-    from app.monitor.seeding import load_monitor_files, monitor_seed_files
-    from app.programmes.models import Organisation
-    from app.seeding.service import SeedReport
-
-    load_monitor_files(session, monitor_seed_files(), SeedReport())
-    area = session.scalar(select(Area).where(Area.code == "NL"))
-    nrm = session.scalar(select(Organisation).where(Organisation.code == "NRM"))
-    monitor_draft = monitor.create_edition(
+    monitor_draft = open_edition(
         session,
-        programme_id=readmodel.get_programme(session, SLUG).id,
+        SLUG,
         title=f"Monitor 2024 {MARKERS['monitor_draft']}",
-        publisher_id=nrm.id,  # type: ignore[union-attr,arg-type]
-        covers_from=2024,
-        covers_to=2024,
-        area_id=area.id,  # type: ignore[union-attr,arg-type]
-        actor=coordinator(session),
+        years=(2024, 2024),
+        area="NL",
+        opened=False,
     )
     session.commit()
     editions = [int(e.id) for e in session.scalars(select(Edition))]  # type: ignore[arg-type]
@@ -1011,7 +1002,7 @@ def test_no_draft_proposal_comment_or_editor_name_reaches_a_public_page(
         for path, language, response in _every_public_response(client, app, all_periods, editions):
             assert response.status_code in (200, 302, 404), (path, response.status_code)
             if path.startswith("/public/monitor/"):
-                if path.startswith(f"/public/monitor/{monitor_draft.id}"):
+                if path.startswith(f"/public/monitor/{monitor_draft.edition_id}"):
                     assert response.status_code == 404, path
             elif path.split("/")[3:4] in (
                 [str(round_id)],

@@ -16,16 +16,14 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.config import Settings
+from app.ids import id_of
 from app.main import create_app
 from app.monitor import service
-from app.monitor.models import Area, Edition, Figure, Indicator
-from app.monitor.seeding import load_monitor_files, monitor_seed_files
+from app.monitor.models import Edition, Figure
 from app.monitor.values import parse_value
 from app.permissions import iter_routes
-from app.programmes.models import Organisation, Programme
 from app.review import service as review
-from app.seeding.service import SeedReport
-from tests.factories import coordinator
+from tests.factories import EditionFigure, coordinator, load_monitors, open_edition
 
 MHM = "Mensenhandelmonitor 2020"
 DM = "Dadermonitor mensenhandel 2015-2019 (factsheet)"
@@ -33,8 +31,7 @@ SECRET = "LEKMARKERMONITOR"
 
 
 def _load(session: Session) -> None:
-    load_monitor_files(session, monitor_seed_files(), SeedReport())
-    session.commit()
+    load_monitors(session)
 
 
 def _edition_id(session: Session, title: str) -> int:
@@ -123,29 +120,17 @@ def test_a_series_over_years_is_drawn_as_a_line(
 
 
 def _open_edition(session: Session, title: str) -> int:
-    actor = coordinator(session)
-    programme = session.scalar(select(Programme))
-    nrm = session.scalar(select(Organisation).where(col(Organisation.code) == "NRM"))
-    area = session.scalar(select(Area).where(col(Area.code) == "NL"))
-    indicator = session.scalar(
-        select(Indicator).where(col(Indicator.code) == "meldingen-mensenhandel")
-    )
-    assert programme and nrm and area and indicator
-    edition = service.create_edition(
-        session, programme_id=programme.id or 0, title=title, publisher_id=nrm.id or 0,
-        covers_from=2024, covers_to=2024, area_id=area.id or 0, actor=actor,
+    edition = open_edition(
+        session, title=title, years=(2024, 2024), area="NL",
+        figures=[EditionFigure("meldingen", "meldingen-mensenhandel")],
     )  # fmt: skip
-    figure = service.add_figure(
-        session, edition_id=edition.id or 0, key="meldingen", indicator_id=indicator.id or 0,
-        year_from=2024, year_to=2024, area_id=area.id or 0, actor=actor,
-    )  # fmt: skip
-    service.move_edition(session, edition_id=edition.id or 0, move="open", actor=actor)
     service.record_figures(
-        session, edition_id=edition.id or 0,
-        entries=[service.FigureEntry(figure.id or 0, parse_value("987654"), 0)], author=actor,
+        session, edition_id=edition.edition_id,
+        entries=[service.FigureEntry(id_of(edition.figures["meldingen"]), parse_value("987654"), 0)],
+        author=edition.coordinator,
     )  # fmt: skip
     session.commit()
-    return edition.id or 0
+    return edition.edition_id
 
 
 def _every_monitor_response(client: TestClient, edition_ids: list[int]):  # type: ignore[no-untyped-def]
