@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from app.cache import DATA_REVISION_ID
 from app.db import make_engine
 from app.errors import Forbidden
+from app.i18n import DEFAULT_LANGUAGE, set_language
 from app.monitor import service
 from app.monitor.models import Area, Edition, Figure, FigureVersion, Indicator
 from app.monitor.seeding import MONITOR_SEED_DIR, load_monitor_files, monitor_seed_files
@@ -344,7 +345,11 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> list[Path]:
             r"mensenhandelmonitor-2020\.yaml.*bestuurlijke-controles \(477\): .* 320 \+ 150 ",
         ),
         ('value: "39"', 'value: "veel"', r"'dossiers-illegale-prostitutie' → value: 'veel'"),
-        ('area: GM0599\n    value: "39"', 'area: GM0600\n    value: "39"', r"unknown area"),
+        (
+            'area: GM0599\n    value: "39"',
+            'area: GM0600\n    value: "39"',
+            r"'dossiers-illegale-prostitutie' → area: onbekend gebied 'GM0600'",
+        ),
     ],
     ids=["breakdown-mismatch", "not-a-value", "unknown-area"],
 )
@@ -357,6 +362,50 @@ def test_a_broken_monitor_file_changes_nothing_and_says_what_and_where(
         load_monitor_files(seeded_session, paths, SeedReport())
     seeded_session.rollback()
     assert re.search(expected, refused.value.message, re.S), refused.value.message
+    assert _counts(seeded_session) == before
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "value", "indicator"),
+    [
+        (
+            "nl",
+            "het seedbestand van de monitor is geweigerd, er is niets geladen:",
+            "'veel' is geen waarde",
+            "onbekende indicator 'dossiers'",
+        ),
+        (
+            "en",
+            "the monitor seed file was refused, nothing was loaded:",
+            "'veel' is not a value",
+            "unknown indicator 'dossiers'",
+        ),
+    ],
+)
+def test_a_broken_monitor_file_is_refused_in_the_users_language_naming_file_and_figure(
+    seeded_session: Session, tmp_path: Path, language: str, heading: str, value: str,
+    indicator: str,
+) -> None:  # fmt: skip
+    """The monitor seed's errors come from the translation catalogue: the file, then per
+    problem the figure and field (the file's own keys) and what is wrong; nothing loaded."""
+    paths = _broken_copy(
+        tmp_path,
+        "indicator: dossiers-illegale-prostitutie\n    years: 2020\n    area: GM0599\n"
+        '    value: "39"',
+        'indicator: dossiers\n    years: 2020\n    area: GM0599\n    value: "veel"',
+    )
+    before = _counts(seeded_session)
+    set_language(language)
+    try:
+        with pytest.raises(SeedError) as refused:
+            load_monitor_files(seeded_session, paths, SeedReport())
+    finally:
+        set_language(DEFAULT_LANGUAGE)
+    seeded_session.rollback()
+    lines = refused.value.message.splitlines()
+    assert lines[0] == f"{tmp_path / 'mensenhandelmonitor-2020.yaml'}: {heading}"
+    assert f"  - figures → 'dossiers-illegale-prostitutie' → value: {value}" in "\n".join(lines)
+    assert f"  - figures → 'dossiers-illegale-prostitutie' → indicator: {indicator}" in lines
     assert _counts(seeded_session) == before
 
 

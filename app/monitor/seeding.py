@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.clock import utc_now
+from app.i18n import N_, gettext
 from app.ids import id_of
 from app.monitor import service
 from app.monitor.models import (
@@ -42,6 +43,53 @@ from app.seeding.service import SEED_AUTHOR, SeedError, SeedReport
 from app.text import Text
 
 MONITOR_SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "monitor"
+
+
+class MonitorSeedError(SeedError):
+    """A refused monitor seed file, in the user's language (the translation catalogue): the
+    file, then each place (the file's own field names and figure keys, as in the programme
+    seed's errors) and what is wrong there."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        super().__init__(path, problems)
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        self.message = (
+            gettext("%(file)s: the monitor seed file was refused, nothing was loaded:")
+            % {"file": path}
+            + "\n"
+            + listing
+        )
+        self.args = (self.message,)
+
+
+def _refused(source: str, where: str, message: str) -> MonitorSeedError:
+    return MonitorSeedError(source, [f"{where}: {message}"])
+
+
+# Pydantic's messages, by error type, in the catalogue's words (others: "is not valid").
+_VALIDATION_MESSAGES = {
+    "missing": N_("is missing"),
+    "extra_forbidden": N_("is not a field of this format"),
+    "string_type": N_("must be text"),
+    "string_too_short": N_("must not be empty"),
+    "int_parsing": N_("must be a whole number"),
+    "int_type": N_("must be a whole number"),
+    "bool_parsing": N_("must be true or false"),
+    "bool_type": N_("must be true or false"),
+    "enum": N_("is not one of the allowed values"),
+    "literal_error": N_("is not one of the allowed values"),
+    "list_type": N_("must be a list"),
+    "too_short": N_("has too few items"),
+    "dict_type": N_("must be a mapping"),
+    "model_type": N_("must be a mapping"),
+}
+
+
+def _validation_message(item: Any) -> str:
+    known = _VALIDATION_MESSAGES.get(item["type"])
+    if known is not None:
+        return gettext(known)
+    return gettext("is not valid (%(detail)s)") % {"detail": item["msg"]}
 
 
 class _Strict(BaseModel):
@@ -177,15 +225,28 @@ def _parse(text: str, source: str) -> tuple[MonitorSeed, dict[str, QualifiedValu
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise SeedError(source, [f"{where}: not valid YAML ({error})"]) from error
+        where = (
+            gettext("line %(line)d, column %(column)d")
+            % {"line": mark.line + 1, "column": mark.column + 1}
+            if mark
+            else gettext("unknown place")
+        )
+        problem = getattr(error, "problem", None) or str(error)
+        raise _refused(
+            source, where, gettext("not valid YAML (%(problem)s)") % {"problem": problem}
+        ) from error
     if not isinstance(data, dict):
-        raise SeedError(source, ["file: expected a mapping with programme, edition, figures"])
+        raise _refused(
+            source, "file", gettext("expected a mapping with programme, edition, figures")
+        )
     try:
         seed = MonitorSeed.model_validate(data)
     except ValidationError as error:
-        found = [f"{_where(data, tuple(item['loc']))}: {item['msg']}" for item in error.errors()]
-        raise SeedError(source, found) from error
+        found = [
+            f"{_where(data, tuple(item['loc']))}: {_validation_message(item)}"
+            for item in error.errors()
+        ]
+        raise MonitorSeedError(source, found) from error
     problems: list[str] = []
     values: dict[str, QualifiedValue] = {}
     keys: set[str] = set()
@@ -198,37 +259,58 @@ def _parse(text: str, source: str) -> tuple[MonitorSeed, dict[str, QualifiedValu
             ]
         for key, value, where in entries:
             if key in keys:
-                problems.append(f"{where}: the key {key!r} is used twice")
+                problems.append(
+                    f"{where}: " + gettext("the key %(key)s is used twice") % {"key": repr(key)}
+                )
             keys.add(key)
             try:
                 values[key] = parse_value(value, "nl")
-            except InvalidValue as error:
-                problems.append(f"{where} → value: {value!r} is not a value ({error})")
+            except InvalidValue:
+                problems.append(
+                    f"{where} → value: "
+                    + gettext(
+                        "%(value)s is not a value (write for example 120, > 200, ≈ 95–105 or "
+                        "onbekend)"
+                    )
+                    % {"value": repr(value)}
+                )
+    footnotes = {note.number for note in seed.footnotes}
     for figure in seed.figures:
         for number in figure.footnotes:
-            if number not in {note.number for note in seed.footnotes}:
-                problems.append(f"figures → {figure.key!r} → footnotes: no footnote {number}")
+            if number not in footnotes:
+                problems.append(
+                    f"figures → {figure.key!r} → footnotes: "
+                    + gettext("no footnote %(number)s") % {"number": number}
+                )
     for chain in seed.chains:
         for step in chain.steps:
             if step not in keys:
-                problems.append(f"chains → {chain.key!r} → steps: no figure {step!r}")
+                problems.append(
+                    f"chains → {chain.key!r} → steps: "
+                    + gettext("no figure %(key)s") % {"key": repr(step)}
+                )
     areas = {area.code for area in seed.areas}
     indicators = {indicator.code for indicator in seed.indicators}
     for figure in seed.figures:
         if figure.indicator not in indicators:
             problems.append(
-                f"figures → {figure.key!r} → indicator: unknown indicator {figure.indicator!r}"
+                f"figures → {figure.key!r} → indicator: "
+                + gettext("unknown indicator %(code)s") % {"code": repr(figure.indicator)}
             )
         if figure.area not in areas:
-            problems.append(f"figures → {figure.key!r} → area: unknown area {figure.area!r}")
+            problems.append(f"figures → {figure.key!r} → area: " + _unknown_area(figure.area))
     if seed.edition.area not in areas:
-        problems.append(f"edition → area: unknown area {seed.edition.area!r}")
+        problems.append("edition → area: " + _unknown_area(seed.edition.area))
     for area in seed.areas:
         if area.parent is not None and area.parent not in areas:
-            problems.append(f"areas → {area.code!r} → parent: unknown area {area.parent!r}")
+            problems.append(f"areas → {area.code!r} → parent: " + _unknown_area(area.parent))
     if problems:
-        raise SeedError(source, problems)
+        raise MonitorSeedError(source, problems)
     return seed, values
+
+
+def _unknown_area(code: str) -> str:
+    return gettext("unknown area %(code)s") % {"code": repr(code)}
 
 
 def _upsert(report: SeedReport, kind: str, row: Any, **values: Any) -> None:
@@ -249,7 +331,9 @@ def load_monitor_files(session: Session, paths: list[Path], report: SeedReport) 
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise SeedError(str(path), [f"file: cannot be read ({error})"]) from error
+            raise _refused(
+                str(path), "file", gettext("cannot be read (%(error)s)") % {"error": error}
+            ) from error
         parsed.append((path, *_parse(text, str(path))))
     for path, seed, values in parsed:
         apply_monitor_seed(session, seed, values, report, source=str(path))
@@ -262,7 +346,9 @@ def monitor_seed_files(directory: Path = MONITOR_SEED_DIR) -> list[Path]:
 def _organisation(session: Session, code: str, source: str, where: str) -> Organisation:
     found = session.scalar(select(Organisation).where(col(Organisation.code) == code))
     if found is None:
-        raise SeedError(source, [f"{where}: unknown organisation {code!r}"])
+        raise _refused(
+            source, where, gettext("unknown organisation %(code)s") % {"code": repr(code)}
+        )
     return found
 
 
@@ -276,7 +362,11 @@ def apply_monitor_seed(
 ) -> Edition:
     programme = session.scalar(select(Programme).where(col(Programme.slug) == seed.programme))
     if programme is None:
-        raise SeedError(source, [f"programme: no programme {seed.programme!r} is loaded"])
+        raise _refused(
+            source,
+            "programme",
+            gettext("no programme %(slug)s is loaded") % {"slug": repr(seed.programme)},
+        )
     for organisation_seed in seed.organisations:
         organisation = session.scalar(
             select(Organisation).where(col(Organisation.code) == organisation_seed.code)
@@ -351,7 +441,11 @@ def apply_monitor_seed(
                 )
             )
             if result is None:
-                raise SeedError(source, [f"{where} → results: no result {number}"])
+                raise _refused(
+                    source,
+                    f"{where} → results",
+                    gettext("no result %(number)s") % {"number": number},
+                )
             if id_of(result) not in linked:
                 session.add(IndicatorResult(indicator_id=id_of(indicator), result_id=id_of(result)))
                 report.count(report.created, "indicator links")
@@ -458,12 +552,11 @@ def apply_monitor_seed(
         }
         if figure is None:
             if period.state == PeriodState.published:
-                raise SeedError(
+                raise _refused(
                     source,
-                    [
-                        f"figures → {key!r}: the edition {edition_seed.title!r} is published, "
-                        "so no figure can be added to it"
-                    ],
+                    f"figures → {key!r}",
+                    gettext("the edition %(title)s is published, so no figure can be added to it")
+                    % {"title": repr(edition_seed.title)},
                 )
             figure = Figure(edition_id=id_of(edition), key=key, **coordinates)
             session.add(figure)
@@ -540,7 +633,7 @@ def apply_monitor_seed(
             author_label=SEED_AUTHOR,
         )
     except service.BreakdownMismatch as error:
-        raise SeedError(source, error.problems) from error
+        raise MonitorSeedError(source, error.problems) from error
     if written:
         report.created["figure values"] = report.created.get("figure values", 0) + len(written)
 
