@@ -14,7 +14,6 @@ published is marked as a draft in every file (and its file name), as a progress 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +36,6 @@ from odf.style import (
     HeaderStyle,
     MasterPage,
     PageLayout,
-    PageLayoutProperties,
     RegionLeft,
     RegionRight,
     Style,
@@ -47,7 +45,7 @@ from odf.style import (
     TextProperties,
 )
 from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
-from odf.text import P, PageCount, PageNumber
+from odf.text import P
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -58,6 +56,7 @@ from app.clock import utc_now
 from app.errors import InvalidInput
 from app.exports import pdf
 from app.exports.docx import page_numbers
+from app.exports.odt import a4_landscape, add_page_numbers
 from app.exports.service import slug
 from app.i18n import N_, translations_for
 from app.ids import id_of
@@ -384,15 +383,7 @@ def _ods_print_layout(document: OpenDocumentSpreadsheet, export: EditionExport) 
     takes), the edition (and DRAFT) in the page header, "Page X of Y" in the footer. Returns
     the table's style, which names the master page with this layout."""
     layout = PageLayout(name="landscape")
-    properties = PageLayoutProperties(
-        pagewidth="29.7cm",
-        pageheight="21cm",
-        printorientation="landscape",
-        margintop="1.2cm",
-        marginbottom="1.2cm",
-        marginleft="1.5cm",
-        marginright="1.5cm",
-    )
+    properties = a4_landscape()
     # One page wide, any number of pages high: LibreOffice's attributes (ODF 1.3 has them as
     # style:scale-to-X/Y; odfpy writes ODF 1.2, where LibreOffice reads them as loext).
     properties.setAttrNS(LOEXTNS, "scale-to-X", "1")
@@ -417,13 +408,7 @@ def _ods_print_layout(document: OpenDocumentSpreadsheet, export: EditionExport) 
     master.addElement(header)
     footer = Footer()
     bottom = P()
-    for piece in re.split(r"(%\(page\)s|%\(pages\)s)", export.texts["page"]):
-        if piece == "%(page)s":
-            bottom.addElement(PageNumber(selectpage="current", text="1"))
-        elif piece == "%(pages)s":
-            bottom.addElement(PageCount(text="1"))
-        elif piece:
-            bottom.addText(piece)
+    add_page_numbers(bottom, export.texts["page"])
     corner = RegionRight()
     corner.addElement(bottom)
     footer.addElement(corner)

@@ -202,19 +202,34 @@ class _Styles:
         return self._add(style)
 
 
+def a4_landscape() -> PageLayoutProperties:
+    """An A4 landscape page, 1.2 cm margins above and below, 1.5 cm at the sides (the progress
+    table's document and the monitor's spreadsheet)."""
+    return PageLayoutProperties(
+        pagewidth="29.7cm",
+        pageheight="21cm",
+        printorientation="landscape",
+        margintop="1.2cm",
+        marginbottom="1.2cm",
+        marginleft="1.5cm",
+        marginright="1.5cm",
+    )
+
+
+def add_page_numbers(paragraph: P, template: str) -> None:
+    """'Page %(page)s of %(pages)s', translated, with the placeholders as page fields."""
+    for piece in re.split(r"(%\(page\)s|%\(pages\)s)", template):
+        if piece == "%(page)s":
+            paragraph.addElement(PageNumber(selectpage="current", text="1"))
+        elif piece == "%(pages)s":
+            paragraph.addElement(PageCount(text="1"))
+        elif piece:
+            paragraph.addText(piece)
+
+
 def _page(document: OpenDocumentText, styles: _Styles, table: ProgressTable) -> None:
     layout = PageLayout(name="Landscape")
-    layout.addElement(
-        PageLayoutProperties(
-            pagewidth="29.7cm",
-            pageheight="21cm",
-            printorientation="landscape",
-            margintop="1.2cm",
-            marginbottom="1.2cm",
-            marginleft="1.5cm",
-            marginright="1.5cm",
-        )
-    )
+    layout.addElement(a4_landscape())
     document.automaticstyles.addElement(layout)
     master = MasterPage(name="Standard", pagelayoutname=layout)
     header = Header()
@@ -230,13 +245,7 @@ def _page(document: OpenDocumentText, styles: _Styles, table: ProgressTable) -> 
     bottom.addElement(Span(stylename=styles.bold, text=f"{table.texts.legend}: "))
     bottom.addText("   ".join(f"{entry.symbol} {entry.label}" for entry in table.legend))
     bottom.addElement(Tab())
-    for piece in re.split(r"(%\(page\)s|%\(pages\)s)", table.texts.page):
-        if piece == "%(page)s":
-            bottom.addElement(PageNumber(selectpage="current", text="1"))
-        elif piece == "%(pages)s":
-            bottom.addElement(PageCount(text="1"))
-        elif piece:
-            bottom.addText(piece)
+    add_page_numbers(bottom, table.texts.page)
     footer.addElement(bottom)
     master.addElement(footer)
     document.masterstyles.addElement(master)
