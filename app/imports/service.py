@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -105,18 +105,41 @@ class PreviewLine:
         return self.explanation_from is not None
 
 
-@dataclass
-class Preview:
-    period_id: int
-    period: str
-    lines: list[PreviewLine]
+class _Outcome(Protocol):
+    outcome: str
+
+
+LineT = TypeVar("LineT", bound=_Outcome)
+
+
+class Outcomes(Generic[LineT]):
+    """What a preview's lines come to, per outcome: the status import's `Preview` and the
+    figure sheet's (app/monitor/figuresheet.py). A subclass has the `lines` and names its
+    `outcomes` (those its counts list)."""
+
+    lines: list[LineT]
+    outcomes: ClassVar[tuple[str, ...]] = OUTCOMES
 
     def count(self, outcome: str) -> int:
         return sum(1 for line in self.lines if line.outcome == outcome)
 
     @property
-    def changes(self) -> list[PreviewLine]:
+    def changes(self) -> list[LineT]:
         return [line for line in self.lines if line.outcome == CHANGE]
+
+    @property
+    def refused(self) -> list[LineT]:
+        return [line for line in self.lines if line.outcome == REFUSED]
+
+    def counts(self) -> dict[str, int]:
+        return {outcome: self.count(outcome) for outcome in self.outcomes}
+
+
+@dataclass
+class Preview(Outcomes[PreviewLine]):
+    period_id: int
+    period: str
+    lines: list[PreviewLine]
 
     @property
     def confirmations(self) -> list[PreviewLine]:
@@ -126,13 +149,6 @@ class Preview:
     def applicable(self) -> list[PreviewLine]:
         """What applying writes: the changes and the confirmations, in the file's order."""
         return [line for line in self.lines if line.outcome in (CHANGE, CONFIRM)]
-
-    @property
-    def refused(self) -> list[PreviewLine]:
-        return [line for line in self.lines if line.outcome == REFUSED]
-
-    def counts(self) -> dict[str, int]:
-        return {outcome: self.count(outcome) for outcome in OUTCOMES}
 
     def summary(self) -> str:
         return gettext(

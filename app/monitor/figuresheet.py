@@ -17,7 +17,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, ClassVar
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -34,7 +34,18 @@ from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translation
 from app.ids import id_of
 from app.imports import parsing
 from app.imports.parsing import Layout, SheetRow
-from app.imports.service import MAX_FILENAME_LENGTH, ImportRefused, job_sheet, job_user, queue_apply
+from app.imports.service import (
+    CHANGE,
+    MAX_FILENAME_LENGTH,
+    REFUSED,
+    UNCHANGED,
+    ImportRefused,
+    Outcomes,
+    Problem,
+    job_sheet,
+    job_user,
+    queue_apply,
+)
 from app.jobs import service as jobs
 from app.jobs.models import Job
 from app.monitor import service
@@ -47,9 +58,7 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 PREVIEW_JOB = "figure_sheet_preview"
 APPLY_JOB = "figure_sheet_apply"
 
-CHANGE = "change"
-UNCHANGED = "unchanged"
-REFUSED = "refused"
+# A figure sheet's rows change a figure, leave it, or are refused (no confirmations).
 OUTCOMES = (CHANGE, UNCHANGED, REFUSED)
 
 # The words of the breakdown column (either language is read).
@@ -210,12 +219,6 @@ def sheet_filename(view: service.EditionView, language: str) -> str:
 
 
 @dataclass
-class Problem:
-    column: str  # as the file names it ("Waarde (H)"); empty for the row as a whole
-    message: str
-
-
-@dataclass
 class Line:
     """What one row of the file does. JSON-serialisable (the preview job keeps it)."""
 
@@ -234,24 +237,11 @@ class Line:
 
 
 @dataclass
-class Preview:
+class Preview(Outcomes[Line]):
     edition_id: int
     edition: str
     lines: list[Line]
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for line in self.lines if line.outcome == outcome)
-
-    @property
-    def changes(self) -> list[Line]:
-        return [line for line in self.lines if line.outcome == CHANGE]
-
-    @property
-    def refused(self) -> list[Line]:
-        return [line for line in self.lines if line.outcome == REFUSED]
-
-    def counts(self) -> dict[str, int]:
-        return {outcome: self.count(outcome) for outcome in OUTCOMES}
+    outcomes: ClassVar[tuple[str, ...]] = OUTCOMES
 
     def summary(self) -> str:
         return gettext(
