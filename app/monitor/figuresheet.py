@@ -688,17 +688,27 @@ def submit_apply(
     )
 
 
-@jobs.handler(PREVIEW_JOB)
-def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
+def _job_file(
+    session: Session, job: Job, progress: jobs.Progress, *, percent: int, message: str
+) -> dict[str, Any]:
+    """What both jobs check: the job's edition, the rows and columns of its stored file, and
+    the person who asked (`preview` and `apply` take them as keywords)."""
     user = job_user(session, job)
     sheet = job_sheet(session, job, progress, layout=FIGURE_LAYOUT)
-    progress(40, gettext("Checking every row…"))
+    progress(percent, message)
+    return {
+        "edition_id": job.params["edition_id"],
+        "rows": sheet.rows,
+        "user": user,
+        "columns": sheet.columns,
+    }
+
+
+@jobs.handler(PREVIEW_JOB)
+def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
     checked = preview(
         session,
-        edition_id=job.params["edition_id"],
-        rows=sheet.rows,
-        user=user,
-        columns=sheet.columns,
+        **_job_file(session, job, progress, percent=40, message=gettext("Checking every row…")),
     )
     return jobs.Outcome(
         result=checked.as_result() | {"filename": job.params["filename"]},
@@ -708,17 +718,10 @@ def _preview_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Ou
 
 @jobs.handler(APPLY_JOB)
 def _apply_job(session: Session, job: Job, progress: jobs.Progress) -> jobs.Outcome:
-    user = job_user(session, job)
-    sheet = job_sheet(session, job, progress, layout=FIGURE_LAYOUT)
-    progress(30, gettext("Checking every row again…"))
-    outcome = apply(
-        session,
-        edition_id=job.params["edition_id"],
-        rows=sheet.rows,
-        user=user,
-        address=job.params.get("address", ""),
-        columns=sheet.columns,
+    file = _job_file(
+        session, job, progress, percent=30, message=gettext("Checking every row again…")
     )
+    outcome = apply(session, address=job.params.get("address", ""), **file)
     checked = outcome.preview
     if checked.refused:
         raise ImportRefused(refusals_message(checked))
