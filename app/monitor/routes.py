@@ -5,6 +5,7 @@ its life cycle (the periods' moves)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -22,6 +23,7 @@ from app.monitor.values import InvalidValue, Unit, format_value, parse_value
 from app.periods import service as periods
 from app.periods.models import PeriodState
 from app.permissions import CurrentUser, CurrentUserDep, client_address, current_user
+from app.review import routes as review_routes
 from app.review import service as review
 from app.text import Text
 from app.web import is_htmx, render
@@ -257,29 +259,21 @@ def monitor_figure_review(
     decision: Annotated[Text, Form()] = "",
     comment: Annotated[Text, Form()] = "",
 ) -> Response:
-    """A coordinator approves a figure version or sends it back with a comment."""
+    """A coordinator approves a figure version or sends it back with a comment, on the
+    edition's page (the review page has its own route, app/review/routes.py)."""
     edition_id = service.edition_of_version(session, figure_version_id)
-    try:
-        review.decide_figure(
-            session,
-            figure_version_id=figure_version_id,
-            decision=decision,
-            reviewer=user,
-            comment=comment,
-            address=client_address(request),
-        )
-    except DomainError as problem:
-        session.rollback()
-        return _edition_page(
-            request,
-            session,
-            edition_id,
-            error=problem.message,
-            comments={figure_version_id: comment},
-            status_code=problem.status_code,
-        )
     target = request.url_for("monitor_edition", edition_id=edition_id).path
-    return RedirectResponse(f"{target}?done={decision}#review-heading", status_code=303)
+    return review_routes.decide_version(
+        request,
+        session,
+        user,
+        partial(review.decide_figure, figure_version_id=figure_version_id),
+        version_id=figure_version_id,
+        decision=decision,
+        comment=comment,
+        target=f"{target}?done={decision}#review-heading",
+        page=partial(_edition_page, request, session, edition_id),
+    )
 
 
 @router.post(

@@ -6,6 +6,7 @@ decisions (app/review/service.py: decide_figure, approve_many)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -117,16 +118,51 @@ def decided(
     decide: Callable[[], object],
     *,
     target: str,
-    refused: Callable[[DomainError], Response],
+    page: Callable[..., Response],
+    comments: dict[int, str] | None = None,
 ) -> Response:
     """A reviewer's decision as a form sends it: made, the way on (303 to `target`); refused,
-    nothing written and the page again with the refusal (`refused`, with its status)."""
+    nothing written and the page again (`page(error=, comments=, status_code=)`: the review
+    page or an edition's) with the refusal, its status and the comment typed."""
     try:
         decide()
     except DomainError as problem:
         session.rollback()
-        return refused(problem)
+        return page(error=problem.message, comments=comments or {}, status_code=problem.status_code)
     return RedirectResponse(target, status_code=303)
+
+
+def decide_version(
+    request: Request,
+    session: Session,
+    user: CurrentUser,
+    decide: Callable[..., object],
+    *,
+    version_id: int,
+    decision: str,
+    comment: str,
+    target: str,
+    page: Callable[..., Response],
+) -> Response:
+    """One decision on one version, of a status (`service.decide`) or of a monitor figure
+    (`service.decide_figure`), the version's id bound in `decide`."""
+    return decided(
+        session,
+        lambda: decide(
+            session,
+            decision=decision,
+            reviewer=user,
+            comment=comment,
+            address=client_address(request),
+        ),
+        target=target,
+        page=page,
+        comments={version_id: comment},
+    )
+
+
+def _review_target(request: Request, period_id: int, done: str) -> str:
+    return request.url_for("review", period_id=period_id).path + f"?done={done}"
 
 
 @router.get("/periods/{period_id}/review", include_in_schema=False, name="review")
@@ -144,26 +180,16 @@ def review_decide(
     comment: Annotated[Text, Form()] = "",
 ) -> Response:
     period_id = service.get_version(session, status_update_id).period_id
-    return decided(
+    return decide_version(
+        request,
         session,
-        lambda: service.decide(
-            session,
-            status_update_id=status_update_id,
-            decision=decision,
-            reviewer=user,
-            comment=comment,
-            address=client_address(request),
-        ),
-        target=request.url_for("review", period_id=period_id).path + f"?done={decision}",
-        refused=lambda problem: _review_page(
-            request,
-            session,
-            period_id,
-            user,
-            error=problem.message,
-            comments={status_update_id: comment},
-            status_code=problem.status_code,
-        ),
+        user,
+        partial(service.decide, status_update_id=status_update_id),
+        version_id=status_update_id,
+        decision=decision,
+        comment=comment,
+        target=_review_target(request, period_id, decision),
+        page=partial(_review_page, request, session, period_id, user),
     )
 
 
@@ -185,26 +211,16 @@ def review_decide_figure(
     period_id = monitor.get_edition(
         session, monitor.edition_of_version(session, figure_version_id)
     ).period_id
-    return decided(
+    return decide_version(
+        request,
         session,
-        lambda: service.decide_figure(
-            session,
-            figure_version_id=figure_version_id,
-            decision=decision,
-            reviewer=user,
-            comment=comment,
-            address=client_address(request),
-        ),
-        target=request.url_for("review", period_id=period_id).path + f"?done={decision}",
-        refused=lambda problem: _review_page(
-            request,
-            session,
-            period_id,
-            user,
-            error=problem.message,
-            comments={figure_version_id: comment},
-            status_code=problem.status_code,
-        ),
+        user,
+        partial(service.decide_figure, figure_version_id=figure_version_id),
+        version_id=figure_version_id,
+        decision=decision,
+        comment=comment,
+        target=_review_target(request, period_id, decision),
+        page=partial(_review_page, request, session, period_id, user),
     )
 
 
@@ -231,15 +247,8 @@ def review_approve_many(
             reviewer=user,
             address=client_address(request),
         ),
-        target=request.url_for("review", period_id=period_id).path + "?done=approve_many",
-        refused=lambda problem: _review_page(
-            request,
-            session,
-            period_id,
-            user,
-            error=problem.message,
-            status_code=problem.status_code,
-        ),
+        target=_review_target(request, period_id, "approve_many"),
+        page=partial(_review_page, request, session, period_id, user),
     )
 
 
