@@ -134,6 +134,9 @@ ROUTE_RULES: dict[str, Rule] = {
     "monitor_create_edition": Rule.coordinator,
     "monitor_add_figure": Rule.coordinator,
     "monitor_edition_move": Rule.coordinator,
+    # the Rapporteur's recommendations: reading for any account (no forms yet)
+    "recommendations": Rule.signed_in,
+    "recommendation": Rule.signed_in,
     # the four-eyes review of a figure version (app/review: never its own author's approval)
     "monitor_figure_review": Rule.coordinator,
     # long work: its progress page and files (the service checks whose they are)

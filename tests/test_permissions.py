@@ -82,6 +82,7 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
             "indicator_id": "1",
             "figure_id": "1",
             "figure_version_id": "1",
+            "recommendation_id": "1",
         }
     return cookies, params
 

@@ -155,6 +155,29 @@ def get_activity_row(session: Session, activity_id: int, period: PeriodRow | Non
     return row
 
 
+def activity_rows(
+    session: Session, activity_ids: list[int], period: PeriodRow | None
+) -> list[ActivityRow]:
+    """These activities, by action line and result, with their shown status in the period and
+    their organisations: two queries (none without ids). For pages that list a few linked
+    activities (a recommendation's)."""
+    if not activity_ids:
+        return []
+    result = queries.connection(session).execute(
+        queries.listed_activity_select(period),
+        {**queries.parameters(period), "activity_ids": list(activity_ids)},
+    )
+    by_id = {}
+    rows = []
+    for record in map(ActivityRecord._make, result):
+        row = ActivityRow.of(record)
+        rows.append(row)
+        by_id[row.id] = row
+    _attach_organisations(session, by_id)
+    rows.sort(key=lambda row: (row.action_line_number, row.result_number))
+    return rows
+
+
 def group_by_theme(rows: list[ActivityRow]) -> list[ThemeGroup]:
     """Rows (already in programme order) as theme → result → activities, for drill-down."""
     groups: dict[int, ThemeGroup] = {}

@@ -1,0 +1,354 @@
+"""What the recommendations' internal pages read: a programme's recommendations with filters
+and counts, and one recommendation with its addressees, deadline, parts, relations, the
+activities that answer it (with their status in the current reporting period), its results,
+its key figures (their latest values) and its dialogue. Plain rows, a fixed number of queries
+each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from app import readmodel
+from app.ids import id_of
+from app.monitor.models import Area, Edition, Figure, Indicator
+from app.monitor.service import FigureRow, current_versions
+from app.programmes.models import Organisation, Programme, Result
+from app.readmodel.activities import activity_rows
+from app.readmodel.rows import ActivityRow, PeriodRow
+from app.recommendations.models import (
+    Addressee,
+    DeadlineChange,
+    Entry,
+    FollowUpStatus,
+    Recommendation,
+    RecommendationActivity,
+    RecommendationIndicator,
+    RecommendationRelation,
+    RecommendationResult,
+    RelationKind,
+    SourceReport,
+)
+from app.recommendations.service import get_recommendation
+
+
+@dataclass(frozen=True)
+class AddresseeRow:
+    name: str  # as written; may be empty when only the organisation is known
+    organisation: Organisation | None
+
+
+@dataclass(frozen=True)
+class ListedRecommendation:
+    recommendation: Recommendation
+    report: SourceReport
+    addressees: list[AddresseeRow]
+    activity_count: int
+
+
+@dataclass(frozen=True)
+class RecommendationFilters:
+    report: str | None = None  # a report's key
+    addressee: str | None = None  # an organisation's code
+    priority: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.report or self.addressee or self.priority is not None)
+
+
+@dataclass(frozen=True)
+class RecommendationList:
+    reports: list[SourceReport]
+    # The organisations that are an addressee of any of the programme's recommendations.
+    addressees: list[Organisation]
+    rows: list[ListedRecommendation]
+    # Of the programme's recommendations (whatever the filters): per report key, and priority.
+    total: int
+    per_report: dict[str, int]
+    priority: int
+
+
+def _addressees_of(session: Session, ids: list[int]) -> dict[int, list[AddresseeRow]]:
+    found: dict[int, list[AddresseeRow]] = {identifier: [] for identifier in ids}
+    if not ids:
+        return found
+    rows = session.execute(
+        select(Addressee, Organisation)
+        .outerjoin(Organisation, col(Organisation.id) == Addressee.organisation_id)
+        .where(col(Addressee.recommendation_id).in_(ids))
+        .order_by(col(Addressee.recommendation_id), col(Addressee.position))
+    ).all()
+    for addressee, organisation in rows:
+        found[addressee.recommendation_id].append(AddresseeRow(addressee.name, organisation))
+    return found
+
+
+def recommendation_list(
+    session: Session, programme_id: int, filters: RecommendationFilters
+) -> RecommendationList:
+    """Four queries: the reports, the recommendations, their addressees, their links."""
+    reports = list(
+        session.scalars(
+            select(SourceReport)
+            .where(col(SourceReport.programme_id) == programme_id)
+            .order_by(col(SourceReport.covers_to), col(SourceReport.id))
+        )
+    )
+    by_report = {id_of(report): report for report in reports}
+    every = list(
+        session.scalars(
+            select(Recommendation)
+            .where(col(Recommendation.report_id).in_(list(by_report)))
+            .order_by(col(Recommendation.report_id), col(Recommendation.position))
+        )
+    )
+    # Reports in their order, then each one's recommendations in printed order.
+    order = {report_id: index for index, report_id in enumerate(by_report)}
+    every.sort(key=lambda r: (order[r.report_id], r.position))
+    ids = [id_of(r) for r in every]
+    addressees = _addressees_of(session, ids)
+    counts: dict[int, int] = {
+        recommendation_id: count
+        for recommendation_id, count in session.execute(
+            select(col(RecommendationActivity.recommendation_id), func.count())
+            .where(col(RecommendationActivity.recommendation_id).in_(ids))
+            .group_by(col(RecommendationActivity.recommendation_id))
+        ).all()
+    }
+    organisations: dict[int, Organisation] = {}
+    for rows in addressees.values():
+        for row in rows:
+            if row.organisation is not None:
+                organisations[id_of(row.organisation)] = row.organisation
+    per_report: dict[str, int] = {report.key: 0 for report in reports}
+    for recommendation in every:
+        per_report[by_report[recommendation.report_id].key] += 1
+    listed = []
+    for recommendation in every:
+        report = by_report[recommendation.report_id]
+        rec_addressees = addressees[id_of(recommendation)]
+        if filters.report and report.key != filters.report:
+            continue
+        if filters.addressee and not any(
+            row.organisation is not None and row.organisation.code == filters.addressee
+            for row in rec_addressees
+        ):
+            continue
+        if filters.priority is not None and recommendation.priority != filters.priority:
+            continue
+        listed.append(
+            ListedRecommendation(
+                recommendation, report, rec_addressees, counts.get(id_of(recommendation), 0)
+            )
+        )
+    return RecommendationList(
+        reports=reports,
+        addressees=sorted(organisations.values(), key=lambda o: o.name),
+        rows=listed,
+        total=len(every),
+        per_report=per_report,
+        priority=sum(1 for r in every if r.priority),
+    )
+
+
+@dataclass(frozen=True)
+class LinkedActivity:
+    link: RecommendationActivity
+    activity: ActivityRow  # with its status in the view's period
+
+
+@dataclass(frozen=True)
+class LinkedResult:
+    link: RecommendationResult
+    result: Result
+
+
+@dataclass(frozen=True)
+class LinkedIndicator:
+    link: RecommendationIndicator
+    indicator: Indicator
+    # Its latest figure (the one covering the latest years; a total, not a part), if any.
+    latest: FigureRow | None
+    edition: Edition | None
+
+
+@dataclass(frozen=True)
+class Related:
+    kind: RelationKind
+    # True: this recommendation repeats/continues the other; False: the other this one.
+    outgoing: bool
+    recommendation: Recommendation
+    report: SourceReport
+
+
+@dataclass(frozen=True)
+class DialogueEntry:
+    entry: Entry
+    status: FollowUpStatus | None
+
+
+@dataclass
+class RecommendationView:
+    programme: Programme
+    recommendation: Recommendation
+    report: SourceReport
+    publisher: Organisation | None
+    parent: Recommendation | None
+    parts: list[Recommendation]
+    addressees: list[AddresseeRow]
+    deadlines: list[DeadlineChange]  # oldest first; the last is the current one
+    related: list[Related]
+    period: PeriodRow | None  # the reporting period the activities' statuses are of
+    activities: list[LinkedActivity]
+    results: list[LinkedResult]
+    indicators: list[LinkedIndicator]
+    entries: list[DialogueEntry] = field(default_factory=list)
+
+    @property
+    def deadline(self) -> DeadlineChange | None:
+        return self.deadlines[-1] if self.deadlines else None
+
+
+def _latest_figures(
+    session: Session, indicator_ids: list[int]
+) -> dict[int, tuple[FigureRow, Edition]]:
+    if not indicator_ids:
+        return {}
+    rows = session.execute(
+        select(Figure, Edition, Area, Indicator)
+        .join(Edition, col(Edition.id) == Figure.edition_id)
+        .join(Area, col(Area.id) == Figure.area_id)
+        .join(Indicator, col(Indicator.id) == Figure.indicator_id)
+        .where(col(Figure.indicator_id).in_(indicator_ids), col(Figure.parent_id).is_(None))
+        .order_by(col(Figure.year_to), col(Figure.year_from), col(Edition.id))
+    ).all()
+    latest: dict[int, tuple[Figure, Edition, Area, Indicator]] = {}
+    for figure, edition, area, indicator in rows:
+        latest[figure.indicator_id] = (figure, edition, area, indicator)
+    versions = current_versions(session, [id_of(figure) for figure, *_ in latest.values()])
+    return {
+        indicator_id: (
+            FigureRow(figure, indicator, area, versions.get(id_of(figure))),
+            edition,
+        )
+        for indicator_id, (figure, edition, area, indicator) in latest.items()
+    }
+
+
+def recommendation_view(session: Session, recommendation_id: int) -> RecommendationView:
+    recommendation = get_recommendation(session, recommendation_id)
+    report = session.get(SourceReport, recommendation.report_id)
+    assert report is not None  # a foreign key
+    rec_id = id_of(recommendation)
+    publisher = session.get(Organisation, report.publisher_id)
+    parent = (
+        session.get(Recommendation, recommendation.parent_id) if recommendation.parent_id else None
+    )
+    parts = list(
+        session.scalars(
+            select(Recommendation)
+            .where(col(Recommendation.parent_id) == rec_id)
+            .order_by(col(Recommendation.position))
+        )
+    )
+    deadlines = list(
+        session.scalars(
+            select(DeadlineChange)
+            .where(col(DeadlineChange.recommendation_id) == rec_id)
+            .order_by(col(DeadlineChange.version))
+        )
+    )
+    related = []
+    relations = session.scalars(
+        select(RecommendationRelation).where(
+            (col(RecommendationRelation.recommendation_id) == rec_id)
+            | (col(RecommendationRelation.related_id) == rec_id)
+        )
+    ).all()
+    for relation in relations:
+        outgoing = relation.recommendation_id == rec_id
+        other = session.get(
+            Recommendation, relation.related_id if outgoing else relation.recommendation_id
+        )
+        assert other is not None
+        other_report = session.get(SourceReport, other.report_id)
+        assert other_report is not None
+        related.append(Related(relation.kind, outgoing, other, other_report))
+
+    periods = readmodel.list_periods(session, report.programme_id)
+    period = readmodel.choose_period(periods, None)
+    activity_links = list(
+        session.scalars(
+            select(RecommendationActivity).where(
+                col(RecommendationActivity.recommendation_id) == rec_id
+            )
+        )
+    )
+    rows = {
+        row.id: row
+        for row in activity_rows(session, [link.activity_id for link in activity_links], period)
+    }
+    # In programme order (the read-model's), each with its link.
+    links_by_activity = {link.activity_id: link for link in activity_links}
+    activities = [
+        LinkedActivity(links_by_activity[activity_id], row)
+        for activity_id, row in rows.items()
+        if activity_id in links_by_activity
+    ]
+    results = [
+        LinkedResult(link, result)
+        for link, result in session.execute(
+            select(RecommendationResult, Result)
+            .join(Result, col(Result.id) == RecommendationResult.result_id)
+            .where(col(RecommendationResult.recommendation_id) == rec_id)
+            .order_by(col(Result.number))
+        ).all()
+    ]
+    indicator_links = list(
+        session.execute(
+            select(RecommendationIndicator, Indicator)
+            .join(Indicator, col(Indicator.id) == RecommendationIndicator.indicator_id)
+            .where(col(RecommendationIndicator.recommendation_id) == rec_id)
+            .order_by(col(Indicator.code))
+        ).all()
+    )
+    latest = _latest_figures(session, [id_of(indicator) for _, indicator in indicator_links])
+    indicators = [
+        LinkedIndicator(
+            link,
+            indicator,
+            latest[id_of(indicator)][0] if id_of(indicator) in latest else None,
+            latest[id_of(indicator)][1] if id_of(indicator) in latest else None,
+        )
+        for link, indicator in indicator_links
+    ]
+    entries = [
+        DialogueEntry(entry, status)
+        for entry, status in session.execute(
+            select(Entry, FollowUpStatus)
+            .outerjoin(FollowUpStatus, col(FollowUpStatus.id) == Entry.followup_status_id)
+            .where(col(Entry.recommendation_id) == rec_id)
+            .order_by(col(Entry.entry_date), col(Entry.id))
+        ).all()
+    ]
+    programme = session.get(Programme, report.programme_id)
+    assert programme is not None  # a foreign key
+    return RecommendationView(
+        programme=programme,
+        recommendation=recommendation,
+        report=report,
+        publisher=publisher,
+        parent=parent,
+        parts=parts,
+        addressees=_addressees_of(session, [rec_id])[rec_id],
+        deadlines=deadlines,
+        related=related,
+        period=period,
+        activities=activities,
+        results=results,
+        indicators=indicators,
+        entries=entries,
+    )
