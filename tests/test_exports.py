@@ -24,10 +24,10 @@ from docx.oxml.ns import qn
 from docx.shared import Length
 from fastapi.testclient import TestClient
 from odf import teletype
-from odf.namespaces import TABLENS
+from odf.namespaces import LOEXTNS, TABLENS
 from odf.opendocument import OpenDocument
 from odf.opendocument import load as load_odf
-from odf.style import MasterPage, PageLayoutProperties
+from odf.style import Footer, Header, MasterPage, PageLayoutProperties
 from odf.table import DatabaseRange, Table, TableCell, TableHeaderRows, TableRow
 from odf.text import P, PageCount, PageNumber
 from pypdf import PdfReader
@@ -53,6 +53,7 @@ from app.readmodel import ActivityFilters
 from app.review import service as review
 from tests.cli import run_cli
 from tests.factories import coordinator, create_user, csrf_from, open_round, publish, sign_in
+from tests.test_monitor_sheets import _ods_page_layout
 
 SLUG = "samen-tegen-mensenhandel"
 PUBLISHED = "Voortgangsrapportage 2021"
@@ -750,6 +751,39 @@ def test_ods_is_typed_frozen_and_filterable(session: Session) -> None:
     ranges = document.spreadsheet.getElementsByType(DatabaseRange)
     assert ranges[0].getAttribute("displayfilterbuttons") == "true"
     assert ranges[0].getAttribute("targetrangeaddress").endswith(".N129")
+
+
+def test_the_spreadsheets_print_a4_landscape_one_page_wide_with_the_header_on_every_page(
+    session: Session,
+) -> None:
+    """Printed, a spreadsheet of 14 columns fits the width of an A4 landscape page (as the
+    monitor's do), as many pages down as it takes; before, both printed portrait in
+    columns cut over pages."""
+    workbook = openpyxl.load_workbook(io.BytesIO(_export(session, "xlsx", _period_id(session))[2]))
+    sheet = workbook.active
+    assert sheet is not None
+    assert sheet.page_setup.orientation == "landscape"
+    assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4  # "9"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    # One page wide (XlsxWriter leaves out fitToWidth, whose default is 1), any number high.
+    assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    assert str(sheet.print_title_rows).replace("$", "") == "1:1"
+
+    content = _export(session, "ods", _period_id(session))[2]
+    table, master, properties = _ods_page_layout(content)
+    assert properties.getAttribute("printorientation") == "landscape"
+    assert (properties.getAttribute("pagewidth"), properties.getAttribute("pageheight")) == (
+        "29.7cm",
+        "21cm",
+    )
+    assert properties.getAttrNS(LOEXTNS, "scale-to-X") == "1"
+    assert properties.getAttrNS(LOEXTNS, "scale-to-Y") == "0"
+    assert table.getElementsByType(TableHeaderRows)
+    header = teletype.extractText(master.getElementsByType(Header)[0])
+    assert "Samen tegen mensenhandel · Voortgangsrapportage 2021" in header
+    (footer,) = master.getElementsByType(Footer)
+    assert teletype.extractText(footer).startswith("Pagina 1 van 1")
+    assert footer.getElementsByType(PageNumber) and footer.getElementsByType(PageCount)
 
 
 def test_csv_is_utf8_with_the_column_keys(session: Session) -> None:

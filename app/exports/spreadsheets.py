@@ -12,7 +12,9 @@ Why ODS is written directly: odfpy and odswriter build a Python object (or DOM n
 and take 10 to 20 seconds for the 100× programme (166,000 cells); the OpenDocument XML written
 with the standard library's escaping and zipfile takes a fraction of a second. The format is
 small and fixed: a manifest, the content with its automatic styles, the settings that freeze
-the header row, and the database range that carries the autofilter.
+the header row, the database range that carries the autofilter, and the page layout.
+
+Printed, both are A4 landscape, scaled to one page wide, with the header row on every page.
 """
 
 from __future__ import annotations
@@ -182,6 +184,11 @@ def render_xlsx(table: ProgressTable) -> bytes:
     count = table.activity_count
     last_row = max(count, 1)
     sheet.freeze_panes(1, 0)
+    # Printed: A4 landscape, one page wide, the header row on every page.
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
     sheet.autofilter(0, 0, last_row, len(COLUMNS) - 1)
     status_column = KEYS.index("status")
     sheet.data_validation(
@@ -312,6 +319,8 @@ def _ods_content(table: ProgressTable, sheet: str) -> tuple[str, int]:
         '<style:table-cell-properties style:vertical-align="top"/></style:style>'
         '<style:style style:name="ce4" style:family="table-cell">'
         '<style:table-cell-properties style:vertical-align="top"/></style:style>'
+        '<style:style style:name="ta1" style:family="table" style:master-page-name="Default">'
+        '<style:table-properties table:display="true"/></style:style>'
         "</office:automatic-styles>"
     )
     cell_style = [
@@ -322,7 +331,8 @@ def _ods_content(table: ProgressTable, sheet: str) -> tuple[str, int]:
     parts = [
         f"<?xml version='1.0' encoding='UTF-8'?><office:document-content {_NAMESPACES}>",
         styles,
-        f"<office:body><office:spreadsheet><table:table table:name={quoteattr(sheet)}>",
+        "<office:body><office:spreadsheet>"
+        f'<table:table table:name={quoteattr(sheet)} table:style-name="ta1">',
         "".join(
             f'<table:table-column table:style-name="co{index}" '
             f'table:default-cell-style-name="{cell_style[index]}"/>'
@@ -420,10 +430,45 @@ _MANIFEST = (
     '<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>'
     "</manifest:manifest>"
 )
-_STYLES = (
-    f"<?xml version='1.0' encoding='UTF-8'?><office:document-styles {_NAMESPACES}>"
-    "<office:styles/></office:document-styles>"
-)
+
+
+def _ods_styles(table: ProgressTable) -> str:
+    """styles.xml: printed as the XLSX is, A4 landscape scaled to one page wide (as many pages
+    down as it takes: LibreOffice's loext:scale-to-X/Y), the header row on every page
+    (table-header-rows), programme and period (and DRAFT) in the page header, "Page X of Y"
+    at the right of the footer."""
+    space = '<style:header-footer-properties fo:min-height="0.6cm" fo:margin="0.2cm"/>'  # printed
+    draft = (
+        f"<style:region-right><text:p>{_text(table.texts.draft)}</text:p></style:region-right>"
+        if table.draft
+        else ""
+    )
+    page = re.sub(
+        r"%\((page|pages)\)s",
+        lambda m: (
+            '<text:page-number text:select-page="current">1</text:page-number>'
+            if m.group(1) == "page"
+            else "<text:page-count>1</text:page-count>"
+        ),
+        _text(table.texts.page),
+    )
+    return (
+        f"<?xml version='1.0' encoding='UTF-8'?><office:document-styles {_NAMESPACES} "
+        'xmlns:loext="urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0">'
+        "<office:styles/><office:automatic-styles>"
+        '<style:page-layout style:name="pm1"><style:page-layout-properties '
+        'fo:page-width="29.7cm" fo:page-height="21cm" style:print-orientation="landscape" '
+        'fo:margin-top="1.2cm" fo:margin-bottom="1.2cm" fo:margin-left="1.5cm" '
+        'fo:margin-right="1.5cm" loext:scale-to-X="1" loext:scale-to-Y="0"/>'
+        f"<style:header-style>{space}</style:header-style>"
+        f"<style:footer-style>{space}</style:footer-style></style:page-layout>"
+        "</office:automatic-styles><office:master-styles>"
+        '<style:master-page style:name="Default" style:page-layout-name="pm1">'
+        f"<style:header><style:region-left><text:p>{_text(table.header_text)}</text:p>"
+        f"</style:region-left>{draft}</style:header>"
+        f"<style:footer><style:region-right><text:p>{page}</text:p></style:region-right>"
+        "</style:footer></style:master-page></office:master-styles></office:document-styles>"
+    )
 
 
 def render_ods(table: ProgressTable) -> bytes:
@@ -438,7 +483,7 @@ def render_ods(table: ProgressTable) -> bytes:
         )
         archive.writestr("META-INF/manifest.xml", _MANIFEST)
         archive.writestr("content.xml", content)
-        archive.writestr("styles.xml", _STYLES)
+        archive.writestr("styles.xml", _ods_styles(table))
         archive.writestr("settings.xml", _ods_settings(sheet))
         archive.writestr("meta.xml", _ods_meta(table))
     return buffer.getvalue()
