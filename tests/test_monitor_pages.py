@@ -382,3 +382,64 @@ def test_editors_and_viewers_may_not_create_or_move_editions(world: World) -> No
                 data={"csrftoken": token, "move": "review"},
             )
             assert response.status_code == 403
+
+
+# -- every page of an edition's period -------------------------------------------------------
+
+PERIOD_PAGES = ("", "/progress", "/todo", "/publish", "/import", "/review")
+
+
+def _links(html: str) -> set[str]:
+    """The internal pages a page links to (not the language switch, files or the sign-out)."""
+    soup = BeautifulSoup(html, "html.parser")
+    return {
+        str(link["href"]).split("#")[0]
+        for link in soup.select("a[href^='/']")
+        if not str(link["href"]).startswith(("/language", "/static", "/sign-out"))
+        and not str(link["href"]).split("?")[0].endswith((".xlsx", ".ods", ".docx", ".pdf"))
+    }
+
+
+def test_every_page_of_an_editions_period_and_every_link_from_it_works(world: World) -> None:
+    """The period pages (overview, completeness, to-do list, publication, import, review) of
+    an edition's period lead to the edition's own pages, in every state, and nothing an
+    edition's pages link to ends in a 404 or 500."""
+    with Session(world.app.state.engine) as session:
+        published = session.scalar(select(Edition).where(col(Edition.title) == MHM))
+        opened = session.get(Edition, world.edition_id)
+        assert opened is not None and published is not None
+    with world.client("coordinator") as client:
+        token = csrf_from(client.get(f"/monitor/editions/{world.edition_id}").text)
+
+        def walk(state: str, edition_id: int | None, period_id: int) -> None:
+            pages = {f"/monitor/editions/{edition_id}"} | {
+                f"/periods/{period_id}{page}" for page in PERIOD_PAGES
+            }
+            for page in sorted(pages):
+                response = client.get(page)
+                assert response.status_code == 200, (state, page, response.status_code)
+                for link in sorted(_links(response.text) - pages):
+                    if f"/{period_id}" in link or f"/{edition_id}" in link:
+                        followed = client.get(link)
+                        assert followed.status_code == 200, (state, page, link)
+            progress = client.get(f"/periods/{period_id}/progress", follow_redirects=False)
+            assert progress.headers["location"] == f"/monitor/editions/{edition_id}"
+            sheet = client.get(f"/periods/{period_id}/import", follow_redirects=False)
+            assert (
+                sheet.headers["location"] == f"/monitor/editions/{edition_id}/figure-sheet/import"
+            )
+
+        walk("open", opened.id, opened.period_id)
+        client.post(
+            f"/monitor/editions/{world.edition_id}/move",
+            data={"csrftoken": token, "move": "review"},
+        )
+        walk("in review", opened.id, opened.period_id)
+        walk("published", published.id, published.period_id)
+        moved = client.post(
+            f"/monitor/editions/{published.id}/move",
+            data={"csrftoken": token, "move": "correct", "reason": "Een tikfout"},
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303
+        walk("correcting", published.id, published.period_id)

@@ -20,6 +20,7 @@ from app.i18n import get_language
 from app.imports import parsing, service
 from app.imports.uploads import upload_preview
 from app.jobs import service as jobs
+from app.monitor import reading as monitor_reading
 from app.periods import service as periods
 from app.permissions import CurrentUserDep, client_address
 from app.policy import period_accepts_changes
@@ -58,7 +59,10 @@ def _form(
 
 @router.get("/periods/{period_id}/import", name="import_form", include_in_schema=False)
 def import_form(request: Request, session: SessionDep, period_id: int) -> Response:
-    return _form(request, session, period_id)
+    # An edition's spreadsheet is its figure sheet (app/monitor/sheets.py), not the status import.
+    return monitor_reading.edition_redirect(
+        request, session, period_id, "monitor_sheet_form"
+    ) or _form(request, session, period_id)
 
 
 @router.post("/periods/{period_id}/import", name="import_upload", include_in_schema=False)

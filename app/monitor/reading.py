@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi import Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -105,6 +107,19 @@ def result_indicators(session: Session, programme_id: int, number: int) -> list[
 
 def edition_of_period(session: Session, period_id: int) -> Edition | None:
     return session.scalar(select(Edition).where(col(Edition.period_id) == period_id))
+
+
+def edition_redirect(
+    request: Request, session: Session, period_id: int, route: str = "monitor_edition"
+) -> RedirectResponse | None:
+    """A monitor edition is a period too, but its pages are the edition's: a period page
+    (overview, completeness, to-do list, publication, import) of an edition's period leads
+    to the edition's own page for it (`route`, with the edition's id), so that no link or
+    address of a period ends on a page about activities the edition does not have."""
+    edition = edition_of_period(session, period_id)
+    if edition is None:
+        return None
+    return RedirectResponse(request.url_for(route, edition_id=edition.id).path, status_code=303)
 
 
 def indicators_of_programme(session: Session, programme_id: int) -> list[Indicator]:

@@ -139,13 +139,9 @@ def create_period(
 
 @router.get("/periods/{period_id}", include_in_schema=False, name="period")
 def period_page(request: Request, session: SessionDep, period_id: int) -> Response:
-    # A monitor edition is a period too, but its page is the edition's (its figures).
-    edition = monitor_reading.edition_of_period(session, period_id)
-    if edition is not None:
-        return RedirectResponse(
-            request.url_for("monitor_edition", edition_id=edition.id).path, status_code=303
-        )
-    return _period_page(request, session, period_id)
+    return monitor_reading.edition_redirect(request, session, period_id) or _period_page(
+        request, session, period_id
+    )
 
 
 def _period_page(
@@ -280,8 +276,11 @@ def _count(raw: str, field: str) -> int:
 @router.get("/periods/{period_id}/publish", include_in_schema=False, name="publish_confirm")
 def publish_confirm(request: Request, session: SessionDep, period_id: int) -> Response:
     """Before publishing: how many activities were not updated, confirmed or changed, overall
-    and per organisation, and the coordinator's explicit choice."""
-    return _publish_page(request, session, period_id)
+    and per organisation, and the coordinator's explicit choice. An edition publishes from
+    its own page."""
+    return monitor_reading.edition_redirect(request, session, period_id) or _publish_page(
+        request, session, period_id
+    )
 
 
 def _publish_page(
@@ -444,7 +443,10 @@ def unplan_reminder(
 def period_progress(
     request: Request, session: SessionDep, period_id: int, organisation: str = ""
 ) -> Response:
-    """Completeness per organisation, or one organisation's activities."""
+    """Completeness per organisation, or one organisation's activities (an edition's
+    completeness is its own page: which figures wait)."""
+    if redirect := monitor_reading.edition_redirect(request, session, period_id):
+        return redirect
     _, programme, _, period = _period_rows(session, period_id)
     items = service.round_items(session, programme_id=programme.id, period=period)
     organisations = service.progress_by_organisation(items)
@@ -480,7 +482,10 @@ def my_todo(
     confirmed: str = "",
 ) -> Response:
     """The signed-in editor's to-do list: their organisations' activities in the round, the
-    ones still as carried over selectable to confirm unchanged (`select=all`: all of them)."""
+    ones still as carried over selectable to confirm unchanged (`select=all`: all of them).
+    An edition's figures to enter are on its own page."""
+    if redirect := monitor_reading.edition_redirect(request, session, period_id):
+        return redirect
     return _todo_page(
         request,
         session,
