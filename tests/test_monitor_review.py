@@ -362,3 +362,48 @@ def test_the_factories_open_and_publish_editions_beside_progress_rounds(
     ).all()
     assert [note.kind for note in notes] == [ReviewKind.approve]
     assert notes[0].author_id not in (None, first.coordinator.id)
+
+
+def test_the_edition_page_says_why_it_cannot_be_published_yet_and_offers_no_failing_button(
+    seeded_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """While figures wait for review the publish step is shown disabled, with the reason
+    the service gives (the one move_period refuses with) as text beside it and a way to the
+    review; once every figure counts, the button publishes."""
+    app = create_app(seeded_settings)
+    try:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            edition_id, _, _, _, written = _in_review(session)
+            reviewer = create_user(session, "coordinator")
+            session.commit()
+        url = f"/monitor/editions/{edition_id}"
+        with TestClient(app) as client:
+            sign_in(client, reviewer)
+            for language, reason in (
+                ("en", "3 figure versions were not approved. Review them before publishing."),
+                ("nl", "3 cijferversies zijn niet goedgekeurd"),
+            ):
+                client.get(f"/language/{language}?next={url}")
+                soup = BeautifulSoup(client.get(url).text, "html.parser")
+                button = soup.select_one("#move-publish button")
+                assert button is not None and button.has_attr("disabled")
+                described = soup.select_one(f"#{button['aria-describedby']}")
+                assert described is not None and reason in described.get_text(" ")
+                assert described.select_one("a[href$='/review']") is not None
+                assert soup.select_one("#move-reopen-round button:not([disabled])") is not None
+            token = csrf_from(client.get(url).text)
+            for version in written:
+                client.post(
+                    f"/monitor/figure-versions/{version.id}/review",
+                    data={"csrftoken": token, "decision": "approve"},
+                )
+            soup = BeautifulSoup(client.get(url).text, "html.parser")
+            button = soup.select_one("#move-publish button")
+            assert button is not None and not button.has_attr("disabled")
+            assert soup.select_one(".publish-blocked") is None
+            published = client.post(
+                f"{url}/move", data={"csrftoken": token, "move": "publish"}, follow_redirects=False
+            )
+            assert published.status_code == 303
+    finally:
+        app.state.engine.dispose()

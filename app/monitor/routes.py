@@ -209,6 +209,10 @@ def _edition_page(
     moves = [
         move for move in periods.MOVES.values() if coordinating and move.source == view.period.state
     ]
+    # Publishing is offered only when it can succeed: otherwise the step says why (the
+    # periods' one answer, as move_period gives it when asked to publish).
+    publishing = any(move.target == PeriodState.published for move in moves)
+    refusal = periods.publication_refusal(session, period=view.period) if publishing else ""
     publisher, area = reading.publisher_and_area(session, view.edition)
     # The four-eyes review of the figures (app/review): what waits for a decision or was sent
     # back; a coordinator decides on it here.
@@ -225,6 +229,7 @@ def _edition_page(
             "language": get_language(),
             "editable": editable,
             "moves": moves,
+            "publication_refusal": refusal,
             "move_label": lambda name: gettext(MOVE_LABELS[name]),
             "state_label": periods.state_label,
             "unit_label": unit_label,

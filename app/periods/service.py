@@ -326,28 +326,20 @@ def move_period(
     # four-eyes review of their versions before publication (below).
     progress = PeriodKind(period.kind) == PeriodKind.progress
     check = None
-    if chosen.target == PeriodState.published and progress:
-        check = publication_check(session, period=period)
-        if chosen.source == PeriodState.correcting:
-            accept_not_updated = check.not_updated
-        refusal = check.refusal(
-            accept_not_updated=accept_not_updated, accept_unapproved=accept_unapproved
+    if chosen.target == PeriodState.published:
+        if progress:
+            check = publication_check(session, period=period)
+            if chosen.source == PeriodState.correcting:
+                accept_not_updated = check.not_updated
+        refusal = publication_refusal(
+            session,
+            period=period,
+            check=check,
+            accept_not_updated=accept_not_updated,
+            accept_unapproved=accept_unapproved,
         )
         if refusal:
             raise InvalidInput(refusal)
-    if chosen.target == PeriodState.published and not progress:
-        # A monitor edition: every figure's current version must have passed the four-eyes
-        # review (the public site shows the current versions of a published edition).
-        waiting = len(figure_review.unapproved_of_period(session, id_of(period)))
-        if waiting:
-            raise InvalidInput(
-                ngettext(
-                    "%(num)d figure version was not approved. Review it before publishing.",
-                    "%(num)d figure versions were not approved. Review them before publishing.",
-                    waiting,
-                )
-                % {"num": waiting}
-            )
     # Compare-and-set: of two concurrent moves only one finds the state it expects.
     changes: dict[str, object] = {"state": chosen.target.value}
     if chosen.target == PeriodState.published:
@@ -841,6 +833,35 @@ class PublicationCheck:
                 for organisation in self.organisations
             },
         }
+
+
+def publication_refusal(
+    session: Session,
+    *,
+    period: ReportingPeriod,
+    check: PublicationCheck | None = None,
+    accept_not_updated: int = 0,
+    accept_unapproved: int = 0,
+) -> str:
+    """Why publishing (or republishing) `period` now is refused ("" when it is not), the one
+    answer `move_period` and the pages that offer the step ask. A progress period: what the
+    coordinator did not accept of its publication check (`PublicationCheck.refusal`; the
+    confirmation page lets them accept it). A monitor edition: its figure versions the
+    four-eyes review has not approved, which nobody can accept away (the public site shows a
+    published edition's current versions); reviewing them is the way on."""
+    if PeriodKind(period.kind) == PeriodKind.progress:
+        check = check or publication_check(session, period=period)
+        return check.refusal(
+            accept_not_updated=accept_not_updated, accept_unapproved=accept_unapproved
+        )
+    waiting = len(figure_review.unapproved_of_period(session, id_of(period)))
+    if not waiting:
+        return ""
+    return ngettext(
+        "%(num)d figure version was not approved. Review it before publishing.",
+        "%(num)d figure versions were not approved. Review them before publishing.",
+        waiting,
+    ) % {"num": waiting}
 
 
 def period_row(period: ReportingPeriod) -> readmodel.PeriodRow:
