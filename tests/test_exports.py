@@ -40,7 +40,7 @@ from app.activities import service as activities
 from app.activities.models import Status
 from app.config import PROJECT_ROOT
 from app.errors import NotFound
-from app.exports import odt, opendata, pdf, service
+from app.exports import odt, opendata, pdf, service, spreadsheets
 from app.exports.columns import COLUMNS, KEYS
 from app.exports.table import build_table
 from app.jobs import service as jobs
@@ -1382,3 +1382,44 @@ def test_cli_refuses_bad_input_with_a_message(seeded_database_url: str, tmp_path
     )
     assert bad_status.exit_code == 1 and "late" in bad_status.stderr
     assert not Path(output).exists()
+
+
+def test_wrapped_lines_estimates_lines_at_word_boundaries() -> None:
+    # 10 characters of width hold 11 letters (LETTERS_PER_WIDTH 1.15).
+    assert spreadsheets.wrapped_lines("", 10) == 1
+    assert spreadsheets.wrapped_lines("eleven lett", 10) == 1
+    assert spreadsheets.wrapped_lines("eleven letters", 10) == 2  # wraps between the words
+    assert spreadsheets.wrapped_lines("one\ntwo\nthree", 10) == 3  # each paragraph its own line
+    assert spreadsheets.wrapped_lines("x" * 23, 10) == 3  # a long word broken over lines
+    assert spreadsheets.wrapped_lines("x" * 22 + " y", 10) == 3
+    assert spreadsheets.row_height([("a", 10), ("eleven letters", 10)]) == 30
+    assert spreadsheets.header_width(["Gebiedscode"], 10) >= len("Gebiedscode")
+
+
+def test_xlsx_rows_are_as_tall_as_their_wrapped_text(session: Session) -> None:
+    """LibreOffice does not lay out an XLSX row without a stored height: its wrapped lines
+    overprinted the rows below. Every row has the height of its longest wrapped cell."""
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(_export(session, "xlsx", _period_id(session))[2])
+    ).active
+    assert sheet is not None
+    letters = {key: openpyxl.utils.get_column_letter(KEYS.index(key) + 1) for key in KEYS}
+    widths = {key: sheet.column_dimensions[letter].width for key, letter in letters.items()}
+    heights = []
+    for number in range(2, sheet.max_row + 1):
+        dimension = sheet.row_dimensions[number]
+        assert dimension.customHeight and dimension.height, number
+        heights.append(dimension.height)
+        for key in spreadsheets.WRAPPED:
+            text = sheet[f"{letters[key]}{number}"].value or ""
+            # Never fewer lines than a line of the column's width in characters holds.
+            lines = sum(
+                1 + len(paragraph) // int(widths[key] * 1.3) for paragraph in text.split("\n")
+            )
+            assert dimension.height >= 15 * lines, (number, key)
+    assert max(heights) >= 8 * 15 and min(heights) <= 2 * 15  # long explanations; short ones
+    # No header word is broken: each column is as wide as its header's longest word.
+    for cell in sheet[1]:
+        longest = max(len(word) for word in str(cell.value).split())
+        assert sheet.column_dimensions[cell.column_letter].width > longest, cell.value
+    assert sheet.row_dimensions[1].height

@@ -14,8 +14,16 @@ from docx.oxml.ns import qn
 from fastapi.testclient import TestClient
 from odf.namespaces import LOEXTNS
 from odf.opendocument import load as load_ods
-from odf.style import Footer, Header, MasterPage, PageLayout, PageLayoutProperties, Style
-from odf.table import Table, TableCell, TableHeaderRows, TableRow
+from odf.style import (
+    Footer,
+    Header,
+    MasterPage,
+    PageLayout,
+    PageLayoutProperties,
+    Style,
+    TableColumnProperties,
+)
+from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
 from odf.text import P, PageCount, PageNumber
 from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader
@@ -608,3 +616,50 @@ def test_an_edition_being_corrected_exports_its_figures_as_published_until_repub
     for fmt in ("xlsx", "ods", "docx", "pdf"):
         name, text = texts(fmt)
         assert "concept" not in name and "555.444" in text, fmt
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_no_header_word_is_broken_and_rows_are_as_tall_as_their_text(
+    seeded_session: Session, language: str
+) -> None:
+    """Narrow columns broke their headers inside a word ("Gebiedsco|de", "Bladzijd|e bron");
+    and a row's wrapped key or footnotes ran over the rows below in the XLSX."""
+    load_monitors(seeded_session)
+    mhm = _edition_id(seeded_session, MHM)
+    xlsx = exports.export_edition(seeded_session, mhm, fmt="xlsx", language=language)[2]
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert sheet is not None
+    for cell in sheet[1]:
+        longest = max(len(word) for word in str(cell.value).split())
+        assert (sheet.column_dimensions[cell.column_letter].width or 0) > longest, cell.value
+    header = [cell.value for cell in sheet[1]]
+    notes_column = header.index("Voetnoten" if language == "nl" else "Footnotes") + 1
+    noted = 0
+    for number in range(2, sheet.max_row + 1):
+        height = sheet.row_dimensions[number].height
+        assert height, number
+        key = sheet.cell(row=number, column=1)
+        assert key.alignment.wrap_text
+        if len(str(key.value)) > (sheet.column_dimensions["A"].width or 0) * 1.3:
+            assert height >= 30, key.value  # a key that wraps: two lines
+        notes = sheet.cell(row=number, column=notes_column).value
+        if notes:
+            noted += 1
+            assert height >= 15 * (len(notes) // 80 + 1), key.value
+    assert noted
+    # The ODS: the same widths (its rows LibreOffice lays out itself: optimal height).
+    ods = load_ods(
+        io.BytesIO(exports.export_edition(seeded_session, mhm, fmt="ods", language=language)[2])
+    )
+    styles = {s.getAttribute("name"): s for s in ods.getElementsByType(Style)}
+    (table,) = ods.getElementsByType(Table)
+    columns = table.getElementsByType(TableColumn)
+    (header_rows,) = table.getElementsByType(TableHeaderRows)
+    labels = [str(cell) for cell in header_rows.getElementsByType(TableCell)]
+    assert labels == header
+    for column, label in zip(columns, labels, strict=True):
+        (properties,) = styles[column.getAttribute("stylename")].getElementsByType(
+            TableColumnProperties
+        )
+        width = float(properties.getAttribute("columnwidth").removesuffix("cm")) / 0.19
+        assert width > max(len(word) for word in label.split()), label

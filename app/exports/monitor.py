@@ -58,6 +58,7 @@ from app.exports import pdf
 from app.exports.docx import page_numbers
 from app.exports.odt import a4_landscape, add_page_numbers
 from app.exports.service import slug
+from app.exports.spreadsheets import header_height, header_width, row_height
 from app.i18n import N_, translations_for
 from app.ids import id_of
 from app.monitor import service
@@ -89,9 +90,8 @@ QUALIFIER_LABELS = {
     "suppressed": N_("suppressed"),
 }
 
-# Characters of a line in the footnotes column (its width).
-FOOTNOTE_WIDTH = 60
-# The spreadsheet columns: key, header msgid, width.
+# The spreadsheet columns: key, header msgid, width in characters (widened where a word of
+# the header in the export's language is longer: column_widths).
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("key", N_("Figure key"), 28),
     ("indicator", N_("Indicator"), 58),
@@ -275,6 +275,14 @@ def _text(value: str | float | bool | None) -> str | float | bool | None:
     return neutralise(value) if isinstance(value, str) else value
 
 
+def column_widths(labels: list[str]) -> list[float]:
+    """The columns' widths for headers `labels`: at least as wide as each header's longest
+    word, so a header wraps between words and never inside one ("Gebiedscode")."""
+    return [
+        header_width([label], width) for label, (_, _, width) in zip(labels, COLUMNS, strict=True)
+    ]
+
+
 def print_landscape(sheet: Worksheet, *, title_rows: str) -> None:
     """Printed, a sheet is as wide as an A4 landscape page, its header on every page."""
     sheet.page_setup.orientation = "landscape"
@@ -292,28 +300,33 @@ def render_xlsx(export: EditionExport) -> bytes:
     assert sheet is not None
     sheet.title = translate("Figures")
     header_fill = PatternFill("solid", fgColor="D9E6F2")
-    for index, (_, label, width) in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=translate(label))
+    labels = [translate(label) for _, label, _ in COLUMNS]
+    widths = column_widths(labels)
+    for index, (label, width) in enumerate(zip(labels, widths, strict=True), start=1):
+        cell = sheet.cell(row=1, column=index, value=label)
         cell.font = Font(bold=True)
         cell.fill = header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.column_dimensions[cell.column_letter].width = width
-    sheet.row_dimensions[1].height = 30  # two lines: a header wraps in its column
+    sheet.row_dimensions[1].height = header_height(labels, widths)
     for number, row in enumerate(export.figures, start=2):
+        texts = []
         for index, (key, _, _) in enumerate(COLUMNS, start=1):
             value = row.cell(key)
             if isinstance(value, bool):
                 value = translate("yes") if value else ""
             cell = sheet.cell(row=number, column=index, value=_text(value))
+            # Text wraps in its column (a key, an indicator, the footnotes), as in the ODS.
             cell.alignment = Alignment(
-                wrap_text=key == "footnotes",
+                wrap_text=isinstance(value, str),
                 vertical="top",
                 indent=2 if key == "indicator" and row.level else 0,
             )
-        if row.notes:
-            # Spreadsheet programs do not grow a row for wrapped text they did not lay out.
-            lines = sum(1 + len(note) // FOOTNOTE_WIDTH for note in row.notes)
-            sheet.row_dimensions[number].height = 15 * lines
+            if isinstance(value, str):
+                indent = 2 if key == "indicator" and row.level else 0
+                texts.append((value, widths[index - 1] - indent))
+        # Spreadsheet programs do not all grow a row for wrapped text: its height is stored.
+        sheet.row_dimensions[number].height = row_height(texts)
     sheet.freeze_panes = "B2"
     print_landscape(sheet, title_rows="1:1")
     last = sheet.cell(row=len(export.figures) + 1, column=len(COLUMNS)).coordinate
@@ -340,7 +353,8 @@ def render_ods(export: EditionExport) -> bytes:
     top.addElement(TableCellProperties(verticalalign="top"))
     document.automaticstyles.addElement(top)
     table = Table(name=translate("Figures"), stylename=_ods_print_layout(document, export))
-    for index, (_, _, width) in enumerate(COLUMNS):
+    widths = column_widths([translate(label) for _, label, _ in COLUMNS])
+    for index, width in enumerate(widths):
         column_style = Style(name=f"col{index}", family="table-column")
         column_style.addElement(TableColumnProperties(columnwidth=f"{width * 0.19:.2f}cm"))
         document.automaticstyles.addElement(column_style)

@@ -54,6 +54,68 @@ WIDTHS = {
 }
 WRAPPED = {"explanation", "result", "activity"}
 
+# Row heights. LibreOffice lays out an XLSX row's wrapped text only when the row's height is
+# stored (a row without one stays one line high and its lines overprint the rows below, on
+# screen and in print); Excel grows such a row on opening, but keeps a stored height. So every
+# row gets the height of its longest wrapped cell, estimated: the text wrapped at word
+# boundaries (greedily, as both programs do) into lines of the column's width in characters
+# (a column width is the number of digits "0" of the default font, Calibri 11, that fit; an
+# average letter of running text is about 0.83 of a digit, so a line holds about 1.2 times
+# its width in letters; the estimate takes 1.15, to err on the tall side: some space under a
+# text rather than lines overprinted), a word longer than a line broken over as many lines as
+# it takes; a line of Calibri 11 is 15 points.
+LINE_HEIGHT = 15.0  # points, one line of the default font (Calibri 11; Carlito in LibreOffice)
+LETTERS_PER_WIDTH = 1.15  # letters of running text on a line, per character of column width
+HEADER_LETTER = 1.2  # a bold header letter, in widths of a digit "0" (capitals are wider)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide (a line holds
+    LETTERS_PER_WIDTH letters per character): each paragraph (line break) on lines of its own,
+    words placed greedily, a word longer than a line broken."""
+    capacity = max(int(width * LETTERS_PER_WIDTH), 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        used = 0  # characters on the current line; 0: no line begun
+        lines += 1
+        for word in paragraph.split():
+            length = len(word)
+            if used and used + 1 + length <= capacity:
+                used += 1 + length
+                continue
+            if used:
+                lines += 1
+            # A word longer than a line takes whole lines, and its rest begins the next one.
+            full, used = divmod(length, capacity)
+            if used == 0:
+                used = capacity
+                full -= 1
+            lines += full
+    return lines
+
+
+def row_height(texts: list[tuple[str, float]]) -> float:
+    """The height in points of a row with these (text, column width) wrapped cells."""
+    return LINE_HEIGHT * max([wrapped_lines(text, width) for text, width in texts] + [1])
+
+
+def header_width(labels: list[str], width: float) -> float:
+    """A column's width: `width`, or more, so that no word of its header (in any of
+    `labels`, one per language the sheet is read in) is broken when the header wraps."""
+    longest = max((len(word) for label in labels for word in label.split()), default=0)
+    return max(width, float(int(longest * HEADER_LETTER + 0.999) + 1))
+
+
+def header_height(labels: list[str], widths: list[float]) -> float:
+    """The height in points of a header row of bold `labels` wrapped in columns `widths`."""
+    return LINE_HEIGHT * max(
+        [
+            wrapped_lines(label, width / HEADER_LETTER / LETTERS_PER_WIDTH)
+            for label, width in zip(labels, widths, strict=True)
+        ]
+        + [1]
+    )
+
 
 def _sheet_name(table: ProgressTable) -> str:
     return translations_for(table.language).gettext("Activities")[:31]
@@ -76,14 +138,26 @@ def _excel_serial(moment: datetime) -> str:
     return repr(delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000)
 
 
+def _widths(labels: list[str]) -> list[float]:
+    """The columns' widths in characters: WIDTHS, widened where a header word is longer."""
+    return [
+        header_width([label], WIDTHS.get(column.key, 14))
+        for column, label in zip(COLUMNS, labels, strict=True)
+    ]
+
+
 def _xlsx_rows(
-    table: ProgressTable, styles: list[int], strings: dict[str, int]
+    table: ProgressTable, styles: list[int], strings: dict[str, int], widths: list[float]
 ) -> tuple[str, int, int]:
-    """The data rows as SpreadsheetML (<row> elements), their number, and the number of text
-    cells. Texts go into the shared string table `strings` (text → index, in order), as
-    XlsxWriter's own cells do: titles, statuses, organisations and often explanations repeat
-    from row to row, and a repeated text is then written (and compressed) once."""
+    """The data rows as SpreadsheetML (<row> elements, each with the height its wrapped text
+    takes: `row_height`), their number, and the number of text cells. Texts go into the
+    shared string table `strings` (text → index, in order), as XlsxWriter's own cells do:
+    titles, statuses, organisations and often explanations repeat from row to row, and a
+    repeated text is then written (and compressed) once."""
     kinds = [column.kind for column in COLUMNS]
+    wrapped = [
+        (index, widths[index]) for index, column in enumerate(COLUMNS) if column.key in WRAPPED
+    ]
     letters = [_column_letter(index) for index in range(len(COLUMNS))]
     # The XML after a text cell's reference, per column and text.
     tails: dict[tuple[int, str], str] = {}
@@ -92,7 +166,8 @@ def _xlsx_rows(
     number = 1
     references = 0
     for number, values in enumerate(table.column_rows(), start=2):  # noqa: B007
-        cells = [f'<row r="{number}">']
+        height = row_height([(values[index] or "", width) for index, width in wrapped])
+        cells = [f'<row r="{number}" ht="{height:g}" customHeight="1">']
         for index, value in enumerate(values):
             if value is None or value == "":
                 continue
@@ -176,11 +251,13 @@ def render_xlsx(table: ProgressTable) -> bytes:
         moment if column.kind == "datetime" else wrapped if column.key in WRAPPED else plain
         for column in COLUMNS
     ]
-    for index, column in enumerate(COLUMNS):
-        sheet.set_column(index, index, WIDTHS.get(column.key, 14), formats[index])
     labels = _labels(table)
+    widths = _widths(labels)
+    for index, width in enumerate(widths):
+        sheet.set_column(index, index, width, formats[index])
     for index, label in enumerate(labels):
         sheet.write_string(0, index, label, header)
+    sheet.set_row(0, header_height(labels, widths))
     count = table.activity_count
     last_row = max(count, 1)
     sheet.freeze_panes(1, 0)
@@ -212,7 +289,7 @@ def render_xlsx(table: ProgressTable) -> bytes:
     for label in labels:
         strings.setdefault(label, len(strings))
     written_strings = len(strings)
-    rows_xml, written, references = _xlsx_rows(table, styles, strings)
+    rows_xml, written, references = _xlsx_rows(table, styles, strings, widths)
     assert written == count
     last_cell = f"{_column_letter(len(COLUMNS) - 1)}{count + 1}"
     output = BytesIO()
@@ -294,10 +371,9 @@ def _ods_content(table: ProgressTable, sheet: str) -> tuple[str, int]:
     """content.xml, and the number of data rows."""
     columns = "".join(
         f'<style:style style:name="co{index}" style:family="table-column">'
-        "<style:table-column-properties "
-        f'style:column-width="{WIDTHS.get(column.key, 14) * 0.19:.2f}cm"/>'
+        f'<style:table-column-properties style:column-width="{width * 0.19:.2f}cm"/>'
         "</style:style>"
-        for index, column in enumerate(COLUMNS)
+        for index, width in enumerate(_widths(_labels(table)))
     )
     styles = (
         "<office:automatic-styles>"
