@@ -5,6 +5,7 @@ checks; the coordinator's edition (create, add figures, move); /periods/<id> of 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -443,3 +445,27 @@ def test_every_page_of_an_editions_period_and_every_link_from_it_works(world: Wo
         )
         assert moved.status_code == 303
         walk("correcting", published.id, published.period_id)
+
+
+def test_an_editions_breakdowns_footnotes_and_chain_read_in_english_on_english_pages(
+    world: World,
+) -> None:
+    mhm, dm = world.edition(MHM), world.edition(DM)
+    with world.client("viewer") as client:
+        dutch = client.get(f"/monitor/editions/{mhm}").text
+        assert "vergunde branche (sector)" in _text(dutch, "#figures")
+        client.get(f"/language/en?next=/monitor/editions/{mhm}")
+        english = client.get(f"/monitor/editions/{mhm}").text
+        figures = _text(english, "#figures")
+        assert "of which licensed sector (sector)" in figures
+        assert "human smuggling (offence)" in figures and "not all suspects arrested" in figures
+        assert "vergunde branche" not in figures and "mensensmokkel" not in figures
+        chain = client.get(f"/monitor/editions/{dm}").text
+        assert "Average number of perpetrators" in _text(chain, ".chain")
+        assert "not a cohort followed" in _text(chain, ".chain__caveat")
+        exported = client.get(f"/monitor/editions/{mhm}/export.xlsx")
+        assert exported.status_code == 200
+        sheet = load_workbook(io.BytesIO(exported.content)).active
+        cells = {str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value}
+        assert {"licensed sector", "closures of 3 months", "duration of the closure"} <= cells
+        assert "vergunde branche" not in cells

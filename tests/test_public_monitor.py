@@ -77,9 +77,47 @@ def test_the_edition_page_shows_tiles_as_the_monitor_prints_them(
     tile = english.select_one("#figure-bestuurlijke-controles")
     assert tile is not None
     assert _text(tile).startswith(
-        "477 Administrative checks of which 320 vergunde branche and 157 overig"
+        "477 Administrative checks of which 320 licensed sector and 157 other"
     )
-    assert tile.select_one("[lang=nl]") is not None  # the Dutch category is marked
+    # The categories have their English: nothing in the tile is marked as Dutch.
+    assert tile.select_one("[lang=nl]") is None
+
+
+def test_breakdowns_footnotes_and_chains_print_in_the_readers_language(
+    monitor_client: TestClient, seeded_session: Session
+) -> None:
+    """Seeded labels have a faithful English beside the Dutch source text: the tiles, the
+    charts' text alternatives and tables, the footnotes and the funnel use the reader's."""
+    mhm = f"/public/monitor/{_edition_id(seeded_session, MHM)}"
+    dm = f"/public/monitor/{_edition_id(seeded_session, DM)}"
+    english, dutch = _soup(monitor_client, mhm, "en"), _soup(monitor_client, mhm, "nl")
+    breakdowns = english.select_one("#breakdowns")
+    assert breakdowns is not None
+    descriptions = " ".join(_text(node) for node in breakdowns.select("svg.chart desc"))
+    assert "licensed sector: 320" in descriptions and "human smuggling" in descriptions
+    titles = " ".join(_text(node) for node in breakdowns.select("svg.chart title"))
+    assert "Suspects arrested (55), by offence" in titles, titles
+    assert "vergunde branche" not in _text(breakdowns) and "mensensmokkel" not in descriptions
+    assert "vergunde branche: 320" in " ".join(
+        _text(node) for node in dutch.select("#breakdowns svg.chart desc")
+    )
+    convicted = english.select_one("#figure-verdachten-veroordeeld")
+    assert convicted is not None and "not all suspects arrested" in _text(convicted)
+    assert convicted.select_one("[lang=nl]") is None
+    funnel = _soup(monitor_client, dm, "en").select_one("#chains")
+    assert funnel is not None
+    assert "Average number of perpetrators" in _text(funnel) and "not a cohort" in _text(funnel)
+    assert "geen cohort" not in _text(funnel) and funnel.select_one("[lang=nl]") is None
+    notes = _soup(monitor_client, dm, "en").select_one("#footnotes")
+    assert notes is not None and "These percentages are underestimates." in _text(notes)
+    # Open data carries both: the Dutch source text and its English.
+    edition = _edition_id(seeded_session, MHM)
+    rows = list(csv.DictReader(io.StringIO(monitor_client.get(f"{mhm}/data.csv").text)))
+    part = next(row for row in rows if row["key"] == "bestuurlijke-controles.vergunde-branche")
+    assert (part["category"], part["category_en"]) == ("vergunde branche", "licensed sector")
+    assert (part["dimension"], part["dimension_en"]) == ("sector", "sector")
+    document = monitor_client.get(f"/public/monitor/{edition}/data.json").json()
+    assert document["footnotes"][0]["text_en"].startswith("Because not all suspects")
 
 
 def test_every_chart_has_a_text_alternative_and_its_numbers_in_a_table(

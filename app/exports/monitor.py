@@ -227,8 +227,8 @@ def build_edition(session: Session, edition_id: int, *, language: str) -> Editio
             area=_name(language, row.area.name_nl, row.area.name_en),
             area_code=row.area.official_code or "",
             years=years_text(row.figure.year_from, row.figure.year_to),
-            dimension=row.figure.dimension or "",
-            category=row.figure.category or "",
+            dimension=row.figure.dimension_in(language),
+            category=row.figure.category_in(language),
             unit=translate(UNIT_LABELS[row.indicator.unit]),
             printed=row.printed(language),
             markers=" ".join(note.marker or str(note.number) for note in figure_notes),
@@ -238,7 +238,9 @@ def build_edition(session: Session, edition_id: int, *, language: str) -> Editio
             approximate=bool(value and value.approximate),
             estimate=bool(value and value.estimate),
             breakdown="" if complete is None else translate("complete" if complete else "partial"),
-            notes=tuple(f"{note.marker or note.number} {note.text}" for note in figure_notes),
+            notes=tuple(
+                f"{note.marker or note.number} {note.text_in(language)}" for note in figure_notes
+            ),
             source_document=version.source_document if version else "",
             source_page=(version.source_page or "") if version else "",
         )
@@ -248,7 +250,7 @@ def build_edition(session: Session, edition_id: int, *, language: str) -> Editio
         figures.append(figure(top, 0))
         figures.extend(figure(part, 1) for part in top.parts)
     chains = [
-        (chain.title, chain.caveat, [figure(step, 0) for step in steps])
+        (chain.title_in(language), chain.caveat_in(language), [figure(step, 0) for step in steps])
         for chain, steps in view.chains
     ]
     return EditionExport(

@@ -198,8 +198,8 @@ def _row_values(row: FigureRow, language: str) -> dict[str, Any]:
         "indicator": indicator.name_nl if language == "nl" else indicator.name_en,
         "area": row.area.name_nl if language == "nl" else row.area.name_en,
         "years": years_text(figure.year_from, figure.year_to),
-        "dimension": figure.dimension or "",
-        "category": figure.category or "",
+        "dimension": figure.dimension_in(language),
+        "category": figure.category_in(language),
         "unit": translate(UNIT_LABELS[indicator.unit.value]),
         "value": row.printed(language),
         "breakdown": _breakdown_text(version.breakdown_complete, language) if version else "",
@@ -285,7 +285,7 @@ def _figure_text(row: FigureRow, language: str) -> str:
     area = row.area.name_nl if language == "nl" else row.area.name_en
     text = f"{indicator}, {area}, {years_text(row.figure.year_from, row.figure.year_to)}"
     if row.figure.category:
-        text += f": {row.figure.category}"
+        text += f": {row.figure.category_in(language)}"
     return text
 
 

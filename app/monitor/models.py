@@ -32,6 +32,12 @@ from app.dbtypes import EnumText
 from app.monitor.values import QualifiedValue, Qualifier, Unit
 
 
+def in_language(dutch: str, english: str | None, language: str | None) -> str:
+    """A seeded label in the reader's language: the English translation on an English page
+    where one was given, else the Dutch source text."""
+    return english if language == "en" and english else dutch
+
+
 class AreaLevel(StrEnum):
     country = "country"  # Nederland
     region = "region"  # a regional unit, an RIEC region, a police unit
@@ -155,6 +161,11 @@ class Footnote(SQLModel, table=True):
     # How the source marks it ("*", "**"), printed beside the figure.
     marker: str = Field(default="", max_length=10)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # Its faithful English translation (None: the pages print the Dutch).
+    text_en: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    def text_in(self, language: str | None) -> str:
+        return in_language(self.text, self.text_en, language)
 
 
 class Figure(SQLModel, table=True):
@@ -196,8 +207,17 @@ class Figure(SQLModel, table=True):
     # as printed ("vergunde branche").
     dimension: str | None = Field(default=None, max_length=100)
     category: str | None = Field(default=None, max_length=200)
+    # Their faithful English translations ("sector", "licensed sector"); None: the Dutch.
+    dimension_en: str | None = Field(default=None, max_length=100)
+    category_en: str | None = Field(default=None, max_length=200)
     # Printed order within the edition.
     position: int = 0
+
+    def dimension_in(self, language: str | None) -> str:
+        return in_language(self.dimension or "", self.dimension_en, language)
+
+    def category_in(self, language: str | None) -> str:
+        return in_language(self.category or "", self.category_en, language)
 
 
 class FigureSource(StrEnum):
@@ -284,6 +304,15 @@ class Chain(SQLModel, table=True):
     key: str = Field(max_length=200)
     title: str = Field(sa_column=Column(Text, nullable=False))
     caveat: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Their faithful English translations (None: the pages print the Dutch).
+    title_en: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    caveat_en: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    def title_in(self, language: str | None) -> str:
+        return in_language(self.title, self.title_en, language)
+
+    def caveat_in(self, language: str | None) -> str:
+        return in_language(self.caveat, self.caveat_en, language)
 
 
 class ChainStep(SQLModel, table=True):

@@ -327,6 +327,8 @@ def monitor_add_figure(
     parent_id: Annotated[Text, Form()] = "",
     dimension: Annotated[Text, Form()] = "",
     category: Annotated[Text, Form()] = "",
+    dimension_en: Annotated[Text, Form()] = "",
+    category_en: Annotated[Text, Form()] = "",
     key: Annotated[Text, Form()] = "",
 ) -> Response:
     values = {
@@ -337,6 +339,8 @@ def monitor_add_figure(
         "parent_id": parent_id,
         "dimension": dimension,
         "category": category,
+        "dimension_en": dimension_en,
+        "category_en": category_en,
         "key": key,
     }
     try:
@@ -359,6 +363,8 @@ def monitor_add_figure(
             parent_id=_id(parent_id, N_("total")) if parent_id.strip() else None,
             dimension=dimension.strip() or None,
             category=category.strip() or None,
+            dimension_en=dimension_en.strip() or None,
+            category_en=category_en.strip() or None,
             position=len(view.all_figures()) + 1,
         )
     except DomainError as problem:

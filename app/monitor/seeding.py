@@ -137,12 +137,15 @@ class SeedSource(_Strict):
 class SeedPart(_Strict):
     key: Text = Field(min_length=1, max_length=200)
     category: Text = Field(min_length=1, max_length=200)
+    # Its faithful English translation (the Dutch is the source text).
+    category_en: Text | None = Field(default=None, min_length=1, max_length=200)
     value: Text
     source: SeedSource | None = None  # default: the total's
 
 
 class SeedBreakdown(_Strict):
     dimension: Text = Field(min_length=1, max_length=100)
+    dimension_en: Text | None = Field(default=None, min_length=1, max_length=100)
     complete: bool
     parts: list[SeedPart] = Field(min_length=1)
 
@@ -164,12 +167,15 @@ class SeedFootnote(_Strict):
     number: int = Field(ge=1)
     marker: Text = Field(default="", max_length=10)
     text: Text = Field(min_length=1)
+    text_en: Text | None = Field(default=None, min_length=1)
 
 
 class SeedChain(_Strict):
     key: Text = Field(min_length=1, max_length=200)
     title: Text = Field(min_length=1)
+    title_en: Text | None = Field(default=None, min_length=1)
     caveat: Text = ""
+    caveat_en: Text | None = Field(default=None, min_length=1)
     steps: list[Text] = Field(min_length=2)
 
 
@@ -504,6 +510,7 @@ def apply_monitor_seed(
                 footnotes[footnote_seed.number],
                 marker=footnote_seed.marker,
                 text=footnote_seed.text,
+                text_en=footnote_seed.text_en,
             )
         else:
             note = Footnote(
@@ -511,6 +518,7 @@ def apply_monitor_seed(
                 number=footnote_seed.number,
                 marker=footnote_seed.marker,
                 text=footnote_seed.text,
+                text_en=footnote_seed.text_en,
             )
             session.add(note)
             footnotes[footnote_seed.number] = note
@@ -535,6 +543,8 @@ def apply_monitor_seed(
         parent: Figure | None = None,
         dimension: str | None = None,
         category: str | None = None,
+        dimension_en: str | None = None,
+        category_en: str | None = None,
         complete: bool | None = None,
     ) -> Figure:
         nonlocal position
@@ -548,6 +558,8 @@ def apply_monitor_seed(
             "parent_id": id_of(parent) if parent else None,
             "dimension": dimension,
             "category": category,
+            "dimension_en": dimension_en,
+            "category_en": category_en,
             "position": position,
         }
         if figure is None:
@@ -621,6 +633,8 @@ def apply_monitor_seed(
                     parent=total,
                     dimension=figure_seed.breakdown.dimension,
                     category=part.category,
+                    dimension_en=figure_seed.breakdown.dimension_en,
+                    category_en=part.category_en,
                 )
     session.flush()
     try:
@@ -649,12 +663,22 @@ def apply_monitor_seed(
                 key=chain_seed.key,
                 title=chain_seed.title,
                 caveat=chain_seed.caveat,
+                title_en=chain_seed.title_en,
+                caveat_en=chain_seed.caveat_en,
             )
             session.add(chain)
             session.flush()
             report.count(report.created, "chains")
         else:
-            _upsert(report, "chains", chain, title=chain_seed.title, caveat=chain_seed.caveat)
+            _upsert(
+                report,
+                "chains",
+                chain,
+                title=chain_seed.title,
+                caveat=chain_seed.caveat,
+                title_en=chain_seed.title_en,
+                caveat_en=chain_seed.caveat_en,
+            )
         steps = {
             step.position: step
             for step in session.scalars(

@@ -215,11 +215,13 @@ def add_figure(
     parent_id: int | None = None,
     dimension: str | None = None,
     category: str | None = None,
+    dimension_en: str | None = None,
+    category_en: str | None = None,
     position: int = 0,
 ) -> Figure:
     """A figure's coordinates in an edition that is not published (coordinators: choosing an
     edition's indicators and areas is theirs). A part of a breakdown names its parent, the
-    dimension and its category."""
+    dimension and its category (in Dutch, the source's words; optionally in English too)."""
     if not actor.at_least(Role.coordinator):
         raise Forbidden(gettext("Only coordinators may choose an edition's figures."))
     edition = get_edition(session, edition_id)
@@ -246,6 +248,8 @@ def add_figure(
         parent_id=parent_id,
         dimension=dimension,
         category=category,
+        dimension_en=dimension_en if parent_id is not None else None,
+        category_en=category_en if parent_id is not None else None,
         position=position,
     )
     session.add(figure)

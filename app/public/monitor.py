@@ -45,14 +45,14 @@ def _description(pairs: list[tuple[str, str]]) -> str:
 
 def breakdown_chart(row: FigureRow, index: int) -> Markup:
     bars = [
-        ValueBar(part.figure.category or "", part.value, part.printed())
+        ValueBar(part.figure.category_in(get_language()), part.value, part.printed())
         for part in row.parts
         if part.value is not None
     ]
     title = gettext("%(indicator)s (%(value)s), by %(dimension)s") % {
         "indicator": name_of(row),
         "value": row.printed(),
-        "dimension": row.parts[0].figure.dimension or "",
+        "dimension": row.parts[0].figure.dimension_in(get_language()),
     }
     return value_bars(
         bars,
@@ -102,13 +102,20 @@ def _edition_context(request: Request, edition: monitor_service.PublicEdition) -
         edition=edition.edition,
         view=edition.view,
         notes=notes,
+        language=get_language(),
         name_of=name_of,
         area_name=area_name,
         years=years,
         breakdowns=[(row, breakdown_chart(row, i)) for i, row in enumerate(edition.breakdowns())],
         series=[(rows, series_chart(rows, i)) for i, rows in enumerate(edition.series())],
         funnels=[
-            (chain, steps, funnel_chart(chain.title, chain.caveat, steps, i))
+            (
+                chain,
+                steps,
+                funnel_chart(
+                    chain.title_in(get_language()), chain.caveat_in(get_language()), steps, i
+                ),
+            )
             for i, (chain, steps) in enumerate(edition.view.chains)
         ],
         content_lang="nl" if get_language() != "nl" else None,

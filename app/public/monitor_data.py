@@ -66,6 +66,18 @@ COLUMNS = (
     ),
     Column("category", N_("Category"), N_("For a part: its category, in Dutch."), "string"),
     Column(
+        "dimension_en",
+        N_("Dimension (English)"),
+        N_("For a part: the dimension in English, where a translation is given."),
+        "string",
+    ),
+    Column(
+        "category_en",
+        N_("Category (English)"),
+        N_("For a part: its category in English, where a translation is given."),
+        "string",
+    ),
+    Column(
         "qualifier",
         N_("Qualifier"),
         N_(
@@ -154,6 +166,8 @@ def _record(row: FigureRow, parent: FigureRow | None) -> dict[str, Any]:
         "area": row.area.name_nl,
         "dimension": row.figure.dimension,
         "category": row.figure.category,
+        "dimension_en": row.figure.dimension_en,
+        "category_en": row.figure.category_en,
         "qualifier": value.qualifier.value,
         "low": _number(value.low),
         "high": _number(value.high),
@@ -236,7 +250,11 @@ def csv_metadata(edition: PublicEdition, *, csv_url: str, page_url: str) -> dict
             {
                 "dc:identifier": str(note.number),
                 "rdf:value": note.marker,
-                "dc:description": note.text,
+                # A natural-language property, tagged per language as the columns' titles.
+                "dc:description": {
+                    "nl": note.text,
+                    **({"en": note.text_en} if note.text_en else {}),
+                },
             }
             for note in edition.view.footnotes
         ],
@@ -262,7 +280,12 @@ def json_file(edition: PublicEdition, *, schema_url: str) -> dict[str, Any]:
             "source_document": e.source_document,
         },
         "footnotes": [
-            {"number": note.number, "marker": note.marker, "text": note.text}
+            {
+                "number": note.number,
+                "marker": note.marker,
+                "text": note.text,
+                "text_en": note.text_en,
+            }
             for note in edition.view.footnotes
         ],
         "figures": records(edition),
@@ -271,6 +294,8 @@ def json_file(edition: PublicEdition, *, schema_url: str) -> dict[str, Any]:
                 "key": chain.key,
                 "title": chain.title,
                 "caveat": chain.caveat,
+                "title_en": chain.title_en,
+                "caveat_en": chain.caveat_en,
                 "steps": [row.figure.key for row in steps],
             }
             for chain, steps in edition.view.chains
@@ -301,6 +326,8 @@ def json_schema(*, schema_url: str, language: str) -> dict[str, Any]:
         "properties": properties,
     }
     text = {"type": "string"}
+    # The English beside the Dutch source text: null where no translation is given.
+    optional_text = {"type": ["string", "null"]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": schema_url,
@@ -329,7 +356,12 @@ def json_schema(*, schema_url: str, language: str) -> dict[str, Any]:
                 "items": {
                     "type": "object",
                     "required": ["number", "marker", "text"],
-                    "properties": {"number": {"type": "integer"}, "marker": text, "text": text},
+                    "properties": {
+                        "number": {"type": "integer"},
+                        "marker": text,
+                        "text": text,
+                        "text_en": optional_text,
+                    },
                 },
             },
             "figures": {"type": "array", "items": figure},
@@ -342,6 +374,8 @@ def json_schema(*, schema_url: str, language: str) -> dict[str, Any]:
                         "key": text,
                         "title": text,
                         "caveat": text,
+                        "title_en": optional_text,
+                        "caveat_en": optional_text,
                         "steps": {"type": "array", "items": text},
                     },
                 },
