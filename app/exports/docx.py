@@ -29,11 +29,15 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from app.exports.table import ActivityLine, ProgressTable, ResultBlock, ThemeBlock
+from app.recommendations.followup import FollowUpReport
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 # Column widths (cm) of the five columns, 26.7 cm in all (A4 landscape less 1.5 cm margins).
 WIDTHS = (1.1, 5.2, 5.6, 3.6, 11.2)
+# The annex "Opvolging aanbevelingen": Nr. | Recommendation | Addressees | Government response |
+# Follow-up | Explanation, 26.7 cm as well.
+ANNEX_WIDTHS = (1.1, 6.2, 4.6, 2.8, 3.2, 8.8)
 MUTED = "595959"  # 7:1 on white
 HEADER_FILL = "D9E6F2"
 FONT = "Arial"
@@ -307,6 +311,77 @@ def _theme_table(theme: ThemeBlock, table: ProgressTable, inks: dict) -> str:
     )
 
 
+def annex_headers(table: ProgressTable) -> tuple[str, ...]:
+    texts = table.texts
+    return (
+        texts.number,
+        texts.recommendation,
+        texts.addressees,
+        texts.response,
+        texts.follow_up,
+        texts.explanation,
+    )
+
+
+def _annex_table(report: FollowUpReport, table: ProgressTable) -> str:
+    """One report's recommendations: the progress table's look (header row repeated, rows
+    not split), the follow-up as symbol and label in bold (the legend has no colours)."""
+    texts = table.texts
+    widths = ANNEX_WIDTHS
+    rows = [
+        _row(
+            *(
+                _cell(width, _paragraph(_run(text, bold=True)), fill=HEADER_FILL)
+                for width, text in zip(widths, annex_headers(table), strict=True)
+            ),
+            header=True,
+        )
+    ]
+    for line in report.rows:
+        status = (
+            _run(f"{line.symbol} {line.status_label}", bold=True)
+            if line.status_code
+            else _run(texts.not_reported, italic=True, colour=MUTED)
+        )
+        response = (
+            _run(line.verdict_label) if line.verdict else _run(texts.no_response, colour=MUTED)
+        )
+        rows.append(
+            _row(
+                _cell(widths[0], _paragraph(_run(line.number, bold=True))),
+                _cell(widths[1], _paragraph(_run(line.title, bold=True))),
+                _cell(widths[2], *(_paragraph(_run(name)) for name in line.addressees)),
+                _cell(widths[3], _paragraph(response)),
+                _cell(widths[4], _paragraph(status)),
+                _cell(widths[5], *(_paragraph(_run(text)) for text in line.paragraphs)),
+            )
+        )
+    grid = "".join(f'<w:gridCol w:w="{round(w * _TWIPS_PER_CM)}"/>' for w in widths)
+    return (
+        f"<w:tbl {nsdecls('w')}><w:tblPr>"
+        '<w:tblStyle w:val="TableGrid"/>'
+        f'<w:tblW w:w="{round(sum(widths) * _TWIPS_PER_CM)}" w:type="dxa"/>'
+        '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" '
+        'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'
+        f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+    )
+
+
+def _annex(document: DocxDocument, table: ProgressTable) -> None:
+    """The annex "Opvolging aanbevelingen" on a new page: per report a heading and a table."""
+    if not table.follow_up:
+        return
+    heading = document.add_paragraph(table.texts.annex_title, style="Heading 1")
+    heading.paragraph_format.page_break_before = bool(table.action_lines)
+    heading.paragraph_format.keep_with_next = True
+    body = document.element.body
+    for report in table.follow_up:
+        document.add_paragraph(
+            report.title, style="Heading 2"
+        ).paragraph_format.keep_with_next = True
+        body.sectPr.addprevious(parse_xml(_annex_table(report, table)))
+
+
 def render(table: ProgressTable) -> bytes:
     document = Document()
     _setup(document, table)
@@ -327,6 +402,7 @@ def render(table: ProgressTable) -> bytes:
                 theme.title, style="Heading 2"
             ).paragraph_format.keep_with_next = True
             body.sectPr.addprevious(parse_xml(_theme_table(theme, table, inks)))
+    _annex(document, table)
     buffer = BytesIO()
     document.save(buffer)
     return buffer.getvalue()

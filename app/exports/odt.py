@@ -54,8 +54,9 @@ from odf.table import (
 )
 from odf.text import H, P, PageCount, PageNumber, Span, Tab
 
-from app.exports.docx import WIDTHS
+from app.exports.docx import ANNEX_WIDTHS, WIDTHS, annex_headers
 from app.exports.table import ActivityLine, ProgressTable, ResultBlock, ThemeBlock
+from app.recommendations.followup import FollowUpReport
 
 MEDIA_TYPE = "application/vnd.oasis.opendocument.text"
 FONT = "Liberation Sans"
@@ -146,6 +147,11 @@ class _Styles:
         self.table = Style(name="ProgressTable", family="table")
         self.table.addElement(TableProperties(width=f"{sum(WIDTHS)}cm", align="left"))
         document.automaticstyles.addElement(self.table)
+        self.annex_columns = [
+            self._column(f"AnnexColumn{index}", width) for index, width in enumerate(ANNEX_WIDTHS)
+        ]
+        self.muted = self._paragraph("Muted", color=MUTED)
+        self.muted_italic = self._paragraph("MutedItalic", color=MUTED, fontstyle="italic")
         self.legend_column = self._column("LegendColumn", sum(WIDTHS) / len(table.legend))
         self.legend_table = Style(name="LegendTable", family="table")
         self.legend_table.addElement(TableProperties(width=f"{sum(WIDTHS)}cm", align="left"))
@@ -417,6 +423,49 @@ def _theme_table(
     document.text.addElement(grid)
 
 
+def _annex_table(
+    document: OpenDocumentText,
+    styles: _Styles,
+    names: _RowStyles,
+    report: FollowUpReport,
+    table: ProgressTable,
+    index: int,
+) -> None:
+    """One report's recommendations, in the progress table's look (header row repeated, rows
+    kept on one page); the follow-up as symbol and label in bold (the legend has no colours)."""
+    grid = Table(name=f"Annex{index}", stylename=styles.table)
+    for column in styles.annex_columns:
+        grid.addElement(TableColumn(stylename=column))
+    header_rows = TableHeaderRows()
+    header = TableRow(stylename=styles.header_row)
+    for text in annex_headers(table):
+        header.addElement(_cell(_name(styles.header_cell), _p(text, names.bold)))
+    header_rows.addElement(header)
+    grid.addElement(header_rows)
+    texts = table.texts
+    for line in report.rows:
+        row = TableRow(stylename=styles.row)
+        status = (
+            _p(f"{line.symbol} {line.status_label}", names.bold)
+            if line.status_code
+            else _p(texts.not_reported, _name(styles.muted_italic))
+        )
+        response = (
+            _p(line.verdict_label) if line.verdict else _p(texts.no_response, _name(styles.muted))
+        )
+        for cell in (
+            _cell(names.cell, _p(line.number, names.bold)),
+            _cell(names.cell, _p(line.title, names.bold)),
+            _cell(names.cell, *(_p(name) for name in line.addressees or [""])),
+            _cell(names.cell, response),
+            _cell(names.cell, status),
+            _cell(names.cell, *(_p(text) for text in line.paragraphs or [""])),
+        ):
+            row.addElement(cell)
+        grid.addElement(row)
+    document.text.addElement(grid)
+
+
 def _title_block(document: OpenDocumentText, styles: _Styles, table: ProgressTable) -> None:
     texts = table.texts
     body = document.text
@@ -490,6 +539,13 @@ def document(table: ProgressTable) -> OpenDocument:
             odt.text.addElement(H(outlinelevel=2, stylename=styles.heading2, text=theme.title))
             index += 1
             _theme_table(odt, styles, names, theme, table, index)
+    if table.follow_up:
+        # The annex "Opvolging aanbevelingen", on a new page.
+        style = styles.heading1_new_page if table.action_lines else styles.heading1
+        odt.text.addElement(H(outlinelevel=1, stylename=style, text=table.texts.annex_title))
+        for number, report in enumerate(table.follow_up, start=1):
+            odt.text.addElement(H(outlinelevel=2, stylename=styles.heading2, text=report.title))
+            _annex_table(odt, styles, names, report, table, number)
     return odt
 
 

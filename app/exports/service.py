@@ -32,8 +32,9 @@ from app.periods.models import PeriodState
 from app.readmodel import ActivityFilters
 
 # Raise when a renderer's output changes, so stored exports of published periods are made anew
-# (never back: 4 made PDFs that repeated a continued result, 5 is the one layout again).
-RENDERER_VERSION = 5
+# (never back: 4 made PDFs that repeated a continued result, 5 is the one layout again, 6 has
+# the annex "Opvolging aanbevelingen").
+RENDERER_VERSION = 6
 
 
 @dataclass(frozen=True)

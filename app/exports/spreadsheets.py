@@ -53,6 +53,57 @@ WIDTHS = {
     "last_change": 17,
 }
 WRAPPED = {"explanation", "result", "activity"}
+# The annex "Opvolging aanbevelingen", a sheet of its own: report, number, recommendation,
+# addressees, government response, follow-up (symbol and label), explanation; all text.
+ANNEX_WIDTHS = (30, 6, 44, 34, 18, 24, 80)
+ANNEX_WRAPPED = {0, 2, 3, 6}
+
+
+def annex_labels(table: ProgressTable) -> list[str]:
+    texts = table.texts
+    return [
+        translations_for(table.language).gettext("Report"),
+        texts.number,
+        texts.recommendation,
+        texts.addressees,
+        texts.response,
+        texts.follow_up,
+        texts.explanation,
+    ]
+
+
+def annex_rows(table: ProgressTable) -> list[tuple[str, ...]]:
+    """One row per recommendation, in the reports' order, formulas neutralised; an empty
+    follow-up cell: nothing reported for the period."""
+    return [
+        tuple(
+            neutralise(value)
+            for value in (
+                report.title,
+                line.number,
+                line.title,
+                line.addressees_text,
+                line.verdict_label,
+                f"{line.symbol} {line.status_label}" if line.status_code else "",
+                line.explanation,
+            )
+        )
+        for report in table.follow_up
+        for line in report.rows
+    ]
+
+
+def _annex_lines(row: tuple[str, ...]) -> int:
+    """How many lines the row's longest wrapped cell takes (wrapped_lines)."""
+    return max(
+        wrapped_lines(value, ANNEX_WIDTHS[index]) if index in ANNEX_WRAPPED else 1
+        for index, value in enumerate(row)
+    )
+
+
+def _annex_sheet_name(table: ProgressTable) -> str:
+    return table.texts.annex_title[:31]
+
 
 # Row heights. LibreOffice lays out an XLSX row's wrapped text only when the row's height is
 # stored (a row without one stays one line high and its lines overprint the rows below, on
@@ -219,6 +270,37 @@ def _shared_strings(strings: dict[str, int], references: int) -> bytes:
     return f'{_SST_HEAD}count="{references}" uniqueCount="{len(strings)}">{items}</sst>'.encode()
 
 
+def _xlsx_annex(
+    workbook: xlsxwriter.Workbook,
+    table: ProgressTable,
+    header: xlsxwriter.format.Format,
+    wrapped: xlsxwriter.format.Format,
+    plain: xlsxwriter.format.Format,
+) -> None:
+    """The annex sheet, cell by cell (a few dozen rows), in the order annex_rows() gives:
+    the shared strings follow that order (render_xlsx relies on it)."""
+    sheet = workbook.add_worksheet(_annex_sheet_name(table))
+    for index, width in enumerate(ANNEX_WIDTHS):
+        sheet.set_column(index, index, width, wrapped if index in ANNEX_WRAPPED else plain)
+    for index, label in enumerate(annex_labels(table)):
+        sheet.write_string(0, index, label, header)
+    rows = annex_rows(table)
+    for number, row in enumerate(rows, start=1):
+        # Excel works out a wrapped row's height when it opens the file, LibreOffice does
+        # not: each row gets the height of its longest cell's lines (about 1.1 characters
+        # of the column's width per character of text).
+        sheet.set_row(number, LINE_HEIGHT * _annex_lines(row))
+        for index, value in enumerate(row):
+            if value:
+                sheet.write_string(number, index, value)
+    sheet.freeze_panes(1, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.autofilter(0, 0, max(len(rows), 1), len(ANNEX_WIDTHS) - 1)
+
+
 def render_xlsx(table: ProgressTable) -> bytes:
     """XlsxWriter writes the workbook: styles, the header row, column widths and formats, the
     frozen header, the autofilter, the list of statuses, the properties. The data rows are
@@ -258,6 +340,7 @@ def render_xlsx(table: ProgressTable) -> bytes:
     for index, label in enumerate(labels):
         sheet.write_string(0, index, label, header)
     sheet.set_row(0, header_height(labels, widths))
+    annex = [tuple(annex_labels(table)), *annex_rows(table)] if table.follow_up else []
     count = table.activity_count
     last_row = max(count, 1)
     sheet.freeze_panes(1, 0)
@@ -279,18 +362,23 @@ def render_xlsx(table: ProgressTable) -> bytes:
             "error_type": "warning",
         },
     )
+    if table.follow_up:
+        _xlsx_annex(workbook, table, header, wrapped, plain)
     workbook.close()
 
     # The style numbers XlsxWriter gave the column formats, for the cells written below.
     styles = [fmt.xf_index for fmt in formats]
-    # The header labels are the shared strings XlsxWriter wrote, in the order written; the
-    # data's texts follow them, and the table is written anew with both.
+    # The header labels (and the annex sheet's texts) are the shared strings XlsxWriter wrote,
+    # in the order written; the data's texts follow them, and the table is written anew with
+    # all. XlsxWriter numbers its shared strings in the order they are written: the header labels,
+    # then the annex sheet's texts.
     strings: dict[str, int] = {}
-    for label in labels:
+    written = [*labels, *(text for row in annex for text in row if text)] if annex else labels
+    for label in written:
         strings.setdefault(label, len(strings))
     written_strings = len(strings)
-    rows_xml, written, references = _xlsx_rows(table, styles, strings, widths)
-    assert written == count
+    rows_xml, made, references = _xlsx_rows(table, styles, strings, widths)
+    assert made == count
     last_cell = f"{_column_letter(len(COLUMNS) - 1)}{count + 1}"
     output = BytesIO()
     with (
@@ -307,7 +395,7 @@ def render_xlsx(table: ProgressTable) -> bytes:
             elif item.filename == "xl/sharedStrings.xml":
                 if f'uniqueCount="{written_strings}"' not in data.decode():  # pragma: no cover
                     raise RuntimeError("XlsxWriter's shared strings are not the header labels")
-                data = _shared_strings(strings, len(labels) + references)
+                data = _shared_strings(strings, len(written) + references)
             target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
     return output.getvalue()
 
@@ -397,7 +485,20 @@ def _ods_content(table: ProgressTable, sheet: str) -> tuple[str, int]:
         '<style:table-cell-properties style:vertical-align="top"/></style:style>'
         '<style:style style:name="ta1" style:family="table" style:master-page-name="Default">'
         '<style:table-properties table:display="true"/></style:style>'
-        "</office:automatic-styles>"
+        + "".join(
+            f'<style:style style:name="ca{index}" style:family="table-column">'
+            f'<style:table-column-properties style:column-width="{width * 0.19:.2f}cm"/>'
+            "</style:style>"
+            for index, width in enumerate(ANNEX_WIDTHS)
+        )
+        # The annex's rows, by the number of lines their longest cell takes (_annex_lines).
+        + "".join(
+            f'<style:style style:name="ra{lines}" style:family="table-row">'
+            f'<style:table-row-properties style:row-height="{lines * 0.45:.2f}cm" '
+            'style:use-optimal-row-height="false"/></style:style>'
+            for lines in range(1, 21)
+        )
+        + "</office:automatic-styles>"
     )
     cell_style = [
         "ce3" if column.kind == "datetime" else "ce2" if column.key in WRAPPED else "ce4"
@@ -441,14 +542,50 @@ def _ods_content(table: ProgressTable, sheet: str) -> tuple[str, int]:
         append("".join(cells))
     last = f"{_column_letter(len(COLUMNS) - 1)}{rows + 1}"
     quoted = "'" + sheet.replace("'", "''") + "'"
+    append("</table:table>")
+    if table.follow_up:
+        append(_ods_annex(table))
     append(
-        "</table:table><table:database-ranges>"
+        "<table:database-ranges>"
         '<table:database-range table:name="__Anonymous_Sheet_DB__0" '
         f"table:target-range-address={quoteattr(f'{quoted}.A1:{quoted}.{last}')} "
         'table:display-filter-buttons="true"/></table:database-ranges>'
         "</office:spreadsheet></office:body></office:document-content>"
     )
     return "".join(parts), rows
+
+
+def _ods_annex(table: ProgressTable) -> str:
+    """The annex sheet (a table of its own): its header row repeated when printed."""
+    parts = [
+        f'<table:table table:name={quoteattr(_annex_sheet_name(table))} table:style-name="ta1">',
+        "".join(
+            f'<table:table-column table:style-name="ca{index}" '
+            f'table:default-cell-style-name="{"ce2" if index in ANNEX_WRAPPED else "ce4"}"/>'
+            for index in range(len(ANNEX_WIDTHS))
+        ),
+        '<table:table-header-rows><table:table-row table:style-name="ro1">',
+        "".join(
+            f'<table:table-cell table:style-name="ce1" office:value-type="string">'
+            f"<text:p>{_text(label)}</text:p></table:table-cell>"
+            for label in annex_labels(table)
+        ),
+        "</table:table-row></table:table-header-rows>",
+    ]
+    for row in annex_rows(table):
+        parts.append(f'<table:table-row table:style-name="ra{min(_annex_lines(row), 20)}">')
+        for value in row:
+            if not value:
+                parts.append("<table:table-cell/>")
+                continue
+            paragraphs = "</text:p><text:p>".join(_text(line) for line in value.split("\n"))
+            parts.append(
+                f'<table:table-cell office:value-type="string"><text:p>{paragraphs}</text:p>'
+                "</table:table-cell>"
+            )
+        parts.append("</table:table-row>")
+    parts.append("</table:table>")
+    return "".join(parts)
 
 
 def _ods_settings(sheet: str) -> str:

@@ -45,6 +45,7 @@ from app.readmodel import (
     unconfirmed_counts,
 )
 from app.readmodel.queries import primary_key
+from app.recommendations.followup import FollowUpReport, period_follow_up
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,14 @@ _TEXTS = {
     "action_line": N_("Action line"),
     "action_line_heading": N_("Action line %(number)s: %(title)s"),
     "organisation": N_("Organisation"),
+    # The annex "Opvolging aanbevelingen" (app.recommendations.followup).
+    "annex_title": N_("Follow-up of recommendations"),
+    "recommendation": N_("Recommendation"),
+    "addressees": N_("Addressees"),
+    "response": N_("Government response"),
+    "follow_up": N_("Follow-up"),
+    "not_reported": N_("not reported"),
+    "no_response": N_("none recorded"),
     "statuses": N_("Status"),
     "stage": N_("Stage of the report"),
     "no_status": N_("No status"),
@@ -173,6 +182,10 @@ class ProgressTable:
     show_organisations: bool = False
     # How many of the activities have an unconfirmed status, per kind.
     unconfirmed: list[UnconfirmedCount] = field(default_factory=list)
+    # The annex "Opvolging aanbevelingen": the programme's recommendations per report, with
+    # their response and follow-up for the period (the same rule: a published period what its
+    # report counted, any other the newest, marked as a draft). Whatever the selection.
+    follow_up: list[FollowUpReport] = field(default_factory=list)
 
     @property
     def unconfirmed_notes(self) -> list[str]:
@@ -525,4 +538,11 @@ def _build_table(
         selection=_selection(filters, texts, language, organisation_names),
         action_lines=lines,
         unconfirmed=unconfirmed_counts(record.source for record in table.records),
+        follow_up=period_follow_up(
+            session,
+            programme_id=programme.id,
+            period_id=period.id,
+            published_at=period.published_at if period.published else None,
+            language=language,
+        ),
     )

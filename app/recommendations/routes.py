@@ -10,17 +10,12 @@ from app import readmodel
 from app.deps import SessionDep
 from app.i18n import N_, gettext
 from app.recommendations import reading
+from app.recommendations.followup import VERDICT_LABELS
 from app.recommendations.models import RelationKind, Verdict
 from app.web import render
 
 router = APIRouter()
 
-VERDICT_LABELS = {
-    Verdict.accepted: N_("accepted"),
-    Verdict.partly_accepted: N_("partly accepted"),
-    Verdict.not_accepted: N_("not accepted"),
-    Verdict.noted: N_("noted"),
-}
 RELATION_LABELS = {
     # (kind, this recommendation is the later one)
     (RelationKind.repeats, True): N_("Repeats"),
