@@ -51,6 +51,7 @@ from app.periods.routes import router as periods_router
 from app.permissions import NotSignedIn, enforce_route_rule
 from app.public.monitor import router as public_monitor_router
 from app.public.routes import router as public_router
+from app.recommendations.forms import router as recommendation_forms_router
 from app.recommendations.routes import router as recommendations_router
 from app.reminders.routes import router as reminders_router
 from app.revalidation import install_revalidation, revalidate
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_router)
     app.include_router(monitor_router)
     app.include_router(recommendations_router)
+    app.include_router(recommendation_forms_router)
     app.include_router(compare_router)
     app.include_router(reminders_router)
     app.include_router(jobs_router)

@@ -134,9 +134,21 @@ ROUTE_RULES: dict[str, Rule] = {
     "monitor_create_edition": Rule.coordinator,
     "monitor_add_figure": Rule.coordinator,
     "monitor_edition_move": Rule.coordinator,
-    # the Rapporteur's recommendations: reading for any account (no forms yet)
+    # the Rapporteur's recommendations: reading for any account; registering reports and
+    # recommendations, responses, assessments, deadlines and links for coordinators
     "recommendations": Rule.signed_in,
     "recommendation": Rule.signed_in,
+    "recommendation_report_form": Rule.coordinator,
+    "recommendation_report_create": Rule.coordinator,
+    "recommendation_new_form": Rule.coordinator,
+    "recommendation_create": Rule.coordinator,
+    "recommendation_edit_form": Rule.coordinator,
+    "recommendation_update": Rule.coordinator,
+    "recommendation_add_statement": Rule.coordinator,
+    "recommendation_reschedule": Rule.coordinator,
+    "recommendation_add_link": Rule.coordinator,
+    "recommendation_confirm_link": Rule.coordinator,
+    "recommendation_remove_link": Rule.coordinator,
     # the four-eyes review of a figure version (app/review: never its own author's approval)
     "monitor_figure_review": Rule.coordinator,
     # long work: its progress page and files (the service checks whose they are)

@@ -203,6 +203,7 @@ PATH_PARAMETERS = {
     "edition_id": "1",
     "figure_id": "1",
     "indicator_id": "1",
+    "recommendation_id": "1",
 }
 
 

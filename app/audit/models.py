@@ -61,6 +61,15 @@ class AuditAction(StrEnum):
     structure_add = "structure.add"
     organisation_create = "organisation.create"
     organisation_rename = "organisation.rename"
+    # the Rapporteur's recommendations (app/recommendations/editing.py)
+    recommendation_report_create = "recommendation.report_create"
+    recommendation_create = "recommendation.create"
+    recommendation_update = "recommendation.update"
+    recommendation_entry = "recommendation.entry"
+    recommendation_deadline = "recommendation.deadline"
+    recommendation_link_add = "recommendation.link_add"
+    recommendation_link_confirm = "recommendation.link_confirm"
+    recommendation_link_remove = "recommendation.link_remove"
 
 
 class AuditSource(StrEnum):

@@ -57,6 +57,14 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.structure_add: N_("Programme structure: added"),
     AuditAction.organisation_create: N_("Organisation created"),
     AuditAction.organisation_rename: N_("Organisation renamed"),
+    AuditAction.recommendation_report_create: N_("Recommendations: report registered"),
+    AuditAction.recommendation_create: N_("Recommendation added"),
+    AuditAction.recommendation_update: N_("Recommendation changed"),
+    AuditAction.recommendation_entry: N_("Recommendation: response or assessment recorded"),
+    AuditAction.recommendation_deadline: N_("Recommendation: deadline changed"),
+    AuditAction.recommendation_link_add: N_("Recommendation: link made"),
+    AuditAction.recommendation_link_confirm: N_("Recommendation: proposed link confirmed"),
+    AuditAction.recommendation_link_remove: N_("Recommendation: link removed"),
 }
 
 SOURCE_LABELS: dict[AuditSource, str] = {
@@ -81,6 +89,8 @@ SUBJECT_LABELS: dict[str, str] = {
     "action_line": N_("Action line"),
     "theme": N_("Theme"),
     "result": N_("Result"),
+    "recommendation": N_("Recommendation"),
+    "recommendation_report": N_("Report"),
 }
 
 # (object_type, object_id) → the subject's name now, as app/audit/service.py finds it.

@@ -15,7 +15,7 @@ from app import readmodel
 from app.ids import id_of
 from app.monitor.models import Area, Edition, Figure, Indicator
 from app.monitor.service import FigureRow, current_versions
-from app.programmes.models import Organisation, Programme, Result
+from app.programmes.models import Activity, Organisation, Programme, Result
 from app.readmodel.activities import activity_rows
 from app.readmodel.rows import ActivityRow, PeriodRow
 from app.recommendations.models import (
@@ -352,3 +352,60 @@ def recommendation_view(session: Session, recommendation_id: int) -> Recommendat
         indicators=indicators,
         entries=entries,
     )
+
+
+@dataclass(frozen=True)
+class LinkChoice:
+    value: str  # "activity:12": what the link form sends
+    label: str
+    indicator: Indicator | None = None  # named in the reader's language by the template
+
+
+@dataclass(frozen=True)
+class LinkChoices:
+    """What a coordinator may link to a recommendation, not linked yet: the programme's
+    activities (not retired) and results in programme order, and its indicators."""
+
+    activities: list[LinkChoice]
+    results: list[LinkChoice]
+    indicators: list[LinkChoice]
+
+
+def link_choices(session: Session, view: RecommendationView) -> LinkChoices:
+    """Three queries."""
+    programme_id = id_of(view.programme)
+    linked_activities = {linked.activity.id for linked in view.activities}
+    linked_results = {id_of(linked.result) for linked in view.results}
+    linked_indicators = {id_of(linked.indicator) for linked in view.indicators}
+    activities = [
+        LinkChoice(
+            f"activity:{id_of(activity)}",
+            f"{result.number}{'.' + activity.label if activity.label else ''}: {activity.title}",
+        )
+        for activity, result in session.execute(
+            select(Activity, Result)
+            .join(Result, col(Result.id) == Activity.result_id)
+            .where(col(Result.programme_id) == programme_id, col(Activity.retired_at).is_(None))
+            .order_by(col(Result.number), col(Activity.position))
+        ).all()
+        if id_of(activity) not in linked_activities
+    ]
+    results = [
+        LinkChoice(f"result:{id_of(result)}", f"{result.number}: {result.title}")
+        for result in session.scalars(
+            select(Result)
+            .where(col(Result.programme_id) == programme_id, col(Result.retired_at).is_(None))
+            .order_by(col(Result.number))
+        )
+        if id_of(result) not in linked_results
+    ]
+    indicators = [
+        LinkChoice(f"indicator:{id_of(indicator)}", indicator.code, indicator)
+        for indicator in session.scalars(
+            select(Indicator)
+            .where(col(Indicator.programme_id) == programme_id)
+            .order_by(col(Indicator.code))
+        )
+        if id_of(indicator) not in linked_indicators
+    ]
+    return LinkChoices(activities, results, indicators)

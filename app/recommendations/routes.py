@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from app import readmodel
+from app.accounts.models import Role
 from app.deps import SessionDep
 from app.i18n import N_, gettext
+from app.permissions import current_user
 from app.recommendations import reading
 from app.recommendations.followup import VERDICT_LABELS
 from app.recommendations.models import RelationKind, Verdict
@@ -49,15 +52,58 @@ def recommendations(request: Request, session: SessionDep, slug: str) -> Respons
 
 @router.get("/recommendations/{recommendation_id}", include_in_schema=False, name="recommendation")
 def recommendation(request: Request, session: SessionDep, recommendation_id: int) -> Response:
+    return detail_page(request, session, recommendation_id)
+
+
+def detail_page(
+    request: Request,
+    session: Session,
+    recommendation_id: int,
+    *,
+    form: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The recommendation's page; for a coordinator with its forms (`form`: the one whose
+    `errors` and `values` are shown, after a refusal)."""
     view = reading.recommendation_view(session, recommendation_id)
+    user = current_user(request)
+    coordinating = user is not None and user.at_least(Role.coordinator)
     return render(
         request,
         "recommendations/detail.html",
         {
             "view": view,
             "verdict_label": lambda verdict: gettext(VERDICT_LABELS[Verdict(verdict)]),
+            "verdicts": [
+                (verdict.value, gettext(label)) for verdict, label in VERDICT_LABELS.items()
+            ],
             "relation_label": lambda kind, outgoing: gettext(
                 RELATION_LABELS[RelationKind(kind), outgoing]
             ),
+            "coordinating": coordinating,
+            "link_choices": reading.link_choices(session, view) if coordinating else None,
+            "form": form,
+            "errors": errors or {},
+            "values": values or {},
+            "done": _done(request),
         },
+        status_code=status_code,
     )
+
+
+def _done(request: Request) -> str:
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    return gettext(done) if done else ""
+
+
+DONE_MESSAGES = {
+    "created": N_("The recommendation was added."),
+    "saved": N_("The recommendation was saved."),
+    "statement": N_("The entry was added to the dialogue."),
+    "deadline": N_("The deadline was changed."),
+    "linked": N_("The link was made."),
+    "confirmed": N_("The link was confirmed."),
+    "unlinked": N_("The link was removed."),
+}
