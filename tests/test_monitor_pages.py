@@ -469,3 +469,24 @@ def test_an_editions_breakdowns_footnotes_and_chain_read_in_english_on_english_p
         cells = {str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value}
         assert {"licensed sector", "closures of 3 months", "duration of the closure"} <= cells
         assert "vergunde branche" not in cells
+
+
+def test_the_english_entry_pages_give_their_examples_in_english(world: World) -> None:
+    """The examples of how to write a value are UI text: on English pages (and in an English
+    figure sheet) they are English, as parse_value reads English values there."""
+    dutch_words = ("naar schatting", "onbekend", "afgeschermd", "5.000", "3.000")
+    with world.client("supplier") as client:
+        client.get("/language/en?next=/")
+        form = client.get(f"/monitor/figures/{world.figures['total']}/edit").text
+        assert "estimated 3,000" in _text(form, "#value-hint")
+        upload = client.get(f"/monitor/editions/{world.edition_id}/figure-sheet/import").text
+        assert "5,000–7,500, unknown" in upload
+        sheet = client.get(f"/monitor/editions/{world.edition_id}/figure-sheet.xlsx")
+        assert sheet.status_code == 200
+        instructions = str(load_workbook(io.BytesIO(sheet.content)).active["A2"].value)
+        assert "estimated 3,000, unknown" in instructions
+        for text in (_text(form, "main"), _text(upload, "main"), instructions):
+            assert not [word for word in dutch_words if word in text], text
+        client.get("/language/nl?next=/")
+        dutch = client.get(f"/monitor/figures/{world.figures['total']}/edit").text
+        assert "naar schatting 3.000 of onbekend" in _text(dutch, "#value-hint")

@@ -115,7 +115,7 @@ def _breakdown_text(complete: bool | None, language: str) -> str:
 def _instructions(language: str) -> str:
     return translations_for(language).gettext(
         "Fill in the Value column as the figure is printed: 477, > 200 (at least), < 10 (at "
-        "most), ≈ 95–105 (approximately, a range), 5.000–7.500, naar schatting 3.000, onbekend. "
+        "most), ≈ 95–105 (approximately, a range), 5,000–7,500, estimated 3,000, unknown. "
         "For a figure with parts, say in Breakdown complete whether its parts add up to it "
         "(complete) or not (partial). Leave Figure key and Version as they are: they say which "
         "figure and which version you started from. Then import the sheet on the edition's page."
@@ -414,7 +414,7 @@ def preview(
                         "value",
                         gettext(
                             "%(value)s is not a figure (%(reason)s). Write it as printed: 477, "
-                            "> 200, ≈ 95–105, 5.000–7.500, onbekend."
+                            "> 200, ≈ 95–105, 5,000–7,500, unknown."
                         )
                         % {"value": repr(raw_value), "reason": str(error)},
                     )
@@ -463,7 +463,7 @@ def preview(
                     "value",
                     gettext(
                         "The value is empty, but the figure has one (%(value)s). A value is "
-                        "not removed: write onbekend (unknown) or afgeschermd (suppressed)."
+                        "not removed: write unknown or suppressed."
                     )
                     % {"value": line.value_from},
                 ),
