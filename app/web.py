@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +26,7 @@ from app.activities.presentation import (
     unconfirmed_note,
 )
 from app.activities.rollup import rollup_of
+from app.activity_table import ColumnLabels, RowText
 from app.charts import Bar, stacked_bars
 from app.config import PROJECT_ROOT
 from app.deps import SessionDep
@@ -43,7 +43,6 @@ from app.permissions import current_user, may_visit
 from app.policy import Decision, period_accepts_changes
 from app.readmodel import (
     ActivityRow,
-    OrganisationRef,
     PeriodRow,
     ProgrammeRow,
     StatusCounts,
@@ -198,52 +197,8 @@ def status_stylesheet() -> str:
     return templates.env.get_template("status.css").render()
 
 
-@dataclass(frozen=True)
-class ColumnLabels:
-    """The column headers, again on each cell, for the table's stacked cards on a phone."""
-
-    result: str
-    number: str
-    activity: str
-    status: str
-    explanation: str
-
-
-@dataclass(frozen=True)
-class RowText:
-    """What every row of an activity table shares, worked out once per table (attributes,
-    not a dict: a template reads `text.lead` hundreds of times)."""
-
-    badges: dict[Status | None, Markup]  # by the row's status
-    lead: str
-    derived: str
-    not_updated: str
-    proposal: str
-    change: str
-    status_of: str
-    here: str  # this page's path, URL-encoded: where the edit form returns to
-    column: ColumnLabels
-    # The period's round notes show (a period not published) and which one can
-    period_id: int | None
-    round_notes: bool
-    correcting: bool
-    # May the user change a row of this period (its change link)? One rule for the table:
-    # the decision depends only on the user, the period and the row's organisations.
-    may_change: Callable[[ActivityRow], bool]
-    # A row's organisations as the table shows them (the `organisations` macro), rendered
-    # once per distinct list of organisations: many rows share theirs.
-    organisations: Callable[[list[OrganisationRef]], Markup]
-
-
 def row_text(request: Request, period: PeriodRow | None) -> RowText:
     """What every row of an activity table in `period` shares, worked out once per table."""
-    allows = ACTIVITY_POLICY.allows_by_organisations(current_user(request), period)
-
-    def may_change(row: ActivityRow) -> bool:
-        # A row listed in a period is part of it, and a list does not know what was sent back
-        # (see activity_subject): the rule's defaults.
-        return allows(frozenset(organisation.id for organisation in row.organisations))
-
     badges = status_badges()
     return RowText(
         badges={None: badges[None], **{status: badges[status.value] for status in Status}},
@@ -264,23 +219,10 @@ def row_text(request: Request, period: PeriodRow | None) -> RowText:
         period_id=period.id if period else None,
         round_notes=period is not None and not period.published,
         correcting=period is not None and period.correcting,
-        may_change=may_change,
-        organisations=_organisation_names(gettext("lead")),
+        # A row listed in a period is part of it, and a list does not know what was sent
+        # back (see activity_subject): the rule's defaults.
+        allows=ACTIVITY_POLICY.allows_by_organisations(current_user(request), period),
     )
-
-
-def _organisation_names(lead: str) -> Callable[[list[OrganisationRef]], Markup]:
-    macro = templates.env.get_template("board/_activity_table.html").module.organisation_names  # type: ignore[attr-defined]
-    rendered: dict[tuple[OrganisationRef, ...], Markup] = {}
-
-    def names(organisations: list[OrganisationRef]) -> Markup:
-        key = tuple(organisations)
-        html = rendered.get(key)
-        if html is None:
-            html = rendered[key] = Markup(macro(organisations, lead))
-        return html
-
-    return names
 
 
 ROLE_LABELS = {
