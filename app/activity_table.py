@@ -3,18 +3,20 @@ a result's tables, and one row again after an edit (templates/board/_activity_ta
 the table around them).
 
 The hottest markup of the site, so it is written by hand: f-strings with escape() on every
-text where it goes in (numbers are formatted here, never taken as text), and everything the
-rows of a table share (the column labels, the notes, the link text, the status badges)
-escaped once per table in `RowText`, not once per cell. As a Jinja macro called per row, a
-row cost about 240,000 instructions (a macro call, 30 attribute look-ups through the
-environment, 22 escapes each making a Markup, two calls through the context); written out
-here, about a tenth of that. tests/test_markup_pinned.py holds a row's exact bytes, as the
+text where it goes in (numbers are formatted here, never taken as text). Everything the rows
+of a table share (the column labels, the notes, the link text, the status badges) is escaped
+once per table, in `RowText`, and what many rows repeat (an organisation, a list of them, a
+result's cell, a number) once per table too. valgrind --tool=callgrind on the real
+programme's 128 rows: as a Jinja macro called per row, about 240,000 instructions a row (a
+macro call, about 30 attribute look-ups through the environment, 22 escapes each making a
+Markup, two calls through the context); written out here, about 56,000, most of it the
+escape() of the row's own texts. tests/test_markup_pinned.py holds rows' exact bytes, as the
 macro made them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Hashable, Iterable, Set
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -61,6 +63,11 @@ class RowText:
     _by_organisations: dict[tuple[OrganisationRef, ...], tuple[str, bool]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    # The markup of what many rows repeat (an organisation, a result's cell, a number), by
+    # what it shows, made once: an escape() costs about as much as the rest of a cell.
+    _repeated: dict[Hashable, str] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_shared", _Shared.of(self))
@@ -71,17 +78,22 @@ class RowText:
         key = tuple(organisations)
         known = self._by_organisations.get(key)
         if known is None:
-            lead = self._shared.lead
-            names = ", ".join(
-                f'<abbr title="{escape(org.name)}">{escape(org.code)}</abbr>'
-                + (lead if org.role == "lead" else "")
-                for org in key
-            )
+            names = ", ".join([self._organisation(org) for org in key])
             known = self._by_organisations[key] = (
                 f'<span class="organisations">{names}</span>',
                 self.allows(frozenset(org.id for org in key)),
             )
         return known
+
+    def _organisation(self, org: OrganisationRef) -> str:
+        key = ("organisation", org)
+        html = self._repeated.get(key)
+        if html is None:
+            html = self._repeated[key] = (
+                f'<abbr title="{escape(org.name)}">{escape(org.code)}</abbr>'
+                + (self._shared.lead if org.role == "lead" else "")
+            )
+        return html
 
     def rows(self, rows: Iterable[ActivityRow], show_result: bool, activity_base: str) -> Markup:
         """The table's rows, each on a line of its own, indented as the table's body."""
@@ -95,32 +107,29 @@ class RowText:
     def _row(self, row: ActivityRow, show_result: bool, base: str) -> str:
         shared = self._shared
         number = row.id  # an int: formatted, not escaped
-        organisations, may_change = self._organisations(row.organisations)
-        parts = [f'<tr class="utrecht-table__row" id="activity-{number}">\n']
-        if show_result:
-            parts.append(
-                f"{shared.result_cell}{row.result_number}. {escape(row.result_title)}</td>"
-            )
         title = escape(row.title)
-        parts.append(
-            f"{shared.number_cell}{escape(row.label or '')}</td>\n"
-            f'{shared.activity_cell}<a class="nl-link" href="{base}{number}">{title}</a>\n'
-        )
-        if row.organisations:
-            parts.append(f"<br>{organisations}")
-        parts.append(
-            f'</td>\n  <td class="utrecht-table__cell" id="activity-{number}-status"'
-            f"{shared.status_label}{self.badges[row.status]}"
-        )
-        if row.source == UpdateSource.derived:
-            parts.append(shared.derived)
+        organisations, may_change = self._organisations(row.organisations)
+        repeated = self._repeated
+        result = ""
+        if show_result:
+            key: Hashable = ("result", row.result_number, row.result_title)
+            result = repeated.get(key, "")
+            if not result:
+                result = repeated[key] = (
+                    f"{shared.result_cell}{row.result_number}. {escape(row.result_title)}</td>"
+                )
+        key = ("label", row.label)
+        label = repeated.get(key)
+        if label is None:
+            label = repeated[key] = str(escape(row.label or ""))
+        note = shared.derived if row.source == UpdateSource.derived else ""
         if self.round_notes:
             if row.not_updated and not self.correcting:
-                parts.append(shared.not_updated)
+                note += shared.not_updated
             elif row.awaiting_review:
-                parts.append(shared.proposal)
+                note += shared.proposal
         if may_change:
-            parts.append(
+            change = (
                 f'    <a class="nl-link edit-link" href="{base}{number}/edit?context=page'
                 f'&amp;period={shared.period_id}&amp;next={shared.here}"\n'
                 f'       hx-get="{base}{number}/edit?context='
@@ -128,8 +137,17 @@ class RowText:
                 f' hx-target="#activity-{number}" hx-swap="outerHTML">{shared.change}'
                 f'<span class="visually-hidden"> {shared.status_of} {title}</span></a>\n'
             )
-        parts.append(f"{shared.explanation_cell}{escape(row.explanation)}</td>\n</tr>")
-        return "".join(parts)
+        else:
+            change = ""
+        return (
+            f'<tr class="utrecht-table__row" id="activity-{number}">\n{result}'
+            f"{shared.number_cell}{label}</td>\n"
+            f'{shared.activity_cell}<a class="nl-link" href="{base}{number}">{title}</a>\n'
+            f"{'<br>' + organisations if row.organisations else ''}"
+            f'</td>\n  <td class="utrecht-table__cell" id="activity-{number}-status"'
+            f"{shared.status_label}{self.badges[row.status]}{note}{change}"
+            f"{shared.explanation_cell}{escape(row.explanation)}</td>\n</tr>"
+        )
 
 
 @dataclass(frozen=True)
