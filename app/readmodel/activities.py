@@ -57,13 +57,14 @@ def list_activities(
             ActivityRow.of(record, table.organisations.get(record.id)) for record in table.records
         ]
         return ActivityPage(rows=rows, total=len(rows), page=1, page_size=max(len(rows), 1))
-    ids = list(
+    ids = (
         queries.connection(session)
         .execute(
             queries.filtered_activity_ids(session, period, filters),
             queries.parameters(period, programme_id=programme_id),
         )
         .scalars()
+        .all()
     )
     total = len(ids)
     ids = ids[(max(page, 1) - 1) * page_size :][:page_size]
@@ -74,7 +75,7 @@ def list_activities(
             queries.listed_activity_select(period),
             {**queries.parameters(period), "activity_ids": ids},
         )
-        for record in map(ActivityRecord._make, result):
+        for record in map(ActivityRecord._make, result.all()):
             row = ActivityRow.of(record)
             rows.append(row)
             by_id[row.id] = row
