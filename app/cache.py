@@ -52,6 +52,10 @@ def _kind(key: Hashable) -> str:
     return key[0] if isinstance(key, tuple) and key and isinstance(key[0], str) else "other"
 
 
+# What RevisionCache.get answers for a value it does not keep.
+MISSING = object()
+
+
 class RevisionCache:
     def __init__(self, max_entries: int = 256) -> None:
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
@@ -77,6 +81,17 @@ class RevisionCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return value
+
+    def get(self, revision: int, key: Hashable) -> object:
+        """The value kept for this revision and key (a hit), or MISSING (not counted: the
+        caller builds it with get_or_build, which counts the miss)."""
+        full_key = (revision, key)
+        with self._lock:
+            if full_key not in self._entries:
+                return MISSING
+            self._entries.move_to_end(full_key)
+            self.hits[_kind(key)] += 1
+            return self._entries[full_key]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Hits and misses per kind of key so far, e.g. {"page": {"hits": 9, "misses": 1}}."""

@@ -8,7 +8,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -21,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Every table on the metadata before the first flush resolves foreign keys.
@@ -222,12 +222,29 @@ class LanguageAndHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, https_only: bool = False) -> None:
         self.app = app
         self.https_only = https_only
+        # Added to every response that does not set them itself.
+        self.headers = [
+            *(
+                [(b"strict-transport-security", STRICT_TRANSPORT_SECURITY.encode())]
+                if https_only
+                else []
+            ),
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"x-frame-options", b"DENY"),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+        query_string = scope.get("query_string", b"")
+        query = (
+            parse_qs(query_string.decode("latin-1")).get("lang", [None])[0]
+            if b"lang=" in query_string
+            else None
+        )
         language = negotiate_language(query, _cookie(scope, "lang"))
         set_language(language)
         scope.setdefault("state", {})["language"] = language
@@ -241,15 +258,15 @@ class LanguageAndHeadersMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                if self.https_only:
-                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
-                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                if "text/html" in headers.get("content-type", ""):
-                    headers.setdefault("Content-Language", language)
+                # The headers a response has not set itself, added as they are (each
+                # MutableHeaders.setdefault would look through them all again).
+                raw = MutableHeaders(scope=message).raw
+                present = {name.lower(): value for name, value in raw}
+                raw += [item for item in self.headers if item[0] not in present]
+                if b"content-language" not in present and b"text/html" in present.get(
+                    b"content-type", b""
+                ):
+                    raw.append((b"content-language", language.encode("latin-1")))
             await send(message)
 
         try:
@@ -445,11 +462,14 @@ async def _csrf_failed(scope: Scope, send: Send, message_id: Errors) -> None:
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
+    """A cookie's value, read as Starlette's Request.cookies reads it (http.cookies'
+    SimpleCookie costs more than the rest of a 304: every request asks for the language)."""
+    wanted = name.encode("latin-1") + b"="
     for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            cookie = SimpleCookie(value.decode("latin-1"))
-            if name in cookie:
-                return cookie[name].value
+        if key == b"cookie" and wanted in value:
+            found = cookie_parser(value.decode("latin-1")).get(name)
+            if found is not None:
+                return found
     return None
 
 

@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import Request
 from fastapi.responses import Response
 from jinja2_fragments import render_block
@@ -27,6 +28,7 @@ from app.activities.presentation import (
 )
 from app.activities.rollup import rollup_of
 from app.activity_table import ColumnLabels, RowText
+from app.cache import MISSING, RevisionCache
 from app.charts import Bar, stacked_bars
 from app.config import PROJECT_ROOT
 from app.deps import SessionDep
@@ -142,14 +144,26 @@ def may_open(request: Request, route_name: str) -> bool:
     return may_visit(current_user(request), route_name)
 
 
-def load_header_programmes(request: Request, session: SessionDep) -> None:
+async def load_header_programmes(request: Request, session: SessionDep) -> None:
     """App-wide dependency, after the route rule: the programmes a signed-in user's header
-    links to (their board and periods), through the revision cache."""
+    links to (their board and periods), through the revision cache. (Async: nearly always
+    they are in the cache, and then no trip to the thread pool is needed.)"""
     if current_user(request) is None:
         return
-    request.state.header_programmes = request.app.state.cache.get_or_build(
-        request.state.revision, ("programmes",), lambda: list_programmes(session)
-    )
+    cache: RevisionCache = request.app.state.cache
+    revision: int = request.state.revision
+    found = cache.get(revision, HEADER_PROGRAMMES)
+    if found is MISSING:
+        found = await anyio.to_thread.run_sync(
+            lambda: cache.get_or_build(
+                revision, HEADER_PROGRAMMES, lambda: list_programmes(session)
+            )
+        )
+    request.state.header_programmes = found
+
+
+# The header's programmes in the revision cache.
+HEADER_PROGRAMMES = ("programmes",)
 
 
 def header_programmes(request: Request) -> list[ProgrammeRow]:
