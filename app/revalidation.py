@@ -124,24 +124,32 @@ def entity_tag(request: Request) -> str:
     """The page's tag: a digest of everything the page is made from. The data revision was
     read, and the user found, by the route rule (app/permissions.py) that runs first."""
     scope = request.scope
-    headers = request.headers
+    # The first of each header, as Request.headers.get finds it (one pass, not one each).
+    headers: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in _TAG_HEADERS:
+            headers.setdefault(name, value)
     parts = (
         scope.get("root_path", ""),
         scope["path"],
         scope.get("query_string", b""),
-        headers.get("host", ""),
+        headers.get(b"host", b"").decode("latin-1"),
         scope.get("scheme", ""),
         request.state.revision,
         _user_view(request),
         scope.get("state", {}).get("language", ""),
         request.cookies.get("csrftoken", ""),
-        headers.get("hx-request", ""),
-        headers.get("hx-history-restore-request", ""),
+        headers.get(b"hx-request", b"").decode("latin-1"),
+        headers.get(b"hx-history-restore-request", b"").decode("latin-1"),
     )
     digest = hashlib.blake2b(
         repr(parts).encode(), digest_size=16, key=request.app.state.tag_key
     ).hexdigest()
     return f'W/"{digest}"'
+
+
+# The request headers a tag is made of.
+_TAG_HEADERS = frozenset((b"host", b"hx-request", b"hx-history-restore-request"))
 
 
 def _opaque(tag: str) -> str:
@@ -263,8 +271,19 @@ class RevalidationMiddleware:
         tag = entity_tag(request)
         if not matches(if_none_match, tag):
             return False
-        response = not_modified_response(tag, _vary(request))
-        await response(scope, _no_body, send)
+        # What not_modified_response sends, without a Response made for it.
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 304,
+                "headers": [
+                    (b"etag", tag.encode("latin-1")),
+                    (b"cache-control", CACHE_CONTROL.encode("latin-1")),
+                    (b"vary", f"{_vary(request)}, Accept-Encoding".encode("latin-1")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
         return True
 
     def _route_name(self, scope: Scope) -> str:
@@ -362,10 +381,6 @@ class RevisionReader:
         with Session(self.engine) as session:
             request.state.user = resolve_user(request, session)
         return True
-
-
-async def _no_body() -> Message:
-    return {"type": "http.disconnect"}
 
 
 def _header(scope: Scope, name: bytes) -> str:
