@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     page_size: int = 250
     # Echo SQL statements (debugging).
     sql_echo: bool = False
+    # FastAPI's own OpenTelemetry spans, metrics and logs of each request, for a deployment
+    # that configures an OpenTelemetry provider. Off, no request looks for one (that look is
+    # about a tenth of a 304's work).
+    opentelemetry: bool = False
     # How long a sign-in lasts.
     session_hours: int = 12
     # How long a link to choose a password works: one asked for on "Forgot your password?",

@@ -65,7 +65,8 @@ async def _in_thread_even_if_cancelled(work: Callable[[], None]) -> None:
         await anyio.to_thread.run_sync(work)
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    # Async, as every dependency that does no I/O: a sync one costs a trip to the thread pool.
     return request.app.state.settings
 
 

@@ -104,6 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # FastAPI checks on every request whether an OpenTelemetry provider was configured
+        # (OPENTELEMETRY): None keeps its defaults, the rest turns every kind off.
+        telemetry=None
+        if settings.opentelemetry
+        else {"tracing": False, "metrics": False, "logs": False},
         dependencies=[
             Depends(refuse_control_characters_in_url),
             Depends(enforce_route_rule),

@@ -248,7 +248,8 @@ def current_user(request: Request) -> CurrentUser | None:
     return getattr(request.state, "user", None)
 
 
-def require_user(request: Request) -> CurrentUser:
+async def require_user(request: Request) -> CurrentUser:
+    # Async: the user was found by the route rule; a sync dependency costs a thread trip.
     user = current_user(request)
     if user is None:
         raise NotSignedIn(gettext("Sign in to see this page."))

@@ -30,8 +30,9 @@ from app.web import activity_subject, is_htmx, render, render_block_html, status
 router = APIRouter()
 
 
-def cached_reads(request: Request, session: SessionDep) -> CachedReads:
+async def cached_reads(request: Request, session: SessionDep) -> CachedReads:
     # The revision was read once for this request, by the permission check that runs first.
+    # (Async: nothing here waits, and a sync dependency costs a trip to the thread pool.)
     return CachedReads(session, request.app.state.cache, request.state.revision)
 
 

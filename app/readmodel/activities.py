@@ -49,7 +49,8 @@ def list_activities(
     page_size: int | None = None,
 ) -> ActivityPage:
     """Activities in programme order with their shown status. A page of them: three queries
-    (the matching ids in order, the details of the page, and their organisations). All of
+    (the page's ids in order, the details of the page, and their organisations), and a
+    fourth to count all that match unless the first page holds them all. All of
     them (no `page_size`): two (the details, and the organisations)."""
     if page_size is None:
         table = whole_table(session, programme_id, period, filters)
