@@ -663,3 +663,27 @@ def test_no_header_word_is_broken_and_rows_are_as_tall_as_their_text(
         )
         width = float(properties.getAttribute("columnwidth").removesuffix("cm")) / 0.19
         assert width > max(len(word) for word in label.split()), label
+
+
+def test_the_factsheet_names_its_source_document_by_title_and_keeps_the_files(
+    seeded_session: Session,
+) -> None:
+    """The factsheet's "Brondocument" printed the seed's file paths; it prints the title,
+    and the files stay on the edition for the open data's provenance."""
+    load_monitors(seeded_session)
+    mhm = _edition_id(seeded_session, MHM)
+    document = Document(
+        io.BytesIO(exports.export_edition(seeded_session, mhm, fmt="docx", language="nl")[2])
+    )
+    (facts,) = (p.text for p in document.paragraphs if "Brondocument:" in p.text)
+    assert "Brondocument: Mensenhandelmonitor 2020, Regio Rotterdam" in facts
+    assert ".txt" not in facts and "shared/seeds" not in facts
+    text = _text_pdf(exports.export_edition(seeded_session, mhm, fmt="pdf", language="nl")[2])
+    assert "Mensenhandelmonitor 2020, Regio Rotterdam" in text and ".txt" not in text
+    edition = seeded_session.get(Edition, mhm)
+    assert edition is not None
+    assert edition.source_files == (
+        "shared/seeds/000_db6cf8c3470fff37.txt, shared/seeds/002_347f2a937e8c39a3.txt"
+    )
+    # Loading the seed again changes nothing.
+    assert not load_monitors(seeded_session).changed

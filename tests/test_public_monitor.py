@@ -263,6 +263,11 @@ def test_the_json_validates_against_its_schema(
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema)
     assert document["$schema"] == schema["$id"]
+    # The source document by its title; the files it was read from as provenance.
+    assert document["edition"]["source_document"] == "Mensenhandelmonitor 2020, Regio Rotterdam"
+    assert "shared/seeds/002_347f2a937e8c39a3.txt" in document["edition"]["source_files"]
+    metadata = monitor_client.get(f"/public/monitor/{edition}/csv-metadata.json").json()
+    assert metadata["dc:source"].startswith("Mensenhandelmonitor 2020, Regio Rotterdam (shared/")
     parts = [f for f in document["figures"] if f["parent_key"] == "bestuurlijke-controles"]
     assert [(p["category"], p["low"]) for p in parts] == [
         ("vergunde branche", 320),

@@ -138,10 +138,13 @@ class Edition(SQLModel, table=True):
             Integer, ForeignKey("monitor_area.id", ondelete="RESTRICT"), nullable=False
         )
     )
-    # The document the edition is (a title, a file name, an address).
+    # The document the edition is, by its title (and publisher, year): what pages and exports
+    # print. The files it was read from (the seed's text files, an address), for provenance:
+    # the open data names them.
     source_document: str = Field(
         default="", sa_column=Column(Text, nullable=False, server_default="")
     )
+    source_files: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     introduction: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 

@@ -184,7 +184,10 @@ class SeedEdition(_Strict):
     publisher: Text
     covers: list[int] = Field(min_length=2, max_length=2)
     area: Text
+    # The source document by its title (with publisher and year where known), as printed;
+    # the files it was read from (shared/seeds/…), kept for the open data's provenance.
     source_document: Text = ""
+    source_files: list[Text] = Field(default_factory=list)
     introduction: Text = ""
     state: PeriodState = PeriodState.published
 
@@ -489,6 +492,7 @@ def apply_monitor_seed(
         "covers_to": edition_seed.covers[1],
         "area_id": id_of(areas[edition_seed.area]),
         "source_document": edition_seed.source_document,
+        "source_files": ", ".join(edition_seed.source_files),
         "introduction": edition_seed.introduction,
     }
     if edition is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.i18n import N_, gettext, translations_for
+from app.monitor.models import Edition
 from app.monitor.service import FigureRow
 from app.monitor.values import Qualifier, Unit, format_value
 from app.public.monitor_service import PublicEdition
@@ -239,7 +240,7 @@ def csv_metadata(edition: PublicEdition, *, csv_url: str, page_url: str) -> dict
         "dc:license": {"@id": LICENCE_URL},
         "dc:temporal": f"{e.covers_from}/{e.covers_to}",
         "dc:spatial": edition.area.name_nl,
-        "dc:source": e.source_document,
+        "dc:source": _source(e),
         "dc:isPartOf": {"@id": page_url},
         "dialect": {"header": True, "encoding": "utf-8", "delimiter": ","},
         "tableSchema": {
@@ -261,6 +262,13 @@ def csv_metadata(edition: PublicEdition, *, csv_url: str, page_url: str) -> dict
     }
 
 
+def _source(edition: Edition) -> str:
+    """The source document by its title, and the files it was read from (provenance)."""
+    if edition.source_files and edition.source_document:
+        return f"{edition.source_document} ({edition.source_files})"
+    return edition.source_document or edition.source_files
+
+
 def _unit_note(language: str) -> str:
     return translate(N_("in the unit of the column unit; months for a duration"), language)
 
@@ -278,6 +286,7 @@ def json_file(edition: PublicEdition, *, schema_url: str) -> dict[str, Any]:
             "area": edition.area.name_nl,
             "licence": LICENCE_URL,
             "source_document": e.source_document,
+            "source_files": e.source_files,
         },
         "footnotes": [
             {
@@ -349,6 +358,7 @@ def json_schema(*, schema_url: str, language: str) -> dict[str, Any]:
                     "area": text,
                     "licence": text,
                     "source_document": text,
+                    "source_files": text,
                 },
             },
             "footnotes": {
