@@ -126,6 +126,9 @@ def test_the_figure_sheet_has_a_row_per_figure_and_part_locked_but_for_what_is_f
         "Cijfersleutel", "Indicator", "Gebied", "Jaren", "Uitgesplitst naar", "Categorie",
         "Eenheid", "Waarde", "Uitsplitsing volledig", "Brondocument", "Bladzijde bron", "Versie",
     ]  # fmt: skip
+    for cell in sheet[HEADER]:  # no header word broken ("Bladzijd|e bron")
+        longest = max(len(word) for word in str(cell.value).split())
+        assert (sheet.column_dimensions[cell.column_letter].width or 0) > longest, cell.value
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=HEADER + 1)]
     assert [row[0] for row in rows] == ["controles", "controles.vergund", "controles.overig"]
     assert [(row[4], row[5]) for row in rows] == [(None, None), ("sector", "vergund"), ("sector", "overig")]  # fmt: skip

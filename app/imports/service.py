@@ -685,6 +685,52 @@ def refusals_message(checked: Preview) -> str:
 # -- jobs: the preview and the apply run outside the request -------------------------------
 
 
+def upload_name(filename: str) -> str:
+    """The name an uploaded file is kept under: its last part, refused with a control
+    character, shortened (its extension kept: it says the format) past MAX_FILENAME_LENGTH."""
+    name = PurePath(filename).name
+    problem = control_character_problem(name)
+    if problem is not None:
+        raise parsing.ImportFileError(
+            gettext("The file name %(name)s: %(problem)s")
+            % {"name": repr(name), "problem": problem}
+        )
+    if len(name) > MAX_FILENAME_LENGTH:
+        suffix = PurePath(name).suffix[:10]
+        name = name[: MAX_FILENAME_LENGTH - len(suffix) - 1] + "…" + suffix
+    return name
+
+
+def store_and_preview(
+    session: Session,
+    *,
+    content: bytes,
+    name: str,
+    layout: parsing.Layout,
+    user: CurrentUser,
+    kind: str,
+    params: dict[str, Any],
+    reread: Callable[[], object] = lambda: None,
+) -> Job:
+    """Check an upload enough to refuse a bad one at once (format, size, the columns of
+    `layout`), keep it (as `name`: upload_name) and queue its dry run, a job of `kind` with
+    `params` and the stored file's id. The request has only read so far: its transaction ends
+    before the file is read (up to MAX_FILE_BYTES), so that on SQLite no other writer waits
+    for the write lock meanwhile; `reread` reads again, in the transaction that stores the
+    file, what the job is for (refusing it if it went meanwhile)."""
+    session.commit()
+    sheet = parsing.read_sheet(content, name, header_only=True, layout=layout)
+    reread()
+    stored = jobs.store_file(
+        session,
+        filename=name,
+        media_type=parsing.MEDIA_TYPES[sheet.format],
+        content=content,
+        user_id=user.id,
+    )
+    return jobs.submit(session, kind=kind, params={"file_id": stored.id, **params}, user=user)
+
+
 def submit_preview(
     session: Session,
     *,
@@ -697,41 +743,22 @@ def submit_preview(
     """Check the file enough to refuse a bad one at once (format, size, columns), keep it,
     and queue the dry run."""
     period = get_period(session, period_id)
-    name = PurePath(filename).name
-    problem = control_character_problem(name)
-    if problem is not None:
-        raise parsing.ImportFileError(
-            gettext("The file name %(name)s: %(problem)s")
-            % {"name": repr(name), "problem": problem}
-        )
-    if len(name) > MAX_FILENAME_LENGTH:  # kept with the file; the extension says its format
-        suffix = PurePath(name).suffix[:10]
-        name = name[: MAX_FILENAME_LENGTH - len(suffix) - 1] + "…" + suffix
-    # The request has only read so far: end its transaction before the file is read (up to
-    # MAX_FILE_BYTES), so that on SQLite no other writer waits for the write lock meanwhile;
-    # the period is read again in the transaction that stores the file.
-    session.commit()
-    sheet = parsing.read_sheet(content, name, header_only=True)
-    period = get_period(session, period_id)
-    stored = jobs.store_file(
+    name = upload_name(filename)
+    return store_and_preview(
         session,
-        filename=name,
-        media_type=parsing.MEDIA_TYPES[sheet.format],
         content=content,
-        user_id=user.id,
-    )
-    return jobs.submit(
-        session,
+        name=name,
+        layout=parsing.STATUS_LAYOUT,
+        user=user,
         kind=PREVIEW_JOB,
         params={
-            "file_id": stored.id,
             "period_id": period.id,
             "filename": name,
             "language": language,
             "title": gettext("Bulk update of %(period)s: preview of %(file)s")
             % {"period": period.name, "file": name},
         },
-        user=user,
+        reread=lambda: get_period(session, period_id),
     )
 
 

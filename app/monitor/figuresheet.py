@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import PurePath
 from typing import Any, ClassVar
 
 from openpyxl import Workbook
@@ -30,13 +29,13 @@ from app.audit.models import AuditSource
 from app.errors import DomainError
 from app.exports.monitor import print_landscape
 from app.exports.service import slug
+from app.exports.spreadsheets import header_height, header_width
 from app.i18n import LANGUAGES, N_, get_language, gettext, ngettext, translations_for
 from app.ids import id_of
 from app.imports import parsing
 from app.imports.parsing import Layout, SheetRow
 from app.imports.service import (
     CHANGE,
-    MAX_FILENAME_LENGTH,
     REFUSED,
     UNCHANGED,
     ImportRefused,
@@ -45,6 +44,8 @@ from app.imports.service import (
     job_sheet,
     job_user,
     queue_apply,
+    store_and_preview,
+    upload_name,
 )
 from app.jobs import service as jobs
 from app.jobs.models import Job
@@ -52,7 +53,7 @@ from app.monitor import service
 from app.monitor.models import FigureSource, FigureVersion
 from app.monitor.service import FIGURE_POLICY, FigureEntry, FigureRow
 from app.monitor.values import InvalidValue, QualifiedValue, Qualifier, format_value, parse_value
-from app.text import control_character_problem, neutralise
+from app.text import neutralise
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREVIEW_JOB = "figure_sheet_preview"
@@ -140,13 +141,18 @@ def figure_sheet(view: service.EditionView, *, language: str) -> bytes:
     sheet.row_dimensions[2].height = 62
     editable_fill = PatternFill("solid", fgColor="FFF8D6")
     header_fill = PatternFill("solid", fgColor="D9E6F2")
-    for index, column in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=index, value=translate(column.label))
+    labels = [translate(column.label) for column in COLUMNS]
+    # No header word broken ("Bladzijd|e bron"): a column is as wide as its longest word.
+    widths = [
+        header_width([label], column.width) for label, column in zip(labels, COLUMNS, strict=True)
+    ]
+    for index, (label, width) in enumerate(zip(labels, widths, strict=True), start=1):
+        cell = sheet.cell(row=HEADER_ROW, column=index, value=label)
         cell.font = Font(bold=True)
         cell.fill = header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.column_dimensions[cell.column_letter].width = column.width
-    sheet.row_dimensions[HEADER_ROW].height = 30  # two lines: a header wraps in its column
+        sheet.column_dimensions[cell.column_letter].width = width
+    sheet.row_dimensions[HEADER_ROW].height = header_height(labels, widths)
     breakdown_list = DataValidation(
         type="list",
         formula1=f'"{translate(COMPLETE)},{translate(PARTIAL)}"',
@@ -625,41 +631,23 @@ def submit_preview(
     language: str,
 ) -> Job:
     """Check the file enough to refuse a bad one at once (format, size, columns), keep it,
-    and queue the dry run."""
+    and queue the dry run (as the status import: app.imports.service.store_and_preview)."""
     edition = service.get_edition(session, edition_id)
-    name = PurePath(filename).name
-    problem = control_character_problem(name)
-    if problem is not None:
-        raise parsing.ImportFileError(
-            gettext("The file name %(name)s: %(problem)s")
-            % {"name": repr(name), "problem": problem}
-        )
-    if len(name) > MAX_FILENAME_LENGTH:
-        suffix = PurePath(name).suffix[:10]
-        name = name[: MAX_FILENAME_LENGTH - len(suffix) - 1] + "…" + suffix
-    title = edition.title
-    # As the status import: end the reading transaction before the file is read.
-    session.commit()
-    sheet = parsing.read_sheet(content, name, header_only=True, layout=FIGURE_LAYOUT)
-    stored = jobs.store_file(
+    name = upload_name(filename)
+    return store_and_preview(
         session,
-        filename=name,
-        media_type=parsing.MEDIA_TYPES[sheet.format],
         content=content,
-        user_id=user.id,
-    )
-    return jobs.submit(
-        session,
+        name=name,
+        layout=FIGURE_LAYOUT,
+        user=user,
         kind=PREVIEW_JOB,
         params={
-            "file_id": stored.id,
             "edition_id": edition_id,
             "filename": name,
             "language": language,
             "title": gettext("Figures of %(edition)s: preview of %(file)s")
-            % {"edition": title, "file": name},
+            % {"edition": edition.title, "file": name},
         },
-        user=user,
     )
 
 
