@@ -7,14 +7,18 @@ each."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app import readmodel
+from app.activities.models import Status
+from app.clock import programme_today
 from app.ids import id_of
 from app.monitor.models import Area, Edition, Figure, Indicator
 from app.monitor.service import FigureRow, current_versions
+from app.periods.models import ReportingPeriod
 from app.programmes.models import Activity, Organisation, Programme, Result
 from app.readmodel.activities import activity_rows
 from app.readmodel.rows import ActivityRow, PeriodRow
@@ -22,6 +26,7 @@ from app.recommendations.models import (
     Addressee,
     DeadlineChange,
     Entry,
+    EntryKind,
     FollowUpStatus,
     Recommendation,
     RecommendationActivity,
@@ -46,6 +51,7 @@ class ListedRecommendation:
     report: SourceReport
     addressees: list[AddresseeRow]
     activity_count: int
+    state: StateOfPlay = field(default_factory=lambda: StateOfPlay(None, None, None))
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,84 @@ class RecommendationFilters:
     report: str | None = None  # a report's key
     addressee: str | None = None  # an organisation's code
     priority: bool | None = None
+    year: int | None = None  # the report's year of publication
+    verdict: str | None = None  # the latest response's verdict, or NOTHING_YET
+    followup: str | None = None  # the latest follow-up's status code, or NOTHING_YET
+    overdue: bool = False
+    addressee_name: str | None = None  # part of an addressee as written (any case)
 
     @property
     def active(self) -> bool:
-        return bool(self.report or self.addressee or self.priority is not None)
+        return bool(
+            self.report
+            or self.addressee
+            or self.priority is not None
+            or self.year
+            or self.verdict
+            or self.followup
+            or self.overdue
+            or self.addressee_name
+        )
+
+
+# The filters' value for "no response (follow-up) recorded yet".
+NOTHING_YET = "none"
+# Follow-up statuses (the legend's codes) that end a recommendation's follow-up: one that is
+# not one of these (or has none) is open.
+DONE_CODES = frozenset({"implemented"})
+CLOSED_CODES = frozenset({"implemented", "not_implemented", "superseded"})
+
+
+@dataclass(frozen=True)
+class StateOfPlay:
+    """Where a recommendation stands: its latest response's verdict, its latest follow-up's
+    status, its current deadline (None: none or dropped)."""
+
+    verdict: str | None
+    followup: FollowUpStatus | None
+    deadline: date | None
+
+    def overdue(self, today: date) -> bool:
+        """The deadline has passed and it is not reported implemented."""
+        return (
+            self.deadline is not None
+            and self.deadline < today
+            and (self.followup is None or self.followup.code not in DONE_CODES)
+        )
+
+
+def states_of(session: Session, ids: list[int]) -> dict[int, StateOfPlay]:
+    """Two queries: the entries (responses and follow-ups, oldest first: the last is the
+    latest) and the deadlines' history."""
+    verdicts: dict[int, str | None] = {}
+    followups: dict[int, FollowUpStatus | None] = {}
+    deadlines: dict[int, date | None] = {}
+    if ids:
+        for entry, status in session.execute(
+            select(Entry, FollowUpStatus)
+            .outerjoin(FollowUpStatus, col(FollowUpStatus.id) == Entry.followup_status_id)
+            .where(
+                col(Entry.recommendation_id).in_(ids),
+                col(Entry.kind).in_([EntryKind.response.value, EntryKind.follow_up.value]),
+            )
+            .order_by(col(Entry.entry_date), col(Entry.id))
+        ).all():
+            if entry.kind == EntryKind.response:
+                verdicts[entry.recommendation_id] = entry.verdict.value if entry.verdict else None
+            else:
+                followups[entry.recommendation_id] = status
+        for change in session.scalars(
+            select(DeadlineChange)
+            .where(col(DeadlineChange.recommendation_id).in_(ids))
+            .order_by(col(DeadlineChange.version))
+        ):
+            deadlines[change.recommendation_id] = change.deadline
+    return {
+        identifier: StateOfPlay(
+            verdicts.get(identifier), followups.get(identifier), deadlines.get(identifier)
+        )
+        for identifier in ids
+    }
 
 
 @dataclass(frozen=True)
@@ -69,6 +149,12 @@ class RecommendationList:
     total: int
     per_report: dict[str, int]
     priority: int
+    # The programme's follow-up legend, and per status code (NOTHING_YET: none recorded)
+    # how many recommendations have it as their latest follow-up; how many are overdue.
+    legend: list[FollowUpStatus] = field(default_factory=list)
+    per_followup: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+    years: list[int] = field(default_factory=list)  # the reports' years, for the filter
 
 
 def _addressees_of(session: Session, ids: list[int]) -> dict[int, list[AddresseeRow]]:
@@ -89,7 +175,8 @@ def _addressees_of(session: Session, ids: list[int]) -> dict[int, list[Addressee
 def recommendation_list(
     session: Session, programme_id: int, filters: RecommendationFilters
 ) -> RecommendationList:
-    """Four queries: the reports, the recommendations, their addressees, their links."""
+    """Seven queries: the reports, the recommendations, their addressees, their links, their
+    entries and deadlines (`states_of`), the follow-up legend."""
     reports = list(
         session.scalars(
             select(SourceReport)
@@ -126,11 +213,38 @@ def recommendation_list(
     per_report: dict[str, int] = {report.key: 0 for report in reports}
     for recommendation in every:
         per_report[by_report[recommendation.report_id].key] += 1
+    states = states_of(session, ids)
+    legend = list(
+        session.scalars(
+            select(FollowUpStatus)
+            .where(col(FollowUpStatus.programme_id) == programme_id)
+            .order_by(col(FollowUpStatus.position))
+        )
+    )
+    today = programme_today()
+    per_followup: dict[str, int] = {status.code: 0 for status in legend} | {NOTHING_YET: 0}
+    for state in states.values():
+        per_followup[state.followup.code if state.followup else NOTHING_YET] += 1
+    wanted_name = (filters.addressee_name or "").casefold().strip()
     listed = []
     for recommendation in every:
         report = by_report[recommendation.report_id]
         rec_addressees = addressees[id_of(recommendation)]
+        state = states[id_of(recommendation)]
         if filters.report and report.key != filters.report:
+            continue
+        if filters.year and report.year != filters.year:
+            continue
+        if filters.verdict and (state.verdict or NOTHING_YET) != filters.verdict:
+            continue
+        if (
+            filters.followup
+            and (state.followup.code if state.followup else NOTHING_YET) != filters.followup
+        ):
+            continue
+        if filters.overdue and not state.overdue(today):
+            continue
+        if wanted_name and not any(wanted_name in row.name.casefold() for row in rec_addressees):
             continue
         if filters.addressee and not any(
             row.organisation is not None and row.organisation.code == filters.addressee
@@ -141,7 +255,11 @@ def recommendation_list(
             continue
         listed.append(
             ListedRecommendation(
-                recommendation, report, rec_addressees, counts.get(id_of(recommendation), 0)
+                recommendation,
+                report,
+                rec_addressees,
+                counts.get(id_of(recommendation), 0),
+                state,
             )
         )
     return RecommendationList(
@@ -151,6 +269,10 @@ def recommendation_list(
         total=len(every),
         per_report=per_report,
         priority=sum(1 for r in every if r.priority),
+        legend=legend,
+        per_followup=per_followup,
+        overdue=sum(1 for state in states.values() if state.overdue(today)),
+        years=sorted({report.year for report in reports if report.year}),
     )
 
 
@@ -206,10 +328,44 @@ class RecommendationView:
     results: list[LinkedResult]
     indicators: list[LinkedIndicator]
     entries: list[DialogueEntry] = field(default_factory=list)
+    # The reporting periods the follow-up entries belong to: id → name.
+    period_names: dict[int, str] = field(default_factory=dict)
 
     @property
     def deadline(self) -> DeadlineChange | None:
         return self.deadlines[-1] if self.deadlines else None
+
+    @property
+    def latest_followup(self) -> FollowUpStatus | None:
+        followups = [item for item in self.entries if item.entry.kind == EntryKind.follow_up]
+        return followups[-1].status if followups else None
+
+    @property
+    def flags(self) -> list[str]:
+        """Where the recommendation and its linked activities disagree (FLAG_*)."""
+        found = []
+        latest = self.latest_followup
+        statuses = [linked.activity.status for linked in self.activities]
+        if (
+            latest is not None
+            and latest.code in DONE_CODES
+            and any(status in BEHIND for status in statuses)
+        ):
+            found.append(FLAG_IMPLEMENTED_BUT_BEHIND)
+        if (
+            statuses
+            and all(status == Status.completed for status in statuses)
+            and (latest is None or latest.code not in CLOSED_CODES)
+        ):
+            found.append(FLAG_DONE_BUT_OPEN)
+        return found
+
+
+# Flags: reported implemented while a linked activity is delayed or not started; every linked
+# activity completed while the recommendation's follow-up is still open.
+FLAG_IMPLEMENTED_BUT_BEHIND = "implemented_but_behind"
+FLAG_DONE_BUT_OPEN = "done_but_open"
+BEHIND = frozenset({Status.delayed, Status.not_started})
 
 
 def _latest_figures(
@@ -334,6 +490,17 @@ def recommendation_view(session: Session, recommendation_id: int) -> Recommendat
             .order_by(col(Entry.entry_date), col(Entry.id))
         ).all()
     ]
+    period_ids = {item.entry.period_id for item in entries if item.entry.period_id is not None}
+    period_names = (
+        {
+            id_of(period): period.name
+            for period in session.scalars(
+                select(ReportingPeriod).where(col(ReportingPeriod.id).in_(period_ids))
+            )
+        }
+        if period_ids
+        else {}
+    )
     programme = session.get(Programme, report.programme_id)
     assert programme is not None  # a foreign key
     return RecommendationView(
@@ -351,6 +518,7 @@ def recommendation_view(session: Session, recommendation_id: int) -> Recommendat
         results=results,
         indicators=indicators,
         entries=entries,
+        period_names=period_names,
     )
 
 

@@ -9,8 +9,9 @@ from sqlmodel import Session
 
 from app import readmodel
 from app.accounts.models import Role
+from app.clock import programme_today
 from app.deps import SessionDep
-from app.i18n import N_, gettext
+from app.i18n import N_, get_language, gettext
 from app.permissions import current_user
 from app.recommendations import reading
 from app.recommendations.followup import VERDICT_LABELS
@@ -31,10 +32,16 @@ RELATION_LABELS = {
 def _filters(request: Request) -> reading.RecommendationFilters:
     query = request.query_params
     priority = {"yes": True, "no": False}.get(query.get("priority", ""))
+    year = query.get("year", "").strip()
     return reading.RecommendationFilters(
         report=query.get("report") or None,
         addressee=query.get("addressee") or None,
         priority=priority,
+        year=int(year) if year.isdigit() else None,
+        verdict=query.get("verdict") or None,
+        followup=query.get("followup") or None,
+        overdue=query.get("overdue") == "yes",
+        addressee_name=query.get("addressee_name", "").strip()[:200] or None,
     )
 
 
@@ -46,7 +53,16 @@ def recommendations(request: Request, session: SessionDep, slug: str) -> Respons
     return render(
         request,
         "recommendations/list.html",
-        {"programme": programme, "listing": listing, "filters": filters},
+        {
+            "programme": programme,
+            "listing": listing,
+            "filters": filters,
+            "verdicts": [(item.value, gettext(label)) for item, label in VERDICT_LABELS.items()],
+            "verdict_label": lambda verdict: gettext(VERDICT_LABELS[Verdict(verdict)]),
+            "nothing_yet": reading.NOTHING_YET,
+            "language": get_language(),
+            "today": programme_today(),
+        },
     )
 
 
