@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app.jobs.models import Job, StoredFile
 from app.main import create_app
 from app.monitor import service
 from app.monitor.models import Edition, Figure, FigureVersion, Indicator, IndicatorResult
@@ -469,6 +470,44 @@ def test_an_editions_breakdowns_footnotes_and_chain_read_in_english_on_english_p
         cells = {str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value}
         assert {"licensed sector", "closures of 3 months", "duration of the closure"} <= cells
         assert "vergunde branche" not in cells
+
+
+def test_the_progress_import_and_export_refuse_an_editions_period(world: World) -> None:
+    """The GET pages of an edition's period lead to the edition's own; their POSTs do not
+    make a status import or a progress export of an edition either: they say where to go."""
+
+    def jobs_and_files() -> tuple[int, int]:
+        with Session(world.app.state.engine) as session:
+            return (
+                session.scalar(select(func.count()).select_from(Job)) or 0,
+                session.scalar(select(func.count()).select_from(StoredFile)) or 0,
+            )
+
+    before = jobs_and_files()
+    with world.client("coordinator") as client:
+        for title in (DM, MHM):
+            edition_id = world.edition(title)
+            with Session(world.app.state.engine) as session:
+                edition = session.get(Edition, edition_id)
+                assert edition is not None
+                period_id = edition.period_id
+            token = csrf_from(client.get(f"/monitor/editions/{edition_id}").text)
+            imported = client.post(
+                f"/periods/{period_id}/import",
+                data={"csrftoken": token},
+                files={"file": ("statuses.csv", b"code;status\n1.1;on_track\n", "text/csv")},
+                follow_redirects=False,
+            )
+            assert imported.status_code == 422, imported.text[:300]
+            assert "cijferblad van de editie" in _text(imported.text, "main")
+            exported = client.post(
+                f"/periods/{period_id}/exports",
+                data={"csrftoken": token, "format": "pdf"},
+                follow_redirects=False,
+            )
+            assert exported.status_code == 422, exported.text[:300]
+            assert "op de pagina van de editie" in _text(exported.text, "main")
+    assert jobs_and_files() == before
 
 
 def test_the_english_entry_pages_give_their_examples_in_english(world: World) -> None:

@@ -10,10 +10,12 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.deps import SessionDep
+from app.errors import InvalidInput
 from app.exports import opendata, service
 from app.exports.table import load_period
 from app.i18n import get_language, gettext
 from app.jobs import service as jobs
+from app.periods.models import PeriodKind
 from app.permissions import CurrentUserDep
 from app.readmodel import ActionLineOption, OrganisationOption
 from app.text import Text
@@ -65,6 +67,14 @@ def create_export(
         action_line=action_line, organisation=organisation, statuses=status
     )
     _, record = load_period(session, period_id)
+    if record.kind == PeriodKind.monitor:
+        raise InvalidInput(
+            gettext(
+                "%(period)s is a monitor edition: its exports are on the edition's page, not"
+                " in the progress export."
+            )
+            % {"period": record.name}
+        )
     export = service.ExportRequest(
         period_id, fmt, filters, get_language(), organisations=bool(organisations)
     )

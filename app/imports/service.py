@@ -44,7 +44,7 @@ from app.imports import parsing
 from app.imports.parsing import SheetRow
 from app.jobs import service as jobs
 from app.jobs.models import Job, JobState, StoredFile
-from app.periods.models import PeriodState, ReportingPeriod
+from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
 from app.periods.service import get_period
 from app.policy import ErrorKind, Reason
 from app.programmes.models import Activity, Result
@@ -743,6 +743,14 @@ def submit_preview(
     """Check the file enough to refuse a bad one at once (format, size, columns), keep it,
     and queue the dry run."""
     period = get_period(session, period_id)
+    if period.kind == PeriodKind.monitor:
+        raise InvalidInput(
+            gettext(
+                "%(period)s is a monitor edition: its figures are imported with the edition's"
+                " figure sheet, not with the status import."
+            )
+            % {"period": period.name}
+        )
     name = upload_name(filename)
     return store_and_preview(
         session,
