@@ -50,6 +50,7 @@ from app.monitor.sheets import router as monitor_sheets_router
 from app.periods.routes import router as periods_router
 from app.permissions import NotSignedIn, enforce_route_rule
 from app.public.monitor import router as public_monitor_router
+from app.public.recommendations import router as public_recommendations_router
 from app.public.routes import router as public_router
 from app.recommendations.forms import router as recommendation_forms_router
 from app.recommendations.routes import router as recommendations_router
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(monitor_sheets_router)
     # Before the progress report's routes: /public/monitor/ is no programme's address.
     app.include_router(public_monitor_router)
+    app.include_router(public_recommendations_router)
     app.include_router(public_router)
 
     @app.get("/api/openapi.json", include_in_schema=False, name="openapi")

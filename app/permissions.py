@@ -72,6 +72,13 @@ ROUTE_RULES: dict[str, Rule] = {
     "public_data_schema": Rule.public,
     "public_table_pdf": Rule.public,
     "public_summary_pdf": Rule.public,
+    # the public site of the recommendations: published follow-up only
+    # (app/public/recommendations.py)
+    "public_recommendations": Rule.public,
+    "public_recommendations_csv": Rule.public,
+    "public_recommendations_csv_metadata": Rule.public,
+    "public_recommendations_json": Rule.public,
+    "public_recommendations_schema": Rule.public,
     # the public site of the monitor: published editions only (app/public/monitor.py)
     "public_monitor_index": Rule.public,
     "public_monitor_edition": Rule.public,

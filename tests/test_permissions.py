@@ -176,6 +176,13 @@ def test_rules_follow_the_site_policy(seeded_app) -> None:  # type: ignore[no-un
             "public_monitor_csv_metadata",
             "public_monitor_data_json",
             "public_monitor_schema",
+            # the recommendations' public pages: published follow-up only
+            # (tests/test_public_recommendations.py)
+            "public_recommendations",
+            "public_recommendations_csv",
+            "public_recommendations_csv_metadata",
+            "public_recommendations_json",
+            "public_recommendations_schema",
         }
     )
     checked: Counter[str] = Counter()

@@ -907,6 +907,8 @@ MARKERS = {
     "draft_period": "LEKMARKERCONCEPT",
     "editor": "LEKMARKERREDACTEUR",
     "monitor_draft": "LEKMARKERMONITOREDITIE",
+    "follow_up": "LEKMARKEROPVOLGING",
+    "follow_up_author": "LEKMARKERAUTEUR",
 }
 
 
@@ -971,6 +973,17 @@ def test_no_draft_proposal_comment_or_editor_name_reaches_a_public_page(
     )
     other = next(i for i in activity_ids(session, SLUG).values() if i != police_activity)
     approved_change(session, other, round_id, Status.completed, MARKERS["approved_draft"])
+    # The Rapporteur's recommendations, with a follow-up entry of the open round by an author
+    # with a secret name: public only once the round is published, the name never.
+    from dataclasses import replace
+
+    from tests.test_recommendations_exports import follow_up
+    from tests.test_recommendations_pages import load_everything
+
+    load_everything(session)
+    author = replace(update.coordinator, name=f"Coordinator {MARKERS['follow_up_author']}")
+    follow_up(session, author, "slachtoffermonitor-2014-2018", "1", status="in_progress", text=f"Opvolging {MARKERS['follow_up']}", period_id=round_id)  # fmt: skip
+    session.commit()
     draft = periods_service.create_period(
         session,
         programme_id=readmodel.get_programme(session, SLUG).id,
@@ -1019,19 +1032,20 @@ def test_no_draft_proposal_comment_or_editor_name_reaches_a_public_page(
             for marker in MARKERS.values():
                 assert marker not in content, (marker, path, language)
             seen[response.status_code] += 1
-        assert seen[200] >= 2 * 8 + 2  # every route answered for the published period
+        assert seen[200] >= 2 * 13 + 2  # every route answered for the published period
 
         # The search would find the markers: once the round is published, its approved text
         # is public; the proposal that was sent back, the comments and the name still are not.
         publish(session, round_id)
         prepare_documents(app)
-        found_approved = False
+        found_approved = found_follow_up = False
         for path, language, response in _every_public_response(client, app, [round_id]):
             content = _content(response)
             found_approved |= MARKERS["approved_draft"] in content
-            for key in ("proposal", "review", "reply", "editor", "draft_period"):
+            found_follow_up |= MARKERS["follow_up"] in content
+            for key in ("proposal", "review", "reply", "editor", "draft_period", "follow_up_author"):  # fmt: skip
                 assert MARKERS[key] not in content, (key, path, language)
-        assert found_approved
+        assert found_approved and found_follow_up
     app.state.engine.dispose()
 
 
