@@ -33,6 +33,7 @@ def server(databases) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
         with Session(server.app.state.engine) as session:
             load_everything(session)
             server.viewer = create_user(session, "viewer")  # type: ignore[attr-defined]
+            server.coordinator = create_user(session, "coordinator")  # type: ignore[attr-defined]
             server.recommendations = list(  # type: ignore[attr-defined]
                 session.scalars(select(col(Recommendation.id)).order_by(col(Recommendation.id)))
             )
@@ -42,6 +43,44 @@ def server(databases) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
 def _paths(server: LiveServer) -> list[str]:
     first, second = server.recommendations[:2]  # type: ignore[attr-defined]
     return [LIST, f"/recommendations/{first}", f"/recommendations/{second}"]
+
+
+def _form_paths(server: LiveServer) -> list[str]:
+    """The coordinator's pages: the forms, and a recommendation's page with its forms."""
+    first = server.recommendations[0]  # type: ignore[attr-defined]
+    return [
+        f"/recommendations/{first}",
+        f"/recommendations/{first}/edit",
+        f"{LIST}/new",
+        f"{LIST}/reports/new",
+    ]
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_coordinators_forms_pass_axe_also_with_a_refusal(
+    browser, server, language: str
+) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="nl-NL")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in_page(page, server.url, server.coordinator, PASSWORD)
+    for path in _form_paths(server):
+        page.goto(f"{server.url}{path}?lang={language}")
+        assert page.locator("html").get_attribute("lang") == language
+        results = Axe().run(page, options=WCAG_21_AA)
+        assert results.violations_count == 0, (path, results.generate_report())
+    # A refusal beside its field, in a real browser without JavaScript's help.
+    first = server.recommendations[0]  # type: ignore[attr-defined]
+    page.goto(f"{server.url}/recommendations/{first}?lang={language}")
+    page.fill("#response-date", "2020-06-01")
+    page.locator("#response-form button[type=submit]").click()
+    assert page.locator("#response-verdict-error").is_visible()
+    assert page.locator("#response-verdict").get_attribute("aria-invalid") == "true"
+    results = Axe().run(page, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
+    assert errors == []
+    context.close()
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
@@ -84,9 +123,9 @@ def test_the_recommendation_pages_fit_and_are_photographed(
 ) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(locale="nl-NL", viewport={"width": width, "height": 900})
     page = context.new_page()
-    sign_in_page(page, server.url, server.viewer, PASSWORD)
+    sign_in_page(page, server.url, server.coordinator, PASSWORD)
     keep = os.environ.get("SCREENSHOT_DIR")
-    for path in _paths(server):
+    for path in _paths(server) + _form_paths(server)[1:]:
         page.goto(f"{server.url}{path}?lang={language}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
         assert page.evaluate(_CLIPPED) == [], (path, language, width)
