@@ -285,6 +285,14 @@ def test_the_dataset_page_describes_the_data(
     facts = _text(page.select_one("#dataset-facts"))
     for words in ("Mensenhandelmonitor 2020", "Regio Rotterdam", "2020", "CC0"):
         assert words in facts
+    # The data has the English beside the Dutch source text (dimension_en, category_en, ...).
+    assert "Nederlands; de dimensies, categorieën, voetnoten en ketens ook in het Engels" in facts
+    english = _soup(
+        monitor_client, f"/public/monitor/{_edition_id(seeded_session, MHM)}/data", "en"
+    )
+    assert "Dutch; the dimensions, categories, footnotes and chains also in English" in _text(
+        english.select_one("#dataset-facts")
+    )
     columns = [row["data-column"] for row in page.select("#columns-table tr[data-column]")]
     assert {"qualifier", "low", "high", "footnotes"} <= set(columns)
     index = _soup(monitor_client, "/public/monitor/")
