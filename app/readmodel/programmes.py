@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from app.errors import NotFound
@@ -15,17 +15,46 @@ from app.readmodel.rows import ActionLineOption, OrganisationOption, PeriodRow, 
 _PROGRAMME = select(
     primary_key(Programme.id), col(Programme.slug), col(Programme.name), col(Programme.description)
 )
+# The statements every page runs are built once, with their values as parameters: building
+# one (and its cache key) costs more than SQLite takes to run it.
+_PROGRAMME_BY_SLUG = _PROGRAMME.where(col(Programme.slug) == bindparam("slug"))
+_PROGRAMMES = _PROGRAMME.order_by(col(Programme.name))
+_PERIODS = (
+    select(
+        primary_key(ReportingPeriod.id),
+        col(ReportingPeriod.name),
+        col(ReportingPeriod.reference_date),
+        col(ReportingPeriod.state),
+        col(ReportingPeriod.deadline),
+    )
+    .where(
+        col(ReportingPeriod.programme_id) == bindparam("programme_id"),
+        col(ReportingPeriod.kind) == PeriodKind.progress.value,
+    )
+    .order_by(col(ReportingPeriod.reference_date).desc(), col(ReportingPeriod.id).desc())
+)
+_ACTION_LINES = (
+    select(col(ActionLine.number), col(ActionLine.title))
+    .where(
+        col(ActionLine.programme_id) == bindparam("programme_id"),
+        col(ActionLine.retired_at).is_(None),
+    )
+    .order_by(col(ActionLine.position))
+)
+_ORGANISATIONS = select(col(Organisation.code), col(Organisation.name)).order_by(
+    col(Organisation.name)
+)
 
 
 def get_programme(session: Session, slug: str) -> ProgrammeRow:
-    row = connection(session).execute(_PROGRAMME.where(col(Programme.slug) == slug)).first()
+    row = connection(session).execute(_PROGRAMME_BY_SLUG, {"slug": slug}).first()
     if row is None:
         raise NotFound(gettext("Programme %(slug)s does not exist") % {"slug": slug})
     return ProgrammeRow(*row)
 
 
 def list_programmes(session: Session) -> list[ProgrammeRow]:
-    rows = connection(session).execute(_PROGRAMME.order_by(col(Programme.name)))
+    rows = connection(session).execute(_PROGRAMMES)
     return [ProgrammeRow(*row) for row in rows]
 
 
@@ -60,20 +89,7 @@ def programme_of_period(session: Session, period_id: int) -> ProgrammeRow:
 
 
 def list_periods(session: Session, programme_id: int) -> list[PeriodRow]:
-    rows = connection(session).execute(
-        select(
-            primary_key(ReportingPeriod.id),
-            col(ReportingPeriod.name),
-            col(ReportingPeriod.reference_date),
-            col(ReportingPeriod.state),
-            col(ReportingPeriod.deadline),
-        )
-        .where(
-            col(ReportingPeriod.programme_id) == programme_id,
-            col(ReportingPeriod.kind) == PeriodKind.progress.value,
-        )
-        .order_by(col(ReportingPeriod.reference_date).desc(), col(ReportingPeriod.id).desc())
-    )
+    rows = connection(session).execute(_PERIODS, {"programme_id": programme_id})
     return [
         PeriodRow(id, name, reference_date, PeriodState(state), deadline)
         for id, name, reference_date, state, deadline in rows
@@ -103,18 +119,12 @@ def choose_period(periods: list[PeriodRow], period_id: int | None) -> PeriodRow 
 
 def list_action_lines(session: Session, programme_id: int) -> list[ActionLineOption]:
     """The action lines in use (not retired), for the filter."""
-    rows = connection(session).execute(
-        select(col(ActionLine.number), col(ActionLine.title))
-        .where(col(ActionLine.programme_id) == programme_id, col(ActionLine.retired_at).is_(None))
-        .order_by(col(ActionLine.position))
-    )
+    rows = connection(session).execute(_ACTION_LINES, {"programme_id": programme_id})
     return [ActionLineOption(number, title) for number, title in rows]
 
 
 def list_organisations(session: Session) -> list[OrganisationOption]:
     """Organisations, for the filter (a small table: cheaper than working out which ones the
     programme's activities name)."""
-    rows = connection(session).execute(
-        select(col(Organisation.code), col(Organisation.name)).order_by(col(Organisation.name))
-    )
+    rows = connection(session).execute(_ORGANISATIONS)
     return [OrganisationOption(code, name) for code, name in rows]

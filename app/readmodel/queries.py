@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    String,
     and_,
     bindparam,
     func,
@@ -103,34 +104,38 @@ def shown_status_join(period: PeriodRow | None) -> ColumnElement[bool]:
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def _search_condition(
-    session: Session, query: str, period: PeriodRow | None
-) -> ColumnElement[bool]:
-    """Full-text match on the activity title or on its shown explanation in the period."""
+def search_words(query: str) -> list[str]:
+    return _TOKEN.findall(query)
+
+
+def search_match(words: list[str]) -> str:
+    """The words as an FTS5 query (SQLite): each a quoted prefix term, so that user input
+    never reaches FTS5 syntax."""
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+def search_terms(words: list[str]) -> str:
+    """The words as a tsquery (PostgreSQL): every word as a prefix."""
+    return " & ".join(word + ":*" for word in words)
+
+
+def _search_condition(dialect: str, period: PeriodRow | None) -> ColumnElement[bool]:
+    """Full-text match on the activity title or on its shown explanation in the period, for
+    the words given when it runs (`search_parameters`)."""
     pointer = status_pointer(period)
-    words = _TOKEN.findall(query)
-    if not words:
-        return literal_column("1") == literal_column("1")
-    if session.get_bind().dialect.name == "sqlite":
-        # Each word as a quoted prefix term: user input never reaches FTS5 syntax.
-        match = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+    if dialect == "sqlite":
         in_title = col(Activity.id).in_(
             select(literal_column("rowid"))
             .select_from(text("activity_fts"))
-            .where(text("activity_fts MATCH :title_match").bindparams(title_match=match))
+            .where(text("activity_fts MATCH :title_match"))
         )
         in_explanation = col(pointer.status_update_id).in_(
             select(literal_column("rowid"))
             .select_from(text("status_update_fts"))
-            .where(
-                text("status_update_fts MATCH :explanation_match").bindparams(
-                    explanation_match=match
-                )
-            )
+            .where(text("status_update_fts MATCH :explanation_match"))
         )
         return or_(in_title, in_explanation)
-    terms = " & ".join(word + ":*" for word in words)
-    ts_query = func.to_tsquery("dutch", terms)
+    ts_query = func.to_tsquery("dutch", bindparam("search_terms", type_=String))
     title_matches: ColumnElement[bool] = func.to_tsvector("dutch", Activity.title).op("@@")(
         ts_query
     )
@@ -275,40 +280,85 @@ def _activity_ids_base(view: View) -> Select[*tuple[Any, ...]]:
     )
 
 
-def _filter_conditions(
-    session: Session, period: PeriodRow | None, filters: ActivityFilters
-) -> list[ColumnElement[bool]]:
+# Which filters a statement has (statuses, action line, result, organisation, search words):
+# the statement is built once for each such shape, with the filters' values as parameters.
+FilterShape: TypeAlias = tuple[bool, bool, bool, bool, bool]
+
+
+def filter_shape(filters: ActivityFilters) -> FilterShape:
+    return (
+        bool(filters.statuses),
+        filters.action_line is not None,
+        filters.result is not None,
+        bool(filters.organisation),
+        bool(search_words(filters.query)),
+    )
+
+
+def filter_parameters(dialect: str, filters: ActivityFilters) -> dict[str, Any]:
+    """The values of the filters, for a statement of `filtered_activity_ids` or
+    `whole_table_select`."""
+    values: dict[str, Any] = {}
+    if filters.statuses:
+        values["statuses"] = [status.value for status in filters.statuses]
+    if filters.action_line is not None:
+        values["action_line"] = filters.action_line
+    if filters.result is not None:
+        values["result"] = filters.result
+    if filters.organisation:
+        values["organisation"] = filters.organisation
+    words = search_words(filters.query)
+    if words and dialect == "sqlite":
+        values["title_match"] = values["explanation_match"] = search_match(words)
+    elif words:
+        values["search_terms"] = search_terms(words)
+    return values
+
+
+def _filter_conditions(dialect: str, view: View, shape: FilterShape) -> list[ColumnElement[bool]]:
     """The filters as conditions on a statement that joins the activity's structure and its
     shown status (the ids statement and the whole-table statement both do)."""
+    period = _period_for(view)
     pointer = status_pointer(period)
-    shape = structure(period)
+    columns = structure(period)
+    statuses, action_line, result, organisation, search = shape
     conditions: list[ColumnElement[bool]] = []
-    if filters.statuses:
-        conditions.append(col(pointer.status).in_([s.value for s in filters.statuses]))
-    if filters.action_line is not None:
-        conditions.append(shape.line_number == filters.action_line)
-    if filters.result is not None:
-        conditions.append(shape.result_number == filters.result)
-    if filters.organisation:
+    if statuses:
+        conditions.append(col(pointer.status).in_(bindparam("statuses", expanding=True)))
+    if action_line:
+        conditions.append(columns.line_number == bindparam("action_line"))
+    if result:
+        conditions.append(columns.result_number == bindparam("result"))
+    if organisation:
         conditions.append(
             col(Activity.id).in_(
                 select(col(ActivityOrganisation.activity_id))
                 .join(Organisation, col(Organisation.id) == ActivityOrganisation.organisation_id)
-                .where(col(Organisation.code) == filters.organisation)
+                .where(col(Organisation.code) == bindparam("organisation"))
             )
         )
-    if filters.query.strip():
-        conditions.append(_search_condition(session, filters.query, period))
+    if search:
+        conditions.append(_search_condition(dialect, period))
     return conditions
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+@cache
+def _filtered_ids_for(dialect: str, view: View, shape: FilterShape) -> Select[*tuple[Any, ...]]:
+    statement = _activity_ids_base(view)
+    conditions = _filter_conditions(dialect, view, shape)
+    return statement.where(*conditions) if conditions else statement
 
 
 def filtered_activity_ids(
     session: Session, period: PeriodRow | None, filters: ActivityFilters
 ) -> Select[*tuple[Any, ...]]:
-    """The ids of the matching activities, in programme order."""
-    statement = _activity_ids_base(view_of(period))
-    conditions = _filter_conditions(session, period, filters)
-    return statement.where(*conditions) if conditions else statement
+    """The ids of the matching activities, in programme order (the filters' values:
+    `filter_parameters`)."""
+    return _filtered_ids_for(dialect_of(session), view_of(period), filter_shape(filters))
 
 
 # The shown status's codes read back as enum members (a dictionary lookup per value).
@@ -386,12 +436,18 @@ def _whole_table_for(view: View) -> Select[*tuple[Any, ...]]:
     )
 
 
+@cache
+def _whole_table_filtered(dialect: str, view: View, shape: FilterShape) -> Select[*tuple[Any, ...]]:
+    statement = _whole_table_for(view)
+    conditions = _filter_conditions(dialect, view, shape)
+    return statement.where(*conditions) if conditions else statement
+
+
 def whole_table_select(
     session: Session, period: PeriodRow | None, filters: ActivityFilters
 ) -> Select[*tuple[Any, ...]]:
-    statement = _whole_table_for(view_of(period))
-    conditions = _filter_conditions(session, period, filters)
-    return statement.where(*conditions) if conditions else statement
+    """(The filters' values: `filter_parameters`.)"""
+    return _whole_table_filtered(dialect_of(session), view_of(period), filter_shape(filters))
 
 
 # Lead first, then alphabetical.
