@@ -472,6 +472,36 @@ def test_an_editions_breakdowns_footnotes_and_chain_read_in_english_on_english_p
         assert "vergunde branche" not in cells
 
 
+def test_a_dutch_label_without_english_is_marked_dutch_on_english_pages(world: World) -> None:
+    """As on the public pages: a category that falls back to its Dutch source text on an
+    English page carries lang="nl"; one with its English, or on a Dutch page, carries none."""
+    with Session(world.app.state.engine) as session:
+        figure = session.get(Figure, world.figures["vergund"])
+        assert figure is not None and figure.category
+        figure.category_en = None
+        dutch_category = figure.category
+        session.add(figure)
+        session.commit()
+    with world.client("supplier") as client:
+        client.get("/language/en?next=/")
+        for path in (
+            f"/monitor/editions/{world.edition_id}",
+            f"/monitor/figures/{world.figures['total']}/edit",
+        ):
+            soup = BeautifulSoup(client.get(path).text, "html.parser")
+            marked = [" ".join(node.get_text().split()) for node in soup.select("main [lang=nl]")]
+            assert dutch_category in marked, (path, marked)
+        mhm = BeautifulSoup(
+            client.get(f"/monitor/editions/{world.edition(MHM)}").text, "html.parser"
+        )
+        assert mhm.select("#figures [lang=nl]") == []
+        client.get("/language/nl?next=/")
+        dutch = BeautifulSoup(
+            client.get(f"/monitor/editions/{world.edition_id}").text, "html.parser"
+        )
+        assert dutch.select("main [lang=nl]") == []
+
+
 def test_the_progress_import_and_export_refuse_an_editions_period(world: World) -> None:
     """The GET pages of an edition's period lead to the edition's own; their POSTs do not
     make a status import or a progress export of an edition either: they say where to go."""
