@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.accounts.models import Role
 from app.activities.models import STATUS_ORDER, Status
@@ -44,7 +44,10 @@ from app.i18n import (
 from app.permissions import current_user, may_visit
 from app.policy import Decision, period_accepts_changes
 from app.readmodel import (
+    ActionLineOption,
+    ActivityFilters,
     ActivityRow,
+    OrganisationOption,
     PeriodRow,
     ProgrammeRow,
     StatusCounts,
@@ -239,6 +242,71 @@ def row_text(request: Request, period: PeriodRow | None) -> RowText:
     )
 
 
+def status_filter(selected: tuple[Status, ...]) -> Markup:
+    """The list filter's status checkboxes (each with its symbol and label), ticked where
+    `selected`: written out here, not by a loop of macros (one list page each)."""
+    badges = _status_symbol_badges(get_language())
+    return Markup(
+        "\n    ".join(
+            f'<div class="status-filter__option">\n'
+            f'      <input class="utrecht-checkbox" type="checkbox" name="status" value="{value}"'
+            f' id="filter-status-{value}"{" checked" if status in selected else ""}>\n'
+            f'      <label class="utrecht-form-label" for="filter-status-{value}">{badge}</label>\n'
+            f"    </div>"
+            for status, value, badge in badges
+        )
+    )
+
+
+@cache
+def _status_symbol_badges(language: str) -> list[tuple[Status, Markup, Markup]]:
+    """Every status in the legend's order, its value and its symbol beside its label, in
+    `language` (the current one, see status_filter)."""
+    badge = templates.env.get_template("_partials.html").module.status_badge  # type: ignore[attr-defined]
+    return [
+        (
+            status,
+            escape(status.value),
+            Markup("{} {}").format(Markup(badge(status, symbol_only=True)), status_label(status)),
+        )
+        for status in STATUS_ORDER
+    ]
+
+
+def select_options(options: list[tuple[Any, Any]], selected: Any) -> Markup:
+    """A select's options, (value, label) each, the one whose value is `selected` selected."""
+    return Markup(
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in options
+        )
+    )
+
+
+def filter_options(
+    action_lines: list[ActionLineOption],
+    organisations: list[OrganisationOption],
+    periods: list[PeriodRow],
+    filters: ActivityFilters,
+    period: PeriodRow | None,
+) -> dict[str, Markup]:
+    """The list filter's options: action lines, organisations, periods."""
+    return {
+        "action_lines": select_options(
+            [(line.number, f"{line.number}. {line.title}") for line in action_lines],
+            filters.action_line,
+        ),
+        "organisations": select_options(
+            [(organisation.code, organisation.name) for organisation in organisations],
+            filters.organisation,
+        ),
+        "periods": select_options(
+            [(item.id, item.name) for item in periods], period.id if period else None
+        ),
+    }
+
+
 ROLE_LABELS = {
     Role.viewer: N_("Viewer"),
     Role.editor: N_("Editor"),
@@ -262,6 +330,7 @@ templates.env.globals.update(
     role_label=role_label,
     overall_status=lambda rows: rollup_of(row.status for row in rows),
     status_badges=status_badges,
+    status_filter=status_filter,
     status_chart=status_chart,
     row_text=row_text,
     ROLES=list(Role),

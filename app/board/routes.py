@@ -25,7 +25,14 @@ from app.periods import service as periods_service
 from app.permissions import current_user
 from app.policy import period_accepts_changes
 from app.review.models import ReviewKind
-from app.web import activity_subject, is_htmx, render, render_block_html, status_stylesheet
+from app.web import (
+    activity_subject,
+    filter_options,
+    is_htmx,
+    render,
+    render_block_html,
+    status_stylesheet,
+)
 
 router = APIRouter()
 
@@ -256,8 +263,14 @@ def activity_list(request: Request, reads: ReadsDep, settings: SettingsDep, slug
             {
                 **context,
                 "results_html": reads.get(key, render_results),
-                "action_lines": readmodel.list_action_lines(session, programme.id),
-                "organisations": readmodel.list_organisations(session),
+                # Written out in Python (app/web.py), not by a loop in the template.
+                "options": filter_options(
+                    readmodel.list_action_lines(session, programme.id),
+                    readmodel.list_organisations(session),
+                    periods,
+                    filters,
+                    period,
+                ),
             },
         )
 
