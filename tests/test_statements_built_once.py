@@ -37,6 +37,9 @@ def test_same_filters_other_values_same_statement() -> None:
             assert queries.filtered_activity_ids(
                 session, period, one
             ) is queries.filtered_activity_ids(session, period, other)
+            assert queries.page_of_activity_ids(
+                session, period, one
+            ) is queries.page_of_activity_ids(session, period, other)
             assert queries.whole_table_select(session, period, one) is queries.whole_table_select(
                 session, period, other
             )

@@ -69,10 +69,8 @@ def list_activities(
     # 100x benchmark programme's full list: 17 + 6 ms on SQLite instead of 35.)
     ids = (
         connection.execute(
-            matching.order_by(col(Activity.id))
-            .limit(page_size)
-            .offset((max(page, 1) - 1) * page_size),
-            parameters,
+            queries.page_of_activity_ids(session, period, filters),
+            {**parameters, "page_limit": page_size, "page_offset": (max(page, 1) - 1) * page_size},
         )
         .scalars()
         .all()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Connection,
+    Integer,
     Select,
     String,
     and_,
@@ -351,6 +352,24 @@ def _filtered_ids_for(dialect: str, view: View, shape: FilterShape) -> Select[*t
     statement = _activity_ids_base(view)
     conditions = _filter_conditions(dialect, view, shape)
     return statement.where(*conditions) if conditions else statement
+
+
+@cache
+def _page_ids_for(dialect: str, view: View, shape: FilterShape) -> Select[*tuple[Any, ...]]:
+    return (
+        _filtered_ids_for(dialect, view, shape)
+        .order_by(col(Activity.id))
+        .limit(bindparam("page_limit", type_=Integer))
+        .offset(bindparam("page_offset", type_=Integer))
+    )
+
+
+def page_of_activity_ids(
+    session: Session, period: PeriodRow | None, filters: ActivityFilters
+) -> Select[*tuple[Any, ...]]:
+    """One page of `filtered_activity_ids`, in a stable order (the id after the positions):
+    `page_limit` ids from `page_offset`, given when it runs."""
+    return _page_ids_for(dialect_of(session), view_of(period), filter_shape(filters))
 
 
 def filtered_activity_ids(
