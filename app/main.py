@@ -52,6 +52,7 @@ from app.permissions import NotSignedIn, enforce_route_rule
 from app.public.monitor import router as public_monitor_router
 from app.public.recommendations import router as public_recommendations_router
 from app.public.routes import router as public_router
+from app.recommendations.follow_up_routes import router as follow_up_router
 from app.recommendations.forms import router as recommendation_forms_router
 from app.recommendations.routes import router as recommendations_router
 from app.reminders.routes import router as reminders_router
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(monitor_router)
     app.include_router(recommendations_router)
     app.include_router(recommendation_forms_router)
+    app.include_router(follow_up_router)
     app.include_router(compare_router)
     app.include_router(reminders_router)
     app.include_router(jobs_router)

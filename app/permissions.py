@@ -129,6 +129,7 @@ ROUTE_RULES: dict[str, Rule] = {
     "review_decide": Rule.coordinator,
     "review_approve_many": Rule.coordinator,
     "review_decide_figure": Rule.coordinator,
+    "review_decide_follow_up": Rule.coordinator,
     "review_reply": Rule.editor,
     # the monitor of key figures: reading for any account; entering a figure for editors
     # (the edit policy decides which: the indicator's supplier, while the edition is open);
@@ -156,6 +157,10 @@ ROUTE_RULES: dict[str, Rule] = {
     "recommendation_add_link": Rule.coordinator,
     "recommendation_confirm_link": Rule.coordinator,
     "recommendation_remove_link": Rule.coordinator,
+    # a recommendation's follow-up in a round (app/recommendations/follow_up_routes.py): the
+    # edit policy decides whose it is (lead organisations of linked activities, addressees)
+    "recommendation_follow_up_form": Rule.editor,
+    "recommendation_follow_up_save": Rule.editor,
     # the four-eyes review of a figure version (app/review: never its own author's approval)
     "monitor_figure_review": Rule.coordinator,
     # long work: its progress page and files (the service checks whose they are)

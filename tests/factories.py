@@ -29,6 +29,7 @@ from app.periods import service as periods
 from app.periods.models import PeriodKind, PeriodState, ReportingPeriod
 from app.programmes.models import Activity, ActivityOrganisation, Organisation, Programme
 from app.review import figures as figure_review
+from app.review import follow_ups as follow_up_review
 from app.review import service as review
 from app.seeding.schema import SeedFile
 from app.seeding.service import SeedReport, apply_seed
@@ -185,14 +186,16 @@ def current_user(session: Session, email: str) -> Any:
 def publish(session: Session, *, period_id: int, actor: Any) -> None:
     """Publish a period in review (or republish one being corrected) through the period
     service, with the choice a coordinator makes on the confirmation page: publish with
-    whatever was not updated or approved. A monitor edition's period has no such choice: its
-    figure versions waiting for review are approved first (`approve_figures`)."""
+    whatever was not updated or approved. What nobody can accept away is approved first by
+    another coordinator: a monitor edition's figure versions (`approve_figures`), a progress
+    period's follow-ups of recommendations (`approve_follow_ups`)."""
     period = periods.get_period(session, period_id)
     move = "republish" if period.state == PeriodState.correcting else "publish"
     if PeriodKind(period.kind) == PeriodKind.monitor:
         approve_figures(session, period_id=period_id)
         periods.move_period(session, period_id=period_id, move=move, actor=actor)
         return
+    approve_follow_ups(session, period_id=period_id)
     check = periods.publication_check(session, period=period)
     periods.move_period(
         session,
@@ -213,6 +216,19 @@ def approve_figures(session: Session, *, period_id: int, reviewer: Any = None) -
     for version in waiting:
         review.decide_figure(
             session, figure_version_id=id_of(version), decision="approve", reviewer=reviewer
+        )
+    return len(waiting)
+
+
+def approve_follow_ups(session: Session, *, period_id: int, reviewer: Any = None) -> int:
+    """Every recommendation's follow-up of this period that waits for review (or was sent
+    back), approved through the review service by `reviewer` (default: a new coordinator, so
+    the author of none of them); returns how many. Publication waits for them."""
+    waiting = follow_up_review.unapproved_of_period(session, period_id)
+    reviewer = reviewer or (coordinator(session) if waiting else None)
+    for entry in waiting:
+        review.decide_follow_up(
+            session, entry_id=id_of(entry), decision="approve", reviewer=reviewer
         )
     return len(waiting)
 

@@ -204,6 +204,7 @@ PATH_PARAMETERS = {
     "figure_id": "1",
     "indicator_id": "1",
     "recommendation_id": "1",
+    "entry_id": "1",
 }
 
 

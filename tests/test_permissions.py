@@ -83,6 +83,7 @@ def world(seeded_app):  # type: ignore[no-untyped-def]
             "figure_id": "1",
             "figure_version_id": "1",
             "recommendation_id": "1",
+            "entry_id": "1",
         }
     return cookies, params
 

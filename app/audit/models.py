@@ -70,6 +70,8 @@ class AuditAction(StrEnum):
     recommendation_link_add = "recommendation.link_add"
     recommendation_link_confirm = "recommendation.link_confirm"
     recommendation_link_remove = "recommendation.link_remove"
+    # a follow-up proposed in a round (app/recommendations/service.py; its review is review.*)
+    recommendation_follow_up = "recommendation.follow_up"
 
 
 class AuditSource(StrEnum):

@@ -65,6 +65,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.recommendation_link_add: N_("Recommendation: link made"),
     AuditAction.recommendation_link_confirm: N_("Recommendation: proposed link confirmed"),
     AuditAction.recommendation_link_remove: N_("Recommendation: link removed"),
+    AuditAction.recommendation_follow_up: N_("Recommendation: follow-up proposed"),
 }
 
 SOURCE_LABELS: dict[AuditSource, str] = {
@@ -85,6 +86,7 @@ SUBJECT_LABELS: dict[str, str] = {
     "activity": N_("Activity"),
     "period": N_("Reporting period"),
     "edition": N_("Monitor edition"),
+    "monitor_figure": N_("Key figure"),
     "organisation": N_("Organisation"),
     "action_line": N_("Action line"),
     "theme": N_("Theme"),

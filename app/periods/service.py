@@ -41,6 +41,7 @@ from app.periods.models import (
 )
 from app.programmes.models import ActionLine, Activity, Result, Theme
 from app.review import figures as figure_review
+from app.review import follow_ups as follow_up_review
 from app.text import normalise_newlines
 
 STATE_LABELS = {
@@ -848,18 +849,36 @@ def publication_refusal(
     coordinator did not accept of its publication check (`PublicationCheck.refusal`; the
     confirmation page lets them accept it). A monitor edition: its figure versions the
     four-eyes review has not approved, which nobody can accept away (the public site shows a
-    published edition's current versions); reviewing them is the way on."""
+    published edition's current versions); reviewing them is the way on. Either kind: the
+    recommendations' follow-ups of the period the review has not approved (publication
+    freezes them), which nobody can accept away either."""
     if PeriodKind(period.kind) == PeriodKind.progress:
         check = check or publication_check(session, period=period)
-        return check.refusal(
+        refusal = check.refusal(
             accept_not_updated=accept_not_updated, accept_unapproved=accept_unapproved
         )
-    waiting = len(figure_review.unapproved_of_period(session, id_of(period)))
+    else:
+        waiting = len(figure_review.unapproved_of_period(session, id_of(period)))
+        refusal = (
+            ngettext(
+                "%(num)d figure version was not approved. Review it before publishing.",
+                "%(num)d figure versions were not approved. Review them before publishing.",
+                waiting,
+            )
+            % {"num": waiting}
+            if waiting
+            else ""
+        )
+    return refusal or _follow_up_refusal(session, period)
+
+
+def _follow_up_refusal(session: Session, period: ReportingPeriod) -> str:
+    waiting = len(follow_up_review.unapproved_of_period(session, id_of(period)))
     if not waiting:
         return ""
     return ngettext(
-        "%(num)d figure version was not approved. Review it before publishing.",
-        "%(num)d figure versions were not approved. Review them before publishing.",
+        "%(num)d follow-up of a recommendation was not approved. Review it before publishing.",
+        "%(num)d follow-ups of recommendations were not approved. Review them before publishing.",
         waiting,
     ) % {"num": waiting}
 

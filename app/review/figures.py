@@ -12,28 +12,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col
 
 from app.monitor.models import Edition, Figure, FigureSource, FigureVersion
 from app.review.models import ReviewKind, ReviewNote
 
 
-def latest_kinds(session: Session, version_ids: Iterable[int]) -> dict[int, ReviewKind]:
-    """The newest note's kind per figure version (versions without a note are absent)."""
-    ids = list(version_ids)
-    if not ids:
+def latest_kinds_on(
+    session: Session, subject: InstrumentedAttribute[int | None], ids: Iterable[int]
+) -> dict[int, ReviewKind]:
+    """The newest note's kind per version of one kind of subject (`subject` is the note's
+    column: figure_version_id, recommendation_entry_id); versions without a note are absent."""
+    wanted = list(ids)
+    if not wanted:
         return {}
-    newest = (
-        select(func.max(ReviewNote.id))
-        .where(col(ReviewNote.figure_version_id).in_(ids))
-        .group_by(col(ReviewNote.figure_version_id))
-    )
+    newest = select(func.max(ReviewNote.id)).where(col(subject).in_(wanted)).group_by(col(subject))
     rows = session.execute(
-        select(col(ReviewNote.figure_version_id), col(ReviewNote.kind)).where(
-            col(ReviewNote.id).in_(newest)
-        )
+        select(col(subject), col(ReviewNote.kind)).where(col(ReviewNote.id).in_(newest))
     )
     return {int(version_id): ReviewKind(kind) for version_id, kind in rows}
+
+
+def latest_kinds(session: Session, version_ids: Iterable[int]) -> dict[int, ReviewKind]:
+    """The newest note's kind per figure version (versions without a note are absent)."""
+    return latest_kinds_on(session, ReviewNote.figure_version_id, version_ids)  # type: ignore[arg-type]
 
 
 def counts(version: FigureVersion, kind: ReviewKind | None) -> bool:

@@ -1,5 +1,5 @@
 """Four-eyes review: the decisions and comments on proposed versions (append-only): of an
-activity's status, or of a monitor figure."""
+activity's status, of a monitor figure, or of a recommendation's follow-up entry."""
 
 from __future__ import annotations
 
@@ -21,14 +21,18 @@ class ReviewKind(StrEnum):
 
 class ReviewNote(SQLModel, table=True):
     """One row per decision or comment on one version: of an activity's status
-    (status_update_id) or of a monitor figure (figure_version_id), exactly one of the two.
+    (status_update_id), of a monitor figure (figure_version_id) or of a recommendation's
+    follow-up entry (recommendation_entry_id), exactly one of the three.
     Never updated or deleted (database triggers refuse it). A version's review state is its
     newest note."""
 
     __tablename__ = "review_note"
     __table_args__ = (
         CheckConstraint(
-            "(status_update_id IS NULL) <> (figure_version_id IS NULL)", name="one_subject"
+            "(CASE WHEN status_update_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN figure_version_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN recommendation_entry_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_subject",
         ),
     )
 
@@ -47,6 +51,15 @@ class ReviewNote(SQLModel, table=True):
         sa_column=Column(
             Integer,
             ForeignKey("monitor_figure_version.id", ondelete="RESTRICT"),
+            nullable=True,
+            index=True,
+        ),
+    )
+    recommendation_entry_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("recommendation_entry.id", ondelete="RESTRICT"),
             nullable=True,
             index=True,
         ),

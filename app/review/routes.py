@@ -1,7 +1,8 @@
 """The reviewer's page: proposals beside the previous period's text, approve one or many, send
 one back with a comment; and the editor's answer to a version sent back. For a monitor
-edition's period the same page lists its figure versions waiting for review, with the same
-decisions (app/review/service.py: decide_figure, approve_many)."""
+edition's period the same page lists its figure versions waiting for review, and for a
+progress period the recommendations' follow-ups beside the statuses, with the same decisions
+(app/review/service.py: decide_figure, decide_follow_up, approve_many)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ def _review_page(
         session, period=period, programme_id=programme.id, reviewer=reviewer
     )
     waiting = [p for p in proposals if p.state != "sent_back"]
+    follow_ups = service.follow_up_proposals(session, period_id=period_id, reviewer=reviewer)
+    follow_ups_waiting = [p for p in follow_ups if p.state != "sent_back"]
     return render(
         request,
         "review/review.html",
@@ -76,8 +79,12 @@ def _review_page(
             "waiting": waiting,
             # Bulk approval is offered while at least one waiting proposal is this reviewer's
             # to approve.
-            "approvable": sum(1 for p in waiting if p.may_approve),
+            "approvable": sum(1 for p in waiting if p.may_approve)
+            + sum(1 for f in follow_ups_waiting if f.may_approve),
             "sent_back": [p for p in proposals if p.state == "sent_back"],
+            "follow_ups_waiting": follow_ups_waiting,
+            "follow_ups_sent_back": [p for p in follow_ups if p.state == "sent_back"],
+            "language": get_language(),
             "flag_label": lambda flag: gettext(service.FLAG_LABELS[flag]),
         },
         status_code=status_code,
@@ -225,6 +232,32 @@ def review_decide_figure(
 
 
 @router.post(
+    "/review/follow-ups/{entry_id}", include_in_schema=False, name="review_decide_follow_up"
+)
+def review_decide_follow_up(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    entry_id: int,
+    decision: Annotated[Text, Form()] = "",
+    comment: Annotated[Text, Form()] = "",
+) -> Response:
+    """A decision on a recommendation's follow-up entry from the period's review page."""
+    period_id = service.follow_up_period(session, entry_id)
+    return decide_version(
+        request,
+        session,
+        user,
+        partial(service.decide_follow_up, entry_id=entry_id),
+        version_id=entry_id,
+        decision=decision,
+        comment=comment,
+        target=_review_target(request, period_id, decision),
+        page=partial(_review_page, request, session, period_id, user),
+    )
+
+
+@router.post(
     "/periods/{period_id}/review/approve", include_in_schema=False, name="review_approve_many"
 )
 def review_approve_many(
@@ -234,9 +267,11 @@ def review_approve_many(
     period_id: int,
     version: Annotated[list[Text] | None, Form()] = None,
     figure_version: Annotated[list[Text] | None, Form()] = None,
+    follow_up: Annotated[list[Text] | None, Form()] = None,
 ) -> Response:
-    """The selected proposals approved at once: status versions (`version`) and, on a
-    monitor edition's page, figure versions (`figure_version`)."""
+    """The selected proposals approved at once: status versions (`version`), recommendations'
+    follow-up entries (`follow_up`) and, on a monitor edition's page, figure versions
+    (`figure_version`)."""
     periods.get_period(session, period_id)
     return decided(
         session,
@@ -244,6 +279,7 @@ def review_approve_many(
             session,
             status_update_ids=_ids(version),
             figure_version_ids=_ids(figure_version),
+            follow_up_entry_ids=_ids(follow_up),
             reviewer=user,
             address=client_address(request),
         ),

@@ -1,6 +1,7 @@
-"""Four-eyes review: during an update round an editor's save (of an activity's status, or of
-a monitor edition's figure) is a proposal; a coordinator other than its author approves it
-(then it counts for the report) or sends it back with a comment, which the editor answers.
+"""Four-eyes review: during an update round an editor's save (of an activity's status, of a
+monitor edition's figure, or of a recommendation's follow-up) is a proposal; a coordinator
+other than its author approves it (then it counts for the report) or sends it back with a
+comment, which the editor answers.
 
 Decisions are made on one version: if a newer version was saved since the reviewer looked,
 the decision is refused, so nobody approves a text they have not seen.
@@ -34,7 +35,9 @@ from app.monitor.models import Edition, Figure, FigureSource, FigureVersion
 from app.periods.models import PeriodState, ReportingPeriod
 from app.periods.service import PeriodClosed, get_period, previous_period, published_message
 from app.programmes.models import Activity
+from app.recommendations.models import Entry, EntryKind, FollowUpStatus, Recommendation
 from app.review import figures as figure_review
+from app.review import follow_ups as follow_up_review
 from app.review.models import ReviewKind, ReviewNote
 from app.text import normalise_newlines
 
@@ -145,8 +148,9 @@ def _ensure_reviewer(reviewer: CurrentUser) -> None:
         raise Forbidden(gettext("Only coordinators review proposals."))
 
 
-def own_proposal(update: StatusUpdate | FigureVersion, reviewer: CurrentUser) -> bool:
-    """Four eyes: a version (of a status or a figure) is never approved by its own author."""
+def own_proposal(update: StatusUpdate | FigureVersion | Entry, reviewer: CurrentUser) -> bool:
+    """Four eyes: a version (of a status, a figure or a follow-up) is never approved by its
+    own author."""
     return update.author_id is not None and update.author_id == reviewer.id
 
 
@@ -178,14 +182,16 @@ def approve_many(
     *,
     status_update_ids: list[int] | None = None,
     figure_version_ids: list[int] | None = None,
+    follow_up_entry_ids: list[int] | None = None,
     reviewer: CurrentUser,
     address: str = "",
 ) -> int:
-    """Approve several proposals at once (versions of statuses, of monitor figures, or both):
-    all of them, or none (each refusal is named)."""
+    """Approve several proposals at once (versions of statuses, of monitor figures, of
+    recommendations' follow-ups, in any mix): all of them, or none (each refusal is named)."""
     status_update_ids = list(dict.fromkeys(status_update_ids or []))
     figure_version_ids = list(dict.fromkeys(figure_version_ids or []))
-    if not status_update_ids and not figure_version_ids:
+    follow_up_entry_ids = list(dict.fromkeys(follow_up_entry_ids or []))
+    if not status_update_ids and not figure_version_ids and not follow_up_entry_ids:
         raise InvalidInput(gettext("Select at least one proposal to approve."))
     problems: list[str] = []
     approved = 0
@@ -215,6 +221,19 @@ def approve_many(
             except DomainError as problem:
                 title = _figure_title(session, figure_version_id)
                 problems.append(f"{title}: {problem.message}")
+        for entry_id in follow_up_entry_ids:
+            try:
+                decide_follow_up(
+                    session,
+                    entry_id=entry_id,
+                    decision="approve",
+                    reviewer=reviewer,
+                    address=address,
+                )
+                approved += 1
+            except DomainError as problem:
+                title = _follow_up_title(session, entry_id)
+                problems.append(f"{title}: {problem.message}")
         if problems:
             savepoint.rollback()
     if problems:
@@ -236,6 +255,17 @@ def _figure_title(session: Session, figure_version_id: int) -> str:
     version = session.get(FigureVersion, figure_version_id)
     figure = session.get(Figure, version.figure_id) if version else None
     return f"{figure.key} v{version.version}" if figure and version else f"#{figure_version_id}"
+
+
+def _follow_up_title(session: Session, entry_id: int) -> str:
+    entry = session.get(Entry, entry_id)
+    recommendation = session.get(Recommendation, entry.recommendation_id) if entry else None
+    if entry is None or recommendation is None:
+        return f"#{entry_id}"
+    return gettext("Recommendation %(number)s v%(v)s") % {
+        "number": recommendation.number,
+        "v": entry.version,
+    }
 
 
 def send_back(
@@ -434,12 +464,7 @@ def _figure_reviewable(
     if figure is None or edition is None:
         raise NotFound(gettext("Version %(id)s does not exist") % {"id": figure_version_id})
     period = get_period(session, edition.period_id)
-    if period.state == PeriodState.published:
-        raise PeriodClosed(published_message(period.name))
-    if period.state == PeriodState.draft:
-        raise PeriodClosed(
-            gettext("%(period)s has not been opened for updates yet.") % {"period": period.name}
-        )
+    _open_for_review(period)
     newest = session.scalar(
         select(func.max(FigureVersion.version)).where(
             col(FigureVersion.figure_id) == version.figure_id
@@ -456,6 +481,27 @@ def _figure_reviewable(
     return version, figure, period
 
 
+def _decision_comment(reviewer: CurrentUser, decision: str, comment: str) -> str:
+    """A reviewer's decision as a form gives it, checked: approve, or send back with a
+    comment (the cleaned comment; none for an approval)."""
+    _ensure_reviewer(reviewer)
+    if decision not in ("approve", "send_back"):
+        raise InvalidInput(gettext("Choose approve or send back."))
+    comment = _clean_comment(comment) if decision == "send_back" else ""
+    if decision == "send_back" and not comment:
+        raise InvalidInput(gettext("Say what should change: a comment is needed."))
+    return comment
+
+
+def _open_for_review(period: ReportingPeriod) -> None:
+    if period.state == PeriodState.published:
+        raise PeriodClosed(published_message(period.name))
+    if period.state == PeriodState.draft:
+        raise PeriodClosed(
+            gettext("%(period)s has not been opened for updates yet.") % {"period": period.name}
+        )
+
+
 def decide_figure(
     session: Session,
     *,
@@ -467,12 +513,7 @@ def decide_figure(
 ) -> ReviewNote:
     """A reviewer's decision on one figure version: approve (never their own version) or send
     back with a comment (its editor may then change it while the edition is in review)."""
-    _ensure_reviewer(reviewer)
-    if decision not in ("approve", "send_back"):
-        raise InvalidInput(gettext("Choose approve or send back."))
-    comment = _clean_comment(comment) if decision == "send_back" else ""
-    if decision == "send_back" and not comment:
-        raise InvalidInput(gettext("Say what should change: a comment is needed."))
+    comment = _decision_comment(reviewer, decision, comment)
     version, figure, period = _figure_reviewable(session, figure_version_id)
     kind = figure_review.latest_kinds(session, [figure_version_id]).get(figure_version_id)
     if figure_review.counts(version, kind):
@@ -534,31 +575,179 @@ def figure_proposals(
     versions = figure_review.unapproved_of_period(session, period_id)
     if not versions:
         return []
-    ids = [id_of(version) for version in versions]
-    notes: dict[int, list[ReviewNote]] = defaultdict(list)
-    for note in session.scalars(
-        select(ReviewNote)
-        .where(col(ReviewNote.figure_version_id).in_(ids))
-        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
-    ):
-        if note.figure_version_id is not None:  # always: the query asks for these
-            notes[note.figure_version_id].append(note)
+    notes = _notes_on(session, "figure_version_id", [id_of(version) for version in versions])
     found = []
     for version in versions:
         figure = session.get(Figure, version.figure_id)
         if figure is None:
             continue
         version_notes = notes.get(id_of(version), [])
-        last = version_notes[-1].kind if version_notes else None
-        state = (
-            {ReviewKind.send_back: "sent_back", ReviewKind.reply: "answered"}.get(last, "waiting")
-            if last is not None
-            else "waiting"
-        )
+        state = _state(version_notes)
         refused = ""
         if reviewer is not None and own_proposal(version, reviewer):
             refused = gettext(
                 "Four eyes: someone else must approve your own figure (version %(v)s)."
             ) % {"v": version.version}
         found.append(FigureProposal(figure, version, state, version_notes, refused))
+    return found
+
+
+def _notes_on(session: Session, subject: str, ids: list[int]) -> dict[int, list[ReviewNote]]:
+    """Review notes per version of one kind of subject (the note's column), oldest first."""
+    column = getattr(ReviewNote, subject)
+    notes: dict[int, list[ReviewNote]] = defaultdict(list)
+    if not ids:
+        return notes
+    for note in session.scalars(
+        select(ReviewNote)
+        .where(col(column).in_(ids))
+        .order_by(col(ReviewNote.created_at), col(ReviewNote.id))
+    ):
+        notes[getattr(note, subject)].append(note)
+    return notes
+
+
+def _state(notes: list[ReviewNote]) -> str:
+    """Where a version stands by its newest note: waiting, answered or sent_back."""
+    last = notes[-1].kind if notes else None
+    return {ReviewKind.send_back: "sent_back", ReviewKind.reply: "answered"}.get(
+        last or ReviewKind.approve, "waiting"
+    )
+
+
+# -- the follow-up of recommendations (the same notes, on recommendation_entry_id) ----------
+
+
+def _follow_up_reviewable(session: Session, entry_id: int) -> tuple[Entry, ReportingPeriod]:
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.kind != EntryKind.follow_up or entry.period_id is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": entry_id})
+    period = get_period(session, entry.period_id)
+    _open_for_review(period)
+    newest = session.scalar(
+        select(func.max(Entry.version)).where(
+            col(Entry.recommendation_id) == entry.recommendation_id,
+            col(Entry.kind) == EntryKind.follow_up.value,
+            col(Entry.period_id) == entry.period_id,
+        )
+    )
+    if newest != entry.version:
+        raise ReviewConflict(
+            gettext(
+                "A newer version (%(version)s) of this follow-up was saved after the one you "
+                "reviewed. Look at it first."
+            )
+            % {"version": newest}
+        )
+    return entry, period
+
+
+def follow_up_period(session: Session, entry_id: int) -> int:
+    """The reporting period of a follow-up entry (404 when there is no such entry)."""
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.period_id is None:
+        raise NotFound(gettext("Version %(id)s does not exist") % {"id": entry_id})
+    return entry.period_id
+
+
+def own_follow_up_message(entry: Entry) -> str:
+    return gettext("Four eyes: someone else must approve your own follow-up (version %(v)s).") % {
+        "v": entry.version
+    }
+
+
+def decide_follow_up(
+    session: Session,
+    *,
+    entry_id: int,
+    decision: str,
+    reviewer: CurrentUser,
+    comment: str = "",
+    address: str = "",
+) -> ReviewNote:
+    """A reviewer's decision on one follow-up entry: approve (never their own) or send back
+    with a comment (its editors may then propose it again while the period is in review)."""
+    comment = _decision_comment(reviewer, decision, comment)
+    entry, period = _follow_up_reviewable(session, entry_id)
+    kind = follow_up_review.latest_kinds(session, [entry_id]).get(entry_id)
+    if follow_up_review.counts(entry, kind):
+        raise InvalidInput(gettext("This version has been approved already."))
+    if decision == "approve" and own_proposal(entry, reviewer):
+        raise Forbidden(own_follow_up_message(entry))
+    note = ReviewNote(
+        recommendation_entry_id=entry_id,
+        kind=ReviewKind(decision),
+        comment=comment,
+        author=reviewer.name,
+        author_id=reviewer.id,
+    )
+    session.add(note)
+    session.flush()
+    recommendation = session.get(Recommendation, entry.recommendation_id)
+    audit.record(
+        session,
+        actor=reviewer,
+        action=AuditAction(f"review.{decision}"),
+        object_type="recommendation",
+        object_id=entry.recommendation_id,
+        summary=f"{recommendation.number if recommendation else ''} v{entry.version}"
+        + (f": {comment}" if comment else ""),
+        details={
+            "period_id": id_of(period),
+            "version": entry.version,
+            "recommendation_entry_id": entry_id,
+            "comment": comment,
+        },
+        address=address,
+    )
+    return note
+
+
+@dataclass
+class FollowUpProposal:
+    """A recommendation's current follow-up in the period that does not count yet."""
+
+    recommendation: Recommendation
+    entry: Entry
+    status: FollowUpStatus | None
+    state: str  # "waiting", "answered" or "sent_back"
+    notes: list[ReviewNote] = field(default_factory=list)
+    approval_refused: str = ""
+
+    @property
+    def may_approve(self) -> bool:
+        return not self.approval_refused
+
+
+def follow_up_proposals(
+    session: Session, *, period_id: int, reviewer: CurrentUser | None
+) -> list[FollowUpProposal]:
+    """The period's follow-up entries waiting for a decision or sent back, in the order of
+    the reports and their recommendations, with their notes (oldest first)."""
+    entries = follow_up_review.unapproved_of_period(session, period_id)
+    if not entries:
+        return []
+    notes = _notes_on(session, "recommendation_entry_id", [id_of(entry) for entry in entries])
+    found = []
+    for entry in entries:
+        recommendation = session.get(Recommendation, entry.recommendation_id)
+        if recommendation is None:
+            continue
+        status = (
+            session.get(FollowUpStatus, entry.followup_status_id)
+            if entry.followup_status_id
+            else None
+        )
+        entry_notes = notes.get(id_of(entry), [])
+        refused = (
+            own_follow_up_message(entry)
+            if reviewer is not None and own_proposal(entry, reviewer)
+            else ""
+        )
+        found.append(
+            FollowUpProposal(
+                recommendation, entry, status, _state(entry_notes), entry_notes, refused
+            )
+        )
+    found.sort(key=lambda p: (p.recommendation.report_id, p.recommendation.position))
     return found
