@@ -333,3 +333,28 @@ def test_the_form_and_the_review_page_through_the_web(
         assert kinds == [ReviewKind.send_back, ReviewKind.approve]
     finally:
         app.state.engine.dispose()
+
+
+def test_the_review_pages_heading_counts_the_follow_ups_waiting(
+    seeded_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Only a follow-up waits: the heading says one proposal awaits review, not none."""
+    app = create_app(seeded_settings)
+    try:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            recommendation, lead, _ = _linked(session)
+            actor = coordinator(session)
+            period_id = open_round(session, actor=actor)
+            editor = current_user(session, create_user(session, "editor", (lead,)))
+            _propose(session, recommendation, period_id, author=editor)
+            reviewer = create_user(session, "coordinator")
+            session.commit()
+        with TestClient(app) as client:
+            sign_in(client, reviewer)
+            soup = BeautifulSoup(client.get(f"/periods/{period_id}/review").text, "html.parser")
+        assert len(soup.select("#follow-ups-waiting > article")) == 1
+        waiting = soup.select_one("#waiting-heading")
+        assert waiting is not None
+        assert waiting.get_text(strip=True).startswith("1 ")
+    finally:
+        app.state.engine.dispose()
