@@ -358,3 +358,49 @@ def test_the_review_pages_heading_counts_the_follow_ups_waiting(
         assert waiting.get_text(strip=True).startswith("1 ")
     finally:
         app.state.engine.dispose()
+
+
+def test_the_recommendations_page_links_to_the_form_where_the_policy_allows(
+    seeded_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Its editors see "Voortgang opvolging melden" for the open period, and in review only
+    once it was sent back to them; an editor of another organisation and a viewer see none."""
+    app = create_app(seeded_settings)
+    try:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            recommendation, lead, other = _linked(session)
+            actor = coordinator(session)
+            period_id = open_round(session, actor=actor)
+            editor = create_user(session, "editor", (lead,))
+            stranger = create_user(session, "editor", (other,))
+            viewer = create_user(session, "viewer")
+            session.commit()
+        page = f"/recommendations/{recommendation.id}"
+        form = f"/recommendations/{recommendation.id}/follow-up?period={period_id}"
+
+        def links(user) -> list[str]:  # type: ignore[no-untyped-def]
+            with TestClient(app) as client:
+                sign_in(client, user)
+                soup = BeautifulSoup(client.get(page).text, "html.parser")
+            return [str(a["href"]) for a in soup.select("#follow-up-links a")]
+
+        assert links(editor) == [form]
+        with TestClient(app) as client:
+            sign_in(client, editor)
+            assert "Voortgang opvolging melden" in client.get(page).text
+        assert links(stranger) == [] and links(viewer) == []
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            author = current_user(session, editor)
+            entry = _propose(session, recommendation, period_id, author=author)
+            periods.move_period(session, period_id=period_id, move="review", actor=actor)
+            session.commit()
+        assert links(editor) == []
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            review.decide_follow_up(
+                session, entry_id=id_of(entry), decision="send_back", comment="Bron?",
+                reviewer=coordinator(session),
+            )  # fmt: skip
+            session.commit()
+        assert links(editor) == [form]
+    finally:
+        app.state.engine.dispose()

@@ -10,7 +10,7 @@ coordinators always while the period takes changes; nobody once it is published.
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,9 +18,10 @@ from sqlmodel import Session, col
 
 from app.accounts.service import CurrentUser
 from app.i18n import gettext
-from app.periods.models import ReportingPeriod
+from app.periods.models import PeriodState, ReportingPeriod
 from app.policy import Decision, EditPolicy, Period, Reason, period_message
 from app.programmes.models import ActivityOrganisation, OrganisationRole
+from app.readmodel.rows import PeriodRow
 from app.recommendations.models import Addressee, Entry, EntryKind, RecommendationActivity
 from app.review import follow_ups as review_state
 
@@ -104,3 +105,24 @@ def may_propose(
     return FOLLOW_UP_POLICY.change(
         user, subject_of(session, recommendation_id, period.id or 0), period
     )
+
+
+# The periods whose round takes follow-ups (a correction's small round is a coordinator's
+# business on the period's own pages, not a link on the recommendation's page).
+ROUND_STATES = frozenset({PeriodState.open, PeriodState.in_review})
+
+
+def proposable_periods(
+    session: Session, user: CurrentUser | None, recommendation_id: int, periods: Sequence[PeriodRow]
+) -> list[PeriodRow]:
+    """The periods of the round (open, in review) in which this user may propose the
+    recommendation's follow-up now, as FOLLOW_UP_POLICY answers: for an editor of its
+    organisations the open ones and those in review where it was sent back to them."""
+    if user is None:
+        return []
+    return [
+        period
+        for period in periods
+        if period.state in ROUND_STATES
+        and FOLLOW_UP_POLICY.change(user, subject_of(session, recommendation_id, period.id), period)
+    ]

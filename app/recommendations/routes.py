@@ -12,10 +12,12 @@ from app.accounts.models import Role
 from app.clock import programme_today
 from app.deps import SessionDep
 from app.i18n import N_, get_language, gettext
+from app.ids import id_of
 from app.permissions import current_user
 from app.recommendations import reading
 from app.recommendations.followup import VERDICT_LABELS
 from app.recommendations.models import RelationKind, Verdict
+from app.recommendations.policy import proposable_periods
 from app.web import render
 
 router = APIRouter()
@@ -99,6 +101,13 @@ def detail_page(
                 RELATION_LABELS[RelationKind(kind), outgoing]
             ),
             "coordinating": coordinating,
+            # The periods whose follow-up this user may propose now: a link to the form each.
+            "follow_up_periods": proposable_periods(
+                session,
+                user,
+                recommendation_id,
+                readmodel.list_periods(session, id_of(view.programme)),
+            ),
             "link_choices": reading.link_choices(session, view) if coordinating else None,
             "form": form,
             "errors": errors or {},
