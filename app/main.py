@@ -45,6 +45,7 @@ from app.i18n import gettext, negotiate_language, set_language, translations_for
 from app.imports.routes import router as imports_router
 from app.jobs.routes import router as jobs_router
 from app.jobs.service import Sweeper
+from app.monitor.indicator_forms import router as monitor_indicator_forms_router
 from app.monitor.routes import router as monitor_router
 from app.monitor.sheets import router as monitor_sheets_router
 from app.periods.routes import router as periods_router
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(periods_router)
     app.include_router(review_router)
+    app.include_router(monitor_indicator_forms_router)
     app.include_router(monitor_router)
     app.include_router(recommendations_router)
     app.include_router(recommendation_forms_router)

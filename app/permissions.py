@@ -142,6 +142,11 @@ ROUTE_RULES: dict[str, Rule] = {
     "monitor_create_edition": Rule.coordinator,
     "monitor_add_figure": Rule.coordinator,
     "monitor_edition_move": Rule.coordinator,
+    # defining the indicators and linking them to results (app/monitor/indicator_forms.py)
+    "monitor_indicator_new": Rule.coordinator,
+    "monitor_indicator_create": Rule.coordinator,
+    "monitor_indicator_edit": Rule.coordinator,
+    "monitor_indicator_update": Rule.coordinator,
     # the Rapporteur's recommendations: reading for any account; registering reports and
     # recommendations, responses, assessments, deadlines and links for coordinators
     "recommendations": Rule.signed_in,

@@ -51,6 +51,9 @@ class AuditAction(StrEnum):
     reminders_send = "reminders.send"
     # the monitor's key figures (an edition's moves are its period's)
     figure_record = "figure.record"
+    # an indicator's definition and its links to results (app/monitor/defining.py)
+    indicator_create = "indicator.create"
+    indicator_update = "indicator.update"
     reminders_plan = "reminders.plan"
     reminders_unplan = "reminders.unplan"
     # the programme's structure and organisations

@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 from app.accounts.models import ApiToken, User
 from app.accounts.service import CurrentUser
 from app.audit.models import AuditAction, AuditEvent, AuditSource
+from app.monitor.models import Indicator
 from app.periods.models import ReportingPeriod
 from app.programmes.models import ActionLine, Activity, Organisation, Result, Theme
 from app.text import neutralise
@@ -186,6 +187,7 @@ def subject_names(session: Session, events: list[AuditEvent]) -> dict[tuple[str,
         ("api_token", ApiToken, ApiToken.name),
         ("action_line", ActionLine, ActionLine.title),
         ("theme", Theme, Theme.title),
+        ("indicator", Indicator, Indicator.name_nl),
     ):
         if ids := _ids(events, object_type):
             add(

@@ -61,6 +61,8 @@ DONE_MESSAGES = {
     "republish": N_("The corrected edition is published."),
     "approve": N_("The figure was approved."),
     "send_back": N_("The figure was sent back to its editor."),
+    "added": N_("The indicator was added."),
+    "changed": N_("The indicator was changed."),
 }
 
 
@@ -620,5 +622,8 @@ def monitor_indicator(request: Request, session: SessionDep, indicator_id: int) 
             "state_label": periods.state_label,
             "language": get_language(),
             "format_value": format_value,
+            "coordinating": (user := current_user(request)) is not None
+            and user.at_least(Role.coordinator),
+            "done": _done(request),
         },
     )
