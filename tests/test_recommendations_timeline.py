@@ -19,6 +19,7 @@ from app.programmes.models import Activity, Programme
 from app.readmodel.activities import activity_rows
 from app.recommendations import reading, service
 from app.recommendations.models import (
+    Entry,
     EntryKind,
     FollowUpStatus,
     LinkSource,
@@ -26,7 +27,8 @@ from app.recommendations.models import (
     RecommendationActivity,
     Verdict,
 )
-from tests.factories import coordinator, open_round
+from app.review import service as review
+from tests.factories import coordinator, create_user, current_user, open_round
 from tests.test_board import SLUG
 from tests.test_recommendations_pages import World, world
 
@@ -50,6 +52,13 @@ def _status(session: Session, code: str) -> FollowUpStatus:
     found = session.scalar(select(FollowUpStatus).where(col(FollowUpStatus.code) == code))
     assert found is not None
     return found
+
+
+def _approve(session: Session, entry: Entry) -> Entry:
+    """Approved by a coordinator other than its author: a follow-up counts from then on."""
+    reviewer = current_user(session, create_user(session, "coordinator"))
+    review.decide_follow_up(session, entry_id=id_of(entry), decision="approve", reviewer=reviewer)
+    return entry
 
 
 def _activities_by_status(session: Session) -> dict[Status | None, list[int]]:
@@ -91,7 +100,7 @@ def test_flags_where_the_follow_up_and_the_activities_disagree(world: World) -> 
         completed = statuses[Status.completed][:2]
         _link_only(session, behind, [delayed, completed[0]])
         _link_only(session, done, completed)
-        service.record_entry(
+        proposal = service.record_entry(
             session,
             recommendation_id=id_of(behind),
             kind=EntryKind.follow_up,
@@ -101,6 +110,10 @@ def test_flags_where_the_follow_up_and_the_activities_disagree(world: World) -> 
             followup_status_id=id_of(_status(session, "implemented")),
             author=actor,
         )
+        session.commit()
+        # A proposal is no follow-up yet: no flag reads it.
+        assert reading.recommendation_view(session, id_of(behind)).flags == []
+        _approve(session, proposal)
         session.commit()
         assert reading.recommendation_view(session, id_of(behind)).flags == [
             reading.FLAG_IMPLEMENTED_BUT_BEHIND
@@ -120,7 +133,7 @@ def test_flags_where_the_follow_up_and_the_activities_disagree(world: World) -> 
         assert "still open" in _text(page, "#flag-done-but-open")
     with Session(world.app.state.engine) as session:
         # Reported implemented: no longer open, no flag.
-        service.record_entry(
+        implemented = service.record_entry(
             session,
             recommendation_id=id_of(done),
             kind=EntryKind.follow_up,
@@ -131,7 +144,7 @@ def test_flags_where_the_follow_up_and_the_activities_disagree(world: World) -> 
             author=actor,
         )
         # An in-progress follow-up with activities behind is no disagreement either.
-        service.record_entry(
+        in_progress = service.record_entry(
             session,
             recommendation_id=id_of(behind),
             kind=EntryKind.follow_up,
@@ -141,6 +154,16 @@ def test_flags_where_the_follow_up_and_the_activities_disagree(world: World) -> 
             followup_status_id=id_of(_status(session, "in_progress")),
             author=actor,
         )
+        session.commit()
+        # Proposals: the flags still read the approved follow-ups.
+        assert reading.recommendation_view(session, id_of(done)).flags == [
+            reading.FLAG_DONE_BUT_OPEN
+        ]
+        assert reading.recommendation_view(session, id_of(behind)).flags == [
+            reading.FLAG_IMPLEMENTED_BUT_BEHIND
+        ]
+        _approve(session, implemented)
+        _approve(session, in_progress)
         session.commit()
         assert reading.recommendation_view(session, id_of(done)).flags == []
         assert reading.recommendation_view(session, id_of(behind)).flags == []
@@ -163,14 +186,28 @@ def test_the_list_filters_on_response_follow_up_overdue_year_and_addressee_as_wr
             text="Overgenomen.",
             author=actor,
         )
+        _approve(
+            session,
+            service.record_entry(
+                session,
+                recommendation_id=id_of(first),
+                kind=EntryKind.follow_up,
+                entry_date=date(2022, 11, 1),
+                text="Bezig.",
+                period_id=period_id,
+                followup_status_id=id_of(_status(session, "in_progress")),
+                author=actor,
+            ),
+        )
+        # A newer proposal (not approved) of the second: it counts as nothing recorded yet.
         service.record_entry(
             session,
-            recommendation_id=id_of(first),
+            recommendation_id=id_of(second),
             kind=EntryKind.follow_up,
-            entry_date=date(2022, 11, 1),
-            text="Bezig.",
+            entry_date=date(2022, 11, 2),
+            text="Uitgevoerd?",
             period_id=period_id,
-            followup_status_id=id_of(_status(session, "in_progress")),
+            followup_status_id=id_of(_status(session, "implemented")),
             author=actor,
         )
         yesterday = date.today() - timedelta(days=1)
@@ -203,6 +240,9 @@ def test_the_list_filters_on_response_follow_up_overdue_year_and_addressee_as_wr
                 assert words[:20] in row, query
         assert len(_rows(client.get(LIST + "?verdict=none").text)) == 7
         assert len(_rows(client.get(LIST + "?followup=none").text)) == 7
+        assert _rows(client.get(LIST + "?followup=implemented").text) == []
+        timeline = _text(client.get(f"/recommendations/{second.id}").text, "#dialogue")
+        assert "Uitgevoerd · voorstel, nog niet goedgekeurd" in timeline
         row = _rows(client.get(LIST + "?overdue=yes").text)[0]
         assert "Beleidsreactie: overgenomen" in row and "over de termijn" in row
         years = [

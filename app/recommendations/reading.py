@@ -37,6 +37,7 @@ from app.recommendations.models import (
     SourceReport,
 )
 from app.recommendations.service import get_recommendation
+from app.review import follow_ups as follow_up_review
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,14 @@ class StateOfPlay:
 
 
 def states_of(session: Session, ids: list[int]) -> dict[int, StateOfPlay]:
-    """Two queries: the entries (responses and follow-ups, oldest first: the last is the
-    latest) and the deadlines' history."""
+    """Three queries: the entries (responses and follow-ups, oldest first: the last is the
+    latest), the follow-ups' review notes (app/review/follow_ups.py: only an approved or
+    seeded follow-up counts) and the deadlines' history."""
     verdicts: dict[int, str | None] = {}
     followups: dict[int, FollowUpStatus | None] = {}
     deadlines: dict[int, date | None] = {}
     if ids:
+        written: list[tuple[Entry, FollowUpStatus | None]] = []
         for entry, status in session.execute(
             select(Entry, FollowUpStatus)
             .outerjoin(FollowUpStatus, col(FollowUpStatus.id) == Entry.followup_status_id)
@@ -124,6 +127,11 @@ def states_of(session: Session, ids: list[int]) -> dict[int, StateOfPlay]:
             if entry.kind == EntryKind.response:
                 verdicts[entry.recommendation_id] = entry.verdict.value if entry.verdict else None
             else:
+                written.append((entry, status))
+        # A follow-up is the latest one that counts: a proposal once it is approved.
+        counted = follow_up_review.counting(session, [entry for entry, _ in written])
+        for entry, status in written:
+            if id_of(entry) in counted:
                 followups[entry.recommendation_id] = status
         for change in session.scalars(
             select(DeadlineChange)
@@ -175,8 +183,8 @@ def _addressees_of(session: Session, ids: list[int]) -> dict[int, list[Addressee
 def recommendation_list(
     session: Session, programme_id: int, filters: RecommendationFilters
 ) -> RecommendationList:
-    """Seven queries: the reports, the recommendations, their addressees, their links, their
-    entries and deadlines (`states_of`), the follow-up legend."""
+    """Eight queries: the reports, the recommendations, their addressees, their links, their
+    entries, review notes and deadlines (`states_of`), the follow-up legend."""
     reports = list(
         session.scalars(
             select(SourceReport)
@@ -330,6 +338,8 @@ class RecommendationView:
     entries: list[DialogueEntry] = field(default_factory=list)
     # The reporting periods the follow-up entries belong to: id → name.
     period_names: dict[int, str] = field(default_factory=dict)
+    # The follow-up entries that count (approved, or seeded); the others are proposals.
+    counted: frozenset[int] = frozenset()
 
     @property
     def deadline(self) -> DeadlineChange | None:
@@ -337,7 +347,12 @@ class RecommendationView:
 
     @property
     def latest_followup(self) -> FollowUpStatus | None:
-        followups = [item for item in self.entries if item.entry.kind == EntryKind.follow_up]
+        """The latest follow-up that counts (approved, or seeded), not a proposal."""
+        followups = [
+            item
+            for item in self.entries
+            if item.entry.kind == EntryKind.follow_up and id_of(item.entry) in self.counted
+        ]
         return followups[-1].status if followups else None
 
     @property
@@ -519,6 +534,9 @@ def recommendation_view(session: Session, recommendation_id: int) -> Recommendat
         indicators=indicators,
         entries=entries,
         period_names=period_names,
+        counted=follow_up_review.counting(
+            session, [item.entry for item in entries if item.entry.kind == EntryKind.follow_up]
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app.ids import id_of
 from app.recommendations.models import Entry, EntryKind, EntrySource
 from app.review.figures import latest_kinds_on
 from app.review.models import ReviewKind, ReviewNote
@@ -25,6 +26,14 @@ def latest_kinds(session: Session, entry_ids: Iterable[int]) -> dict[int, Review
 
 def counts(entry: Entry, kind: ReviewKind | None) -> bool:
     return entry.source == EntrySource.seeded or kind == ReviewKind.approve
+
+
+def counting(session: Session, entries: Iterable[Entry]) -> frozenset[int]:
+    """The ids of those follow-up entries that count (approved, or seeded): what the
+    recommendations' pages read as a follow-up, a proposal only once it is approved."""
+    listed = [entry for entry in entries if entry.id is not None]
+    kinds = latest_kinds(session, [id_of(entry) for entry in listed])
+    return frozenset(id_of(entry) for entry in listed if counts(entry, kinds.get(id_of(entry))))
 
 
 def current_of_period(session: Session, period_id: int) -> list[Entry]:
