@@ -239,3 +239,21 @@ def test_a_stale_edit_is_refused_with_409_and_nothing_saved(app) -> None:  # typ
     with Session(app.state.engine) as session:
         stored = session.get(Indicator, indicator.id)
         assert stored is not None and stored.definition == "Eerste"
+
+
+def test_the_form_fields_extra_attributes_are_attributes(app) -> None:  # type: ignore[no-untyped-def]
+    """The coordinator forms' field macro prints `extra` as attributes, not as an escaped
+    string (it printed maxlength="&quot;500&quot;": no limit, and an invalid lang)."""
+    client = _coordinator(app)
+    indicator_form = BeautifulSoup(
+        client.get(f"/programmes/{SLUG}/monitor/indicators/new").text, "html.parser"
+    )
+    code = indicator_form.select_one("#indicator-code")
+    english = indicator_form.select_one("#indicator-name-en")
+    assert code is not None and code.get("maxlength") == "100"
+    assert english is not None and english.get("lang") == "en"
+    report_form = BeautifulSoup(
+        client.get(f"/programmes/{SLUG}/recommendations/reports/new").text, "html.parser"
+    )
+    title = report_form.select_one("#report-title")
+    assert title is not None and title.get("maxlength") == "500"
