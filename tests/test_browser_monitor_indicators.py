@@ -43,8 +43,8 @@ def test_the_indicator_form_works_and_passes_axe_in_both_languages(browser, serv
                 locale=f"{language}-NL", viewport={"width": width, "height": 900}
             )
             page = context.new_page()
-            errors: list[object] = []
-            page.on("pageerror", errors.append)
+            errors: list[str] = []
+            page.on("pageerror", lambda error, found=errors: found.append(str(error)))
             sign_in_page(page, server.url, server.coordinator, PASSWORD)
             page.goto(f"{server.url}/language/{language}?next=/")
             page.goto(f"{server.url}/programmes/{SLUG}/monitor")
