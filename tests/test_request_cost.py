@@ -118,6 +118,9 @@ def test_every_page_of_a_list_with_its_total(session: Session) -> None:
     ]
     assert [len(page.rows) for page in pages] == [5, 5, 2, 0]
     assert {page.total for page in pages} == {12}  # a page past the end still knows the total
+    # Far past the end: an offset over 2**31 (PostgreSQL refused it as an INTEGER parameter).
+    far = readmodel.list_activities(session, programme.id, None, page=13_164_043, page_size=1000)
+    assert (far.rows, far.total) == ([], 12)
     assert [row.id for page in pages for row in page.rows] == [row.id for row in whole.rows]
     one_page = readmodel.list_activities(session, programme.id, None, page=1, page_size=12)
     assert one_page.total == 12

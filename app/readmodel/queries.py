@@ -16,10 +16,10 @@ from functools import cache
 from typing import Any, Literal, TypeAlias, cast
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     Connection,
-    Integer,
     Select,
     String,
     and_,
@@ -359,8 +359,10 @@ def _page_ids_for(dialect: str, view: View, shape: FilterShape) -> Select[*tuple
     return (
         _filtered_ids_for(dialect, view, shape)
         .order_by(col(Activity.id))
-        .limit(bindparam("page_limit", type_=Integer))
-        .offset(bindparam("page_offset", type_=Integer))
+        # BIGINT: a page far past the end (the API takes any page number) is an offset over
+        # 2**31, which PostgreSQL refuses as an INTEGER parameter ("integer out of range").
+        .limit(bindparam("page_limit", type_=BigInteger))
+        .offset(bindparam("page_offset", type_=BigInteger))
     )
 
 
