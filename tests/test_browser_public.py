@@ -93,7 +93,7 @@ def test_keyboard_reaches_the_skip_link_and_the_main_links_in_order(page, server
     latest = server.periods["2022"]
     page.goto(f"{server.url}/public/{SLUG}/{latest}")
     focused = []
-    for _ in range(10):
+    for _ in range(11):
         page.keyboard.press("Tab")
         focused.append(
             page.evaluate("document.activeElement.textContent.trim().replace(/\\s+/g, ' ')")
@@ -108,6 +108,7 @@ def test_keyboard_reaches_the_skip_link_and_the_main_links_in_order(page, server
         "Samen tegen mensenhandel",
         "Volledige tabel",
         "Open data",
+        "Aanbevelingen",
         "Samenvatting als PDF",
     ]
     # The skip link jumps over the header, straight to the report's own links.
