@@ -153,6 +153,10 @@ def test_create_edit_and_link_show_on_the_result_and_indicator_pages(app) -> Non
     assert [event.action for event in events] == ["indicator.create", "indicator.update"]
     assert events[0].details["results"] == [first.number]
     assert events[1].details["results"] == [second.number]
+    # Each version of the definition stays in the (append-only) audit trail.
+    assert events[0].details["definition"] == "Slachtoffers gemeld bij CoMensha."
+    assert events[1].details["definition"] == "Gemeld bij CoMensha, per jaar."
+    assert events[1].details["name_en"] == "Reported victims"
     assert action_label(events[0].action) == "Indicator toegevoegd"
     assert action_label(events[1].action) == "Indicator gewijzigd"
 

@@ -150,8 +150,13 @@ def save_indicator(
         object_type="indicator",
         object_id=id_of(indicator),
         summary=f"{code}: {indicator.name_nl}",
+        # The whole definition as saved: the audit trail (append-only) is the indicator's
+        # history, so an edited name or definition is never lost.
         details={
             "code": code,
+            "name_nl": indicator.name_nl,
+            "name_en": indicator.name_en,
+            "definition": indicator.definition,
             "unit": chosen_unit.value,
             "supplier_id": supplier,
             "results": sorted(result.number for result in results),
