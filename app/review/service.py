@@ -552,12 +552,11 @@ def decide_figure(
     return note
 
 
-@dataclass
-class FigureProposal:
-    """A figure's current version that does not count yet, as the reviewer sees it."""
+@dataclass(kw_only=True)
+class _Proposal:
+    """What the reviewer sees of any subject's version that does not count yet: its state,
+    its notes (oldest first) and why it may not be approved by this reviewer, if so."""
 
-    figure: Figure
-    version: FigureVersion
     state: str  # "waiting", "answered" or "sent_back"
     notes: list[ReviewNote] = field(default_factory=list)
     approval_refused: str = ""
@@ -565,6 +564,14 @@ class FigureProposal:
     @property
     def may_approve(self) -> bool:
         return not self.approval_refused
+
+
+@dataclass
+class FigureProposal(_Proposal):
+    """A figure's current version that does not count yet, as the reviewer sees it."""
+
+    figure: Figure
+    version: FigureVersion
 
 
 def figure_proposals(
@@ -588,7 +595,11 @@ def figure_proposals(
             refused = gettext(
                 "Four eyes: someone else must approve your own figure (version %(v)s)."
             ) % {"v": version.version}
-        found.append(FigureProposal(figure, version, state, version_notes, refused))
+        found.append(
+            FigureProposal(
+                figure, version, state=state, notes=version_notes, approval_refused=refused
+            )
+        )
     return found
 
 
@@ -704,19 +715,12 @@ def decide_follow_up(
 
 
 @dataclass
-class FollowUpProposal:
+class FollowUpProposal(_Proposal):
     """A recommendation's current follow-up in the period that does not count yet."""
 
     recommendation: Recommendation
     entry: Entry
     status: FollowUpStatus | None
-    state: str  # "waiting", "answered" or "sent_back"
-    notes: list[ReviewNote] = field(default_factory=list)
-    approval_refused: str = ""
-
-    @property
-    def may_approve(self) -> bool:
-        return not self.approval_refused
 
 
 def follow_up_proposals(
@@ -746,7 +750,12 @@ def follow_up_proposals(
         )
         found.append(
             FollowUpProposal(
-                recommendation, entry, status, _state(entry_notes), entry_notes, refused
+                recommendation,
+                entry,
+                status,
+                state=_state(entry_notes),
+                notes=entry_notes,
+                approval_refused=refused,
             )
         )
     found.sort(key=lambda p: (p.recommendation.report_id, p.recommendation.position))
